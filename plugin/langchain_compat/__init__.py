@@ -1,0 +1,61 @@
+"""langchain-compat: LangChain chat models and embeddings for OpenAI-compatible providers.
+
+Public API (everything else is internal)::
+
+    from langchain_compat import (
+        ChatOpenAICompatible, ChatEktos, ChatAvangenio, ChatCotomi, ChatTelkom,
+        OpenAICompatibleEmbeddings, CotomiEmbeddings,
+    )
+
+Names are imported lazily so ``import langchain_compat`` stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS: dict[str, str] = {
+    "ChatOpenAICompatible": "langchain_compat.chat_models",
+    "ChatEktos": "langchain_compat.chat_models",
+    "ChatAvangenio": "langchain_compat.chat_models",
+    "ChatCotomi": "langchain_compat.chat_models",
+    "ChatTelkom": "langchain_compat.chat_models",
+    "OpenAICompatibleEmbeddings": "langchain_compat.embeddings",
+    "CotomiEmbeddings": "langchain_compat.embeddings",
+    "Profile": "langchain_compat.profiles",
+    "Provider": "langchain_compat.providers",
+    "get_provider": "langchain_compat.providers",
+    "errors": "langchain_compat.errors",
+}
+
+__all__ = sorted(_EXPORTS) + ["__version__"]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from langchain_compat import errors
+    from langchain_compat.chat_models import (
+        ChatAvangenio,
+        ChatCotomi,
+        ChatEktos,
+        ChatOpenAICompatible,
+        ChatTelkom,
+    )
+    from langchain_compat.embeddings import CotomiEmbeddings, OpenAICompatibleEmbeddings
+    from langchain_compat.profiles import Profile
+    from langchain_compat.providers import Provider, get_provider
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'langchain_compat' has no attribute {name!r}")
+    mod = importlib.import_module(module)
+    value = mod if name == "errors" else getattr(mod, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -1,0 +1,241 @@
+"""One exception hierarchy for everything langchain-compat raises.
+
+Every error that crosses the public API is converted at one boundary
+(``core.errors.error_from_response`` for HTTP answers, ``transport`` for
+network failures) into one of these classes::
+
+    CompatError                         base of everything we raise
+    ├── ConfigurationError (ValueError) bad settings, found before any request
+    │   ├── MissingAPIKeyError          no key given and its env var is unset
+    │   ├── MissingBaseURLError         no base URL and its env var is unset
+    │   └── InvalidParameterError       out-of-range / wrong-type value
+    │       └── UnsupportedParameterError  the provider does not accept it
+    ├── APIError                        the provider answered with an error
+    │   ├── BadRequestError             400 / 422 (provider's own message kept)
+    │   │   └── ToolsNotSupportedError  the backend refused `tools`/`functions`
+    │   ├── AuthenticationError         401
+    │   ├── PermissionDeniedError       403
+    │   ├── NotFoundError               404
+    │   ├── ConflictError               409
+    │   ├── RateLimitError              429 (``retry_after`` in seconds)
+    │   ├── ServerError                 5xx
+    │   └── ResponseParseError          2xx with a body we cannot read
+    ├── APIConnectionError              could not connect / connection reset
+    │   └── APITimeoutError             connect, read or total timeout
+    ├── StreamInterruptedError          a stream broke after its first byte;
+    │                                   ``partial`` holds what had arrived
+    └── ToolCallError                   emulated tool calling failed for good
+
+Errors carry ``status_code``, the provider's ``message``, ``request_id`` and
+the ``provider`` name. They never carry an API key: messages built from
+provider bodies go through :func:`redact` with the key in use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "CompatError",
+    "ConfigurationError",
+    "ConflictError",
+    "InvalidParameterError",
+    "MissingAPIKeyError",
+    "MissingBaseURLError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ResponseParseError",
+    "ServerError",
+    "StreamInterruptedError",
+    "ToolCallError",
+    "ToolsNotSupportedError",
+    "UnsupportedParameterError",
+    "redact",
+]
+
+
+def redact(text: str, *secrets: str | None) -> str:
+    """Return ``text`` with every non-empty secret replaced by ``***``."""
+    for secret in secrets:
+        if secret and len(secret) >= 4 and secret in text:
+            text = text.replace(secret, "***")
+    return text
+
+
+class CompatError(Exception):
+    """Base class of every exception raised by langchain-compat."""
+
+
+class ConfigurationError(CompatError, ValueError):
+    """Invalid configuration detected before any request was sent."""
+
+
+class MissingAPIKeyError(ConfigurationError):
+    """No API key was given and the provider's key env var is not set."""
+
+    def __init__(self, provider: str, env_var: str | None) -> None:
+        self.provider = provider
+        self.env_var = env_var
+        hint = f"set the {env_var} environment variable or " if env_var else ""
+        super().__init__(
+            f"No API key for {provider}: {hint}pass api_key=... to the constructor."
+        )
+
+
+class MissingBaseURLError(ConfigurationError):
+    """No base URL was given and the provider has no public default."""
+
+    def __init__(self, provider: str, env_var: str | None) -> None:
+        self.provider = provider
+        self.env_var = env_var
+        hint = f"set the {env_var} environment variable or " if env_var else ""
+        super().__init__(
+            f"No base URL for {provider}: {hint}pass base_url=... "
+            "(the provider publishes no default endpoint)."
+        )
+
+
+class InvalidParameterError(ConfigurationError):
+    """A parameter value is out of range or of the wrong type."""
+
+    def __init__(self, param: str, message: str) -> None:
+        self.param = param
+        super().__init__(f"Invalid value for {param!r}: {message}")
+
+
+class UnsupportedParameterError(InvalidParameterError):
+    """The provider does not accept this parameter at all."""
+
+    def __init__(self, param: str, provider: str, hint: str = "") -> None:
+        self.provider = provider
+        msg = f"{provider} does not support this parameter"
+        if hint:
+            msg += f"; {hint}"
+        super().__init__(param, msg)
+
+
+class APIError(CompatError):
+    """The provider answered with an error status.
+
+    Attributes:
+        status_code: HTTP status of the answer (None when not HTTP).
+        message: the provider's own error message, secrets redacted.
+        request_id: the provider's request id header, when it sent one.
+        provider: provider name the client was talking to.
+        body: the decoded error body (dict or text), secrets redacted.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        request_id: str | None = None,
+        provider: str | None = None,
+        body: Any = None,
+    ) -> None:
+        self.message = message
+        self.status_code = status_code
+        self.request_id = request_id
+        self.provider = provider
+        self.body = body
+        parts = []
+        if provider:
+            parts.append(provider)
+        if status_code is not None:
+            parts.append(f"HTTP {status_code}")
+        prefix = " ".join(parts)
+        text = f"{prefix}: {message}" if prefix else message
+        if request_id:
+            text += f" (request id {request_id})"
+        super().__init__(text)
+
+
+class BadRequestError(APIError):
+    """400/422: the provider rejected the request; ``message`` says why."""
+
+
+class ToolsNotSupportedError(BadRequestError):
+    """The backend rejected native tool calling (``tools``/``functions``)."""
+
+
+class AuthenticationError(APIError):
+    """401: the API key is missing, wrong or sent in the wrong header."""
+
+
+class PermissionDeniedError(APIError):
+    """403: the key is valid but not allowed to do this."""
+
+
+class NotFoundError(APIError):
+    """404: wrong base URL/path or unknown model."""
+
+
+class ConflictError(APIError):
+    """409: conflicting request (retried)."""
+
+
+class RateLimitError(APIError):
+    """429: too many requests. ``retry_after`` is the server's hint in seconds."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw: Any) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, **kw)
+
+
+class ServerError(APIError):
+    """5xx: the provider failed (retried before being raised)."""
+
+
+class ResponseParseError(APIError):
+    """A success status with a body that is not a valid completion."""
+
+
+class APIConnectionError(CompatError):
+    """The connection failed (refused, reset, DNS) before a usable answer."""
+
+    def __init__(self, message: str, *, provider: str | None = None) -> None:
+        self.message = message
+        self.provider = provider
+        super().__init__(f"{provider}: {message}" if provider else message)
+
+
+class APITimeoutError(APIConnectionError):
+    """A connect, read or total timeout fired."""
+
+
+class StreamInterruptedError(CompatError):
+    """A stream broke after data had arrived; it is not retried.
+
+    Attributes:
+        partial: the text received before the break (also available as the
+            concatenation of the chunks already yielded).
+        chunks_received: how many chunks were yielded before the break.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        partial: str = "",
+        chunks_received: int = 0,
+        provider: str | None = None,
+    ) -> None:
+        self.message = message
+        self.partial = partial
+        self.chunks_received = chunks_received
+        self.provider = provider
+        super().__init__(
+            f"{provider + ': ' if provider else ''}stream interrupted after "
+            f"{chunks_received} chunks: {message}"
+        )
+
+
+class ToolCallError(CompatError):
+    """Emulated tool calling could not obtain a valid call after re-asking."""

@@ -1,0 +1,162 @@
+"""What a provider/model can do, as data.
+
+A :class:`Profile` is read by every layer that needs to choose behaviour:
+request building (which parameters are sent, renamed, range-checked or
+refused), tool calling (native or emulated), structured output (which method
+is safe), streaming (whether ``stream_options.include_usage`` may be sent),
+memory (the context window) and the transport (client-side rate limit).
+Code branches on these flags, never on a provider's name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from typing import Any
+
+__all__ = [
+    "EmbeddingsLimits",
+    "ParamRule",
+    "Profile",
+    "STANDARD_PARAMS",
+    "UNDOCUMENTED",
+    "params_table",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class ParamRule:
+    """How one request parameter is treated by a provider.
+
+    Attributes:
+        supported: False means the provider refuses it (an error before any
+            request, or a dropped value with a warning when the user opts in).
+        rename: wire name to send instead of the LangChain name.
+        min, max: inclusive numeric range checked before sending.
+        max_items: most list items allowed (e.g. stop sequences).
+        documented: False where the provider's docs are silent; the value
+            is then passed through unchecked (we do not guess a refusal).
+        hint: what to do instead, shown in the error for unsupported params.
+    """
+
+    supported: bool = True
+    rename: str | None = None
+    min: float | None = None
+    max: float | None = None
+    max_items: int | None = None
+    documented: bool = True
+    hint: str = ""
+
+
+UNDOCUMENTED = ParamRule(documented=False)
+
+#: The OpenAI chat-completions parameters every profile starts from, with the
+#: ranges OpenAI documents. Providers override entries from their own docs.
+STANDARD_PARAMS: Mapping[str, ParamRule] = MappingProxyType(
+    {
+        "temperature": ParamRule(min=0.0, max=2.0),
+        "top_p": ParamRule(min=0.0, max=1.0),
+        "presence_penalty": ParamRule(min=-2.0, max=2.0),
+        "frequency_penalty": ParamRule(min=-2.0, max=2.0),
+        "max_tokens": ParamRule(min=1),
+        "n": ParamRule(min=1, max=128),
+        "stop": ParamRule(),
+        "seed": ParamRule(),
+        "logit_bias": ParamRule(),
+        "user": ParamRule(),
+        "logprobs": ParamRule(),
+        "top_logprobs": ParamRule(min=0, max=20),
+        "response_format": ParamRule(),
+        "tools": ParamRule(),
+        "tool_choice": ParamRule(),
+        "parallel_tool_calls": ParamRule(),
+    }
+)
+
+
+def params_table(base: Mapping[str, ParamRule] = STANDARD_PARAMS, **overrides: ParamRule) -> Mapping[str, ParamRule]:
+    """Return a read-only copy of ``base`` with ``overrides`` applied."""
+    table = dict(base)
+    table.update(overrides)
+    return MappingProxyType(table)
+
+
+@dataclass(frozen=True, slots=True)
+class EmbeddingsLimits:
+    """Limits and habits of an ``/embeddings`` endpoint.
+
+    Attributes:
+        max_batch: most inputs in one request.
+        max_input_tokens: most tokens per input (estimated client-side).
+        allow_empty: whether an empty string is accepted.
+        base64: whether ``encoding_format="base64"`` is accepted.
+        query_prefix, passage_prefix: prefixes the model was trained with
+            (e5 models: ``"query: "`` / ``"passage: "``).
+        dimensions: vector size when known.
+        dimensions_param: whether the ``dimensions`` request field is accepted.
+    """
+
+    max_batch: int = 2048
+    max_input_tokens: int | None = None
+    allow_empty: bool = True
+    base64: bool = True
+    query_prefix: str = ""
+    passage_prefix: str = ""
+    dimensions: int | None = None
+    dimensions_param: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """Capabilities and limits of one provider/model.
+
+    ``native_tools`` is tri-state: True (send ``tools``), False (always
+    emulate), None (unknown: ``tool_calling="auto"`` tries native and falls
+    back to emulation when the backend refuses, remembering the answer).
+    """
+
+    native_tools: bool | None = None
+    tool_choice: bool = True
+    parallel_tool_calls: bool = True
+    json_mode: bool = False
+    json_schema: bool = False
+    stream_usage: bool = False
+    tool_role: bool = True
+    image_inputs: bool = False
+    think_tags: bool = True
+    context_window: int = 8192
+    max_output_tokens: int | None = None
+    rate_limit_rpm: float | None = None
+    params: Mapping[str, ParamRule] = field(default_factory=lambda: STANDARD_PARAMS)
+    tool_prompt: str | None = None
+    embeddings: EmbeddingsLimits | None = None
+    notes: str = ""
+
+    def rule(self, param: str) -> ParamRule:
+        """The rule for ``param`` (undocumented parameters pass through)."""
+        return self.params.get(param, UNDOCUMENTED)
+
+    def replace(self, **changes: Any) -> Profile:
+        """Return a copy with ``changes`` applied."""
+        return replace(self, **changes)
+
+    def to_model_profile(self) -> dict[str, Any]:
+        """This profile as LangChain's ``ModelProfile`` dict (``model.profile``)."""
+        native = self.native_tools is not False
+        out: dict[str, Any] = {
+            "max_input_tokens": self.context_window,
+            "text_inputs": True,
+            "text_outputs": True,
+            "image_inputs": self.image_inputs,
+            "image_url_inputs": self.image_inputs,
+            # Tool calling works on every backend (native or emulated).
+            "tool_calling": True,
+            "tool_choice": True,
+            "tool_call_streaming": True,
+            "structured_output": native and (self.json_schema or bool(self.native_tools)),
+            "temperature": self.rule("temperature").supported,
+        }
+        if self.max_output_tokens:
+            out["max_output_tokens"] = self.max_output_tokens
+        return out

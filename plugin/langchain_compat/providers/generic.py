@@ -1,0 +1,51 @@
+"""Any OpenAI-compatible server (vLLM, llama.cpp's llama-server, Ollama, TGI,
+LM Studio, a LiteLLM proxy). Nothing is assumed: native tools are probed
+(``tool_calling="auto"``), every parameter is passed through, no auth unless a
+key is given, and the base URL comes from ``OPENAI_COMPATIBLE_BASE_URL``.
+"""
+
+from langchain_compat.profiles import Profile
+from langchain_compat.providers.base import BEARER, Provider
+
+GENERIC = Provider(
+    name="openai-compatible",
+    display_name="OpenAI-compatible server",
+    ls_provider="openai-compatible",
+    base_url=None,
+    base_url_env="OPENAI_COMPATIBLE_BASE_URL",
+    api_key_env="OPENAI_COMPATIBLE_API_KEY",
+    auth=BEARER,
+    requires_api_key=False,
+    default_model=None,
+    profile=Profile(
+        native_tools=None,
+        json_mode=True,
+        stream_usage=True,
+        context_window=4096,
+        notes="Probed at run time; parameters passed through.",
+    ),
+    docs="OpenAI chat-completions API",
+)
+
+# llama.cpp's llama-server started by `langchain-compat local up` (the embedded default).
+LOCAL = Provider(
+    name="local",
+    display_name="local llama-server",
+    ls_provider="llamacpp",
+    base_url="http://127.0.0.1:8089/v1",
+    base_url_env="LANGCHAIN_COMPAT_LOCAL_BASE_URL",
+    api_key_env=None,
+    auth=BEARER,
+    requires_api_key=False,
+    default_model="qwen2.5-coder-0.5b-instruct",
+    models=("qwen2.5-coder-0.5b-instruct",),
+    profile=Profile(
+        native_tools=None,
+        json_mode=True,
+        json_schema=True,
+        stream_usage=True,
+        context_window=4096,
+        notes="llama-server with --jinja: native tools parsed from the chat template when the model emits them.",
+    ),
+    docs="llama.cpp tools/server/README.md",
+)
