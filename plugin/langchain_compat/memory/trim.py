@@ -1,0 +1,397 @@
+"""Fit a conversation into a model's context window.
+
+Chat-completions backends are stateless: every turn replays the whole
+conversation, so a long chat eventually exceeds the window and the provider
+refuses it (or, worse, silently truncates the start, dropping the system
+prompt). :func:`trim_to_window` drops the oldest turns first, with these
+guarantees:
+
+- **Budget.** The result's estimate (``token_counter``) is at most the
+  budget: an explicit ``max_tokens``, or the context window (from a
+  :class:`~langchain_compat.profiles.Profile`, a LangChain ``ModelProfile``
+  dict, or ``model.profile["max_input_tokens"]``) minus a reserve for the
+  reply and minus the tools' schemas.
+- **System first.** The leading system message(s) are always kept.
+- **Tool pairs stay whole.** An ``AIMessage`` with ``tool_calls`` and the
+  ``ToolMessage`` results that follow it are kept or dropped as one unit, so no
+  result is orphaned and no call is left without its results (providers
+  reject both).
+- **Human first.** After the system messages the result starts on a human
+  turn (several chat templates reject an assistant turn first); a leading
+  assistant greeting is dropped once trimming starts.
+- **Most recent kept.** Whole turns (a human message and everything up to the
+  next one) are kept newest first. If the newest turn alone does not fit (a
+  long agent loop), its oldest tool exchanges are dropped, keeping the human
+  message and the newest unit.
+- **Never over-long.** If the human message plus the newest unit still do
+  not fit, their text is cut in the middle, keeping head and tail, and a
+  visible marker (:data:`TRUNCATION_MARKER`) says how much was removed. The
+  largest message is cut first (tool results and the human message, then the
+  assistant text, the system messages last). Sending a clearly marked partial
+  message beats a request the provider refuses. Only when even empty
+  messages exceed the budget is :class:`~langchain_compat.errors.ConfigurationError`
+  raised (the budget is absurdly small).
+
+Input is assumed to be a well-formed history (every tool call answered).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from langchain_core.messages import (
+    AIMessage,
+    BaseMessage,
+    HumanMessage,
+    SystemMessage,
+    ToolMessage,
+    convert_to_messages,
+)
+from langchain_core.prompt_values import PromptValue
+from langchain_core.runnables import Runnable, RunnableLambda
+
+from langchain_compat.errors import ConfigurationError
+from langchain_compat.memory.tokens import count_tokens, estimate_tools_tokens
+
+__all__ = [
+    "DEFAULT_RESERVE",
+    "TRUNCATION_MARKER",
+    "TokenCounter",
+    "context_window_of",
+    "input_budget",
+    "split_units",
+    "trim_hook",
+    "trim_to_window",
+    "window_trimmer",
+]
+
+TokenCounter = Callable[[list[BaseMessage]], int]
+
+#: Reply reserve when neither the model's ``max_tokens`` nor the profile's
+#: ``max_output_tokens`` is known: this many tokens, at most a quarter of the window.
+DEFAULT_RESERVE = 1024
+
+#: Inserted where text was cut; ``{n}`` is the number of characters removed.
+TRUNCATION_MARKER = "\n[... {n} characters truncated by langchain-compat to fit the model's context window ...]\n"
+
+
+# --------------------------------------------------------------------- budget
+
+
+def context_window_of(profile: Any = None, model: Any = None) -> int | None:
+    """The context window (max input tokens) known for ``profile`` or ``model``.
+
+    ``profile`` may be a :class:`~langchain_compat.profiles.Profile` (its
+    ``context_window``) or a LangChain ``ModelProfile`` mapping (its
+    ``max_input_tokens``). Without one, ``model.profile`` is read. Returns
+    None when nothing is known.
+    """
+    for source in (profile, getattr(model, "profile", None)):
+        if source is None:
+            continue
+        window = getattr(source, "context_window", None)
+        if window is None and isinstance(source, Mapping):
+            window = source.get("max_input_tokens")
+        if isinstance(window, int) and window > 0:
+            return window
+    return None
+
+
+def _max_output_of(profile: Any, model: Any) -> int | None:
+    for attr in ("max_tokens", "max_completion_tokens"):
+        value = getattr(model, attr, None)
+        if isinstance(value, int) and value > 0:
+            return value
+    for source in (profile, getattr(model, "profile", None)):
+        if source is None:
+            continue
+        value = getattr(source, "max_output_tokens", None)
+        if value is None and isinstance(source, Mapping):
+            value = source.get("max_output_tokens")
+        if isinstance(value, int) and value > 0:
+            return value
+    return None
+
+
+def input_budget(
+    *,
+    max_tokens: int | None = None,
+    profile: Any = None,
+    model: Any = None,
+    reserve_for_output: int | None = None,
+    tools: Sequence[Any] | None = None,
+) -> int:
+    """Tokens the replayed messages may use.
+
+    Args:
+        max_tokens: the budget for the messages themselves (as in langchain's
+            ``trim_messages``); when given, the window is not consulted and no
+            reply reserve is taken unless ``reserve_for_output`` is given.
+        profile: a ``Profile`` or ``ModelProfile`` mapping giving the window.
+        model: a chat model whose ``profile`` gives the window and whose
+            ``max_tokens`` gives the reply reserve.
+        reserve_for_output: tokens kept free for the reply. Default: the
+            model's ``max_tokens`` (at most half the window; servers such as
+            llama.cpp and vLLM refuse prompt + max_tokens > window), else the
+            profile's ``max_output_tokens`` (same cap), else
+            ``min(DEFAULT_RESERVE, window // 4)``.
+        tools: tools bound to the model; their schemas' estimate is subtracted.
+
+    Raises:
+        ConfigurationError: no budget can be found, or it is not positive.
+    """
+    if max_tokens is not None:
+        budget = max_tokens - (reserve_for_output or 0)
+    else:
+        window = context_window_of(profile, model)
+        if window is None:
+            raise ConfigurationError(
+                "No context window known: pass max_tokens=, a profile with a context window, "
+                "or a model whose profile has 'max_input_tokens'."
+            )
+        if reserve_for_output is None:
+            out = _max_output_of(profile, model)
+            reserve_for_output = min(out, window // 2) if out else min(DEFAULT_RESERVE, window // 4)
+        budget = window - reserve_for_output
+    budget -= estimate_tools_tokens(tools)
+    if budget <= 0:
+        raise ConfigurationError(
+            f"The token budget for messages is {budget}: the reply reserve and tools leave no room."
+        )
+    return budget
+
+
+# ---------------------------------------------------------------- structure
+
+
+def split_units(messages: Sequence[BaseMessage]) -> list[list[BaseMessage]]:
+    """Group messages into units that must be kept or dropped together.
+
+    A unit is an ``AIMessage`` with tool calls followed by the ``ToolMessage``
+    results that answer it, or any other single message.
+    """
+    units: list[list[BaseMessage]] = []
+    open_ids: set[str] = set()
+    for msg in messages:
+        if isinstance(msg, ToolMessage) and units and (
+            msg.tool_call_id in open_ids or _is_tool_unit(units[-1])
+        ):
+            units[-1].append(msg)
+            open_ids.discard(msg.tool_call_id)
+            continue
+        units.append([msg])
+        open_ids = (
+            {c["id"] for c in msg.tool_calls if c.get("id")}
+            if isinstance(msg, AIMessage)
+            else set()
+        )
+    return units
+
+
+def _is_tool_unit(unit: list[BaseMessage]) -> bool:
+    first = unit[0]
+    return isinstance(first, AIMessage) and bool(first.tool_calls)
+
+
+def _turns(units: list[list[BaseMessage]]) -> list[list[list[BaseMessage]]]:
+    """Group units into turns, each starting at a human message."""
+    turns: list[list[list[BaseMessage]]] = []
+    for unit in units:
+        if isinstance(unit[0], HumanMessage) or not turns:
+            turns.append([unit])
+        else:
+            turns[-1].append(unit)
+    return turns
+
+
+def _flat(units: Sequence[list[BaseMessage]]) -> list[BaseMessage]:
+    return [m for u in units for m in u]
+
+
+def _largest_fitting(n: int, fits: Callable[[int], bool]) -> int:
+    """Largest k in [1, n] with fits(k), assuming monotony; 0 if none."""
+    lo, hi = 0, n
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if fits(mid):
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+# ----------------------------------------------------------------- truncate
+
+
+def _text_of(message: BaseMessage) -> str:
+    content = message.content
+    if isinstance(content, str):
+        return content
+    parts = []
+    for block in content:
+        if isinstance(block, str):
+            parts.append(block)
+        elif isinstance(block, dict) and isinstance(block.get("text"), str):
+            parts.append(block["text"])
+        else:
+            parts.append("[non-text content removed to fit the model's context window]")
+    return "\n".join(parts)
+
+
+def _cut(text: str, keep: int) -> str:
+    if keep >= len(text):
+        return text
+    head = text[: (keep + 1) // 2]
+    tail = text[len(text) - keep // 2 :] if keep // 2 else ""
+    return head + TRUNCATION_MARKER.format(n=len(text) - keep) + tail
+
+
+def _truncate_to_fit(
+    msgs: list[BaseMessage], budget: int, counter: TokenCounter, n_system: int
+) -> list[BaseMessage] | None:
+    """Cut message texts (largest first, system last) until ``msgs`` fit."""
+    msgs = list(msgs)
+    order = sorted(range(n_system, len(msgs)), key=lambda i: -len(_text_of(msgs[i])))
+    order += sorted(range(n_system), key=lambda i: -len(_text_of(msgs[i])))
+    for i in order:
+        if counter(msgs) <= budget:
+            return msgs
+        original = msgs[i]
+        text = _text_of(original)
+        if not text:
+            continue
+
+        def with_keep(keep: int, original: BaseMessage = original, text: str = text) -> BaseMessage:
+            return original.model_copy(update={"content": _cut(text, keep)})
+
+        def fits(keep: int, i: int = i) -> bool:
+            return counter([*msgs[:i], with_keep(keep), *msgs[i + 1 :]]) <= budget
+
+        keep = _largest_fitting(len(text), fits)
+        msgs[i] = with_keep(keep)
+    return msgs if counter(msgs) <= budget else None
+
+
+# --------------------------------------------------------------------- trim
+
+
+def trim_to_window(
+    messages: Sequence[Any] | PromptValue,
+    *,
+    max_tokens: int | None = None,
+    profile: Any = None,
+    model: Any = None,
+    reserve_for_output: int | None = None,
+    token_counter: TokenCounter = count_tokens,
+    tools: Sequence[Any] | None = None,
+) -> list[BaseMessage]:
+    """Return the most recent part of ``messages`` that fits the model's window.
+
+    See the module docstring for the guarantees.
+
+    Args:
+        messages: the history (messages, or anything ``convert_to_messages``
+            accepts, or a ``PromptValue``).
+        max_tokens, profile, model, reserve_for_output, tools: the budget,
+            see :func:`input_budget`.
+        token_counter: counts a list of messages; the default
+            :func:`~langchain_compat.memory.tokens.count_tokens` over-estimates.
+
+    Returns:
+        A new list; unchanged messages are the same objects, cut ones copies.
+
+    Raises:
+        ConfigurationError: no budget known, or a budget too small for even
+            the system and last human message after truncation.
+    """
+    if isinstance(messages, PromptValue):
+        messages = messages.to_messages()
+    msgs = convert_to_messages(list(messages))
+    budget = input_budget(
+        max_tokens=max_tokens,
+        profile=profile,
+        model=model,
+        reserve_for_output=reserve_for_output,
+        tools=tools,
+    )
+    if token_counter(msgs) <= budget:
+        return msgs
+
+    n_system = 0
+    while n_system < len(msgs) and isinstance(msgs[n_system], SystemMessage):
+        n_system += 1
+    system, rest = msgs[:n_system], msgs[n_system:]
+    turns = _turns(split_units(rest))
+    # A leading turn without a human message is only kept when nothing else exists.
+    if len(turns) > 1 and not isinstance(turns[0][0][0], HumanMessage):
+        turns = turns[1:]
+    if not turns:
+        return _fit_or_raise(system, budget, token_counter, n_system)
+
+    def fits_turns(k: int) -> bool:
+        return token_counter(system + _flat([u for t in turns[-k:] for u in t])) <= budget
+
+    k = _largest_fitting(len(turns), fits_turns)
+    if k:
+        return system + _flat([u for t in turns[-k:] for u in t])
+
+    last = turns[-1]
+    head, body = (last[:1], last[1:]) if isinstance(last[0][0], HumanMessage) else ([], last)
+    # Without a human message at all (head empty) the newest units are kept.
+
+    def fits_units(j: int) -> bool:
+        return token_counter(system + _flat(head) + _flat(body[-j:])) <= budget
+
+    j = _largest_fitting(len(body), fits_units)
+    if j:
+        return system + _flat(head) + _flat(body[-j:])
+    required = system + _flat(head) + _flat(body[-1:])
+    return _fit_or_raise(required, budget, token_counter, n_system)
+
+
+def _fit_or_raise(
+    msgs: list[BaseMessage], budget: int, counter: TokenCounter, n_system: int
+) -> list[BaseMessage]:
+    fitted = _truncate_to_fit(msgs, budget, counter, n_system)
+    if fitted is None:
+        raise ConfigurationError(
+            f"The token budget ({budget}) is too small for the system message(s) and the "
+            f"last message even after truncating their text (estimate {counter(msgs)} before). "
+            "Raise max_tokens / the context window or lower reserve_for_output."
+        )
+    return fitted
+
+
+# ------------------------------------------------------------ runnable forms
+
+
+def window_trimmer(**options: Any) -> Runnable[Any, list[BaseMessage]]:
+    """``trim_to_window`` as a Runnable, for LCEL: ``prompt | window_trimmer(model=llm) | llm``.
+
+    Args:
+        **options: keyword arguments of :func:`trim_to_window`.
+    """
+
+    def _trim(messages: Any) -> list[BaseMessage]:
+        return trim_to_window(messages, **options)
+
+    return RunnableLambda(_trim, name="trim_to_window")
+
+
+def trim_hook(
+    *, messages_key: str = "messages", output_key: str = "llm_input_messages", **options: Any
+) -> Callable[[Mapping[str, Any]], dict[str, list[BaseMessage]]]:
+    """A LangGraph ``pre_model_hook``: trim the state's messages for the model only.
+
+    The returned callable maps a graph state to
+    ``{"llm_input_messages": trimmed}``, so the model sees the trimmed view
+    while the checkpointed state keeps the whole history. For
+    ``langchain.agents.create_agent`` use
+    :class:`langchain_compat.memory.middleware.TrimToWindowMiddleware`.
+    """
+
+    def hook(state: Mapping[str, Any]) -> dict[str, list[BaseMessage]]:
+        return {output_key: trim_to_window(state[messages_key], **options)}
+
+    return hook
