@@ -1,0 +1,57 @@
+"""The provider emulator: each provider's API on loopback, for offline tests.
+
+A real HTTP server (Starlette + uvicorn in a background thread) that enforces a
+provider's auth scheme, paths, refused parameters, limits and rate limit —
+all read from its :class:`~langchain_compat.providers.Provider` and
+:class:`~langchain_compat.profiles.Profile` — and answers with a
+deterministic default reply, scripted replies, or a real upstream (proxy).
+Faults (5xx bursts, 429, latency, hangs, resets, broken bodies and streams)
+are injected per request or by schedule.
+
+Example::
+
+    from langchain_compat.testing import emulate, server_error
+
+    with emulate("telkom", rate_limit=3, rate_window=1.0) as emu:
+        emu.script(["Hello!"])
+        emu.inject(server_error(503), times=2)
+        ...  # point the client at emu.base_url with emu.api_key
+
+Requires the ``testing`` extra (``pip install langchain-compat[testing]``).
+"""
+
+from langchain_compat.testing.emulator import Emulator, emulate
+from langchain_compat.testing.faults import (
+    Fault,
+    hang,
+    latency,
+    malformed_sse,
+    no_done,
+    rate_limited,
+    reset_connection,
+    server_error,
+    stream_error,
+    truncated_json,
+)
+from langchain_compat.testing.quirks import estimate_tokens
+from langchain_compat.testing.recording import RecordedRequest
+from langchain_compat.testing.responders import Reply, ToolCall
+
+__all__ = [
+    "Emulator",
+    "Fault",
+    "RecordedRequest",
+    "Reply",
+    "ToolCall",
+    "emulate",
+    "estimate_tokens",
+    "hang",
+    "latency",
+    "malformed_sse",
+    "no_done",
+    "rate_limited",
+    "reset_connection",
+    "server_error",
+    "stream_error",
+    "truncated_json",
+]

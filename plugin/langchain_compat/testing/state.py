@@ -1,0 +1,85 @@
+"""The emulator's shared state: settings (read by the app) and mutable queues/logs.
+
+Tests mutate it from their thread (``script``, ``inject``, ``reset``) while the
+server thread reads it; every mutable part carries its own lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import httpx
+
+from langchain_compat.profiles import EmbeddingsLimits
+from langchain_compat.providers.base import Provider
+from langchain_compat.testing.faults import FaultQueue
+from langchain_compat.testing.quirks import SlidingWindow
+from langchain_compat.testing.recording import RequestLog
+from langchain_compat.testing.responders import ReplyQueue
+
+__all__ = ["EmulatorState", "base_paths_for"]
+
+DEFAULT_DIMENSIONS = 1024
+
+
+def base_paths_for(provider: Provider, base_path: str | None = None) -> tuple[str, ...]:
+    """Paths the API is served under: the path of ``provider.base_url``.
+
+    A provider without a public base URL gets ``/v1`` (what OpenAI-compatible
+    servers use). A ``/v1`` base path is also served at the root: Avangenio's
+    docs show both ``/chat/completions`` and ``/v1/chat/completions``, and
+    OpenAI-compatible gateways commonly accept both.
+    """
+    if base_path is None:
+        base_path = urlsplit(provider.base_url).path if provider.base_url else "/v1"
+    path = "/" + base_path.strip("/") if base_path.strip("/") else ""
+    return (path, "") if path == "/v1" else (path,)
+
+
+@dataclass
+class EmulatorState:
+    """Everything the app needs, for one emulator instance."""
+
+    provider: Provider
+    api_key: str | None
+    base_paths: tuple[str, ...]
+    rate_limit: float | None = None
+    rate_window: float = 60.0
+    strict_models: bool = True
+    proxy: str | None = None
+    proxy_model: str | None = None
+    proxy_api_key: str | None = None
+    proxy_embeddings: bool = False
+    log: RequestLog = field(default_factory=RequestLog)
+    replies: ReplyQueue = field(default_factory=ReplyQueue)
+    faults: FaultQueue = field(default_factory=FaultQueue)
+    window: SlidingWindow = field(init=False)
+    shutdown: asyncio.Event = field(default_factory=asyncio.Event)
+    _http: httpx.AsyncClient | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self.window = SlidingWindow(self.rate_limit, self.rate_window)
+
+    @property
+    def embeddings_limits(self) -> EmbeddingsLimits:
+        return self.provider.profile.embeddings or EmbeddingsLimits()
+
+    def embeddings_limits_for(self, model: str | None) -> EmbeddingsLimits:
+        return self.provider.profile_for(model).embeddings or EmbeddingsLimits()
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        """The proxy's upstream client (created in the server loop on first use)."""
+        if self._http is None:
+            self._http = httpx.AsyncClient(
+                timeout=httpx.Timeout(300.0, connect=10.0),
+                limits=httpx.Limits(max_connections=256, max_keepalive_connections=32),
+            )
+        return self._http
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
