@@ -1,0 +1,341 @@
+"""The table of tool-call formats models emit, as incremental recognisers.
+
+Each recogniser looks at ``buf[pos:]`` where a trigger character sits and answers with one
+of four verdicts:
+
+- ``NEED``: cannot tell yet (only possible when ``ctx.final`` is false);
+- ``Reject(skip)``: not a call here; ``buf[pos:pos+skip]`` is plain text;
+- ``Match(end, calls)``: ``buf[pos:end]`` is a call (or several, or an invalid one);
+- ``OpenFence(end)``: ``buf[pos:end]`` opens a code block that is not a call (text; nothing
+  inside is a call until it closes).
+
+The one rule that makes streaming agree with one-shot parsing: a verdict other than
+``NEED`` must not change when more text is appended. Parsing and streaming run the very
+same recognisers (see ``engine.py``); the hypothesis tests check the rule.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from langchain_compat.emulation.jsonish import (
+    RawCall,
+    calls_from_value,
+    first_key_is_call_key,
+    load_lenient,
+    parse_python_calls,
+    split_values,
+    value_end,
+)
+
+__all__ = ["Ctx", "NEED", "Reject", "Match", "OpenFence", "RECOGNISERS", "TRIGGERS"]
+
+
+@dataclass
+class Ctx:
+    """What a recogniser may know besides the buffer."""
+
+    names: frozenset[str] | None  # known tool names; None = tools unknown
+    final: bool = False  # no more text will come
+    started: bool = False  # some text or call came before the current position
+    memo: dict[int, dict] = field(default_factory=dict)  # value_end state per absolute start
+    base: int = 0  # absolute offset of buf[0] (streaming compacts the buffer)
+
+
+class _Need:
+    def __repr__(self) -> str:
+        return "NEED"
+
+
+NEED = _Need()
+
+
+@dataclass
+class Reject:
+    skip: int = 1
+
+
+@dataclass
+class Match:
+    end: int
+    calls: list[RawCall]
+
+
+@dataclass
+class OpenFence:
+    end: int
+
+
+Verdict = _Need | Reject | Match | OpenFence
+Recogniser = Callable[[str, int, Ctx], Verdict]
+
+
+def _opens(buf: str, pos: int, lit: str, ctx: Ctx) -> bool | _Need:
+    """Whether ``lit`` sits at ``pos``; NEED if the buffer ends inside a prefix of it."""
+    if buf.startswith(lit, pos):
+        return True
+    rest = buf[pos:]
+    if len(rest) < len(lit) and lit.startswith(rest) and not ctx.final:
+        return NEED
+    return False
+
+
+def _body_end(buf: str, start: int, closes: tuple[str, ...], stops: tuple[str, ...],
+              ctx: Ctx) -> tuple[int, int] | None:
+    """``(content_end, consumed_end)`` of a tagged body; None = need more text.
+
+    The body ends at the first closing marker (consumed) or the next opening marker (not
+    consumed: a model that forgot ``</tool_call>`` before its next call); at the end of the
+    reply, an unclosed body runs to the end (minus a half-written closing marker).
+    """
+    hits = [(j, j + len(m)) for m in closes if (j := buf.find(m, start)) >= 0]
+    hits += [(j, j) for m in stops if (j := buf.find(m, start)) >= 0]
+    if hits:
+        return min(hits)
+    if not ctx.final:
+        return None
+    end = len(buf)
+    for m in closes:  # drop a truncated closing tag such as "</tool_ca"
+        for k in range(len(m) - 1, 0, -1):
+            if buf.endswith(m[:k]):
+                end = min(end, len(buf) - k)
+                break
+    return end, len(buf)
+
+
+_FENCE_INNER = re.compile(r"^\s*```[\w-]*\s*\n?(.*?)\n?```\s*$", re.S)
+_NAME_THEN_JSON = re.compile(r"^\s*([A-Za-z_][\w.\-]*)\s*[:\n]?\s*([{\[].*)$", re.S)
+
+
+def explicit_calls(content: str) -> list[RawCall]:
+    """Calls inside an explicit wrapper: every outcome is a call, valid or not."""
+    m = _FENCE_INNER.match(content)
+    if m:
+        content = m.group(1)
+    raw = content.strip()
+    if raw and raw[0] not in "{[":
+        named = _NAME_THEN_JSON.match(raw)
+        if named:  # "name\n{args}" form
+            return [RawCall(named.group(1), named.group(2).strip(), None, raw)]
+        py = parse_python_calls(raw)
+        if py:  # name.call(k=v) / name(k=v) form
+            return py
+    found: list[RawCall] = []
+    for chunk in split_values(raw):
+        value, err = load_lenient(chunk)
+        calls = calls_from_value(value, strict=False, raw=chunk) if value is not None else None
+        if calls is None:
+            reason = f"could not read a tool call from {chunk[:80]!r}" + (f": {err}" if err else "")
+            found.append(RawCall(None, None, reason, chunk))
+        else:
+            found += calls
+    return found or [RawCall(None, None, f"could not read a tool call from {raw[:80]!r}", raw)]
+
+
+def _implicit(value_text: str, ctx: Ctx) -> list[RawCall] | None:
+    """Calls in text that may just be prose or an example: only clear calls count."""
+    value, _ = load_lenient(value_text)
+    calls = calls_from_value(value, strict=True, raw=value_text) if value is not None else None
+    if not calls:
+        return None
+    if ctx.names is not None and not any(c.name in ctx.names for c in calls):
+        return None  # JSON that names no known tool is an example, not a call
+    return calls
+
+
+def tag(open_: str, close: str, *, also_close: tuple[str, ...] = ()) -> Recogniser:
+    """``<tool_call>{json}</tool_call>``-style wrappers (Hermes, Qwen, Phi-4, Granite)."""
+
+    def recognise(buf: str, pos: int, ctx: Ctx) -> Verdict:
+        o = _opens(buf, pos, open_, ctx)
+        if o is not True:
+            return NEED if o is NEED else Reject()
+        start = pos + len(open_)
+        span = _body_end(buf, start, (close, *also_close), (open_,), ctx)
+        if span is None:
+            return NEED
+        return Match(span[1], explicit_calls(buf[start:span[0]]))
+
+    return recognise
+
+
+_FUNC_NAME = re.compile(r"<function=([\w.\-]+)>")
+
+
+def function_tag(buf: str, pos: int, ctx: Ctx) -> Verdict:
+    """Llama 3.1 custom format ``<function=name>{json}</function>``."""
+    o = _opens(buf, pos, "<function=", ctx)
+    if o is not True:
+        return NEED if o is NEED else Reject()
+    m = _FUNC_NAME.match(buf, pos)
+    if not m:
+        tail = buf[pos + len("<function="):]
+        if not ctx.final and re.fullmatch(r"[\w.\-]*", tail):
+            return NEED
+        return Reject()
+    span = _body_end(buf, m.end(), ("</function>",), ("<function=",), ctx)
+    if span is None:
+        return NEED
+    body = buf[m.end():span[0]].strip()
+    return Match(span[1], [RawCall(m.group(1), body or None, None, buf[pos:span[1]])])
+
+
+def python_tag(buf: str, pos: int, ctx: Ctx) -> Verdict:
+    """Llama 3 ``<|python_tag|>`` followed by JSON or ``name.call(k=v)``."""
+    o = _opens(buf, pos, "<|python_tag|>", ctx)
+    if o is not True:
+        return NEED if o is NEED else Reject()
+    start = pos + len("<|python_tag|>")
+    span = _body_end(buf, start, ("<|eom_id|>", "<|eot_id|>"), ("<|python_tag|>",), ctx)
+    if span is None:
+        return NEED
+    return Match(span[1], explicit_calls(buf[start:span[0]]))
+
+
+_MISTRAL_NAMED = re.compile(r"\s*([\w.\-]+)(?:\[CALL_ID\][\w\-]*)?\[ARGS\]")
+
+
+def _json_at(buf: str, i: int, ctx: Ctx) -> int | None | _Need:
+    """End of the value opening at ``buf[i]``; NEED while open (end of reply when final)."""
+    end = value_end(buf, i, ctx.memo.setdefault(ctx.base + i, {}))
+    if end is not None:
+        return end
+    return len(buf) if ctx.final else NEED
+
+
+def mistral(buf: str, pos: int, ctx: Ctx) -> Verdict:
+    """Mistral ``[TOOL_CALLS] [{...}]`` and ``[TOOL_CALLS]name[ARGS]{...}``."""
+    o = _opens(buf, pos, "[TOOL_CALLS]", ctx)
+    if o is not True:
+        return NEED if o is NEED else Reject()
+    i = pos + len("[TOOL_CALLS]")
+    while i < len(buf) and buf[i].isspace():
+        i += 1
+    if i >= len(buf):
+        return NEED if not ctx.final else Match(i, [RawCall(None, None, "empty [TOOL_CALLS]")])
+    if buf[i] in "[{":
+        end = _json_at(buf, i, ctx)
+        return end if end is NEED else Match(end, explicit_calls(buf[i:end]))
+    m = _MISTRAL_NAMED.match(buf, i)
+    if m is None:
+        if not ctx.final and re.fullmatch(r"[\w.\-]*(\[\w*\]?[\w\-]*)*", buf[i:]):
+            return NEED
+        return Match(i, [RawCall(None, None, "[TOOL_CALLS] not followed by a call")])
+    j = m.end()
+    while j < len(buf) and buf[j].isspace():
+        j += 1
+    if j >= len(buf) and not ctx.final:
+        return NEED
+    end = _json_at(buf, j, ctx) if j < len(buf) and buf[j] in "[{" else j
+    if end is NEED:
+        return NEED
+    return Match(end, [RawCall(m.group(1), buf[j:end] or None, None, buf[pos:end])])
+
+
+_FENCE_OPEN = re.compile(r"```([\w+\-.]*)[ \t]*\n")
+_EXPLICIT_LANGS = frozenset({"tool_call", "tool_calls", "tool", "tools", "function",
+                             "function_call", "functions"})
+_JSON_LANGS = frozenset({"", "json", "json5", "jsonc"})
+
+
+def _object_may_be_call(buf: str, i: int, ctx: Ctx) -> bool | None:
+    """At ``buf[i]`` (``{`` or ``[``): could this be a call? None = need more text."""
+    if buf[i] == "[":
+        j = i + 1
+        while j < len(buf) and buf[j].isspace():
+            j += 1
+        if j >= len(buf):
+            return None if not ctx.final else False
+        return buf[j] == "{" and first_key_is_call_key(buf, j, ctx.final)
+    return first_key_is_call_key(buf, i, ctx.final)
+
+
+def fence(buf: str, pos: int, ctx: Ctx) -> Verdict:
+    """Markdown fences: ```tool_call (explicit), ```json / ``` (calls only if clear)."""
+    o = _opens(buf, pos, "```", ctx)
+    if o is not True:
+        return NEED if o is NEED else Reject()
+    m = _FENCE_OPEN.match(buf, pos)
+    if m is None:
+        if not ctx.final and re.fullmatch(r"```[\w+\-.]*[ \t]*", buf[pos:]):
+            return NEED
+        return Reject(3)
+    lang, start = m.group(1).lower(), m.end()
+    if lang not in _EXPLICIT_LANGS and lang not in _JSON_LANGS:
+        return OpenFence(start)
+    if lang in _JSON_LANGS:
+        k = start
+        while k < len(buf) and buf[k].isspace():
+            k += 1
+        if k >= len(buf):
+            return NEED if not ctx.final else OpenFence(start)
+        maybe = buf[k] in "{[" and _object_may_be_call(buf, k, ctx)
+        if maybe is None:
+            return NEED
+        if not maybe:
+            return OpenFence(start)
+    span = _body_end(buf, start, ("```",), (), ctx)
+    if span is None:
+        return NEED
+    body = buf[start:span[0]]
+    if lang in _EXPLICIT_LANGS:
+        return Match(span[1], explicit_calls(body))
+    calls = _implicit(body, ctx)
+    return Match(span[1], calls) if calls else Reject(span[1] - pos)
+
+
+_PY_LIST = re.compile(r"\[\s*([A-Za-z_][\w.]*)\s*\(")
+
+
+def bare_json(buf: str, pos: int, ctx: Ctx) -> Verdict:
+    """A bare ``{...}`` or ``[{...}]`` (or Llama 3.2 ``[name(k=v)]``) in the reply."""
+    if buf[pos] == "[" and not ctx.started:
+        pv = _pythonic_list(buf, pos, ctx)
+        if pv is not None:
+            return pv
+    maybe = _object_may_be_call(buf, pos, ctx)
+    if maybe is None:
+        return NEED
+    if not maybe:
+        return Reject()
+    end = _json_at(buf, pos, ctx)
+    if end is NEED:
+        return NEED
+    calls = _implicit(buf[pos:end], ctx)
+    return Match(end, calls) if calls else Reject(end - pos)
+
+
+def _pythonic_list(buf: str, pos: int, ctx: Ctx) -> Verdict | None:
+    """``[get_weather(city="Paris")]`` at the start of a reply (Llama 3.2 pythonic)."""
+    m = _PY_LIST.match(buf, pos)
+    if m is None:
+        if not ctx.final and re.fullmatch(r"\[\s*[A-Za-z_][\w.]*\s*", buf[pos:]):
+            return NEED
+        return None
+    if ctx.names is not None and m.group(1) not in ctx.names:
+        return None
+    end = _json_at(buf, pos, ctx)
+    if end is NEED:
+        return NEED
+    calls = parse_python_calls(buf[pos:end])
+    return Match(end, calls) if calls else None
+
+
+# The format table: trigger character -> recognisers tried in order. The first verdict that
+# is not Reject wins; if all reject, the longest skip becomes text.
+RECOGNISERS: dict[str, tuple[Recogniser, ...]] = {
+    "<": (
+        tag("<tool_call>", "</tool_call>"),
+        tag("<tool_calls>", "</tool_calls>"),
+        tag("<function_call>", "</function_call>"),
+        tag("<|tool_call|>", "<|/tool_call|>", also_close=("<|end_tool_call|>",)),
+        python_tag,
+        function_tag,
+    ),
+    "[": (mistral, bare_json),
+    "{": (bare_json,),
+    "`": (fence,),
+}
+TRIGGERS = re.compile("[" + re.escape("".join(RECOGNISERS)) + "]")
