@@ -1,0 +1,147 @@
+"""Bind-time work for tools and structured output (pure; no I/O).
+
+``bind_tools`` converts tools to the OpenAI form once, at bind time, so each
+call only copies dicts. ``with_structured_output`` picks the method from the
+profile: a native method only where the profile says the backend accepts it,
+otherwise a prompted/emulated one that never sends what the backend rejects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from operator import itemgetter
+from typing import TYPE_CHECKING, Any
+
+from langchain_core.output_parsers import JsonOutputKeyToolsParser, JsonOutputParser, PydanticToolsParser
+from langchain_core.output_parsers.pydantic import PydanticOutputParser
+from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
+from langchain_core.tools import BaseTool
+from langchain_core.utils.function_calling import convert_to_json_schema, convert_to_openai_tool
+from langchain_core.utils.pydantic import is_basemodel_subclass
+
+from langchain_compat.errors import InvalidParameterError
+
+if TYPE_CHECKING:
+    from langchain_compat.chat_models.base import BaseChatCompat
+
+__all__ = ["normalize_tool_choice", "structured_output", "tool_kwargs"]
+
+
+def normalize_tool_choice(tool_choice: Any, tool_names: Sequence[str]) -> str | dict[str, Any] | None:
+    """Map every accepted ``tool_choice`` form to OpenAI's wire form.
+
+    Accepts "auto", "none", "any"/"required"/True, a tool name, or the OpenAI
+    dict ``{"type": "function", "function": {"name": ...}}``.
+
+    Raises:
+        InvalidParameterError: an unknown tool name or form.
+    """
+    if tool_choice is None or tool_choice is False:
+        return None
+    if tool_choice is True or tool_choice in ("any", "required"):
+        return "required"
+    if tool_choice in ("auto", "none"):
+        return tool_choice
+    if isinstance(tool_choice, str):
+        name = tool_choice
+    elif isinstance(tool_choice, dict) and isinstance(tool_choice.get("function"), dict):
+        name = tool_choice["function"].get("name")
+    elif isinstance(tool_choice, dict) and "name" in tool_choice:
+        name = tool_choice["name"]
+    else:
+        raise InvalidParameterError("tool_choice", f"unsupported form {tool_choice!r}; "
+                                    "use 'auto', 'none', 'required', a tool name or the OpenAI dict")
+    if name not in tool_names:
+        raise InvalidParameterError("tool_choice", f"{name!r} is not one of the bound tools {list(tool_names)}")
+    return {"type": "function", "function": {"name": name}}
+
+
+def tool_kwargs(
+    tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool],
+    tool_choice: Any,
+    parallel_tool_calls: bool | None,
+    strict: bool | None,
+) -> dict[str, Any]:
+    """The bound kwargs for ``bind_tools`` (OpenAI tool dicts + choice)."""
+    formatted = []
+    for tool in tools:
+        try:
+            formatted.append(convert_to_openai_tool(tool, strict=strict))
+        except Exception as exc:  # langchain raises ValueError/TypeError/... for bad tools
+            raise InvalidParameterError("tools", f"cannot convert {tool!r} to a tool schema: {exc}") from None
+    names = [t["function"]["name"] for t in formatted]
+    out: dict[str, Any] = {"tools": formatted}
+    choice = normalize_tool_choice(tool_choice, names)
+    if choice is not None:
+        out["tool_choice"] = choice
+    if parallel_tool_calls is not None:
+        out["parallel_tool_calls"] = parallel_tool_calls
+    return out
+
+
+def _default_method(model: BaseChatCompat) -> str:
+    profile = model.compat_profile
+    if profile.json_schema:
+        return "json_schema"
+    return "function_calling"
+
+
+def _output_parser(schema: Any, method: str, tool_name: str | None) -> Runnable:
+    pydantic = isinstance(schema, type) and is_basemodel_subclass(schema)
+    if method == "function_calling":
+        if pydantic:
+            return PydanticToolsParser(tools=[schema], first_tool_only=True)
+        return JsonOutputKeyToolsParser(key_name=tool_name or "", first_tool_only=True)
+    if pydantic:
+        return PydanticOutputParser(pydantic_object=schema)
+    return JsonOutputParser()
+
+
+def structured_output(
+    model: BaseChatCompat,
+    schema: Any,
+    *,
+    method: str | None,
+    include_raw: bool,
+    strict: bool | None,
+) -> Runnable:
+    """Build the ``with_structured_output`` runnable (see ``BaseChatCompat``)."""
+    method = method or _default_method(model)
+    if method not in ("function_calling", "json_mode", "json_schema"):
+        raise InvalidParameterError("method", "use 'function_calling', 'json_mode' or 'json_schema'")
+    if schema is None and method != "json_mode":
+        raise InvalidParameterError("schema", f"a schema is required for method={method!r}")
+    profile = model.compat_profile
+    tool_name = None
+    ls_format: dict[str, Any] = {"kwargs": {"method": method}}
+    if method == "function_calling":
+        tool = convert_to_openai_tool(schema, strict=strict)
+        tool_name = tool["function"]["name"]
+        ls_format["schema"] = tool
+        bound = model.bind_tools([schema], tool_choice=tool_name, strict=strict,
+                                 ls_structured_output_format=ls_format)
+    else:
+        json_schema = convert_to_json_schema(schema) if schema is not None else None
+        ls_format["schema"] = json_schema
+        native = profile.json_schema if method == "json_schema" else profile.json_mode
+        if native and method == "json_schema":
+            name = (json_schema or {}).get("title") or "output"
+            rf: dict[str, Any] = {"type": "json_schema",
+                                  "json_schema": {"name": name, "schema": json_schema}}
+            if strict is not None:
+                rf["json_schema"]["strict"] = strict
+            bound = model.bind(response_format=rf, ls_structured_output_format=ls_format,
+                               _compat_structured={"schema": json_schema, "native": True})
+        elif native:
+            bound = model.bind(response_format={"type": "json_object"},
+                               ls_structured_output_format=ls_format,
+                               _compat_structured={"schema": json_schema, "native": True})
+        else:  # prompted JSON, validated and re-asked
+            bound = model.bind(ls_structured_output_format=ls_format,
+                               _compat_structured={"schema": json_schema, "native": False})
+    parser = _output_parser(schema, method, tool_name) if schema is not None else JsonOutputParser()
+    if not include_raw:
+        return bound | parser
+    parsed = RunnablePassthrough.assign(parsed=itemgetter("raw") | parser, parsing_error=lambda _: None)
+    fallback = RunnablePassthrough.assign(parsed=lambda _: None)
+    return RunnableMap(raw=bound) | parsed.with_fallbacks([fallback], exception_key="parsing_error")

@@ -1,0 +1,142 @@
+"""HTTP error answers -> the exception hierarchy (sans-IO, one boundary)."""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import re
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from langchain_compat.errors import (
+    APIError,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    ServerError,
+    redact,
+)
+
+__all__ = [
+    "error_from_response",
+    "error_from_stream_event",
+    "looks_like_tools_refusal",
+    "parse_retry_after",
+]
+
+_BY_STATUS: dict[int, type[APIError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: BadRequestError,
+    429: RateLimitError,
+}
+_REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-amzn-requestid", "cf-ray")
+_MAX_MESSAGE = 2000
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` (seconds or HTTP date) or ``retry-after-ms``."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if parsed is None:
+        return None
+    return max(0.0, parsed.timestamp() - (time.time() if now is None else now))
+
+
+def _message_from_body(body: Any) -> str:
+    """The provider's own message from an error body of any common shape."""
+    if isinstance(body, dict):
+        err = body.get("error", body)
+        if isinstance(err, dict):
+            for key in ("message", "detail", "msg", "error"):
+                val = err.get(key)
+                if isinstance(val, str) and val:
+                    return val
+                if isinstance(val, list) and val:  # FastAPI/pydantic 422 detail
+                    return "; ".join(str(v.get("msg", v)) if isinstance(v, dict) else str(v) for v in val)
+            return json.dumps(err)[:_MAX_MESSAGE]
+        if isinstance(err, str):
+            return err
+        if isinstance(body.get("detail"), str):
+            return body["detail"]
+    if isinstance(body, str):
+        return body.strip()[:_MAX_MESSAGE] or "(empty body)"
+    return json.dumps(body)[:_MAX_MESSAGE]
+
+
+def error_from_response(
+    status: int,
+    content: bytes,
+    headers: Mapping[str, str],
+    *,
+    provider: str | None = None,
+    secrets: tuple[str | None, ...] = (),
+) -> APIError:
+    """Build the typed error for an HTTP error answer.
+
+    The provider's message is kept (with any secret redacted); the request id
+    comes from the usual headers; 429 carries ``retry_after``.
+    """
+    text = content.decode("utf-8", "replace") if content else ""
+    try:
+        body: Any = json.loads(text) if text else text
+    except ValueError:
+        body = text
+    message = redact(_message_from_body(body), *secrets)
+    if isinstance(body, str):
+        body = redact(body, *secrets)
+    request_id = next((headers[h] for h in _REQUEST_ID_HEADERS if h in headers), None)
+    cls = _BY_STATUS.get(status) or (ServerError if status >= 500 else APIError)
+    kw: dict[str, Any] = {"status_code": status, "request_id": request_id, "provider": provider,
+                          "body": body}
+    if cls is RateLimitError:
+        ms = headers.get("retry-after-ms")
+        retry = float(ms) / 1000 if ms and ms.replace(".", "", 1).isdigit() else None
+        kw["retry_after"] = retry if retry is not None else parse_retry_after(headers.get("retry-after"))
+    return cls(message, **kw)
+
+
+def error_from_stream_event(obj: Any, *, provider: str | None = None) -> APIError:
+    """An ``error`` event inside an SSE stream -> typed error."""
+    err = obj.get("error") if isinstance(obj, dict) else None
+    status = None
+    if isinstance(err, dict):
+        code = err.get("code") or err.get("status")
+        status = code if isinstance(code, int) else None
+    message = _message_from_body(obj)
+    cls = _BY_STATUS.get(status or 0) or (ServerError if (status or 500) >= 500 else APIError)
+    return cls(message, status_code=status, provider=provider, body=obj)
+
+
+_TOOLS_REFUSAL = re.compile(
+    r"tool|function[_ ]?call|functions|peg-native|auto-tool-choice|tool-call-parser",
+    re.IGNORECASE,
+)
+
+
+def looks_like_tools_refusal(error: APIError) -> bool:
+    """Whether an error answer to a request with ``tools`` means "no native tools".
+
+    400/422 naming tools/functions, or a 5xx from a tool-call parser (llama-server's
+    "does not match the expected peg-native format"), count; auth and rate
+    limits do not.
+    """
+    if error.status_code not in (400, 422, 500, 501):
+        return False
+    return bool(_TOOLS_REFUSAL.search(error.message or ""))

@@ -1,0 +1,151 @@
+"""LangChain messages <-> OpenAI chat-completions wire dicts (sans-IO).
+
+``to_wire`` is on the hot path of every call, so plain-string content takes a
+fast path and only list content goes through block conversion.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from langchain_core.messages import (
+    AIMessage,
+    BaseMessage,
+    ChatMessage,
+    FunctionMessage,
+    ToolMessage,
+)
+from langchain_core.messages.block_translators.openai import convert_to_openai_data_block
+
+from langchain_compat.errors import InvalidParameterError
+
+__all__ = ["content_to_wire", "message_to_wire", "messages_to_wire", "tool_calls_to_wire"]
+
+_ROLE_BY_TYPE = {
+    "system": "system",
+    "human": "user",
+    "ai": "assistant",
+    "tool": "tool",
+    "function": "function",
+}
+_VALID_CHAT_ROLES = frozenset({"system", "developer", "user", "assistant", "tool"})
+_TEXT_TYPES = frozenset({"text", "text-plain"})
+_DATA_TYPES = frozenset({"image", "file", "audio"})
+
+
+def _block_to_wire(block: Any) -> dict[str, Any] | None:
+    """One content block in OpenAI chat-completions form (None drops it)."""
+    if isinstance(block, str):
+        return {"type": "text", "text": block}
+    if not isinstance(block, dict):
+        raise InvalidParameterError(
+            "content", f"content blocks must be str or dict, got {type(block).__name__}"
+        )
+    kind = block.get("type")
+    if kind in _TEXT_TYPES:
+        return {"type": "text", "text": block.get("text", "")}
+    if kind == "image_url":
+        url = block.get("image_url")
+        return {"type": "image_url", "image_url": url if isinstance(url, dict) else {"url": url}}
+    if kind in _DATA_TYPES:
+        try:
+            return convert_to_openai_data_block(block)
+        except (KeyError, ValueError) as exc:
+            raise InvalidParameterError("content", f"cannot send {kind} block: {exc}") from None
+    if kind in ("tool_use", "tool_call", "reasoning", "thinking", "non_standard"):
+        return None  # carried in tool_calls / not sendable as content
+    if kind in ("input_audio", "file"):
+        return block
+    raise InvalidParameterError(
+        "content",
+        f"unsupported content block type {kind!r}; use text, image_url, image, file or audio",
+    )
+
+
+def content_to_wire(content: str | list[Any]) -> str | list[dict[str, Any]]:
+    """Message content as the wire expects it (str stays str)."""
+    if isinstance(content, str):
+        return content
+    parts = [b for b in (_block_to_wire(x) for x in content) if b is not None]
+    if all(p["type"] == "text" for p in parts):
+        return "".join(p["text"] for p in parts)  # plain text: widest compatibility
+    return parts
+
+
+def tool_calls_to_wire(message: AIMessage) -> list[dict[str, Any]]:
+    """``AIMessage.tool_calls`` (and invalid ones) as OpenAI ``tool_calls``."""
+    out = [
+        {
+            "id": tc.get("id") or f"call_{i}",
+            "type": "function",
+            "function": {
+                "name": tc["name"],
+                "arguments": json.dumps(tc.get("args") or {}, ensure_ascii=False),
+            },
+        }
+        for i, tc in enumerate(message.tool_calls)
+    ]
+    out.extend(
+        {
+            "id": itc.get("id") or f"call_invalid_{i}",
+            "type": "function",
+            "function": {"name": itc.get("name") or "", "arguments": itc.get("args") or ""},
+        }
+        for i, itc in enumerate(message.invalid_tool_calls)
+    )
+    return out
+
+
+def message_to_wire(message: BaseMessage) -> dict[str, Any]:
+    """Convert one LangChain message to an OpenAI wire dict.
+
+    Raises:
+        InvalidParameterError: an unknown role or unsendable content.
+    """
+    mtype = message.type
+    content = message.content
+    if isinstance(message, ChatMessage):
+        role = message.role
+        if role not in _VALID_CHAT_ROLES:
+            raise InvalidParameterError(
+                "messages", f"invalid role {role!r}; use one of {sorted(_VALID_CHAT_ROLES)}"
+            )
+    else:
+        role = _ROLE_BY_TYPE.get(mtype)
+        if role is None:
+            raise InvalidParameterError(
+                "messages", f"cannot send a message of type {mtype!r} to a chat-completions API"
+            )
+    out: dict[str, Any] = {"role": role}
+    if isinstance(message, AIMessage):
+        calls = tool_calls_to_wire(message) if (message.tool_calls or message.invalid_tool_calls) else None
+        if calls:
+            out["tool_calls"] = calls
+        text = content_to_wire(content)
+        # OpenAI wants content null (not "") beside tool_calls; list content
+        # of an assistant message is flattened to its text.
+        if isinstance(text, list):
+            text = "".join(p.get("text", "") for p in text if p.get("type") == "text")
+        out["content"] = text if (text or not calls) else None
+    elif isinstance(message, ToolMessage):
+        out["tool_call_id"] = message.tool_call_id
+        out["content"] = content_to_wire(content) if not isinstance(content, str) else content
+        if message.status == "error":
+            out["status"] = "error"  # read by emulation's history replay; stripped before sending
+    elif isinstance(message, FunctionMessage):
+        out["content"] = content if isinstance(content, str) else json.dumps(content)
+    else:
+        out["content"] = content if isinstance(content, str) else content_to_wire(content)
+    if message.name and role in ("user", "assistant", "system", "function"):
+        out["name"] = message.name
+    return out
+
+
+def messages_to_wire(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
+    """Convert a conversation; raises ``InvalidParameterError`` when it is empty."""
+    if not messages:
+        raise InvalidParameterError("messages", "at least one message is required")
+    return [message_to_wire(m) for m in messages]
+

@@ -1,0 +1,165 @@
+"""Streamed ``chat.completion.chunk`` events -> ``ChatGenerationChunk`` (sans-IO).
+
+The sync and async drivers feed raw bytes to :meth:`ChatStream.feed` and yield
+whatever it returns; all per-chunk logic lives here, once.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from langchain_core.messages import AIMessageChunk
+from langchain_core.outputs import ChatGenerationChunk
+
+from langchain_compat.core.errors import error_from_stream_event
+from langchain_compat.core.reasoning import ThinkSplitter, reasoning_field
+from langchain_compat.core.response import usage_to_metadata
+from langchain_compat.core.sse import DONE, SSEDecoder, SSEEvent
+from langchain_compat.errors import ResponseParseError
+
+__all__ = ["ChatStream"]
+
+_loads = json.loads
+
+
+class ChatStream:
+    """State of one streamed chat completion.
+
+    Attributes:
+        done: ``[DONE]`` was received.
+        chunks: number of chunks produced so far.
+        text: the answer text produced so far (for interrupted streams).
+        finish_reason: the last finish reason seen.
+    """
+
+    __slots__ = ("_decoder", "_splitter", "_first", "provider", "done", "chunks", "_text",
+                 "finish_reason", "model_name", "response_id")
+
+    def __init__(self, *, think_tags: bool = True, provider: str | None = None) -> None:
+        self._decoder = SSEDecoder()
+        self._splitter = ThinkSplitter() if think_tags else None
+        self._first = True
+        self.provider = provider
+        self.done = False
+        self.chunks = 0
+        self._text: list[str] = []
+        self.finish_reason: str | None = None
+        self.model_name: str | None = None
+        self.response_id: str | None = None
+
+    @property
+    def text(self) -> str:
+        return "".join(self._text)
+
+    def feed(self, raw: bytes) -> list[ChatGenerationChunk]:
+        """Decode a read from the network; return the chunks it completes.
+
+        Raises:
+            APIError: the stream carried an error event.
+            ResponseParseError: an event's data is not JSON.
+        """
+        out: list[ChatGenerationChunk] = []
+        for event in self._decoder.feed(raw):
+            self._event(event, out)
+        return out
+
+    def close(self) -> list[ChatGenerationChunk]:
+        """End of the byte stream: flush held-back text and a trailing event."""
+        out: list[ChatGenerationChunk] = []
+        for event in self._decoder.flush():
+            self._event(event, out)
+        if self._splitter is not None:
+            reasoning, answer = self._splitter.flush()
+            if reasoning or answer:
+                out.append(self._chunk(answer, reasoning, None, None, None))
+        return out
+
+    # -- internals -------------------------------------------------------
+    def _event(self, event: SSEEvent, out: list[ChatGenerationChunk]) -> None:
+        data = event.data
+        if data == DONE:
+            self.done = True
+            return
+        if not data.strip():
+            return
+        try:
+            obj = _loads(data)
+        except ValueError:
+            raise ResponseParseError(
+                f"stream event is not JSON: {data[:200]!r}", provider=self.provider
+            ) from None
+        if event.event == "error" or (isinstance(obj, dict) and "error" in obj and "choices" not in obj):
+            raise error_from_stream_event(obj, provider=self.provider)
+        if not isinstance(obj, dict):
+            raise ResponseParseError(f"stream event is not an object: {data[:200]!r}",
+                                     provider=self.provider)
+        chunk = self._from_obj(obj)
+        if chunk is not None:
+            out.append(chunk)
+
+    def _from_obj(self, obj: dict[str, Any]) -> ChatGenerationChunk | None:
+        if self._first:
+            self.model_name = obj.get("model")
+            self.response_id = obj.get("id")
+        usage = obj.get("usage")
+        choices = obj.get("choices")
+        if not choices:
+            if not usage:
+                return None
+            return self._chunk("", None, None, usage_to_metadata(usage), None)
+        choice = choices[0]
+        delta = choice.get("delta") or {}
+        text = delta.get("content") or ""
+        reasoning = reasoning_field(delta)
+        if self._splitter is not None and text:
+            tagged, text = self._splitter.feed(text)
+            reasoning = (reasoning or "") + tagged if tagged else reasoning
+        tool_chunks = None
+        if delta.get("tool_calls"):
+            tool_chunks = [
+                {
+                    "name": (tc.get("function") or {}).get("name"),
+                    "args": (tc.get("function") or {}).get("arguments"),
+                    "id": tc.get("id"),
+                    "index": tc.get("index", i),
+                    "type": "tool_call_chunk",
+                }
+                for i, tc in enumerate(delta["tool_calls"])
+            ]
+        finish = choice.get("finish_reason")
+        info = None
+        if finish:
+            self.finish_reason = finish
+            info = {"finish_reason": finish, "model_name": obj.get("model")}
+            if obj.get("system_fingerprint"):
+                info["system_fingerprint"] = obj["system_fingerprint"]
+        if choice.get("logprobs"):
+            info = {**(info or {}), "logprobs": choice["logprobs"]}
+        usage_meta = usage_to_metadata(usage) if usage else None
+        if not (text or reasoning or tool_chunks or info or usage_meta or self._first):
+            return None
+        return self._chunk(text, reasoning, tool_chunks, usage_meta, info)
+
+    def _chunk(self, text: str, reasoning: str | None, tool_chunks: list | None,
+               usage: Any, info: dict[str, Any] | None) -> ChatGenerationChunk:
+        kwargs: dict[str, Any] = {"content": text}
+        if reasoning:
+            kwargs["additional_kwargs"] = {"reasoning_content": reasoning}
+        if tool_chunks:
+            kwargs["tool_call_chunks"] = tool_chunks
+        if usage:
+            kwargs["usage_metadata"] = usage
+        if self._first:
+            self._first = False
+            if self.response_id:
+                kwargs["id"] = self.response_id
+            kwargs["response_metadata"] = {"model_provider": "openai"}
+        if info:
+            meta = {k: v for k, v in info.items() if k != "logprobs"}
+            if meta:
+                kwargs["response_metadata"] = {**kwargs.get("response_metadata", {}), **meta}
+        if text:
+            self._text.append(text)
+        self.chunks += 1
+        return ChatGenerationChunk(message=AIMessageChunk(**kwargs), generation_info=info)

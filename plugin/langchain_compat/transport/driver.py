@@ -1,0 +1,276 @@
+"""Thin sync and async HTTP drivers over the sans-IO core.
+
+All decisions live in pure code: the retry policy (``retry.py``), error
+mapping (``core.errors``) and stream decoding (``core.stream``). What is left
+here is the I/O: send, read, sleep. Each driver method is a short loop; the
+per-chunk work is one call into the stream state's ``feed``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+import weakref
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
+
+import httpx
+
+from langchain_compat.core.errors import error_from_response
+from langchain_compat.errors import (
+    APIConnectionError,
+    APITimeoutError,
+    CompatError,
+    ResponseParseError,
+    StreamInterruptedError,
+    redact,
+)
+from langchain_compat.transport.clients import DEFAULT_LIMITS, async_client, sync_client
+from langchain_compat.transport.retry import RetryPolicy
+
+__all__ = ["Endpoint", "HTTPDriver", "MAX_IN_FLIGHT", "StreamState"]
+
+logger = logging.getLogger("langchain_compat.transport")
+T = TypeVar("T")
+
+#: Most async requests one event loop hands to the httpx pool at once (see clients.py).
+MAX_IN_FLIGHT = 64
+_semaphores: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+class StreamState(Protocol[T]):  # pragma: no cover - typing only
+    done: bool
+    chunks: int
+    finish_reason: str | None
+
+    @property
+    def text(self) -> str: ...
+    def feed(self, raw: bytes) -> list[T]: ...
+    def close(self) -> list[T]: ...
+
+
+@dataclass(slots=True)
+class Endpoint:
+    """Where and how to send requests for one model instance.
+
+    ``secrets`` are redacted from every error message; ``headers`` carry the
+    auth header and are never logged.
+    """
+
+    base_url: str
+    headers: dict[str, str]
+    provider: str
+    secrets: tuple[str, ...] = ()
+    timeout: httpx.Timeout = field(default_factory=lambda: httpx.Timeout(60.0, connect=10.0))
+    total_timeout: float | None = None
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    verify: Any = True
+    limits: httpx.Limits = field(default_factory=lambda: DEFAULT_LIMITS)
+    proxy: str | None = None
+    rate_limiter: Any = None
+    client: httpx.Client | None = None
+    """A caller-owned sync client (tests, custom transports); else the shared one."""
+    async_client: httpx.AsyncClient | None = None
+
+    def sync(self) -> httpx.Client:
+        return self.client or sync_client(self.verify, self.limits, self.proxy)
+
+    def async_(self) -> httpx.AsyncClient:
+        return self.async_client or async_client(self.verify, self.limits, self.proxy)
+
+    def url(self, path: str) -> str:
+        return self.base_url.rstrip("/") + path
+
+
+def _request_timeout(ep: Endpoint, timeout: float | None) -> tuple[httpx.Timeout, float | None]:
+    """Per-call timeout: a float overrides read/total; returns (httpx timeout, deadline)."""
+    total = timeout if timeout is not None else ep.total_timeout
+    t = ep.timeout
+    if total is not None:
+        read = min(t.read, total) if t.read is not None else total
+        t = httpx.Timeout(connect=min(t.connect or total, total), read=read, write=t.write, pool=t.pool)
+    return t, (time.monotonic() + total if total is not None else None)
+
+
+def _map_transport_error(ep: Endpoint, exc: Exception) -> CompatError:
+    msg = redact(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__, *ep.secrets)
+    if isinstance(exc, httpx.TimeoutException):
+        return APITimeoutError(f"request timed out ({msg})", provider=ep.provider)
+    return APIConnectionError(f"connection failed ({msg})", provider=ep.provider)
+
+
+def _parse_json(ep: Endpoint, resp: httpx.Response) -> Any:
+    try:
+        return json.loads(resp.content)
+    except ValueError:
+        raise ResponseParseError(
+            f"response is not JSON: {redact(resp.text[:200], *ep.secrets)!r}",
+            status_code=resp.status_code, provider=ep.provider,
+        ) from None
+
+
+def _check_deadline(deadline: float | None, ep: Endpoint) -> None:
+    if deadline is not None and time.monotonic() > deadline:
+        raise APITimeoutError("total timeout exceeded", provider=ep.provider)
+
+
+def _interrupted(ep: Endpoint, state: StreamState[Any], why: str) -> StreamInterruptedError:
+    return StreamInterruptedError(redact(why, *ep.secrets), partial=state.text,
+                                  chunks_received=state.chunks, provider=ep.provider)
+
+
+def _end_of_stream(ep: Endpoint, state: StreamState[T]) -> list[T]:
+    tail = state.close()
+    if not state.done and state.finish_reason is None:
+        raise _interrupted(ep, state, "the stream ended without [DONE] or a finish_reason")
+    return tail
+
+
+class HTTPDriver:
+    """Sends requests for one :class:`Endpoint`, sync or async."""
+
+    __slots__ = ("ep",)
+
+    def __init__(self, endpoint: Endpoint) -> None:
+        self.ep = endpoint
+
+    def _error(self, resp: httpx.Response) -> CompatError:
+        return error_from_response(resp.status_code, resp.content, resp.headers,
+                                   provider=self.ep.provider, secrets=self.ep.secrets)
+
+    def _encode(self, body: dict[str, Any]) -> bytes:
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+    def _headers(self) -> dict[str, str]:
+        return {**self.ep.headers, "content-type": "application/json"}
+
+    # -- sync ------------------------------------------------------------
+    def post_json(self, path: str, body: dict[str, Any], *, timeout: float | None = None) -> Any:
+        """POST ``body`` and return the decoded JSON answer (retried per policy)."""
+        ep = self.ep
+        client = ep.sync()
+        t, deadline = _request_timeout(ep, timeout)
+        content, headers, url = self._encode(body), self._headers(), ep.url(path)
+        if ep.rate_limiter is not None:
+            ep.rate_limiter.acquire()
+        attempt = 0
+        while True:
+            try:
+                resp = client.post(url, content=content, headers=headers, timeout=t)
+                if resp.status_code < 400:
+                    return _parse_json(ep, resp)
+                err: CompatError = self._error(resp)
+            except httpx.TransportError as exc:
+                err = _map_transport_error(ep, exc)
+            wait = ep.retry.delay(attempt, err)
+            if wait is None or (deadline is not None and time.monotonic() + wait > deadline):
+                raise err
+            logger.info("retrying %s after %s (attempt %d, %.2fs)", path, type(err).__name__, attempt + 1, wait)
+            time.sleep(wait)
+            attempt += 1
+
+    def stream(self, path: str, body: dict[str, Any], state: StreamState[T], *,
+               timeout: float | None = None) -> Iterator[T]:
+        """POST ``body`` and yield what ``state.feed`` makes of the SSE bytes.
+
+        Retried only until the first chunk is yielded; a break after that
+        raises :class:`StreamInterruptedError` carrying the partial text.
+        """
+        ep = self.ep
+        client = ep.sync()
+        t, deadline = _request_timeout(ep, timeout)
+        content, headers, url = self._encode(body), self._headers(), ep.url(path)
+        attempt = 0
+        while True:
+            try:
+                with client.stream("POST", url, content=content, headers=headers, timeout=t) as resp:
+                    if resp.status_code >= 400:
+                        resp.read()
+                        raise self._error(resp)
+                    for raw in resp.iter_raw():
+                        yield from state.feed(raw)
+                        _check_deadline(deadline, ep)
+                yield from _end_of_stream(ep, state)
+                return
+            except httpx.TransportError as exc:
+                err: CompatError = _map_transport_error(ep, exc)
+            except CompatError as exc:
+                err = exc
+            if state.chunks or isinstance(err, StreamInterruptedError):
+                raise err if isinstance(err, StreamInterruptedError) else _interrupted(ep, state, str(err))
+            wait = ep.retry.delay(attempt, err)
+            if wait is None:
+                raise err
+            time.sleep(wait)
+            attempt += 1
+
+    # -- async -----------------------------------------------------------
+    async def apost_json(self, path: str, body: dict[str, Any], *, timeout: float | None = None) -> Any:
+        """Async :meth:`post_json`."""
+        ep = self.ep
+        client = ep.async_()
+        t, deadline = _request_timeout(ep, timeout)
+        content, headers, url = self._encode(body), self._headers(), ep.url(path)
+        if ep.rate_limiter is not None:
+            await ep.rate_limiter.aacquire()
+        attempt = 0
+        while True:
+            try:
+                async with _semaphore():
+                    resp = await client.post(url, content=content, headers=headers, timeout=t)
+                if resp.status_code < 400:
+                    return _parse_json(ep, resp)
+                err: CompatError = self._error(resp)
+            except httpx.TransportError as exc:
+                err = _map_transport_error(ep, exc)
+            wait = ep.retry.delay(attempt, err)
+            if wait is None or (deadline is not None and time.monotonic() + wait > deadline):
+                raise err
+            await asyncio.sleep(wait)
+            attempt += 1
+
+    async def astream(self, path: str, body: dict[str, Any], state: StreamState[T], *,
+                      timeout: float | None = None) -> AsyncIterator[T]:
+        """Async :meth:`stream`."""
+        ep = self.ep
+        client = ep.async_()
+        t, deadline = _request_timeout(ep, timeout)
+        content, headers, url = self._encode(body), self._headers(), ep.url(path)
+        attempt = 0
+        while True:
+            try:
+                async with client.stream("POST", url, content=content, headers=headers, timeout=t) as resp:
+                    if resp.status_code >= 400:
+                        await resp.aread()
+                        raise self._error(resp)
+                    async for raw in resp.aiter_raw():
+                        for item in state.feed(raw):
+                            yield item
+                        _check_deadline(deadline, ep)
+                for item in _end_of_stream(ep, state):
+                    yield item
+                return
+            except httpx.TransportError as exc:
+                err: CompatError = _map_transport_error(ep, exc)
+            except CompatError as exc:
+                err = exc
+            if state.chunks or isinstance(err, StreamInterruptedError):
+                raise err if isinstance(err, StreamInterruptedError) else _interrupted(ep, state, str(err))
+            wait = ep.retry.delay(attempt, err)
+            if wait is None:
+                raise err
+            await asyncio.sleep(wait)
+            attempt += 1
+
+
+def _semaphore() -> asyncio.Semaphore:
+    loop = asyncio.get_running_loop()
+    sem = _semaphores.get(loop)
+    if sem is None:
+        sem = _semaphores[loop] = asyncio.Semaphore(MAX_IN_FLIGHT)
+    return sem

@@ -1,0 +1,64 @@
+"""Retry policy (sans-IO): which failures are retried and how long to wait.
+
+Retried: 408, 409, 429 and 5xx answers, connection errors and timeouts.
+The wait is exponential with full jitter, capped, and a server's
+``Retry-After`` wins when present (bounded by ``max_retry_after`` so a
+hostile or broken server cannot park a client for an hour; a longer hint
+ends the retries and raises the RateLimitError so the caller can decide).
+Streams are retried only before their first byte (the driver enforces it).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from langchain_compat.errors import (
+    APIConnectionError,
+    APIError,
+    CompatError,
+    RateLimitError,
+)
+
+__all__ = ["RETRY_STATUSES", "RetryPolicy"]
+
+RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How many times and how long to wait between attempts.
+
+    Attributes:
+        max_retries: retries after the first attempt (0 disables).
+        base_delay: first backoff in seconds (doubles each attempt).
+        max_delay: cap of one backoff.
+        max_retry_after: longest ``Retry-After`` honoured.
+    """
+
+    max_retries: int = 2
+    base_delay: float = 0.5
+    max_delay: float = 8.0
+    max_retry_after: float = 60.0
+
+    def delay(self, attempt: int, error: CompatError) -> float | None:
+        """Seconds to wait before retry number ``attempt + 1``, or None to give up.
+
+        Args:
+            attempt: 0 for the first failure.
+            error: the typed error of the failed attempt.
+        """
+        if attempt >= self.max_retries:
+            return None
+        if isinstance(error, APIError):
+            status = error.status_code or 0
+            if status not in RETRY_STATUSES and not (status >= 500):
+                return None
+        elif not isinstance(error, APIConnectionError):
+            return None
+        if isinstance(error, RateLimitError) and error.retry_after is not None:
+            if error.retry_after > self.max_retry_after:
+                return None
+            return error.retry_after
+        backoff = min(self.max_delay, self.base_delay * (2**attempt))
+        return random.uniform(backoff / 2, backoff)
