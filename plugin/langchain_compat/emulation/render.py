@@ -1,0 +1,265 @@
+"""Render tools into the prompt and rewrite tool history for backends without native tools.
+
+We ask for the Hermes/Qwen format (``<tool_call>{"name", "arguments"}</tool_call>``), which
+most open models were trained on, and show earlier calls and results in that same format so
+the model imitates its own history. ``parser.py`` accepts many more formats than we ask for.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import string
+from typing import Any
+
+from langchain_compat.emulation.jsonish import load_lenient
+
+__all__ = ["DEFAULT_TOOL_TEMPLATE", "emulate_request", "replay_tool_history",
+           "render_tool_prompt", "normalize_tool_choice"]
+
+#: The default system-prompt block. Placeholders: ``$tools`` (the tool catalogue, one JSON
+#: object per line) and ``$choice`` (the instruction for ``tool_choice``). A custom template
+#: may use ``string.Template`` style (``$tools``/``${tools}``) or ``{tools}``/``{choice}``;
+#: the latter are replaced literally, so other braces in a template need no escaping.
+DEFAULT_TOOL_TEMPLATE = """# Tools
+
+You may call one or more functions to assist with the user query.
+
+You are provided with function signatures within <tools></tools> XML tags:
+<tools>
+$tools
+</tools>
+
+For each function call, return a json object with function name and arguments within \
+<tool_call></tool_call> XML tags:
+<tool_call>
+{"name": <function-name>, "arguments": <args-json-object>}
+</tool_call>
+
+Results of the calls come back inside <tool_response></tool_response> tags. $choice"""
+
+_CHOICE_TEXT = {
+    "auto": "Call a function only when it helps; otherwise answer normally in plain text. "
+            "Never invent a function result: wait for the <tool_response>.",
+    "required": "You MUST call at least one of the functions above now: reply with "
+                "<tool_call> blocks only, no other text.",
+    "named": "You MUST call the function \"{name}\" now: reply with a <tool_call> block "
+             "for \"{name}\" only, no other text.",
+}
+_ONE_CALL = " Make at most one function call per reply."
+_REMOVED_KEYS = ("tools", "tool_choice", "parallel_tool_calls", "functions", "function_call")
+
+
+def normalize_tool_choice(tool_choice: Any, tools: list[dict]) -> tuple[str, str | None]:
+    """Reduce every spelling of ``tool_choice`` to ``(mode, name)``.
+
+    Args:
+        tool_choice: ``None``/``"auto"``, ``"none"``, ``"required"``/``"any"``/``True``,
+            a tool name, ``{"type": "function", "function": {"name": ...}}`` or
+            ``{"type": "auto"|"any"|"none"|"tool", "name": ...}``.
+        tools: The OpenAI-format tools (to check a named choice).
+
+    Returns:
+        ``("auto"|"none"|"required", None)`` or ``("named", tool_name)``.
+
+    Raises:
+        ValueError: For an unknown spelling or a name that is not among ``tools``.
+    """
+    if tool_choice is None or tool_choice is False or tool_choice == "auto":
+        return "auto", None
+    if tool_choice is True or tool_choice in ("required", "any"):
+        return "required", None
+    if tool_choice == "none":
+        return "none", None
+    name: Any = tool_choice
+    if isinstance(tool_choice, dict):
+        kind = tool_choice.get("type")
+        if kind in ("auto", "none", "any", "required") and "name" not in tool_choice:
+            return normalize_tool_choice(kind, tools)
+        fn = tool_choice.get("function")
+        name = fn.get("name") if isinstance(fn, dict) else tool_choice.get("name")
+    names = [_tool_fn(t).get("name") for t in tools]
+    if not isinstance(name, str) or name not in names:
+        raise ValueError(f"tool_choice {tool_choice!r} names no bound tool; bound: {names}")
+    return "named", name
+
+
+def _tool_fn(tool: dict) -> dict:
+    fn = tool.get("function", tool)
+    return fn if isinstance(fn, dict) else {}
+
+
+def render_tool_prompt(tools: list[dict], tool_choice: Any = None, *,
+                       template: str | None = None, parallel: bool = True) -> str:
+    """The system-prompt block describing ``tools`` and how to call them.
+
+    Args:
+        tools: OpenAI-format tools.
+        tool_choice: As for ``normalize_tool_choice``.
+        template: Overrides ``DEFAULT_TOOL_TEMPLATE`` (same placeholders).
+        parallel: ``False`` adds "at most one call per reply".
+
+    Returns:
+        The block ("" when ``tool_choice`` is ``"none"`` or there are no tools).
+    """
+    mode, name = normalize_tool_choice(tool_choice, tools)
+    if mode == "none" or not tools:
+        return ""
+    shown = [t for t in tools if mode != "named" or _tool_fn(t).get("name") == name]
+    catalogue = "\n".join(json.dumps({"type": "function", "function": _tool_fn(t)},
+                                     ensure_ascii=False) for t in shown)
+    choice = _CHOICE_TEXT[mode].format(name=name) + ("" if parallel else _ONE_CALL)
+    template = DEFAULT_TOOL_TEMPLATE if template is None else template
+    if "{tools}" in template and "$tools" not in template and "${tools}" not in template:
+        return template.replace("{tools}", catalogue).replace("{choice}", choice)
+    return string.Template(template).safe_substitute(tools=catalogue, choice=choice)
+
+
+def _text_of(content: Any) -> str:
+    """Text of a wire ``content`` (str, None or a list of parts)."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        out = []
+        for part in content:
+            if isinstance(part, str):
+                out.append(part)
+            elif isinstance(part, dict) and isinstance(part.get("text"), str):
+                out.append(part["text"])
+            elif isinstance(part, dict):
+                out.append(f"[{part.get('type', 'non-text')} content omitted]")
+        return "\n".join(out)
+    return json.dumps(content, ensure_ascii=False, default=str)
+
+
+def _call_text(name: Any, arguments: Any) -> str:
+    if isinstance(arguments, str):
+        parsed, err = load_lenient(arguments) if arguments.strip() else ({}, None)
+        arguments = parsed if err is None else arguments
+    body = json.dumps({"name": name, "arguments": arguments if arguments is not None else {}},
+                      ensure_ascii=False)
+    return f"<tool_call>\n{body}\n</tool_call>"
+
+
+def _assistant(msg: dict) -> dict:
+    calls = [c.get("function", c) for c in msg.get("tool_calls") or [] if isinstance(c, dict)]
+    if isinstance(msg.get("function_call"), dict):
+        calls.append(msg["function_call"])
+    out = {k: v for k, v in msg.items() if k not in ("tool_calls", "function_call")}
+    if calls:
+        parts = [_text_of(msg.get("content")).strip()]
+        parts += [_call_text(c.get("name"), c.get("arguments")) for c in calls]
+        out["content"] = "\n".join(p for p in parts if p)
+    elif out.get("content") is None:
+        out["content"] = ""
+    return out
+
+
+def _tool_result(msg: dict, names: dict[str, str]) -> str:
+    call_id = msg.get("tool_call_id")
+    name = msg.get("name") or names.get(call_id or "", "")
+    attrs = "".join(f' {k}="{v}"' for k, v in (("name", name), ("tool_call_id", call_id)) if v)
+    text = _text_of(msg.get("content"))
+    if msg.get("status") == "error":
+        attrs += ' status="error"'
+        text = f"ERROR: the tool call failed.\n{text}"
+    return f"<tool_response{attrs}>\n{text}\n</tool_response>"
+
+
+def _merge_user(prev: dict, msg: dict) -> None:
+    a, b = prev.get("content"), msg.get("content")
+    if isinstance(a, str) and isinstance(b, str):
+        prev["content"] = f"{a}\n\n{b}"
+        return
+    as_parts = [x if isinstance(x, list) else [{"type": "text", "text": _text_of(x)}]
+                for x in (a, b)]
+    prev["content"] = as_parts[0] + as_parts[1]
+
+
+def replay_tool_history(messages: list[dict], *, tool_role: bool) -> list[dict]:
+    """Rewrite tool calls and results in history as text the backend accepts.
+
+    Assistant ``tool_calls`` become ``<tool_call>`` text in the assistant content; tool
+    results become ``<tool_response ...>`` text (``status="error"`` marked) in ``role: tool``
+    messages (``tool_role=True``) or in ``role: user`` messages merged with neighbouring
+    user messages so roles keep alternating (``tool_role=False``). Unused keys (``status``)
+    are removed. The input is not modified.
+
+    Args:
+        messages: OpenAI wire messages.
+        tool_role: Whether the backend accepts ``role: "tool"`` messages.
+
+    Returns:
+        New list of new message dicts.
+    """
+    names: dict[str, str] = {}
+    out: list[dict] = []
+    merged_tool_user = False  # last out message is a user message we built from results
+    for original in messages:
+        msg = copy.deepcopy(original)
+        role = msg.get("role")
+        if role == "assistant":
+            for c in msg.get("tool_calls") or []:
+                if isinstance(c, dict) and c.get("id"):
+                    names[c["id"]] = c.get("function", {}).get("name", "")
+            out.append(_assistant(msg))
+            merged_tool_user = False
+        elif role in ("tool", "function"):
+            text = _tool_result(msg, names)
+            if tool_role:
+                new = {"role": "tool", "content": text}
+                new.update({k: msg[k] for k in ("tool_call_id", "name") if msg.get(k)})
+                out.append(new)
+            elif out and out[-1].get("role") == "user" and merged_tool_user:
+                _merge_user(out[-1], {"content": text})
+            else:
+                out.append({"role": "user", "content": text})
+                merged_tool_user = True
+        elif role == "user" and merged_tool_user and not tool_role:
+            _merge_user(out[-1], msg)  # a user turn right after results: one user message
+        else:
+            out.append(msg)
+            merged_tool_user = False
+    return out
+
+
+def emulate_request(payload: dict, tools: list[dict], tool_choice: Any, *, tool_role: bool,
+                    template: str | None = None) -> dict:
+    """Turn a native tool-calling request into a plain chat request.
+
+    Args:
+        payload: OpenAI chat-completions request dict (not modified).
+        tools: OpenAI-format tools to offer.
+        tool_choice: ``None``/``"auto"``, ``"none"``, ``"required"``/``"any"``/``True``, a tool
+            name or ``{"type": "function", "function": {"name": ...}}``.
+        tool_role: Whether the backend accepts ``role: "tool"`` messages.
+        template: Overrides ``DEFAULT_TOOL_TEMPLATE`` (placeholders ``$tools``, ``$choice``).
+
+    Returns:
+        A new payload without ``tools``/``tool_choice``/``parallel_tool_calls``/``functions``/
+        ``function_call``, with the tool block in the (first) system message and the tool
+        history rewritten by ``replay_tool_history``.
+
+    Raises:
+        ValueError: ``tool_choice`` names a tool that is not in ``tools``.
+    """
+    new = {k: v for k, v in payload.items() if k not in _REMOVED_KEYS and k != "messages"}
+    messages = payload.get("messages")
+    messages = replay_tool_history(messages, tool_role=tool_role) if isinstance(messages, list) \
+        else [{"role": "user", "content": messages or ""}]
+    block = render_tool_prompt(tools, tool_choice, template=template,
+                               parallel=payload.get("parallel_tool_calls") is not False)
+    if block:
+        first = messages[0] if messages else None
+        if first and first.get("role") in ("system", "developer"):
+            content = first.get("content")
+            if isinstance(content, list):
+                first["content"] = [*content, {"type": "text", "text": "\n\n" + block}]
+            else:
+                first["content"] = (f"{content}\n\n{block}" if content else block)
+        else:
+            messages.insert(0, {"role": "system", "content": block})
+    new["messages"] = messages
+    return new
