@@ -1,0 +1,306 @@
+"""``langchain-compat chat``: a terminal chat whose history lives in SQLite.
+
+::
+
+    langchain-compat chat                          # the local llama-server (started if needed)
+    langchain-compat chat --provider cotomi --session work
+    echo "hello" | langchain-compat chat --session demo --db ./chat.sqlite
+
+Each line read from stdin is one user turn; the reply is streamed to stdout.
+The conversation is a LangGraph graph with a ``SqliteSaver`` checkpointer, one
+thread per ``--session``: quitting and starting again resumes it. Before each
+model call the stored history is trimmed to the model's context window
+(:func:`langchain_compat.memory.trim_to_window`); the database keeps every
+message. Commands: ``/history`` (print the stored conversation), ``/reset``
+(forget this session), ``/help``, ``/exit`` (or end of input).
+
+The provider is chosen by ``--provider`` (default ``$LANGCHAIN_COMPAT_PROVIDER``
+or ``local``); keys and base URLs come from each provider's environment
+variables (``COTOMI_API_KEY``, ``COTOMI_BASE_URL``, ...) or ``--base-url``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sqlite3
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TextIO
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    HumanMessage,
+    RemoveMessage,
+    SystemMessage,
+)
+
+from langchain_compat.errors import CompatError, ConfigurationError
+from langchain_compat.providers import LOCAL, Provider, get_provider
+
+__all__ = ["add_arguments", "build_chat_graph", "build_model", "default_db_path", "open_checkpointer", "run"]
+
+DB_ENV = "LANGCHAIN_COMPAT_CHAT_DB"
+PROVIDER_ENV = "LANGCHAIN_COMPAT_PROVIDER"
+HELP = "commands: /history  /reset  /help  /exit"
+
+
+# ------------------------------------------------------------------ models
+
+
+def _chat_class(provider: Provider) -> type[BaseChatModel]:
+    """The chat model class registered for ``provider``.
+
+    Found by its ``provider`` class attribute (data, not names). A provider
+    without its own class (e.g. ``local``) gets a subclass of
+    ``ChatOpenAICompatible`` carrying its facts and profile.
+    """
+    import langchain_compat.chat_models as chat_models
+
+    generic = getattr(chat_models, "ChatOpenAICompatible", None)
+    if generic is None:
+        raise ConfigurationError(
+            "langchain_compat.chat_models.ChatOpenAICompatible is not available in this build."
+        )
+    for name in getattr(chat_models, "__all__", dir(chat_models)):
+        cls = getattr(chat_models, name, None)
+        if isinstance(cls, type) and issubclass(cls, generic) and cls.__dict__.get("provider") is provider:
+            return cls
+    if generic.__dict__.get("provider") is provider:
+        return generic
+    name = "Chat" + "".join(part.capitalize() for part in provider.name.replace("-", " ").split())
+    return type(name, (generic,), {"provider": provider, "__module__": __name__})
+
+
+def build_model(
+    provider: str | None = None,
+    model: str | None = None,
+    *,
+    base_url: str | None = None,
+    start_local: bool = True,
+    **kwargs: Any,
+) -> BaseChatModel:
+    """A chat model for ``provider`` (default ``$LANGCHAIN_COMPAT_PROVIDER`` or ``local``).
+
+    For ``local`` without a base URL (argument or
+    ``LANGCHAIN_COMPAT_LOCAL_BASE_URL``), the embedded llama-server is started
+    or reused through ``langchain_compat.local.ensure_server()``.
+
+    Args:
+        provider: a name from ``langchain_compat.providers.PROVIDERS``.
+        model: model name (default: the provider's default).
+        base_url: overrides the provider's base URL / env var.
+        start_local: start the local server when needed (else just connect).
+        **kwargs: passed to the chat model's constructor.
+
+    Raises:
+        ConfigurationError: unknown provider, missing key or base URL.
+        LocalBackendError: the local server could not be started.
+    """
+    prov = get_provider(provider or os.environ.get(PROVIDER_ENV) or LOCAL.name)
+    local_env = os.environ.get(prov.base_url_env or "") if prov.base_url_env else None
+    if prov is LOCAL and base_url is None and not local_env and start_local:
+        from langchain_compat.local import ensure_server
+
+        server = ensure_server()
+        base_url, model = server.base_url, model or server.model
+    return _chat_class(prov)(model=model, base_url=base_url, **kwargs)
+
+
+class _ScriptedChatModel(BaseChatModel):
+    """Test hook (``--fake-replies``): replies from a list, formatted with
+    ``{n}`` (messages received) and ``{last}`` (the last user text)."""
+
+    replies: list[str]
+    index: int = 0
+
+    @property
+    def _llm_type(self) -> str:
+        return "scripted"
+
+    def _generate(self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kw: Any) -> Any:
+        from langchain_core.outputs import ChatGeneration, ChatResult
+
+        text = self.replies[self.index % len(self.replies)] if self.replies else "ok"
+        self.index += 1
+        last = next((m.text for m in reversed(messages) if isinstance(m, HumanMessage)), "")
+        text = text.format(n=len(messages), last=last)
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(text))])
+
+    def _stream(self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kw: Any) -> Iterator[Any]:
+        from langchain_core.outputs import ChatGenerationChunk
+
+        text = self._generate(messages).generations[0].message.text
+        for i, word in enumerate(text.split(" ")):
+            chunk = ChatGenerationChunk(message=AIMessageChunk((" " if i else "") + word))
+            if run_manager:
+                run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+            yield chunk
+
+
+# ------------------------------------------------------------------- graph
+
+
+def default_db_path() -> Path:
+    """``$LANGCHAIN_COMPAT_CHAT_DB``, else ``$XDG_DATA_HOME/langchain-compat/chat.sqlite``."""
+    if os.environ.get(DB_ENV):
+        return Path(os.environ[DB_ENV]).expanduser()
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "langchain-compat" / "chat.sqlite"
+
+
+@contextmanager
+def open_checkpointer(path: str | os.PathLike[str]) -> Iterator[Any]:
+    """A ``SqliteSaver`` on ``path`` (parent directories created), closed on exit."""
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(str(path), check_same_thread=False)
+    try:
+        yield SqliteSaver(conn)
+    finally:
+        conn.close()
+
+
+def build_chat_graph(model: BaseChatModel, checkpointer: Any, *, system: str | None = None, **trim_options: Any) -> Any:
+    """A one-node LangGraph chat: replay the stored history, trimmed, to ``model``.
+
+    Args:
+        model: any chat model; its ``profile`` gives the context window.
+        checkpointer: where the history persists (thread id = session).
+        system: a system prompt prepended on every call (not stored).
+        **trim_options: passed to :func:`~langchain_compat.memory.trim_to_window`.
+    """
+    from langgraph.graph import END, START, MessagesState, StateGraph
+
+    from langchain_compat.memory import trim_to_window
+
+    def chat(state: MessagesState) -> dict[str, list[BaseMessage]]:
+        history = ([SystemMessage(system)] if system else []) + list(state["messages"])
+        if "max_tokens" not in trim_options and "profile" not in trim_options and not getattr(model, "profile", None):
+            trim_options["max_tokens"] = 4096  # a model without a profile: assume a 4k window
+        window = trim_to_window(history, model=model, **trim_options)
+        return {"messages": [model.invoke(window)]}
+
+    graph = StateGraph(MessagesState)
+    graph.add_node("chat", chat)
+    graph.add_edge(START, "chat")
+    graph.add_edge("chat", END)
+    return graph.compile(checkpointer=checkpointer)
+
+
+# --------------------------------------------------------------------- CLI
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``langchain-compat chat``."""
+    parser.add_argument("--provider", default=None, help=f"provider name (default ${PROVIDER_ENV} or 'local')")
+    parser.add_argument("--model", default=None, help="model name (default: the provider's default)")
+    parser.add_argument("--base-url", default=None, help="override the provider's base URL")
+    parser.add_argument("--session", default="default", help="conversation name (default: 'default')")
+    parser.add_argument("--db", default=None, help=f"SQLite file (default ${DB_ENV} or {default_db_path()})")
+    parser.add_argument("--system", default=None, help="system prompt sent with every turn")
+    parser.add_argument("--max-tokens", type=int, default=None, help="reply length limit")
+    parser.add_argument("--no-stream", action="store_true", help="print replies whole instead of streaming")
+    parser.add_argument("--fake-replies", default=None, help=argparse.SUPPRESS)  # tests: JSON list of replies
+
+
+def _model_from_args(args: argparse.Namespace) -> BaseChatModel:
+    if args.fake_replies:
+        replies = json.loads(Path(args.fake_replies).read_text(encoding="utf-8"))
+        prov = get_provider(args.provider or os.environ.get(PROVIDER_ENV) or LOCAL.name)
+        profile = prov.profile_for(args.model or prov.default_model).to_model_profile()
+        return _ScriptedChatModel(replies=replies, profile=profile)
+    kwargs = {"max_tokens": args.max_tokens} if args.max_tokens else {}
+    return build_model(args.provider, args.model, base_url=args.base_url, **kwargs)
+
+
+def _print_history(messages: list[BaseMessage], out: TextIO) -> None:
+    if not messages:
+        out.write("(no messages in this session)\n")
+    for msg in messages:
+        role = {"human": "you", "ai": "assistant"}.get(msg.type, msg.type)
+        out.write(f"{role}: {msg.text}\n")
+
+
+def _turn(graph: Any, config: dict[str, Any], text: str, out: TextIO, stream: bool) -> None:
+    wrote = False
+    if stream:
+        for chunk, meta in graph.stream({"messages": [HumanMessage(text)]}, config, stream_mode="messages"):
+            if meta.get("langgraph_node") != "chat" or not isinstance(chunk, AIMessage):
+                continue
+            if isinstance(chunk, AIMessageChunk) or not wrote:
+                out.write(chunk.text)
+                out.flush()
+                wrote = True
+    else:
+        result = graph.invoke({"messages": [HumanMessage(text)]}, config)
+        out.write(result["messages"][-1].text)
+    out.write("\n")
+    out.flush()
+
+
+def _drop_unanswered(graph: Any, config: dict[str, Any]) -> None:
+    """After a failed call, remove the stored user turn so the history stays alternating."""
+    messages = graph.get_state(config).values.get("messages", [])
+    if messages and isinstance(messages[-1], HumanMessage):
+        graph.update_state(config, {"messages": [RemoveMessage(id=messages[-1].id)]})
+
+
+def run(args: argparse.Namespace, *, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
+    """Run the chat loop until ``/exit`` or end of input; returns the exit code."""
+    stdin = stdin or sys.stdin
+    out = stdout or sys.stdout
+    err = sys.stderr
+    try:
+        model = _model_from_args(args)
+    except (CompatError, OSError, ValueError) as exc:
+        err.write(f"error: {exc}\n")
+        return 2
+    interactive = stdin.isatty()
+    db = Path(args.db).expanduser() if args.db else default_db_path()
+    with open_checkpointer(db) as saver:
+        graph = build_chat_graph(model, saver, system=args.system)
+        config = {"configurable": {"thread_id": args.session}}
+        stored = graph.get_state(config).values.get("messages", [])
+        if stored:
+            err.write(f"[resumed session {args.session!r}: {len(stored)} messages]\n")
+        if interactive:
+            err.write(f"[session {args.session!r} in {db}; {HELP}]\n")
+        while True:
+            if interactive:
+                out.write("> ")
+                out.flush()
+            line = stdin.readline()
+            if not line:
+                break
+            text = line.strip()
+            if not text:
+                continue
+            if text in ("/exit", "/quit"):
+                break
+            if text == "/help":
+                out.write(HELP + "\n")
+            elif text == "/reset":
+                saver.delete_thread(args.session)
+                out.write(f"[session {args.session!r} reset]\n")
+            elif text == "/history":
+                _print_history(graph.get_state(config).values.get("messages", []), out)
+            elif text.startswith("/"):
+                out.write(f"unknown command {text.split()[0]!r}; {HELP}\n")
+            else:
+                try:
+                    _turn(graph, config, text, out, stream=not args.no_stream)
+                except (CompatError, OSError) as exc:
+                    out.write("\n")
+                    err.write(f"error: {exc}\n")
+                    _drop_unanswered(graph, config)
+            out.flush()
+    return 0
