@@ -31,9 +31,9 @@ class Emulator:
     Args:
         provider: a provider name (``"cotomi"``, ``"telkom"``, ...) or a
             :class:`~langchain_compat.providers.Provider`.
-        api_key: the accepted key (default: a random ``emu-...`` key; None is
-            not allowed for providers that require a key — pass ``""`` to
-            accept any request without a key).
+        api_key: the accepted key. Default: a random ``emu-...`` key for
+            providers that require one, no auth for the others (local
+            servers); ``""`` turns auth off.
         host, port: where to listen (port 0 = a free port).
         rate_limit: requests allowed per ``rate_window`` seconds; default
             ``profile.rate_limit_rpm`` per 60 s; None disables it.
@@ -65,14 +65,14 @@ class Emulator:
         strict_models: bool = True,
     ) -> None:
         self.provider = get_provider(provider) if isinstance(provider, str) else provider
-        if api_key is None:
+        if api_key is None and self.provider.requires_api_key and self.provider.auth.header:
             api_key = "emu-" + secrets.token_hex(12)
         if rate_limit is _FROM_PROFILE:
             rate_limit = self.provider.profile.rate_limit_rpm
             rate_window = 60.0 if rate_window is None else rate_window
         self._state = EmulatorState(
             provider=self.provider,
-            api_key=api_key or None,
+            api_key=api_key or None,  # None / "": no auth checked
             base_paths=base_paths_for(self.provider, base_path),
             rate_limit=rate_limit,
             rate_window=rate_window,
