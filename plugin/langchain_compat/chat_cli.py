@@ -29,7 +29,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, ClassVar, TextIO
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import (
@@ -62,20 +62,15 @@ def _chat_class(provider: Provider) -> type[BaseChatModel]:
     ``ChatOpenAICompatible`` carrying its facts and profile.
     """
     import langchain_compat.chat_models as chat_models
+    from langchain_compat.chat_models import BaseChatCompat, ChatOpenAICompatible
 
-    generic = getattr(chat_models, "ChatOpenAICompatible", None)
-    if generic is None:
-        raise ConfigurationError(
-            "langchain_compat.chat_models.ChatOpenAICompatible is not available in this build."
-        )
-    for name in getattr(chat_models, "__all__", dir(chat_models)):
+    for name in getattr(chat_models, "__all__", ()):
         cls = getattr(chat_models, name, None)
-        if isinstance(cls, type) and issubclass(cls, generic) and cls.__dict__.get("provider") is provider:
+        if isinstance(cls, type) and issubclass(cls, BaseChatCompat) and cls.__dict__.get("provider") is provider:
             return cls
-    if generic.__dict__.get("provider") is provider:
-        return generic
     name = "Chat" + "".join(part.capitalize() for part in provider.name.replace("-", " ").split())
-    return type(name, (generic,), {"provider": provider, "__module__": __name__})
+    namespace = {"provider": provider, "__module__": __name__, "__annotations__": {"provider": ClassVar[Provider]}}
+    return type(name, (ChatOpenAICompatible,), namespace)
 
 
 def build_model(
