@@ -54,6 +54,8 @@ class SSEDecoder:
 
     def feed(self, raw: bytes) -> list[SSEEvent]:
         """Decode ``raw`` and return the events it completes."""
+        if not raw:  # an empty read must not forget a CR that may start a CRLF
+            return []
         if self._pending_cr and raw[:1] == b"\n":
             raw = raw[1:]
         self._pending_cr = False
