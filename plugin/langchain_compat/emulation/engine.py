@@ -199,7 +199,9 @@ class Engine:
         if not text.isspace():
             self.ctx.started = True
         shown = self._text.add(text)
-        if shown:
+        if shown and out and isinstance(out[-1], str):
+            out[-1] += shown  # one TextDelta per push and run of text
+        elif shown:
             out.append(shown)
 
     def _call(self, raw: RawCall) -> tuple[int, ToolCall | InvalidToolCall]:

@@ -48,8 +48,10 @@ def value_end(text: str, start: int, memo: dict | None = None) -> int | None:
     Returns:
         The end index, or ``None`` when the value is not closed yet.
     """
-    i, depth, quote, esc = memo.get("state", (start, 0, "", False)) if memo else (start, 0, "", False)
-    n = len(text)
+    # The memo stores the offset from ``start``: the streaming buffer is compacted, so
+    # absolute indices move between calls while offsets within the value do not.
+    offset, depth, quote, esc = memo.get("state", (0, 0, "", False)) if memo else (0, 0, "", False)
+    i, n = start + offset, len(text)
     while i < n:
         c = text[i]
         i += 1
@@ -69,7 +71,7 @@ def value_end(text: str, start: int, memo: dict | None = None) -> int | None:
             if depth <= 0:
                 return i
     if memo is not None:
-        memo["state"] = (i, depth, quote, esc)
+        memo["state"] = (i - start, depth, quote, esc)
     return None
 
 

@@ -1,0 +1,171 @@
+"""Shared tools and the table of replies (one row per format / edge case) for the
+emulation tests. Each row: id, reply text, expected content, expected valid calls as
+(name, args), expected invalid calls as (name, substring of the error)."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+WEATHER = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "Current weather for a city.",
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "city": {"type": "string"},
+                "unit": {"type": "string", "enum": ["c", "f"]},
+                "days": {"type": "integer"},
+            },
+            "required": ["city"],
+        },
+    },
+}
+NOW = {"type": "function", "function": {"name": "now", "description": "The time.",
+                                        "parameters": {"type": "object", "properties": {}}}}
+SEARCH = {
+    "type": "function",
+    "function": {
+        "name": "search",
+        "description": "Web search.",
+        "parameters": {
+            "type": "object",
+            "properties": {"query": {"type": "string"},
+                           "tags": {"type": "array", "items": {"type": "string"}}},
+            "required": ["query"],
+        },
+    },
+}
+TOOLS = [WEATHER, NOW, SEARCH]
+PARIS = ("get_weather", {"city": "Paris"})
+
+
+def seq_ids(i: int) -> str:
+    """Deterministic ids so stream and invoke results compare equal."""
+    return f"call_{i:024x}"
+
+
+class Case(NamedTuple):
+    id: str
+    text: str
+    content: str
+    calls: list
+    invalid: list = []
+
+
+CASES = [
+    # --- Hermes / Qwen tags
+    Case("hermes", '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n'
+         "</tool_call>", "", [PARIS]),
+    Case("hermes-prose-before-after", 'Let me check.\n\n<tool_call>{"name": "get_weather", '
+         '"arguments": {"city": "Paris"}}</tool_call>\n\nOne moment.',
+         "Let me check.\n\nOne moment.", [PARIS]),
+    Case("hermes-unclosed", '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}',
+         "", [PARIS]),
+    Case("hermes-truncated-close", '<tool_call>{"name": "now", "arguments": {}}</tool_ca',
+         "", [("now", {})]),
+    Case("hermes-two", '<tool_call>{"name": "get_weather", "arguments": {"city": "Paris"}}'
+         '</tool_call>\n<tool_call>{"name": "now"}</tool_call>', "", [PARIS, ("now", {})]),
+    Case("hermes-two-missing-first-close", '<tool_call>{"name": "get_weather", "arguments": '
+         '{"city": "Paris"}}\n<tool_call>{"name": "now", "arguments": {}}</tool_call>',
+         "", [PARIS, ("now", {})]),
+    Case("hermes-two-objects-in-one-tag", '<tool_call>\n{"name": "now", "arguments": {}}\n'
+         '{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call>',
+         "", [("now", {}), PARIS]),
+    Case("hermes-fenced-inside", '<tool_call>\n```json\n{"name": "now", "arguments": {}}\n```\n'
+         "</tool_call>", "", [("now", {})]),
+    Case("hermes-args-json-string", '<tool_call>{"name": "get_weather", "arguments": '
+         '"{\\"city\\": \\"Paris\\"}"}</tool_call>', "", [PARIS]),
+    Case("hermes-broken-json", '<tool_call>{"name": "get_weather", "arguments": {"city": "Paris"'
+         "</tool_call>", "", [PARIS]),
+    Case("hermes-name-then-json", '<tool_call>get_weather\n{"city": "Paris"}</tool_call>',
+         "", [PARIS]),
+    Case("tool_calls-tag", '<tool_calls>[{"name": "now", "arguments": {}}]</tool_calls>',
+         "", [("now", {})]),
+    Case("function_call-tag", '<function_call>{"name": "now", "arguments": {}}</function_call>',
+         "", [("now", {})]),
+    Case("phi4-tag", '<|tool_call|>[{"name": "get_weather", "arguments": {"city": "Paris"}}]'
+         "<|/tool_call|>", "", [PARIS]),
+    # --- bare JSON
+    Case("bare-object", '{"name": "get_weather", "arguments": {"city": "Paris"}}', "", [PARIS]),
+    Case("bare-parameters", '{"name": "get_weather", "parameters": {"city": "Paris"}}', "",
+         [PARIS]),
+    Case("bare-tool-tool_input", '{"tool": "get_weather", "tool_input": {"city": "Paris"}}', "",
+         [PARIS]),
+    Case("bare-array", '[{"name": "get_weather", "arguments": {"city": "Paris"}}, '
+         '{"name": "now", "arguments": {}}]', "", [PARIS, ("now", {})]),
+    Case("bare-prose-around", 'Sure, calling it: {"name": "get_weather", "arguments": '
+         '{"city": "Paris"}} and then I will answer.',
+         "Sure, calling it: and then I will answer.", [PARIS]),
+    Case("openai-wrapper", '{"type": "function", "function": {"name": "get_weather", '
+         '"arguments": "{\\"city\\": \\"Paris\\"}"}}', "", [PARIS]),
+    Case("function-wrapper", '{"function": {"name": "get_weather", "arguments": '
+         '{"city": "Paris"}}}', "", [PARIS]),
+    Case("tool_calls-object", '{"tool_calls": [{"id": "x", "type": "function", "function": '
+         '{"name": "now", "arguments": "{}"}}]}', "", [("now", {})]),
+    Case("python-literal", "{'name': 'get_weather', 'arguments': {'city': 'Paris', "
+         "'unit': None,},}", "", [PARIS]),
+    Case("trailing-comma", '{"name": "get_weather", "arguments": {"city": "Paris",},}', "",
+         [PARIS]),
+    Case("unclosed-bare", '{"name": "get_weather", "arguments": {"city": "Paris"', "", [PARIS]),
+    Case("no-arguments-key", '{"name": "now"}', "", [("now", {})]),
+    # --- fences
+    Case("fence-json", 'Calling:\n```json\n{"name": "get_weather", "arguments": '
+         '{"city": "Paris"}}\n```', "Calling:", [PARIS]),
+    Case("fence-plain", '```\n{"name": "now", "arguments": {}}\n```', "", [("now", {})]),
+    Case("fence-tool_call", '```tool_call\n{"name": "get_weather", "arguments": '
+         '{"city": "Paris"}}\n```', "", [PARIS]),
+    Case("fence-unclosed", '```json\n{"name": "now", "arguments": {}}', "", [("now", {})]),
+    # --- Mistral / Llama
+    Case("mistral-array", '[TOOL_CALLS] [{"name": "get_weather", "arguments": '
+         '{"city": "Paris"}}]', "", [PARIS]),
+    Case("mistral-named", '[TOOL_CALLS]get_weather[ARGS]{"city": "Paris"}', "", [PARIS]),
+    Case("mistral-named-call-id", '[TOOL_CALLS]now[CALL_ID]abc123XYZ[ARGS]{}', "",
+         [("now", {})]),
+    Case("llama-python-tag-json", '<|python_tag|>{"name": "get_weather", "parameters": '
+         '{"city": "Paris"}}<|eom_id|>', "", [PARIS]),
+    Case("llama-python-tag-call", '<|python_tag|>get_weather.call(city="Paris")', "", [PARIS]),
+    Case("llama-function-tag", 'Checking. <function=get_weather>{"city": "Paris"}</function>',
+         "Checking.", [PARIS]),
+    Case("llama-function-tag-no-args", "<function=now></function>", "", [("now", {})]),
+    Case("llama-pythonic-list", '[get_weather(city="Paris"), now()]', "",
+         [PARIS, ("now", {})]),
+    # --- validation and coercion
+    Case("coerce-int", '<tool_call>{"name": "get_weather", "arguments": {"city": "Paris", '
+         '"days": "3"}}</tool_call>', "", [("get_weather", {"city": "Paris", "days": 3})]),
+    Case("unknown-tool-explicit", '<tool_call>{"name": "book_flight", "arguments": {}}'
+         "</tool_call>", "", [], [("book_flight", "unknown tool")]),
+    Case("schema-missing-required", '<tool_call>{"name": "get_weather", "arguments": {}}'
+         "</tool_call>", "", [], [("get_weather", "missing required argument 'city'")]),
+    Case("schema-bad-enum", '<tool_call>{"name": "get_weather", "arguments": {"city": "Paris", '
+         '"unit": "kelvin"}}</tool_call>', "", [], [("get_weather", "must be one of")]),
+    Case("schema-bad-type", '<tool_call>{"name": "get_weather", "arguments": {"city": "Paris", '
+         '"days": "soon"}}</tool_call>', "", [], [("get_weather", "expected integer")]),
+    Case("unparseable", "<tool_call>I would like to check the weather</tool_call>", "", [],
+         [(None, "could not read a tool call")]),
+    Case("no-name", '<tool_call>{"arguments": {"city": "Paris"}}</tool_call>', "", [],
+         [(None, "no function name")]),
+    Case("valid-and-invalid", '<tool_call>{"name": "nope", "arguments": {}}</tool_call>'
+         '<tool_call>{"name": "now", "arguments": {}}</tool_call>', "",
+         [("now", {})], [("nope", "unknown tool")]),
+    # --- prose that is not a call
+    Case("prose-mentions-tool", "I can use get_weather or now if you want.",
+         "I can use get_weather or now if you want.", []),
+    Case("json-example", 'A config looks like {"city": "Paris", "unit": "c"}.',
+         'A config looks like {"city": "Paris", "unit": "c"}.', []),
+    Case("json-example-unknown-name", 'Example: {"name": "Alice", "age": 30}',
+         'Example: {"name": "Alice", "age": 30}', []),
+    Case("json-fence-not-call", 'Result:\n```json\n{"temperature": 21}\n```',
+         'Result:\n```json\n{"temperature": 21}\n```', []),
+    Case("json-fence-unknown-tool", '```json\n{"name": "other", "arguments": {}}\n```',
+         '```json\n{"name": "other", "arguments": {}}\n```', []),
+    Case("python-fence", 'Code:\n```python\nx = {"name": "now", "arguments": {}}\n```\nDone.',
+         'Code:\n```python\nx = {"name": "now", "arguments": {}}\n```\nDone.', []),
+    Case("brackets-and-less-than", "Note [1]: 3 < 4, `x`, and {braces}.",
+         "Note [1]: 3 < 4, `x`, and {braces}.", []),
+    Case("markdown-link", "[docs](https://example.com) <b>bold</b>",
+         "[docs](https://example.com) <b>bold</b>", []),
+    Case("plain", "  Hello there!  \n", "Hello there!", []),
+    Case("empty", "", "", []),
+]

@@ -1,0 +1,122 @@
+"""StreamingToolParser: same result as parse_tool_calls for every split, text not delayed."""
+
+from __future__ import annotations
+
+import pytest
+from emulation_cases import CASES, TOOLS, seq_ids
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_emulation_parser import messy_text
+
+from langchain_compat.emulation import (
+    StreamingToolParser,
+    TextDelta,
+    ToolCallDelta,
+    parse_tool_calls,
+)
+
+
+def stream(text, cuts, tools=TOOLS):
+    parser = StreamingToolParser(tools, id_factory=seq_ids)
+    events = []
+    points = sorted({c % (len(text) + 1) for c in cuts}) if text else []
+    last = 0
+    for p in [*points, len(text)]:
+        events += parser.feed(text[last:p])
+        last = p
+    events += parser.finish()
+    return parser, events
+
+
+def assert_matches_invoke(text, cuts, tools=TOOLS):
+    parser, events = stream(text, cuts, tools)
+    expected = parse_tool_calls(text, tools, id_factory=seq_ids)
+    assert "".join(e.text for e in events if isinstance(e, TextDelta)) == expected.content
+    deltas = [e for e in events if isinstance(e, ToolCallDelta)]
+    assert [d.index for d in deltas] == list(range(len(deltas)))
+    valid = [(d.id, d.name) for d in deltas if d.valid]
+    assert valid == [(c["id"], c["name"]) for c in expected.tool_calls]
+    invalid = [(d.id, d.name, d.error) for d in deltas if not d.valid]
+    assert invalid == [(c["id"], c["name"], c["error"]) for c in expected.invalid_tool_calls]
+    assert parser.result() == expected
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+@settings(max_examples=60, deadline=None)
+@given(cuts=st.lists(st.integers(min_value=0, max_value=10_000), max_size=30))
+def test_table_case_streams_like_invoke_for_any_split(case, cuts):
+    assert_matches_invoke(case.text, cuts)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_table_case_char_by_char(case):
+    assert_matches_invoke(case.text, list(range(len(case.text))))
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=messy_text, cuts=st.lists(st.integers(min_value=0, max_value=500), max_size=20),
+       tools=st.sampled_from([TOOLS, None]))
+def test_streaming_invariant_on_messy_text(text, cuts, tools):
+    assert_matches_invoke(text, cuts, tools)
+
+
+def test_plain_text_is_released_immediately():
+    parser = StreamingToolParser(TOOLS)
+    assert parser.feed("Hello") == [TextDelta("Hello")]
+    assert parser.feed(" wor") == [TextDelta(" wor")]
+    assert parser.feed("ld. ") == [TextDelta("ld.")]  # trailing space waits for what follows
+    assert parser.feed("Bye") == [TextDelta(" Bye")]
+    assert parser.finish() == []
+
+
+def test_candidate_is_held_then_released_when_it_turns_out_to_be_prose():
+    parser = StreamingToolParser(TOOLS)
+    assert parser.feed("Use <tool") == [TextDelta("Use")]
+    assert parser.feed("bar> now") == [TextDelta(" <toolbar> now")]
+
+
+def test_json_example_is_released_as_soon_as_its_first_key_is_known():
+    parser = StreamingToolParser(TOOLS)
+    assert parser.feed('Like {"ci') == [TextDelta("Like")]
+    assert parser.feed('ty": ') == [TextDelta(' {"city":')]
+
+
+def test_call_is_emitted_once_complete_with_validated_arguments():
+    parser = StreamingToolParser(TOOLS, id_factory=seq_ids)
+    assert parser.feed('<tool_call>{"name": "get_weather", "arguments": {"city": "Paris"') == []
+    events = parser.feed(', "days": "2"}}</tool_call>')
+    assert events == [ToolCallDelta(0, seq_ids(0), "get_weather",
+                                    '{"city": "Paris", "days": 2}')]
+    assert parser.finish() == []
+
+
+def test_unclosed_call_is_flushed_by_finish():
+    parser = StreamingToolParser(TOOLS, id_factory=seq_ids)
+    assert parser.feed('<tool_call>{"name": "now"}') == []
+    [event] = parser.finish()
+    assert (event.name, event.args_json, event.error) == ("now", "{}", None)
+
+
+def test_invalid_call_event_carries_the_error():
+    parser = StreamingToolParser(TOOLS, id_factory=seq_ids)
+    events = parser.feed('<tool_call>{"name": "fly", "arguments": {"to": "Rome"}}</tool_call>')
+    assert len(events) == 1 and not events[0].valid
+    assert events[0].args_json == '{"to": "Rome"}' and "unknown tool" in events[0].error
+
+
+def test_feed_after_finish_raises():
+    parser = StreamingToolParser(TOOLS)
+    parser.finish()
+    with pytest.raises(RuntimeError):
+        parser.feed("x")
+
+
+def test_long_call_streamed_in_small_chunks_is_linear_enough():
+    args = ", ".join(f'"k{i}": "{"v" * 20}"' for i in range(400))
+    text = '{"name": "search", "arguments": {"query": "q", ' + args + "}}"
+    parser = StreamingToolParser(TOOLS)
+    events = []
+    for i in range(0, len(text), 3):
+        events += parser.feed(text[i:i + 3])
+    events += parser.finish()
+    assert [e.name for e in events if isinstance(e, ToolCallDelta)] == ["search"]
