@@ -94,7 +94,7 @@ async def chat(ctx: _Ctx) -> Response:
     request = ChatRequest(body=body, messages=messages, model=model)
     item = state.replies.pop()
     if item is None and state.proxy:
-        return await proxy(ctx, state.provider.chat_path, {**body, "messages": messages})
+        return await proxy(ctx, state.proxy + state.provider.chat_path, {**body, "messages": messages})
     reply = to_reply(item, request) if item is not None else default_reply(request)
     if reply.tool_calls and state.provider.profile_for(model).native_tools is False:
         raise APIErrorReply(
@@ -123,8 +123,8 @@ async def embeddings(ctx: _Ctx) -> Response:
     limits = state.embeddings_limits_for(model if isinstance(model, str) else None)
     inputs = check_embeddings(limits, body)
     _check_model(state, model, state.provider.embedding_models)
-    if state.proxy and state.proxy_embeddings:
-        return await proxy(ctx, state.provider.embeddings_path, dict(body))
+    if state.embeddings_upstream:
+        return await proxy(ctx, state.embeddings_upstream + state.provider.embeddings_path, dict(body))
     dim = body.get("dimensions") if isinstance(body.get("dimensions"), int) else (limits.dimensions or DEFAULT_DIMENSIONS)
     out = wire.embeddings_response(inputs, model=model, dim=dim, encoding_format=body.get("encoding_format") or "float")
     return ctx.body_response(_json_bytes(out))
@@ -132,7 +132,7 @@ async def embeddings(ctx: _Ctx) -> Response:
 
 async def models(ctx: _Ctx) -> Response:
     p = ctx.state.provider
-    names = [*p.models, *p.embedding_models] or [ctx.state.proxy_model or p.default_model or "emulator-model"]
+    names = [*p.models, *p.embedding_models] or [p.default_model or "emulator-model"]
     data = [{"id": m, "object": "model", "created": 0, "owned_by": p.name} for m in dict.fromkeys(names)]
     return ctx.body_response(_json_bytes({"object": "list", "data": data}))
 
@@ -147,18 +147,16 @@ def _check_model(state: EmulatorState, model: Any, known: tuple[str, ...]) -> No
         )
 
 
-async def proxy(ctx: _Ctx, path: str, body: dict[str, Any]) -> Response:
-    """Forward to the upstream server (quirks already enforced), streaming through."""
+async def proxy(ctx: _Ctx, url: str, body: dict[str, Any]) -> Response:
+    """Forward to ``url`` upstream (the provider's rules already enforced), streaming through."""
     state = ctx.state
-    if state.proxy_model:
-        body["model"] = state.proxy_model
-    url = state.proxy.rstrip("/") + path
+    body["model"] = state.upstream_model(body.get("model"))
     headers = {"Authorization": f"Bearer {state.proxy_api_key}"} if state.proxy_api_key else {}
     try:
         req = state.http.build_request("POST", url, json=body, headers=headers)
         resp = await state.http.send(req, stream=True)
     except httpx.HTTPError as exc:
-        raise APIErrorReply(502, f"emulator proxy: upstream {state.proxy} unreachable: {type(exc).__name__}",
+        raise APIErrorReply(502, f"emulator proxy: upstream {url} unreachable: {type(exc).__name__}",
                             type="server_error", code="bad_gateway") from None
     media = resp.headers.get("content-type", "application/json").split(";")[0]
     if not ctx.streaming or resp.status_code != 200 or media != "text/event-stream":

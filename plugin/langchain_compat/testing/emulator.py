@@ -41,9 +41,11 @@ class Emulator:
         proxy: base URL of an upstream OpenAI-compatible server (e.g.
             ``http://127.0.0.1:8089/v1``) that answers unscripted chat
             requests, after the provider's rules are enforced.
-        proxy_model: model name sent upstream instead of the client's.
+        proxy_model: model name sent upstream instead of the client's, or a
+            mapping ``{client model: upstream model}``.
         proxy_api_key: Bearer key for the upstream (masked in the log).
-        proxy_embeddings: also forward ``/embeddings`` (default: synthetic vectors).
+        proxy_embeddings: also forward ``/embeddings`` — True: to ``proxy``;
+            a URL: to that upstream (default False: synthetic vectors).
         base_path: serve under this path instead of the provider's.
         strict_models: 404 for a model the provider does not list.
     """
@@ -58,9 +60,9 @@ class Emulator:
         rate_limit: float | None = _FROM_PROFILE,
         rate_window: float = 60.0,
         proxy: str | None = None,
-        proxy_model: str | None = None,
+        proxy_model: str | Mapping[str, str] | None = None,
         proxy_api_key: str | None = None,
-        proxy_embeddings: bool = False,
+        proxy_embeddings: bool | str = False,
         base_path: str | None = None,
         strict_models: bool = True,
     ) -> None:

@@ -7,7 +7,9 @@ server thread reads it; every mutable part carries its own lock.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -49,9 +51,9 @@ class EmulatorState:
     rate_window: float = 60.0
     strict_models: bool = True
     proxy: str | None = None
-    proxy_model: str | None = None
+    proxy_model: str | Mapping[str, str] | None = None
     proxy_api_key: str | None = None
-    proxy_embeddings: bool = False
+    proxy_embeddings: bool | str = False
     log: RequestLog = field(default_factory=RequestLog)
     replies: ReplyQueue = field(default_factory=ReplyQueue)
     faults: FaultQueue = field(default_factory=FaultQueue)
@@ -60,6 +62,8 @@ class EmulatorState:
     _http: httpx.AsyncClient | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
+        if self.proxy:
+            self.proxy = self.proxy.rstrip("/")
         self.window = SlidingWindow(self.rate_limit, self.rate_window)
 
     @property
@@ -68,6 +72,19 @@ class EmulatorState:
 
     def embeddings_limits_for(self, model: str | None) -> EmbeddingsLimits:
         return self.provider.profile_for(model).embeddings or EmbeddingsLimits()
+
+    @property
+    def embeddings_upstream(self) -> str | None:
+        """Base URL ``/embeddings`` is forwarded to, or None (synthetic vectors)."""
+        if isinstance(self.proxy_embeddings, str):
+            return self.proxy_embeddings.rstrip("/")
+        return self.proxy.rstrip("/") if self.proxy_embeddings and self.proxy else None
+
+    def upstream_model(self, model: Any) -> Any:
+        """The model name to send upstream (``proxy_model``: one name or a mapping)."""
+        if isinstance(self.proxy_model, Mapping):
+            return self.proxy_model.get(model, model)
+        return self.proxy_model or model
 
     @property
     def http(self) -> httpx.AsyncClient:
