@@ -44,15 +44,25 @@ def _block_to_wire(block: Any) -> dict[str, Any] | None:
             "content", f"content blocks must be str or dict, got {type(block).__name__}"
         )
     kind = block.get("type")
+    if not isinstance(kind, str):  # also keeps unhashable values out of the set lookups below
+        raise InvalidParameterError("content", f"a content block needs a string 'type', got {kind!r}")
     if kind in _TEXT_TYPES:
-        return {"type": "text", "text": block.get("text", "")}
+        text = block.get("text", "")
+        if not isinstance(text, str):
+            raise InvalidParameterError("content", f"a text block needs a string 'text', got {type(text).__name__}")
+        return {"type": "text", "text": text}
     if kind == "image_url":
         url = block.get("image_url")
-        return {"type": "image_url", "image_url": url if isinstance(url, dict) else {"url": url}}
+        if isinstance(url, str):
+            url = {"url": url}
+        if not isinstance(url, dict) or not isinstance(url.get("url"), str):
+            raise InvalidParameterError("content", "an image_url block needs a URL string "
+                                        "(image_url='https://...' or {'url': ...})")
+        return {"type": "image_url", "image_url": url}
     if kind in _DATA_TYPES:
         try:
             return convert_to_openai_data_block(block)
-        except (KeyError, ValueError) as exc:
+        except (KeyError, ValueError, TypeError) as exc:
             raise InvalidParameterError("content", f"cannot send {kind} block: {exc}") from None
     if kind in ("tool_use", "tool_call", "reasoning", "thinking", "non_standard"):
         return None  # carried in tool_calls / not sendable as content
