@@ -1,0 +1,212 @@
+"""emulate_request / replay_tool_history / render_tool_prompt."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+from emulation_cases import NOW, TOOLS, WEATHER
+
+from langchain_compat.emulation import (
+    DEFAULT_TOOL_TEMPLATE,
+    emulate_request,
+    normalize_tool_choice,
+    parse_tool_calls,
+    render_tool_prompt,
+    replay_tool_history,
+)
+
+CALL = {"id": "call_1", "type": "function",
+        "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}}
+HISTORY = [
+    {"role": "user", "content": "Weather in Paris and the time?"},
+    {"role": "assistant", "content": None, "tool_calls": [
+        CALL, {"id": "call_2", "type": "function", "function": {"name": "now", "arguments": "{}"}}]},
+    {"role": "tool", "tool_call_id": "call_1", "content": "21 C"},
+    {"role": "tool", "tool_call_id": "call_2", "name": "now", "content": "12:00"},
+    {"role": "user", "content": "Thanks!"},
+]
+
+
+def payload(**extra):
+    return {"model": "m", "temperature": 0, "messages": copy.deepcopy(HISTORY), "tools": TOOLS,
+            "tool_choice": "auto", "parallel_tool_calls": True, "functions": [],
+            "function_call": "auto", **extra}
+
+
+def test_removes_native_tool_keys_and_keeps_the_rest():
+    out = emulate_request(payload(), TOOLS, "auto", tool_role=False)
+    for key in ("tools", "tool_choice", "parallel_tool_calls", "functions", "function_call"):
+        assert key not in out
+    assert out["model"] == "m" and out["temperature"] == 0
+
+
+def test_does_not_modify_the_input():
+    original = payload()
+    snapshot = copy.deepcopy(original)
+    emulate_request(original, TOOLS, "required", tool_role=False)
+    assert original == snapshot
+
+
+def test_inserts_system_message_with_catalogue_and_format():
+    out = emulate_request(payload(), TOOLS, None, tool_role=False)
+    system = out["messages"][0]
+    assert system["role"] == "system"
+    for tool in TOOLS:
+        assert json.dumps({"type": "function", "function": tool["function"]}) in system["content"]
+    assert "<tool_call>" in system["content"] and "only when it helps" in system["content"]
+
+
+def test_merges_into_existing_system_message():
+    p = payload()
+    p["messages"].insert(0, {"role": "system", "content": "You are terse."})
+    out = emulate_request(p, TOOLS, "auto", tool_role=True)
+    assert [m["role"] for m in out["messages"]].count("system") == 1
+    assert out["messages"][0]["content"].startswith("You are terse.\n\n# Tools")
+
+
+def test_merges_into_system_message_with_list_content():
+    p = payload()
+    p["messages"].insert(0, {"role": "system", "content": [{"type": "text", "text": "Hi"}]})
+    content = emulate_request(p, TOOLS, "auto", tool_role=True)["messages"][0]["content"]
+    assert content[0] == {"type": "text", "text": "Hi"} and "# Tools" in content[1]["text"]
+
+
+@pytest.mark.parametrize("choice", ["required", "any", True, {"type": "any"}])
+def test_required_choice_makes_a_call_mandatory(choice):
+    text = emulate_request(payload(), TOOLS, choice, tool_role=True)["messages"][0]["content"]
+    assert "You MUST call at least one" in text
+
+
+@pytest.mark.parametrize("choice", ["get_weather",
+                                    {"type": "function", "function": {"name": "get_weather"}},
+                                    {"type": "tool", "name": "get_weather"}])
+def test_named_choice_shows_only_that_tool_and_mandates_it(choice):
+    text = emulate_request(payload(), TOOLS, choice, tool_role=True)["messages"][0]["content"]
+    assert 'You MUST call the function "get_weather"' in text
+    assert '"name": "now"' not in text and '"name": "get_weather"' in text
+
+
+def test_none_choice_renders_no_tools_but_still_rewrites_history():
+    out = emulate_request(payload(), TOOLS, "none", tool_role=False)
+    assert all(m["role"] != "system" for m in out["messages"])
+    assert all("tool_calls" not in m and m["role"] != "tool" for m in out["messages"])
+
+
+def test_parallel_false_asks_for_one_call():
+    out = emulate_request(payload(parallel_tool_calls=False), TOOLS, "auto", tool_role=True)
+    assert "at most one function call" in out["messages"][0]["content"]
+
+
+def test_named_choice_unknown_tool_raises():
+    with pytest.raises(ValueError, match="names no bound tool"):
+        emulate_request(payload(), TOOLS, "fly", tool_role=True)
+
+
+@pytest.mark.parametrize(("choice", "expected"), [
+    (None, ("auto", None)), ("auto", ("auto", None)), ("none", ("none", None)),
+    ({"type": "none"}, ("none", None)), ("required", ("required", None)),
+    ({"type": "function", "function": {"name": "now"}}, ("named", "now")),
+])
+def test_normalize_tool_choice(choice, expected):
+    assert normalize_tool_choice(choice, TOOLS) == expected
+
+
+def test_history_without_tool_role_alternates_roles():
+    out = replay_tool_history(HISTORY, tool_role=False)
+    assert [m["role"] for m in out] == ["user", "assistant", "user"]
+    assistant, results = out[1]["content"], out[2]["content"]
+    assert "tool_calls" not in out[1]
+    # earlier calls are shown in the format we ask for, and parse back to the same calls
+    reparsed = parse_tool_calls(assistant, TOOLS)
+    assert [(c["name"], c["args"]) for c in reparsed.tool_calls] == [
+        ("get_weather", {"city": "Paris"}), ("now", {})]
+    assert '<tool_response name="get_weather" tool_call_id="call_1">\n21 C\n</tool_response>' \
+        in results
+    assert '<tool_response name="now" tool_call_id="call_2">\n12:00\n</tool_response>' in results
+    assert results.endswith("Thanks!")
+
+
+def test_history_with_tool_role_keeps_tool_messages():
+    out = replay_tool_history(HISTORY, tool_role=True)
+    assert [m["role"] for m in out] == ["user", "assistant", "tool", "tool", "user"]
+    assert out[2]["tool_call_id"] == "call_1"
+    assert out[2]["content"].startswith("<tool_response") and "21 C" in out[2]["content"]
+
+
+def test_assistant_text_is_kept_before_rendered_calls():
+    msgs = [{"role": "assistant", "content": "Checking.", "tool_calls": [CALL]}]
+    content = replay_tool_history(msgs, tool_role=True)[0]["content"]
+    assert content.startswith("Checking.\n<tool_call>\n")
+
+
+def test_error_status_is_marked_and_stripped():
+    msgs = [{"role": "assistant", "content": "", "tool_calls": [CALL]},
+            {"role": "tool", "tool_call_id": "call_1", "content": "timeout", "status": "error"}]
+    for tool_role in (True, False):
+        result = replay_tool_history(msgs, tool_role=tool_role)[1]
+        assert "status" not in result
+        assert 'status="error"' in result["content"]
+        assert "ERROR: the tool call failed.\ntimeout" in result["content"]
+
+
+def test_list_content_in_tool_messages_is_flattened():
+    msgs = [{"role": "tool", "tool_call_id": "x", "content": [
+        {"type": "text", "text": "line 1"}, {"type": "text", "text": "line 2"},
+        {"type": "image_url", "image_url": {"url": "data:..."}}]}]
+    content = replay_tool_history(msgs, tool_role=False)[0]["content"]
+    assert "line 1\nline 2\n[image_url content omitted]" in content
+
+
+def test_user_list_content_after_results_is_merged_as_parts():
+    msgs = [{"role": "tool", "tool_call_id": "x", "content": "r"},
+            {"role": "user", "content": [{"type": "image_url", "image_url": {"url": "u"}}]}]
+    [merged] = replay_tool_history(msgs, tool_role=False)
+    assert merged["role"] == "user"
+    assert merged["content"][0]["type"] == "text" and "r" in merged["content"][0]["text"]
+    assert merged["content"][1]["type"] == "image_url"
+
+
+def test_unparseable_historic_arguments_are_kept_as_string():
+    msgs = [{"role": "assistant", "content": None, "tool_calls": [
+        {"id": "c", "type": "function", "function": {"name": "now", "arguments": "(("}}]}]
+    content = replay_tool_history(msgs, tool_role=True)[0]["content"]
+    assert '"arguments": "(("' in content
+
+
+def test_legacy_function_call_and_function_role():
+    msgs = [{"role": "assistant", "content": None,
+             "function_call": {"name": "now", "arguments": "{}"}},
+            {"role": "function", "name": "now", "content": "12:00"}]
+    out = replay_tool_history(msgs, tool_role=False)
+    assert "function_call" not in out[0] and '"name": "now"' in out[0]["content"]
+    assert out[1] == {"role": "user",
+                      "content": '<tool_response name="now">\n12:00\n</tool_response>'}
+
+
+def test_plain_assistant_none_content_becomes_empty_string():
+    assert replay_tool_history([{"role": "assistant", "content": None}],
+                               tool_role=True)[0]["content"] == ""
+
+
+@pytest.mark.parametrize("template", [
+    "TOOLS:\n$tools\nRULE: $choice {not a placeholder}",
+    "TOOLS:\n${tools}\nRULE: ${choice} {not a placeholder}",
+    "TOOLS:\n{tools}\nRULE: {choice} {not a placeholder}",
+])
+def test_custom_template_styles(template):
+    text = render_tool_prompt([NOW], "required", template=template)
+    assert text.startswith('TOOLS:\n{"type": "function", "function": {"name": "now"')
+    assert "RULE: You MUST call at least one" in text
+    assert text.endswith("{not a placeholder}")
+
+
+def test_template_passed_through_emulate_request():
+    out = emulate_request(payload(), [WEATHER], "auto", tool_role=True, template="T $tools")
+    assert out["messages"][0]["content"].startswith('T {"type": "function"')
+
+
+def test_default_template_documents_the_format():
+    assert "$tools" in DEFAULT_TOOL_TEMPLATE and "$choice" in DEFAULT_TOOL_TEMPLATE
+    assert render_tool_prompt([], "auto") == ""
