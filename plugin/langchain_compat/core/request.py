@@ -62,6 +62,8 @@ def _check_one(name: str, value: Any, profile: Profile, provider: str) -> Any:
                 "stop", f"{provider} accepts at most {rule.max_items} stop sequences, got {len(value)}"
             )
     elif rule.min is not None or rule.max is not None:
+        if value != value:  # NaN passes every comparison below and is not valid JSON
+            raise InvalidParameterError(name, "NaN is not a number in range")
         if rule.min is not None and value < rule.min or rule.max is not None and value > rule.max:
             lo = "-inf" if rule.min is None else f"{rule.min:g}"
             hi = "inf" if rule.max is None else f"{rule.max:g}"
