@@ -125,14 +125,23 @@ def parse_chat_response(body: Any, *, think_tags: bool = True) -> ChatResult:
         )
     if not body["choices"]:
         raise ResponseParseError("the response has no choices", body=body)
-    usage = usage_to_metadata(body.get("usage"))
-    generations = []
-    for i, choice in enumerate(body["choices"]):
-        message = _message_from_choice(choice, body, usage if i == 0 else None, think_tags)
-        info = {"finish_reason": choice.get("finish_reason")}
-        if choice.get("logprobs") is not None:
-            info["logprobs"] = choice["logprobs"]
-        generations.append(ChatGeneration(message=message, generation_info=info))
+    try:
+        usage = usage_to_metadata(body.get("usage"))
+        generations = []
+        for i, choice in enumerate(body["choices"]):
+            if not isinstance(choice, dict):
+                raise ResponseParseError("a response choice is not an object", body=body)
+            message = _message_from_choice(choice, body, usage if i == 0 else None, think_tags)
+            info = {"finish_reason": choice.get("finish_reason")}
+            if choice.get("logprobs") is not None:
+                info["logprobs"] = choice["logprobs"]
+            generations.append(ChatGeneration(message=message, generation_info=info))
+    except (AttributeError, TypeError, KeyError, ValueError) as exc:
+        # A malformed field deeper in the body (usage, tool_calls, ...): the
+        # documented error for a 2xx we cannot read, not a bare AttributeError.
+        if isinstance(exc, ResponseParseError):
+            raise
+        raise ResponseParseError(f"malformed chat.completion body: {exc}", body=body) from None
     llm_output = {
         "model_name": body.get("model"),
         "id": body.get("id"),
