@@ -94,7 +94,13 @@ class ChatStream:
         if not isinstance(obj, dict):
             raise ResponseParseError(f"stream event is not an object: {data[:200]!r}",
                                      provider=self.provider)
-        chunk = self._from_obj(obj)
+        try:
+            chunk = self._from_obj(obj)
+        except (AttributeError, TypeError, KeyError, ValueError) as exc:
+            # A malformed field (a choice, delta, tool call or usage that is
+            # not an object): the documented error, not a bare AttributeError.
+            raise ResponseParseError(f"malformed stream chunk: {exc}: {data[:200]!r}",
+                                     provider=self.provider) from None
         if chunk is not None:
             out.append(chunk)
 
