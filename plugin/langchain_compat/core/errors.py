@@ -93,14 +93,14 @@ def error_from_response(
     The provider's message is kept (with any secret redacted); the request id
     comes from the usual headers; 429 carries ``retry_after``.
     """
-    text = content.decode("utf-8", "replace") if content else ""
+    # Redact before decoding so the key is gone from the message *and* from
+    # every string inside a JSON body (providers echo it in nested fields).
+    text = redact(content.decode("utf-8", "replace"), *secrets) if content else ""
     try:
         body: Any = json.loads(text) if text else text
     except ValueError:
         body = text
     message = redact(_message_from_body(body), *secrets)
-    if isinstance(body, str):
-        body = redact(body, *secrets)
     request_id = next((headers[h] for h in _REQUEST_ID_HEADERS if h in headers), None)
     cls = _BY_STATUS.get(status) or (ServerError if status >= 500 else APIError)
     kw: dict[str, Any] = {"status_code": status, "request_id": request_id, "provider": provider,
