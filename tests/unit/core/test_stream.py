@@ -1,0 +1,243 @@
+"""Streamed chat.completion.chunk events -> chunks that aggregate like invoke."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from langchain_core.messages import AIMessageChunk
+
+from langchain_compat.core.response import parse_chat_response
+from langchain_compat.core.stream import ChatStream
+from langchain_compat.errors import APIError, AuthenticationError, RateLimitError, ResponseParseError, ServerError
+
+USAGE = {"prompt_tokens": 7, "completion_tokens": 3, "total_tokens": 10}
+
+
+def ev(delta: dict[str, Any] | None = None, finish: str | None = None, **top: Any) -> dict[str, Any]:
+    obj: dict[str, Any] = {"id": "chatcmpl-9", "object": "chat.completion.chunk", "model": "m"}
+    if delta is not None or finish is not None:
+        obj["choices"] = [{"index": 0, "delta": delta or {}, "finish_reason": finish}]
+    obj.update(top)
+    return obj
+
+
+def sse(*objs: Any, done: bool = True, eol: str = "\n") -> bytes:
+    out = "".join(f"data: {json.dumps(o) if not isinstance(o, str) else o}{eol}{eol}" for o in objs)
+    if done:
+        out += f"data: [DONE]{eol}{eol}"
+    return out.encode()
+
+
+def run(raw: bytes, *, size: int | None = None, **kw: Any) -> tuple[ChatStream, AIMessageChunk, list[Any]]:
+    st = ChatStream(**kw)
+    pieces = [raw] if size is None else [raw[i:i + size] for i in range(0, len(raw), size)]
+    chunks = [c for p in pieces for c in st.feed(p)] + st.close()
+    msg = chunks[0].message
+    for c in chunks[1:]:
+        msg = msg + c.message
+    return st, msg, chunks
+
+
+TEXT_STREAM = sse(
+    ev({"role": "assistant", "content": ""}),
+    ev({"content": "There are "}),
+    ev({"content": "365 days."}),
+    ev({}, "stop", system_fingerprint="fp_x"),
+    ev(choices=[], usage=USAGE),
+)
+TEXT_BODY = {
+    "id": "chatcmpl-9", "object": "chat.completion", "model": "m", "system_fingerprint": "fp_x",
+    "choices": [{"index": 0, "message": {"role": "assistant", "content": "There are 365 days."},
+                 "finish_reason": "stop"}],
+    "usage": USAGE,
+}
+
+TOOL_STREAM = sse(
+    ev({"role": "assistant", "content": None,
+        "tool_calls": [{"index": 0, "id": "call_a", "type": "function",
+                        "function": {"name": "add", "arguments": ""}}]}),
+    ev({"tool_calls": [{"index": 0, "function": {"arguments": '{"a": 1, '}}]}),
+    ev({"tool_calls": [{"index": 0, "function": {"arguments": '"b": 2}'}}]}),
+    ev({"tool_calls": [{"index": 1, "id": "call_b", "type": "function",
+                        "function": {"name": "now", "arguments": "{}"}}]}),
+    ev({}, "tool_calls"),
+    ev(choices=[], usage=USAGE),
+)
+TOOL_BODY = {
+    "id": "chatcmpl-9", "model": "m",
+    "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {
+        "role": "assistant", "content": None, "tool_calls": [
+            {"id": "call_a", "type": "function", "function": {"name": "add", "arguments": '{"a": 1, "b": 2}'}},
+            {"id": "call_b", "type": "function", "function": {"name": "now", "arguments": "{}"}}]}}],
+    "usage": USAGE,
+}
+
+THINK_STREAM = sse(
+    ev({"role": "assistant", "content": "<thi"}),
+    ev({"content": "nk>I should add.</th"}),
+    ev({"content": "ink>\n\n4"}),
+    ev({}, "stop"),
+    ev(choices=[], usage=USAGE),
+)
+THINK_BODY = {**TEXT_BODY, "system_fingerprint": None, "choices": [
+    {"index": 0, "finish_reason": "stop",
+     "message": {"role": "assistant", "content": "<think>I should add.</think>\n\n4"}}]}
+
+REASONING_STREAM = sse(
+    ev({"role": "assistant", "reasoning_content": "Let me "}),
+    ev({"reasoning_content": "count."}),
+    ev({"content": "365"}),
+    ev({}, "stop"),
+    ev(choices=[], usage=USAGE),
+)
+REASONING_BODY = {**TEXT_BODY, "system_fingerprint": None, "choices": [
+    {"index": 0, "finish_reason": "stop",
+     "message": {"role": "assistant", "content": "365", "reasoning_content": "Let me count."}}]}
+
+PAIRS = [("text", TEXT_STREAM, TEXT_BODY), ("tools", TOOL_STREAM, TOOL_BODY),
+         ("think", THINK_STREAM, THINK_BODY), ("reasoning", REASONING_STREAM, REASONING_BODY)]
+
+
+@pytest.mark.parametrize(("stream", "body"), [p[1:] for p in PAIRS], ids=[p[0] for p in PAIRS])
+@pytest.mark.parametrize("size", [None, 1, 5, 64])
+def test_chunks_aggregate_to_the_invoke_message(stream: bytes, body: dict[str, Any], size: int | None) -> None:
+    st, streamed, _ = run(stream, size=size)
+    invoked = parse_chat_response(body).generations[0].message
+    assert streamed.content == invoked.content
+    assert streamed.tool_calls == invoked.tool_calls
+    assert streamed.invalid_tool_calls == invoked.invalid_tool_calls
+    assert streamed.usage_metadata == invoked.usage_metadata
+    assert streamed.additional_kwargs == invoked.additional_kwargs
+    assert streamed.id == invoked.id
+    for key in ("model_name", "finish_reason", "model_provider", "system_fingerprint"):
+        assert streamed.response_metadata.get(key) == invoked.response_metadata.get(key), key
+    assert st.done
+    assert st.finish_reason == invoked.response_metadata["finish_reason"]
+
+
+def test_state_attributes() -> None:
+    st, _, chunks = run(TEXT_STREAM)
+    assert st.text == "There are 365 days."
+    assert st.chunks == len(chunks)
+    assert st.model_name == "m"
+    assert st.response_id == "chatcmpl-9"
+
+
+def test_usage_chunk() -> None:
+    _, _, chunks = run(TEXT_STREAM)
+    last = chunks[-1]
+    assert last.message.content == ""
+    assert last.message.usage_metadata == {"input_tokens": 7, "output_tokens": 3, "total_tokens": 10}
+    assert sum(1 for c in chunks if c.message.usage_metadata) == 1
+
+
+def test_usage_inside_the_finish_chunk() -> None:
+    _, msg, chunks = run(sse(ev({"content": "x"}), ev({}, "stop", usage=USAGE)))
+    assert msg.usage_metadata["total_tokens"] == 10
+    assert chunks[-1].generation_info["finish_reason"] == "stop"
+
+
+def test_finish_chunk() -> None:
+    _, _, chunks = run(TEXT_STREAM)
+    finish = [c for c in chunks if c.generation_info]
+    assert len(finish) == 1
+    assert finish[0].generation_info == {"finish_reason": "stop", "model_name": "m", "system_fingerprint": "fp_x"}
+    assert finish[0].message.response_metadata["finish_reason"] == "stop"
+
+
+def test_first_chunk_carries_id_and_provider_even_when_empty() -> None:
+    _, _, chunks = run(TEXT_STREAM)
+    first = chunks[0].message
+    assert first.content == ""
+    assert first.id == "chatcmpl-9"
+    assert first.response_metadata == {"model_provider": "openai"}
+
+
+def test_empty_keepalive_deltas_are_not_chunks() -> None:
+    _, _, chunks = run(sse(ev({"content": "a"}), ev({}), ev({"content": ""}), ev({}, "stop")))
+    assert [c.message.content for c in chunks] == ["a", ""]
+
+
+def test_logprobs_in_generation_info() -> None:
+    lp = {"content": [{"token": "a", "logprob": -1.0}]}
+    stream = sse(ev({"content": "a"}), {"id": "x", "model": "m", "choices": [
+        {"index": 0, "delta": {"content": "b"}, "logprobs": lp, "finish_reason": None}]}, ev({}, "stop"))
+    _, _, chunks = run(stream)
+    assert chunks[1].generation_info == {"logprobs": lp}
+
+
+def test_bad_tool_args_in_stream_become_invalid_tool_calls() -> None:
+    # langchain-core repairs *truncated* JSON in chunks ('{"a": ' -> {}), like
+    # ChatOpenAI; arguments that are not JSON at all stay invalid.
+    stream = sse(ev({"tool_calls": [{"index": 0, "id": "c", "function": {"name": "f", "arguments": "a=1"}}]}),
+                 ev({}, "tool_calls"))
+    _, msg, _ = run(stream)
+    assert msg.tool_calls == []
+    assert msg.invalid_tool_calls[0]["name"] == "f"
+    assert msg.invalid_tool_calls[0]["args"] == "a=1"
+
+
+def test_no_done_but_finish_reason_is_complete() -> None:
+    st, msg, _ = run(sse(ev({"content": "hi"}), ev({}, "stop"), done=False))
+    assert not st.done and st.finish_reason == "stop" and msg.content == "hi"
+
+
+def test_trailing_event_without_blank_line_is_flushed_on_close() -> None:
+    raw = sse(ev({"content": "hi"}), done=False) + b"data: " + json.dumps(ev({}, "stop")).encode()
+    st, _, _ = run(raw)
+    assert st.finish_reason == "stop"
+
+
+def test_think_text_held_back_is_flushed_on_close() -> None:
+    st, msg, _ = run(sse(ev({"content": "<thi"}), done=False))
+    assert msg.content == "<thi"
+
+
+@pytest.mark.parametrize(
+    ("event", "cls", "status"),
+    [
+        ('event: error\ndata: {"error": {"message": "overloaded", "code": 503}}\n\n', ServerError, 503),
+        ('data: {"error": {"message": "slow down", "code": 429}}\n\n', RateLimitError, 429),
+        ('data: {"error": {"message": "bad key", "code": 401}}\n\n', AuthenticationError, 401),
+        ('event: error\ndata: {"error": {"message": "boom"}}\n\n', ServerError, None),
+        ('data: {"error": "plain"}\n\n', ServerError, None),
+    ],
+    ids=["event-error-503", "error-429", "error-401", "no-code", "string-error"],
+)
+def test_error_events_raise_typed_errors(event: str, cls: type[APIError], status: int | None) -> None:
+    st = ChatStream(provider="P")
+    assert st.feed(sse(ev({"content": "x"}), done=False))
+    with pytest.raises(cls) as info:
+        st.feed(event.encode())
+    assert info.value.status_code == status
+    assert info.value.provider == "P"
+    assert info.value.message in ("overloaded", "slow down", "bad key", "boom", "plain")
+
+
+def test_non_json_event_raises_parse_error() -> None:
+    with pytest.raises(ResponseParseError, match="not JSON"):
+        ChatStream().feed(b"data: {oops\n\n")
+
+
+@pytest.mark.parametrize("data", ["[1, 2]", '"text"', "5"])
+def test_non_object_event_raises_parse_error(data: str) -> None:
+    with pytest.raises(ResponseParseError):
+        ChatStream().feed(f"data: {data}\n\n".encode())
+
+
+@pytest.mark.parametrize(
+    "obj",
+    [{"choices": [5]}, {"choices": [{"delta": "text"}]}, {"choices": [{"delta": {"tool_calls": [5]}}]},
+     {"choices": [], "usage": "lots"}],
+    ids=["choice-int", "delta-str", "tool-call-int", "usage-str"],
+)
+def test_malformed_chunks_raise_parse_error(obj: dict[str, Any]) -> None:
+    with pytest.raises(ResponseParseError):
+        ChatStream().feed(sse(obj, done=False))
+
+
+def test_comment_and_blank_data_lines_are_ignored() -> None:
+    _, msg, _ = run(b": ping\n\ndata:\n\n" + sse(ev({"content": "ok"}), ev({}, "stop")))
+    assert msg.content == "ok"
