@@ -97,6 +97,14 @@ def build_call(raw: RawCall, tools: dict[str, dict] | None, call_id: str
     return tool_call(name=name, args=args, id=call_id)
 
 
+def _partial_suffix(buf: str, marker: str, start: int) -> int:
+    """Length of the longest proper prefix of ``marker`` that ``buf[start:]`` ends with."""
+    for k in range(min(len(marker) - 1, len(buf) - start), 0, -1):
+        if buf.endswith(marker[:k]):
+            return k
+    return 0
+
+
 class _Text:
     """Trims like ``"".join(parts).strip()`` but streams: whitespace is held until
     non-space text follows, and whitespace right after a call is dropped."""
@@ -131,7 +139,7 @@ class Engine:
         self.ctx = Ctx(frozenset(self.tools) if self.tools is not None else None)
         self.id_factory = id_factory or random_call_id
         self.buf = ""
-        self.in_fence = False
+        self.in_fence = ""  # closing marker of the opaque block we are in ("" = none)
         self.count = 0
         self.done = False
         self._text = _Text()
@@ -146,15 +154,16 @@ class Engine:
         out: list[Any] = []
         pos = 0
         while pos < len(buf):
-            if self.in_fence:  # inside a code block: only its closing fence matters
-                j = buf.find("```", pos)
+            if self.in_fence:  # inside a code block or <think>: only its closing marker matters
+                close = self.in_fence
+                j = buf.find(close, pos)
                 if j < 0:
-                    tail = 0 if final else len(buf) - len(buf.rstrip("`"))
+                    tail = 0 if final else _partial_suffix(buf, close, pos)
                     self._emit(out, buf[pos:len(buf) - tail])
                     pos = len(buf) - tail
                     break
-                self._emit(out, buf[pos:j + 3])
-                pos, self.in_fence = j + 3, False
+                self._emit(out, buf[pos:j + len(close)])
+                pos, self.in_fence = j + len(close), ""
                 continue
             m = TRIGGERS.search(buf, pos)
             if m is None:
@@ -174,7 +183,7 @@ class Engine:
                 pos = max(verdict.end, pos + 1)
             elif isinstance(verdict, OpenFence):
                 self._emit(out, buf[pos:verdict.end])
-                pos, self.in_fence = verdict.end, True
+                pos, self.in_fence = verdict.end, verdict.close
             else:
                 self._emit(out, buf[pos:pos + verdict.skip])
                 pos += verdict.skip

@@ -6,8 +6,8 @@ of four verdicts:
 - ``NEED``: cannot tell yet (only possible when ``ctx.final`` is false);
 - ``Reject(skip)``: not a call here; ``buf[pos:pos+skip]`` is plain text;
 - ``Match(end, calls)``: ``buf[pos:end]`` is a call (or several, or an invalid one);
-- ``OpenFence(end)``: ``buf[pos:end]`` opens a code block that is not a call (text; nothing
-  inside is a call until it closes).
+- ``OpenFence(end, close)``: ``buf[pos:end]`` opens a block that is not a call (a code
+  block, a ``<think>`` block): text, and nothing inside is a call until ``close``.
 
 The one rule that makes streaming agree with one-shot parsing: a verdict other than
 ``NEED`` must not change when more text is appended. Parsing and streaming run the very
@@ -66,6 +66,7 @@ class Match:
 @dataclass
 class OpenFence:
     end: int
+    close: str = "```"
 
 
 Verdict = _Need | Reject | Match | OpenFence
@@ -109,12 +110,33 @@ _FENCE_INNER = re.compile(r"^\s*```[\w-]*\s*\n?(.*?)\n?```\s*$", re.S)
 _NAME_THEN_JSON = re.compile(r"^\s*([A-Za-z_][\w.\-]*)\s*[:\n]?\s*([{\[].*)$", re.S)
 
 
+_XML_FUNCTION = re.compile(r"<function=([\w.\-]+)>(.*?)(?:</function>|$)", re.S)
+_XML_PARAM = re.compile(r"<parameter=([\w.\-]+)>\n?(.*?)\n?(?:</parameter>|(?=<parameter=)|$)",
+                        re.S)
+
+
+def xml_params(body: str) -> dict[str, str] | None:
+    """Qwen3-Coder ``<parameter=k>v</parameter>`` arguments (values stay strings; the schema
+    check coerces them), or ``None`` when ``body`` has none."""
+    if "<parameter=" not in body:
+        return None
+    return {m.group(1): m.group(2) for m in _XML_PARAM.finditer(body)}
+
+
 def explicit_calls(content: str) -> list[RawCall]:
     """Calls inside an explicit wrapper: every outcome is a call, valid or not."""
     m = _FENCE_INNER.match(content)
     if m:
         content = m.group(1)
     raw = content.strip()
+    if raw.startswith("<function="):  # Qwen3-Coder XML inside <tool_call>
+        found = []
+        for fm in _XML_FUNCTION.finditer(raw):
+            params = xml_params(fm.group(2))
+            args = params if params is not None else (fm.group(2).strip() or None)
+            found.append(RawCall(fm.group(1), args, None, fm.group(0)))
+        if found:
+            return found
     if raw and raw[0] not in "{[":
         named = _NAME_THEN_JSON.match(raw)
         if named:  # "name\n{args}" form
@@ -179,7 +201,9 @@ def function_tag(buf: str, pos: int, ctx: Ctx) -> Verdict:
     if span is None:
         return NEED
     body = buf[m.end():span[0]].strip()
-    return Match(span[1], [RawCall(m.group(1), body or None, None, buf[pos:span[1]])])
+    params = xml_params(body)
+    args = params if params is not None else (body or None)
+    return Match(span[1], [RawCall(m.group(1), args, None, buf[pos:span[1]])])
 
 
 def python_tag(buf: str, pos: int, ctx: Ctx) -> Verdict:
@@ -264,7 +288,7 @@ def fence(buf: str, pos: int, ctx: Ctx) -> Verdict:
         return Reject(3)
     lang, start = m.group(1).lower(), m.end()
     if lang not in _EXPLICIT_LANGS and lang not in _JSON_LANGS:
-        return OpenFence(start)
+        return _fenced_tags(buf, pos, start, ctx)
     if lang in _JSON_LANGS:
         k = start
         while k < len(buf) and buf[k].isspace():
@@ -284,6 +308,58 @@ def fence(buf: str, pos: int, ctx: Ctx) -> Verdict:
         return Match(span[1], explicit_calls(body))
     calls = _implicit(body, ctx)
     return Match(span[1], calls) if calls else Reject(span[1] - pos)
+
+
+def _fenced_tags(buf: str, pos: int, start: int, ctx: Ctx) -> Verdict:
+    """A code block (```xml ...) holding only explicit call tags is those calls; any other
+    code block is opaque text."""
+    k = start
+    while k < len(buf) and buf[k].isspace():
+        k += 1
+    head = buf[k:k + 16]
+    if not head and not ctx.final:
+        return NEED
+    openers = [t for t in _TAG_OPENERS if t.startswith(head) or head.startswith(t)]
+    if not openers:
+        return OpenFence(start)
+    if len(head) < 16 and not any(head.startswith(t) for t in openers):
+        return NEED if not ctx.final else OpenFence(start)
+    span = _body_end(buf, start, ("```",), (), ctx)
+    if span is None:
+        return NEED
+    calls, rest = _tags_only(buf[start:span[0]], ctx)
+    return Match(span[1], calls) if calls and not rest.strip() else OpenFence(start)
+
+
+def _tags_only(body: str, ctx: Ctx) -> tuple[list[RawCall], str]:
+    """Run the ``<`` recognisers over a closed block: (calls, text left over)."""
+    inner = Ctx(ctx.names, final=True)
+    calls: list[RawCall] = []
+    rest, i = [], 0
+    while i < len(body):
+        j = body.find("<", i)
+        if j < 0:
+            rest.append(body[i:])
+            break
+        rest.append(body[i:j])
+        verdict = next((v for r in RECOGNISERS["<"]
+                        if isinstance(v := r(body, j, inner), Match)), None)
+        if verdict is None:
+            rest.append("<")
+            i = j + 1
+        else:
+            calls += verdict.calls
+            i = verdict.end
+    return calls, "".join(rest)
+
+
+def think(buf: str, pos: int, ctx: Ctx) -> Verdict:
+    """``<think>`` reasoning (Qwen3, DeepSeek-R1 without a reasoning parser): text in which
+    nothing is a call, so a call the model only considers is not made."""
+    o = _opens(buf, pos, "<think>", ctx)
+    if o is not True:
+        return NEED if o is NEED else Reject()
+    return OpenFence(pos + len("<think>"), "</think>")
 
 
 _PY_LIST = re.compile(r"\[\s*([A-Za-z_][\w.]*)\s*\(")
@@ -327,6 +403,7 @@ def _pythonic_list(buf: str, pos: int, ctx: Ctx) -> Verdict | None:
 # is not Reject wins; if all reject, the longest skip becomes text.
 RECOGNISERS: dict[str, tuple[Recogniser, ...]] = {
     "<": (
+        think,
         tag("<tool_call>", "</tool_call>"),
         tag("<tool_calls>", "</tool_calls>"),
         tag("<function_call>", "</function_call>"),
@@ -338,4 +415,6 @@ RECOGNISERS: dict[str, tuple[Recogniser, ...]] = {
     "{": (bare_json,),
     "`": (fence,),
 }
+_TAG_OPENERS = ("<tool_call>", "<tool_calls>", "<function_call>", "<|tool_call|>",
+                "<|python_tag|>", "<function=")
 TRIGGERS = re.compile("[" + re.escape("".join(RECOGNISERS)) + "]")

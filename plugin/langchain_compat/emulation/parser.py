@@ -10,10 +10,13 @@ Accepted formats (see ``formats.RECOGNISERS``, the table the scanner reads):
 - Mistral ``[TOOL_CALLS] [...]`` and ``[TOOL_CALLS]name[ARGS]{...}``;
 - Llama 3 ``<|python_tag|>`` with JSON or ``name.call(k=v)``, Llama 3.1
   ``<function=name>{...}</function>``, Llama 3.2 pythonic ``[name(k=v), ...]`` at reply start;
+- Qwen3-Coder ``<tool_call><function=name><parameter=k>v</parameter></function></tool_call>``;
+- explicit tags wrapped in a code block (```xml ...), which then count as the calls;
 - python literals, trailing commas, unclosed braces (``json_repair``), arguments as a JSON
   string, no arguments at all.
 
-When tools are known, bare JSON (or a ```json block) counts as a call only if it has a call
+Code blocks in other languages and ``<think>`` blocks are opaque text: nothing in them is
+a call. When tools are known, bare JSON (or a ```json block) counts as a call only if it has a call
 shape and names a known tool: a JSON example in an answer stays text. Inside an explicit
 wrapper everything is a call, and what cannot be used becomes an ``InvalidToolCall``.
 """

@@ -131,6 +131,19 @@ CASES = [
     Case("llama-function-tag-no-args", "<function=now></function>", "", [("now", {})]),
     Case("llama-pythonic-list", '[get_weather(city="Paris"), now()]', "",
          [PARIS, ("now", {})]),
+    Case("qwen3-coder-xml", "<tool_call>\n<function=get_weather>\n<parameter=city>\nParis\n"
+         "</parameter>\n<parameter=days>\n3\n</parameter>\n</function>\n</tool_call>", "",
+         [("get_weather", {"city": "Paris", "days": 3})]),
+    Case("function-tag-xml-params", "<function=get_weather><parameter=city>Paris</parameter>"
+         "</function>", "", [PARIS]),
+    Case("tags-in-xml-fence", 'Here:\n```xml\n<tool_call>{"name": "now"}</tool_call>\n```\nok',
+         "Here:\nok", [("now", {})]),
+    Case("xml-fence-not-call", '```xml\n<note>{"name": "now"}</note>\n```',
+         '```xml\n<note>{"name": "now"}</note>\n```', []),
+    Case("think-block-is-text", '<think>Maybe <tool_call>{"name": "now"}</tool_call>?</think>'
+         "It is 4.", '<think>Maybe <tool_call>{"name": "now"}</tool_call>?</think>It is 4.', []),
+    Case("call-after-think", '<think>need time</think>\n<tool_call>{"name": "now"}</tool_call>',
+         "<think>need time</think>", [("now", {})]),
     # --- validation and coercion
     Case("coerce-int", '<tool_call>{"name": "get_weather", "arguments": {"city": "Paris", '
          '"days": "3"}}</tool_call>', "", [("get_weather", {"city": "Paris", "days": 3})]),

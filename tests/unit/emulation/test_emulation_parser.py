@@ -124,6 +124,7 @@ FRAGMENTS = [c.text for c in CASES] + [
     "<tool_call>", "</tool_call>", "{", "}", "[", "]", "```", "```json\n", "\n", '"', "'",
     "[TOOL_CALLS]", "<|python_tag|>", "<function=", ">", "</function>", '{"name": ',
     '"get_weather"', '"arguments": ', "now()", "\\", ",", " ", "<|eom_id|>", "[ARGS]",
+    "<think>", "</think>", "```xml\n", "<parameter=city>", "</parameter>", "<|tool_call|>",
 ]
 messy_text = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=8)),
                       max_size=12).map("".join)
