@@ -40,6 +40,13 @@ def _json_bytes(obj: Any) -> bytes:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
 
 
+class _Gone(Exception):
+    """The client left or the emulator is stopping: stop waiting for upstream."""
+
+
+SHUTTING_DOWN = APIErrorReply(503, "emulator shutting down", type="server_error", code="shutting_down")
+
+
 class _Ctx:
     """One request in flight: its body, fault and ways to wait."""
 
@@ -60,6 +67,25 @@ class _Ctx:
         finally:
             for t in tasks:
                 t.cancel()
+
+    async def until_gone(self, awaitable: Awaitable[Any]) -> Any:
+        """Await ``awaitable`` unless the client leaves or the emulator stops first.
+
+        Raises:
+            _Gone: the client disconnected or the emulator is shutting down.
+        """
+        task = asyncio.ensure_future(awaitable)
+        stall = asyncio.ensure_future(self.stall())
+        try:
+            await asyncio.wait({task, stall}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stall.cancel()
+            gone = not task.done()
+            if gone:
+                task.cancel()
+        if gone:
+            raise _Gone
+        return task.result()
 
     async def sleep(self, seconds: float) -> None:
         """Sleep, cut short by shutdown."""
@@ -154,22 +180,31 @@ async def proxy(ctx: _Ctx, url: str, body: dict[str, Any]) -> Response:
     headers = {"Authorization": f"Bearer {state.proxy_api_key}"} if state.proxy_api_key else {}
     try:
         req = state.http.build_request("POST", url, json=body, headers=headers)
-        resp = await state.http.send(req, stream=True)
+        resp = await ctx.until_gone(state.http.send(req, stream=True))
     except httpx.HTTPError as exc:
         raise APIErrorReply(502, f"emulator proxy: upstream {url} unreachable: {type(exc).__name__}",
                             type="server_error", code="bad_gateway") from None
+    except _Gone:
+        raise SHUTTING_DOWN from None
     media = resp.headers.get("content-type", "application/json").split(";")[0]
     if not ctx.streaming or resp.status_code != 200 or media != "text/event-stream":
         try:
-            content = await resp.aread()
+            content = await ctx.until_gone(resp.aread())
+        except (_Gone, httpx.HTTPError):
+            raise SHUTTING_DOWN from None
         finally:
             await resp.aclose()
         return ctx.body_response(content, resp.status_code, media)
 
-    async def frames() -> AsyncIterator[bytes]:
+    async def frames() -> AsyncIterator[Any]:
+        lines_iter = resp.aiter_lines()
+        lines: list[str] = []
         try:
-            lines: list[str] = []
-            async for line in resp.aiter_lines():
+            while True:
+                try:
+                    line = await ctx.until_gone(lines_iter.__anext__())
+                except StopAsyncIteration:
+                    break
                 if line:
                     lines.append(line)
                 elif lines:
@@ -177,6 +212,8 @@ async def proxy(ctx: _Ctx, url: str, body: dict[str, Any]) -> Response:
                     lines = []
             if lines:
                 yield ("\n".join(lines) + "\n\n").encode()
+        except (_Gone, httpx.HTTPError):
+            yield ABORT  # upstream broke, client left, or shutting down: cut the stream
         finally:
             await resp.aclose()
 
@@ -249,8 +286,7 @@ def build_app(state: EmulatorState) -> Starlette:
             return JSONResponse(fault.error_body(), status_code=fault.status or 500, headers=headers)
         elif fault.kind == "hang" and (fault.after_chunks is None or not ctx.streaming):
             await ctx.stall()
-            return error_response(APIErrorReply(503, "emulator shutting down", type="server_error",
-                                                code="shutting_down"))
+            return error_response(SHUTTING_DOWN)
         return None
 
     return Starlette(routes=[Route("/{path:path}", dispatch, methods=METHODS)])
