@@ -124,6 +124,21 @@ def _interrupted(ep: Endpoint, state: StreamState[Any], why: str) -> StreamInter
                                   chunks_received=state.chunks, provider=ep.provider)
 
 
+def _not_retryable_stream(state: StreamState[Any], err: CompatError, received: bool) -> bool:
+    """Whether a failed stream attempt must end the call instead of being retried.
+
+    After the first chunk nothing is retried. A connection break or timeout
+    after body bytes arrived is not retried either, even before a whole
+    chunk: ``state`` already holds a partial event, and feeding a fresh
+    response into it would corrupt the first line (a spurious parse error).
+    An error *event* (a typed APIError) arrives on an event boundary, so it
+    keeps the normal policy.
+    """
+    if state.chunks or isinstance(err, StreamInterruptedError):
+        return True
+    return received and isinstance(err, APIConnectionError)
+
+
 def _end_of_stream(ep: Endpoint, state: StreamState[T]) -> list[T]:
     tail = state.close()
     if not state.done and state.finish_reason is None:
@@ -186,6 +201,7 @@ class HTTPDriver:
         t, deadline = _request_timeout(ep, timeout)
         content, headers, url = self._encode(body), self._headers(), ep.url(path)
         attempt = 0
+        received = False  # bytes of a 2xx body were fed to ``state``
         while True:
             try:
                 with client.stream("POST", url, content=content, headers=headers, timeout=t) as resp:
@@ -193,6 +209,7 @@ class HTTPDriver:
                         resp.read()
                         raise self._error(resp)
                     for raw in resp.iter_raw():
+                        received = received or bool(raw)
                         yield from state.feed(raw)
                         _check_deadline(deadline, ep)
                 yield from _end_of_stream(ep, state)
@@ -201,7 +218,7 @@ class HTTPDriver:
                 err: CompatError = _map_transport_error(ep, exc)
             except CompatError as exc:
                 err = exc
-            if state.chunks or isinstance(err, StreamInterruptedError):
+            if _not_retryable_stream(state, err, received):
                 raise err if isinstance(err, StreamInterruptedError) else _interrupted(ep, state, str(err))
             wait = ep.retry.delay(attempt, err)
             if wait is None:
@@ -242,6 +259,7 @@ class HTTPDriver:
         t, deadline = _request_timeout(ep, timeout)
         content, headers, url = self._encode(body), self._headers(), ep.url(path)
         attempt = 0
+        received = False
         while True:
             try:
                 async with client.stream("POST", url, content=content, headers=headers, timeout=t) as resp:
@@ -249,6 +267,7 @@ class HTTPDriver:
                         await resp.aread()
                         raise self._error(resp)
                     async for raw in resp.aiter_raw():
+                        received = received or bool(raw)
                         for item in state.feed(raw):
                             yield item
                         _check_deadline(deadline, ep)
@@ -259,7 +278,7 @@ class HTTPDriver:
                 err: CompatError = _map_transport_error(ep, exc)
             except CompatError as exc:
                 err = exc
-            if state.chunks or isinstance(err, StreamInterruptedError):
+            if _not_retryable_stream(state, err, received):
                 raise err if isinstance(err, StreamInterruptedError) else _interrupted(ep, state, str(err))
             wait = ep.retry.delay(attempt, err)
             if wait is None:
