@@ -8,8 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from langchain_compat.testing.pytest_plugin import emulator  # noqa: F401  (the fixture under test)
-
+from langchain_compat.testing.pytest_plugin import emulator  # noqa: F401 (fixture under test)
 
 #: One client for the helpers (creating an httpx client per call costs ~50 ms of SSL setup).
 CLIENT = httpx.Client(timeout=10)
@@ -23,12 +22,16 @@ def chat_body(text: str = "hello world", model: str | None = None, **extra: Any)
 
 def post_chat(emu, text: str = "hello world", *, headers=None, **extra: Any) -> httpx.Response:
     body = chat_body(text, model=extra.pop("model", None) or emu.provider.default_model, **extra)
-    return CLIENT.post(emu.chat_url, headers=emu.headers if headers is None else headers, json=body, timeout=10)
+    return CLIENT.post(
+        emu.chat_url, headers=emu.headers if headers is None else headers, json=body, timeout=10
+    )
 
 
 def stream_events(emu, text: str = "hello world", **extra: Any) -> list[str]:
     """The ``data:`` payloads of a streamed chat request."""
-    body = chat_body(text, model=extra.pop("model", None) or emu.provider.default_model, stream=True, **extra)
+    body = chat_body(
+        text, model=extra.pop("model", None) or emu.provider.default_model, stream=True, **extra
+    )
     with CLIENT.stream("POST", emu.chat_url, headers=emu.headers, json=body, timeout=10) as r:
         assert r.status_code == 200, r.read()
         assert r.headers["content-type"].startswith("text/event-stream")
@@ -41,7 +44,9 @@ def stream_chunks(emu, text: str = "hello world", **extra: Any) -> list[dict[str
     return [json.loads(d) for d in data[:-1]]
 
 
-def assemble(chunks: list[dict[str, Any]], index: int = 0) -> tuple[str, list[dict[str, str]], str | None]:
+def assemble(
+    chunks: list[dict[str, Any]], index: int = 0
+) -> tuple[str, list[dict[str, str]], str | None]:
     """(content, tool calls, finish_reason) of choice ``index`` rebuilt from chunks."""
     content, calls, finish = "", {}, None
     for chunk in chunks:
@@ -61,10 +66,10 @@ def assemble(chunks: list[dict[str, Any]], index: int = 0) -> tuple[str, list[di
 
 
 @pytest.fixture
-def cotomi(emulator):
+def cotomi(emulator):  # noqa: F811
     return emulator("cotomi")
 
 
 @pytest.fixture
-def telkom(emulator):
+def telkom(emulator):  # noqa: F811
     return emulator("telkom", rate_limit=None)

@@ -31,7 +31,12 @@ def test_bearer_providers_accept_the_key(emulator, name):
 @pytest.mark.parametrize("name", BEARER_PROVIDERS)
 @pytest.mark.parametrize(
     "headers",
-    [{}, {"Authorization": "Bearer wrong-key"}, {"Authorization": "Basic abc"}, {"x-api-key": "whatever"}],
+    [
+        {},
+        {"Authorization": "Bearer wrong-key"},
+        {"Authorization": "Basic abc"},
+        {"x-api-key": "whatever"},
+    ],
     ids=["missing", "wrong", "not-bearer", "other-header"],
 )
 def test_bearer_providers_refuse_bad_auth(emulator, name, headers):
@@ -96,7 +101,11 @@ def test_avangenio_served_with_and_without_v1(emulator):
 
 
 def test_telkom_is_not_served_at_the_root(telkom):
-    r = httpx.post(f"{telkom.url}/chat/completions", headers=telkom.headers, json=chat_body(model="telkom-ai-instruct"))
+    r = httpx.post(
+        f"{telkom.url}/chat/completions",
+        headers=telkom.headers,
+        json=chat_body(model="telkom-ai-instruct"),
+    )
     assert r.status_code == 404
     assert _error(r)["code"] == "unknown_url"
 

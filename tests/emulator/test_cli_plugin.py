@@ -19,7 +19,9 @@ from langchain_compat.testing import emulate
 def _start_cli(*args: str) -> tuple[subprocess.Popen, list[str]]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "langchain_compat.cli", "emulate", *args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     lines: list[str] = []
     deadline = time.monotonic() + 20
@@ -42,9 +44,15 @@ def test_cli_serves_telkom_then_stops(sig):
         assert base_url.endswith("/Telkom-LLM/0.0.4")
         assert "export TELKOM_API_KEY=cli-key-123" in lines
         body = {"model": "telkom-ai-instruct", "messages": [{"role": "user", "content": "hi"}]}
-        r = httpx.post(base_url + "/chat/completions", headers={"x-api-key": "cli-key-123"}, json=body)
+        r = httpx.post(
+            base_url + "/chat/completions", headers={"x-api-key": "cli-key-123"}, json=body
+        )
         assert r.status_code == 200 and r.json()["choices"][0]["message"]["content"] == "Echo: hi"
-        bearer = httpx.post(base_url + "/chat/completions", headers={"Authorization": "Bearer cli-key-123"}, json=body)
+        bearer = httpx.post(
+            base_url + "/chat/completions",
+            headers={"Authorization": "Bearer cli-key-123"},
+            json=body,
+        )
         assert bearer.status_code == 401
     finally:
         proc.send_signal(sig)
@@ -57,15 +65,34 @@ def test_cli_fixed_port_rate_limit_and_proxy():
         probe = emulate("cotomi").start()
         port = probe.port
         probe.stop()
-        proc, lines = _start_cli("--provider", "cotomi", "--port", str(port), "--key", "k-cli-4567",
-                                 "--proxy", upstream.base_url, "--rate-limit", "1", "--rate-window", "30")
+        proc, lines = _start_cli(
+            "--provider",
+            "cotomi",
+            "--port",
+            str(port),
+            "--key",
+            "k-cli-4567",
+            "--proxy",
+            upstream.base_url,
+            "--rate-limit",
+            "1",
+            "--rate-window",
+            "30",
+        )
         try:
             assert f"http://127.0.0.1:{port}/v1" in lines[0]
             url = f"http://127.0.0.1:{port}/v1/chat/completions"
-            body = {"model": "cotomi-fast-v2.0", "messages": [{"role": "user", "content": "via proxy"}]}
+            body = {
+                "model": "cotomi-fast-v2.0",
+                "messages": [{"role": "user", "content": "via proxy"}],
+            }
             headers = {"Authorization": "Bearer k-cli-4567"}
-            assert httpx.post(url, headers=headers, json=body).json()["choices"][0]["message"]["content"] == \
-                "Echo: via proxy"
+            assert (
+                httpx.post(url, headers=headers, json=body).json()["choices"][0]["message"][
+                    "content"
+                ]
+                == "Echo: via proxy"
+            )
             assert upstream.last_request.body["messages"][0]["content"] == "via proxy"
             assert httpx.post(url, headers=headers, json=body).status_code == 429
         finally:
@@ -74,14 +101,22 @@ def test_cli_fixed_port_rate_limit_and_proxy():
 
 
 def test_cli_unknown_provider():
-    proc = subprocess.run([sys.executable, "-m", "langchain_compat.cli", "emulate", "--provider", "nope"],
-                          capture_output=True, text=True, timeout=30)
+    proc = subprocess.run(
+        [sys.executable, "-m", "langchain_compat.cli", "emulate", "--provider", "nope"],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert proc.returncode == 2 and "nope" in proc.stderr
 
 
 def test_pytest_plugin_via_pytest_plugins(tmp_path):
-    (tmp_path / "conftest.py").write_text('pytest_plugins = ["langchain_compat.testing.pytest_plugin"]\n')
-    (tmp_path / "test_app.py").write_text(textwrap.dedent('''
+    (tmp_path / "conftest.py").write_text(
+        'pytest_plugins = ["langchain_compat.testing.pytest_plugin"]\n'
+    )
+    (tmp_path / "test_app.py").write_text(
+        textwrap.dedent("""
         import httpx
 
         def test_uses_emulator(emulator, monkeypatch):
@@ -97,9 +132,17 @@ def test_pytest_plugin_via_pytest_plugins(tmp_path):
         def test_two_emulators(emulator):
             a, b = emulator("telkom"), emulator("avangenio")
             assert a.port != b.port
-    '''))
+    """)
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
-                          capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env=env,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "2 passed" in proc.stdout

@@ -16,7 +16,9 @@ E5 = "multilingual-e5-large"
 
 
 def embed(emu, input, model=E5, **extra):
-    return CLIENT.post(emu.embeddings_url, headers=emu.headers, json={"model": model, "input": input, **extra})
+    return CLIENT.post(
+        emu.embeddings_url, headers=emu.headers, json={"model": model, "input": input, **extra}
+    )
 
 
 def _vectors(r):
@@ -85,8 +87,10 @@ def test_unsupported_options(cotomi, extra, param):
     assert r.status_code == 400 and r.json()["error"]["param"] == param
 
 
-@pytest.mark.parametrize("body", [{"model": E5}, {"model": E5, "input": []}, {"model": E5, "input": [1.5]},
-                                  {"input": "x"}])
+@pytest.mark.parametrize(
+    "body",
+    [{"model": E5}, {"model": E5, "input": []}, {"model": E5, "input": [1.5]}, {"input": "x"}],
+)
 def test_malformed_bodies(cotomi, body):
     assert CLIENT.post(cotomi.embeddings_url, headers=cotomi.headers, json=body).status_code == 400
 

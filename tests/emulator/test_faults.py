@@ -28,10 +28,11 @@ def raw_stream(emu, text="one two three four five", timeout=10.0, **extra):
     body = chat_body(text, model=emu.provider.default_model, stream=True, **extra)
     lines: list[str] = []
     try:
-        with httpx.stream("POST", emu.chat_url, headers=emu.headers, json=body, timeout=timeout) as r:
+        with httpx.stream(
+            "POST", emu.chat_url, headers=emu.headers, json=body, timeout=timeout
+        ) as r:
             assert r.status_code == 200
-            for line in r.iter_lines():
-                lines.append(line)
+            lines.extend(r.iter_lines())
     except httpx.HTTPError as exc:
         return lines, exc
     return lines, None
@@ -92,7 +93,12 @@ def test_latency_between_chunks(cotomi):
 def test_hang_until_client_gives_up(cotomi):
     cotomi.inject(hang())
     with pytest.raises(httpx.ReadTimeout):
-        CLIENT.post(cotomi.chat_url, headers=cotomi.headers, json=chat_body(model="cotomi-fast-v2.0"), timeout=0.3)
+        CLIENT.post(
+            cotomi.chat_url,
+            headers=cotomi.headers,
+            json=chat_body(model="cotomi-fast-v2.0"),
+            timeout=0.3,
+        )
     assert post_chat(cotomi).status_code == 200  # the next one is answered
 
 
@@ -181,7 +187,11 @@ def test_schedule_callable(cotomi):
 def test_fault_for_one_endpoint(cotomi):
     cotomi.inject(server_error(500).only("embeddings"))
     assert post_chat(cotomi).status_code == 200
-    r = CLIENT.post(cotomi.embeddings_url, headers=cotomi.headers, json={"model": "multilingual-e5-large", "input": "x"})
+    r = CLIENT.post(
+        cotomi.embeddings_url,
+        headers=cotomi.headers,
+        json={"model": "multilingual-e5-large", "input": "x"},
+    )
     assert r.status_code == 500
 
 

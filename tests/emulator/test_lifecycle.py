@@ -33,7 +33,9 @@ def test_with_starts_and_stops():
 async def test_async_with():
     async with emulate("telkom") as emu:
         async with httpx.AsyncClient() as client:
-            r = await client.post(emu.chat_url, headers=emu.headers, json=chat_body(model="telkom-ai-instruct"))
+            r = await client.post(
+                emu.chat_url, headers=emu.headers, json=chat_body(model="telkom-ai-instruct")
+            )
         assert r.status_code == 200
 
 
@@ -45,7 +47,9 @@ def test_fixed_port(emulator):
     assert emu.port == port and emu.base_url == f"http://127.0.0.1:{port}/v1"
 
 
-@pytest.mark.parametrize("fault", [hang(), hang(after_chunks=1)], ids=["before-headers", "mid-stream"])
+@pytest.mark.parametrize(
+    "fault", [hang(), hang(after_chunks=1)], ids=["before-headers", "mid-stream"]
+)
 def test_clean_quick_shutdown_with_a_hung_request(fault):
     emu = emulate("cotomi").start()
     emu.inject(fault)
@@ -54,7 +58,9 @@ def test_clean_quick_shutdown_with_a_hung_request(fault):
     def call():
         body = chat_body(model="cotomi-fast-v2.0", stream=fault.after_chunks is not None)
         try:
-            with httpx.stream("POST", emu.chat_url, headers=emu.headers, json=body, timeout=30) as r:
+            with httpx.stream(
+                "POST", emu.chat_url, headers=emu.headers, json=body, timeout=30
+            ) as r:
                 outcome["status"] = r.status_code
                 r.read()
         except httpx.HTTPError as exc:
@@ -82,9 +88,11 @@ def test_stop_is_idempotent():
 
 def test_key_never_in_the_request_log(emulator):
     emu = emulator("cotomi", api_key="sk-super-secret-123")
-    CLIENT.post(emu.chat_url + "?api_key=sk-super-secret-123",
-                headers={**emu.headers, "x-debug": "token=sk-super-secret-123"},
-                json=chat_body(model="cotomi-fast-v2.0", user="sk-super-secret-123"))
+    CLIENT.post(
+        emu.chat_url + "?api_key=sk-super-secret-123",
+        headers={**emu.headers, "x-debug": "token=sk-super-secret-123"},
+        json=chat_body(model="cotomi-fast-v2.0", user="sk-super-secret-123"),
+    )
     CLIENT.post(emu.chat_url, headers={"Authorization": "Bearer wrong-guess"}, json=chat_body())
     telkom = emulator("telkom", api_key="tk-secret-4567", rate_limit=None)
     post_chat(telkom)
@@ -101,7 +109,12 @@ def test_key_never_in_the_request_log(emulator):
 def test_request_log_contents(cotomi):
     post_chat(cotomi, "hi", temperature=0.5)
     (rec,) = cotomi.requests
-    assert (rec.number, rec.method, rec.path, rec.status) == (1, "POST", "/v1/chat/completions", 200)
+    assert (rec.number, rec.method, rec.path, rec.status) == (
+        1,
+        "POST",
+        "/v1/chat/completions",
+        200,
+    )
     assert rec.body["temperature"] == 0.5 and rec.json is rec.body
     assert rec.headers["content-type"] == "application/json"
 
@@ -109,7 +122,9 @@ def test_request_log_contents(cotomi):
 @pytest.mark.load
 async def test_200_concurrent_requests(emulator):
     emu = emulator("cotomi")
-    emu.schedule(lambda number: latency(0.5))  # every request waits: only concurrency keeps this fast
+    emu.schedule(
+        lambda number: latency(0.5)
+    )  # every request waits: only concurrency keeps this fast
     n = 200
     limits = httpx.Limits(max_connections=n, max_keepalive_connections=n)
 

@@ -9,7 +9,12 @@ import pytest
 
 from .conftest import chat_body, post_chat
 
-TOOLS = [{"type": "function", "function": {"name": "add", "parameters": {"type": "object", "properties": {}}}}]
+TOOLS = [
+    {
+        "type": "function",
+        "function": {"name": "add", "parameters": {"type": "object", "properties": {}}},
+    }
+]
 
 
 def _error(r):
@@ -20,7 +25,14 @@ def _error(r):
 @pytest.mark.parametrize(
     ("param", "value", "needle"),
     [
-        ("tools", TOOLS, '"auto" tool choice requires --enable-auto-tool-choice and --tool-call-parser to be set'),
+        (
+            "tools",
+            TOOLS,
+            (
+                '"auto" tool choice requires --enable-auto-tool-choice and '
+                "--tool-call-parser to be set"
+            ),
+        ),
         ("tool_choice", "auto", "--enable-auto-tool-choice"),
         ("functions", [{"name": "add", "parameters": {}}], "function"),
         ("function_call", "auto", "function_call is not supported"),
@@ -78,9 +90,14 @@ def test_wrong_type_for_a_ranged_param(cotomi):
 
 
 def test_messages_may_be_a_json_string(cotomi):
-    messages = json.dumps([{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hello!"}])
-    r = httpx.post(cotomi.chat_url, headers=cotomi.headers,
-                   json={"model": "cotomi-fast-v2.0", "messages": messages})
+    messages = json.dumps(
+        [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hello!"}]
+    )
+    r = httpx.post(
+        cotomi.chat_url,
+        headers=cotomi.headers,
+        json={"model": "cotomi-fast-v2.0", "messages": messages},
+    )
     assert r.status_code == 200
     assert r.json()["choices"][0]["message"]["content"] == "Echo: Hello!"
 
@@ -101,15 +118,21 @@ def test_malformed_chat_bodies(cotomi, body):
 
 
 def test_body_that_is_not_json(cotomi):
-    r = httpx.post(cotomi.chat_url, headers={**cotomi.headers, "content-type": "application/json"},
-                   content=b"{not json")
+    r = httpx.post(
+        cotomi.chat_url,
+        headers={**cotomi.headers, "content-type": "application/json"},
+        content=b"{not json",
+    )
     assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_json"
     assert cotomi.last_request.raw_body_error
 
 
 def test_undocumented_params_pass_through(emulator):
     emu = emulator("telkom", rate_limit=None)
-    assert post_chat(emu, seed=1, logit_bias={"1": 1}, user="u", some_vendor_field=True).status_code == 200
+    assert (
+        post_chat(emu, seed=1, logit_bias={"1": 1}, user="u", some_vendor_field=True).status_code
+        == 200
+    )
 
 
 def test_profile_of_the_requested_model_is_used(emulator):
@@ -123,6 +146,8 @@ def test_profile_of_the_requested_model_is_used(emulator):
     provider = replace(EKTOS, models=("a", "b"), model_profiles={"b": {"params": strict}})
     emu = emulator(provider)
     ok = httpx.post(emu.chat_url, headers=emu.headers, json=chat_body(model="a", temperature=1))
-    refused = httpx.post(emu.chat_url, headers=emu.headers, json=chat_body(model="b", temperature=1))
+    refused = httpx.post(
+        emu.chat_url, headers=emu.headers, json=chat_body(model="b", temperature=1)
+    )
     assert ok.status_code == 200
     assert refused.status_code == 400 and "temperature" in refused.json()["error"]["message"]

@@ -21,8 +21,12 @@ def upstream(emulator):
 
 @pytest.fixture
 def front(emulator, upstream):
-    return emulator("cotomi", proxy=upstream.base_url, proxy_api_key="upstream-key-999",
-                    proxy_model={"cotomi-fast-v2.0": "qwen-upstream"})
+    return emulator(
+        "cotomi",
+        proxy=upstream.base_url,
+        proxy_api_key="upstream-key-999",
+        proxy_model={"cotomi-fast-v2.0": "qwen-upstream"},
+    )
 
 
 def test_answers_come_from_upstream_with_the_upstream_model(front, upstream):
@@ -42,7 +46,11 @@ def test_quirks_enforced_before_forwarding(front, upstream):
 
 def test_string_messages_are_forwarded_as_a_list(front, upstream):
     messages = json.dumps([{"role": "user", "content": "as string"}])
-    r = CLIENT.post(front.chat_url, headers=front.headers, json={"model": "cotomi-fast-v2.0", "messages": messages})
+    r = CLIENT.post(
+        front.chat_url,
+        headers=front.headers,
+        json={"model": "cotomi-fast-v2.0", "messages": messages},
+    )
     assert r.status_code == 200
     assert upstream.last_request.body["messages"] == [{"role": "user", "content": "as string"}]
 
@@ -62,10 +70,12 @@ def test_upstream_errors_pass_through(front, upstream):
 def test_faults_apply_to_proxied_streams(front):
     front.inject(reset_connection(after_chunks=2))
     body = chat_body("a b c d", model="cotomi-fast-v2.0", stream=True)
-    with pytest.raises(httpx.RemoteProtocolError):
-        with httpx.stream("POST", front.chat_url, headers=front.headers, json=body) as r:
-            for _ in r.iter_lines():
-                pass
+    with (
+        pytest.raises(httpx.RemoteProtocolError),
+        httpx.stream("POST", front.chat_url, headers=front.headers, json=body) as r,
+    ):
+        for _ in r.iter_lines():
+            pass
 
 
 def test_script_takes_precedence(front, upstream):
@@ -78,8 +88,12 @@ def test_embeddings_stay_synthetic_unless_forwarded(front, upstream, emulator):
     body = {"model": "multilingual-e5-large", "input": "x"}
     assert CLIENT.post(front.embeddings_url, headers=front.headers, json=body).status_code == 200
     assert upstream.requests == []
-    fwd = emulator("cotomi", proxy_embeddings=upstream.base_url, proxy_api_key="upstream-key-999",
-                   proxy_model={"multilingual-e5-large": "e5-upstream"})
+    fwd = emulator(
+        "cotomi",
+        proxy_embeddings=upstream.base_url,
+        proxy_api_key="upstream-key-999",
+        proxy_model={"multilingual-e5-large": "e5-upstream"},
+    )
     assert CLIENT.post(fwd.embeddings_url, headers=fwd.headers, json=body).status_code == 200
     assert upstream.last_request.body["model"] == "e5-upstream"
     too_many = {"model": "multilingual-e5-large", "input": ["x"] * 2049}
@@ -101,13 +115,17 @@ def test_unreachable_upstream_is_502(emulator):
 @pytest.mark.local_llm
 def test_cotomi_with_a_real_model(local_llm, emulator):
     emu = emulator("cotomi", proxy=local_llm.base_url, proxy_model=local_llm.model)
-    body = chat_body("Reply with the single word: pong", model="cotomi-fast-v2.0", max_tokens=8, temperature=0)
+    body = chat_body(
+        "Reply with the single word: pong", model="cotomi-fast-v2.0", max_tokens=8, temperature=0
+    )
     # the shared llama-server has one slot and may be busy with other tests: be patient
     with httpx.Client(timeout=300) as client:
         r = client.post(emu.chat_url, headers=emu.headers, json=body)
         assert r.status_code == 200, r.text
         assert r.json()["choices"][0]["message"]["content"].strip()
-        with client.stream("POST", emu.chat_url, headers=emu.headers, json={**body, "stream": True}) as s:
+        with client.stream(
+            "POST", emu.chat_url, headers=emu.headers, json={**body, "stream": True}
+        ) as s:
             data = [ln[6:] for ln in s.iter_lines() if ln.startswith("data: ")]
         assert data[-1] == "[DONE]"
         assert assemble([json.loads(d) for d in data[:-1]])[0].strip()
@@ -116,11 +134,20 @@ def test_cotomi_with_a_real_model(local_llm, emulator):
 
 @pytest.mark.local_llm
 def test_cotomi_embeddings_with_real_e5(e5_server, emulator):
-    emu = emulator("cotomi", proxy_embeddings=e5_server.base_url,
-                   proxy_model={"multilingual-e5-large": e5_server.model})
+    emu = emulator(
+        "cotomi",
+        proxy_embeddings=e5_server.base_url,
+        proxy_model={"multilingual-e5-large": e5_server.model},
+    )
     body = {"model": "multilingual-e5-large", "input": ["query: hello", "passage: world"]}
     r = CLIENT.post(emu.embeddings_url, headers=emu.headers, json=body)
     assert r.status_code == 200, r.text
     assert len(r.json()["data"]) == 2
-    assert CLIENT.post(emu.embeddings_url, headers=emu.headers,
-                       json={"model": "multilingual-e5-large", "input": ""}).status_code == 400
+    assert (
+        CLIENT.post(
+            emu.embeddings_url,
+            headers=emu.headers,
+            json={"model": "multilingual-e5-large", "input": ""},
+        ).status_code
+        == 400
+    )

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from langchain_compat.testing import Reply, ToolCall
 
 from .conftest import assemble, post_chat, stream_chunks, stream_events
@@ -19,7 +17,11 @@ def _choice(r, i=0):
 def test_default_reply_is_a_stable_echo(cotomi):
     first = _choice(post_chat(cotomi, "What is 2+2?"))
     again = _choice(post_chat(cotomi, "What is 2+2?"))
-    assert first["message"] == again["message"] == {"role": "assistant", "content": "Echo: What is 2+2?"}
+    assert (
+        first["message"]
+        == again["message"]
+        == {"role": "assistant", "content": "Echo: What is 2+2?"}
+    )
     assert first["finish_reason"] == "stop"
 
 
@@ -85,8 +87,16 @@ def test_native_tool_calls_refused_in_script_for_backends_without_tools(cotomi):
 
 def test_structured_tool_calls(emulator):
     emu = emulator("ektos")
-    emu.script([{"tool_calls": [{"name": "add", "arguments": {"a": 1, "b": 2}},
-                                {"name": "mul", "arguments": '{"x": 3}', "id": "call_fixed"}]}])
+    emu.script(
+        [
+            {
+                "tool_calls": [
+                    {"name": "add", "arguments": {"a": 1, "b": 2}},
+                    {"name": "mul", "arguments": '{"x": 3}', "id": "call_fixed"},
+                ]
+            }
+        ]
+    )
     choice = _choice(post_chat(emu, tools=[]))
     assert choice["finish_reason"] == "tool_calls"
     msg = choice["message"]
@@ -100,8 +110,12 @@ def test_structured_tool_calls(emulator):
 
 def test_callable_and_reply_objects(emulator):
     emu = emulator("avangenio")
-    emu.script([lambda req: f"you said {req.last_user_text!r} to {req.model}",
-                Reply(content="done", tool_calls=(ToolCall("f", "{}"),))])
+    emu.script(
+        [
+            lambda req: f"you said {req.last_user_text!r} to {req.model}",
+            Reply(content="done", tool_calls=(ToolCall("f", "{}"),)),
+        ]
+    )
     assert _choice(post_chat(emu, "yo"))["message"]["content"] == "you said 'yo' to radiance"
     choice = _choice(post_chat(emu))
     assert choice["message"]["content"] == "done" and choice["finish_reason"] == "tool_calls"
@@ -141,13 +155,18 @@ def test_stream_honours_stop_max_tokens_and_n(cotomi):
 def test_streamed_tool_call_deltas(emulator):
     emu = emulator("telkom", rate_limit=None)
     args = {"city": "Jakarta", "days": 3, "units": "metric"}
-    emu.script([{"content": "Let me check.", "tool_calls": [{"name": "weather", "arguments": args}]}])
+    emu.script(
+        [{"content": "Let me check.", "tool_calls": [{"name": "weather", "arguments": args}]}]
+    )
     chunks = stream_chunks(emu)
     deltas = [c["choices"][0]["delta"] for c in chunks]
     heads = [d["tool_calls"][0] for d in deltas if "tool_calls" in d and "id" in d["tool_calls"][0]]
     assert len(heads) == 1 and heads[0]["function"] == {"name": "weather", "arguments": ""}
-    pieces = [d["tool_calls"][0]["function"]["arguments"] for d in deltas
-              if "tool_calls" in d and "id" not in d["tool_calls"][0]]
+    pieces = [
+        d["tool_calls"][0]["function"]["arguments"]
+        for d in deltas
+        if "tool_calls" in d and "id" not in d["tool_calls"][0]
+    ]
     assert len(pieces) > 2  # arguments split
     content, calls, finish = assemble(chunks)
     assert content == "Let me check." and finish == "tool_calls"

@@ -23,8 +23,21 @@ from starlette.routing import Route
 from langchain_compat.testing import wire
 from langchain_compat.testing.faults import Fault
 from langchain_compat.testing.quirks import APIErrorReply, check_auth, check_chat, check_embeddings
-from langchain_compat.testing.responders import ChatRequest, default_reply, prompt_tokens, to_reply, apply_limits
-from langchain_compat.testing.sse import DONE, ABORT, IterResponse, aiter_list, apply_stream_fault, frame
+from langchain_compat.testing.responders import (
+    ChatRequest,
+    apply_limits,
+    default_reply,
+    prompt_tokens,
+    to_reply,
+)
+from langchain_compat.testing.sse import (
+    ABORT,
+    DONE,
+    IterResponse,
+    aiter_list,
+    apply_stream_fault,
+    frame,
+)
 from langchain_compat.testing.state import DEFAULT_DIMENSIONS, EmulatorState
 
 __all__ = ["build_app"]
@@ -44,13 +57,17 @@ class _Gone(Exception):
     """The client left or the emulator is stopping: stop waiting for upstream."""
 
 
-SHUTTING_DOWN = APIErrorReply(503, "emulator shutting down", type="server_error", code="shutting_down")
+SHUTTING_DOWN = APIErrorReply(
+    503, "emulator shutting down", type="server_error", code="shutting_down"
+)
 
 
 class _Ctx:
     """One request in flight: its body, fault and ways to wait."""
 
-    def __init__(self, state: EmulatorState, request: Request, body: Any, fault: Fault | None) -> None:
+    def __init__(
+        self, state: EmulatorState, request: Request, body: Any, fault: Fault | None
+    ) -> None:
         self.state, self.request, self.body, self.fault = state, request, body, fault
         self.streaming = isinstance(body, dict) and body.get("stream") is True
 
@@ -61,7 +78,10 @@ class _Ctx:
             while (await self.request.receive())["type"] != "http.disconnect":
                 pass
 
-        tasks = {asyncio.ensure_future(self.state.shutdown.wait()), asyncio.ensure_future(disconnected())}
+        tasks = {
+            asyncio.ensure_future(self.state.shutdown.wait()),
+            asyncio.ensure_future(disconnected()),
+        }
         try:
             await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         finally:
@@ -94,15 +114,21 @@ class _Ctx:
         except TimeoutError:
             pass
 
-    def body_response(self, content: bytes, status: int = 200, media_type: str = "application/json") -> Response:
+    def body_response(
+        self, content: bytes, status: int = 200, media_type: str = "application/json"
+    ) -> Response:
         """A complete body, or a broken one when the fault says so."""
         kind = self.fault.kind if self.fault else None
         if kind == "truncated_json" and status == 200:
             return Response(content[: max(1, len(content) // 2)], status, media_type=media_type)
         if kind == "reset":
             half = content[: max(1, len(content) // 2)]
-            return IterResponse(aiter_list([half, ABORT]), status=status, media_type=media_type,
-                                headers={"content-length": str(len(content))})
+            return IterResponse(
+                aiter_list([half, ABORT]),
+                status=status,
+                media_type=media_type,
+                headers={"content-length": str(len(content))},
+            )
         return Response(content, status, media_type=media_type)
 
     def stream_response(self, frames: AsyncIterator[bytes]) -> IterResponse:
@@ -115,31 +141,44 @@ class _Ctx:
 async def chat(ctx: _Ctx) -> Response:
     state, body = ctx.state, ctx.body
     model = body.get("model") if isinstance(body, dict) else None
-    messages = check_chat(state.provider.profile_for(model if isinstance(model, str) else None), body)
+    messages = check_chat(
+        state.provider.profile_for(model if isinstance(model, str) else None), body
+    )
     _check_model(state, model, state.provider.models)
     request = ChatRequest(body=body, messages=messages, model=model)
     item = state.replies.pop()
     if item is None and state.proxy:
-        return await proxy(ctx, state.proxy + state.provider.chat_path, {**body, "messages": messages})
+        return await proxy(
+            ctx, state.proxy + state.provider.chat_path, {**body, "messages": messages}
+        )
     reply = to_reply(item, request) if item is not None else default_reply(request)
     if reply.tool_calls and state.provider.profile_for(model).native_tools is False:
         raise APIErrorReply(
             500,
-            "emulator: a scripted reply has native tool_calls but this profile has no native tools; "
-            "script the raw text the model would write instead",
+            "emulator: a scripted reply has native tool_calls but this profile has no native "
+            "tools; script the raw text the model would write instead",
             type="emulator_error",
             code="bad_script",
         )
-    reply, _finish, n_tokens = apply_limits(reply, body.get("stop"), body.get("max_tokens"))
+    max_tokens = body.get("max_tokens") or body.get("max_completion_tokens")
+    reply, _finish, n_tokens = apply_limits(reply, body.get("stop"), max_tokens)
     n = body.get("n") if isinstance(body.get("n"), int) else 1
     p_tokens = prompt_tokens(messages)
     if not ctx.streaming:
-        out = wire.completion(reply, n=n, model=model, prompt_tokens=p_tokens, completion_tokens=n_tokens)
+        out = wire.completion(
+            reply, n=n, model=model, prompt_tokens=p_tokens, completion_tokens=n_tokens
+        )
         return ctx.body_response(_json_bytes(out))
     opts = body.get("stream_options")
     include_usage = isinstance(opts, dict) and opts.get("include_usage") is True
-    chunks = wire.completion_chunks(reply, n=n, model=model, prompt_tokens=p_tokens,
-                                    completion_tokens=n_tokens, include_usage=include_usage)
+    chunks = wire.completion_chunks(
+        reply,
+        n=n,
+        model=model,
+        prompt_tokens=p_tokens,
+        completion_tokens=n_tokens,
+        include_usage=include_usage,
+    )
     return ctx.stream_response(aiter_list([*(frame(c) for c in chunks), DONE]))
 
 
@@ -150,16 +189,26 @@ async def embeddings(ctx: _Ctx) -> Response:
     inputs = check_embeddings(limits, body)
     _check_model(state, model, state.provider.embedding_models)
     if state.embeddings_upstream:
-        return await proxy(ctx, state.embeddings_upstream + state.provider.embeddings_path, dict(body))
-    dim = body.get("dimensions") if isinstance(body.get("dimensions"), int) else (limits.dimensions or DEFAULT_DIMENSIONS)
-    out = wire.embeddings_response(inputs, model=model, dim=dim, encoding_format=body.get("encoding_format") or "float")
+        return await proxy(
+            ctx, state.embeddings_upstream + state.provider.embeddings_path, dict(body)
+        )
+    dim = (
+        body.get("dimensions")
+        if isinstance(body.get("dimensions"), int)
+        else (limits.dimensions or DEFAULT_DIMENSIONS)
+    )
+    out = wire.embeddings_response(
+        inputs, model=model, dim=dim, encoding_format=body.get("encoding_format") or "float"
+    )
     return ctx.body_response(_json_bytes(out))
 
 
 async def models(ctx: _Ctx) -> Response:
     p = ctx.state.provider
     names = [*p.models, *p.embedding_models] or [p.default_model or "emulator-model"]
-    data = [{"id": m, "object": "model", "created": 0, "owned_by": p.name} for m in dict.fromkeys(names)]
+    data = [
+        {"id": m, "object": "model", "created": 0, "owned_by": p.name} for m in dict.fromkeys(names)
+    ]
     return ctx.body_response(_json_bytes({"object": "list", "data": data}))
 
 
@@ -167,7 +216,8 @@ def _check_model(state: EmulatorState, model: Any, known: tuple[str, ...]) -> No
     if state.strict_models and known and model not in known:
         raise APIErrorReply(
             404,
-            f"The model `{model}` does not exist or you do not have access to it. Known: {', '.join(known)}.",
+            f"The model `{model}` does not exist or you do not have access to it. "
+            f"Known: {', '.join(known)}.",
             code="model_not_found",
             param="model",
         )
@@ -182,8 +232,12 @@ async def proxy(ctx: _Ctx, url: str, body: dict[str, Any]) -> Response:
         req = state.http.build_request("POST", url, json=body, headers=headers)
         resp = await ctx.until_gone(state.http.send(req, stream=True))
     except httpx.HTTPError as exc:
-        raise APIErrorReply(502, f"emulator proxy: upstream {url} unreachable: {type(exc).__name__}",
-                            type="server_error", code="bad_gateway") from None
+        raise APIErrorReply(
+            502,
+            f"emulator proxy: upstream {url} unreachable: {type(exc).__name__}",
+            type="server_error",
+            code="bad_gateway",
+        ) from None
     except _Gone:
         raise SHUTTING_DOWN from None
     media = resp.headers.get("content-type", "application/json").split(";")[0]
@@ -245,8 +299,15 @@ def build_app(state: EmulatorState) -> Starlette:
             except ValueError as exc:
                 body_error = f"invalid JSON: {exc}"
         secrets = [state.api_key or "", state.proxy_api_key or ""]
-        rec = state.log.record(request.method, request.url.path, request.url.query, request.headers.items(),
-                               body, secrets, body_error)
+        rec = state.log.record(
+            request.method,
+            request.url.path,
+            request.url.query,
+            request.headers.items(),
+            body,
+            secrets,
+            body_error,
+        )
         response = await _answer(request, rec.number, body, body_error)
         response.headers.setdefault("x-request-id", f"req_{uuid.uuid4().hex[:24]}")
         rec.status = response.status_code
@@ -256,8 +317,12 @@ def build_app(state: EmulatorState) -> Starlette:
         path = request.url.path.rstrip("/") or "/"
         route = table.get((request.method, path))
         if route is None:
-            status, what = (405, "Method not allowed") if path in known_paths else (404, "Unknown request URL")
-            return error_response(APIErrorReply(status, f"{what}: {request.method} {path}.", code="unknown_url"))
+            status, what = (
+                (405, "Method not allowed") if path in known_paths else (404, "Unknown request URL")
+            )
+            return error_response(
+                APIErrorReply(status, f"{what}: {request.method} {path}.", code="unknown_url")
+            )
         endpoint, handler = route
         ctx = _Ctx(state, request, body, None)
         fault = state.faults.take(number, endpoint, ctx.streaming)
@@ -272,8 +337,11 @@ def build_app(state: EmulatorState) -> Starlette:
             if wait is not None:
                 raise state.window.refusal(wait)
             if request.method == "POST" and (body_error or not isinstance(body, dict)):
-                raise APIErrorReply(400, f"The request body must be a JSON object ({body_error or 'got none'}).",
-                                    code="invalid_json")
+                raise APIErrorReply(
+                    400,
+                    f"The request body must be a JSON object ({body_error or 'got none'}).",
+                    code="invalid_json",
+                )
             return await handler(ctx)
         except APIErrorReply as err:
             return error_response(err)
@@ -282,8 +350,12 @@ def build_app(state: EmulatorState) -> Starlette:
         if fault.kind == "latency" and fault.delay:
             await ctx.sleep(fault.delay)
         elif fault.kind == "status":
-            headers = {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after is not None else {}
-            return JSONResponse(fault.error_body(), status_code=fault.status or 500, headers=headers)
+            headers = (
+                {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after is not None else {}
+            )
+            return JSONResponse(
+                fault.error_body(), status_code=fault.status or 500, headers=headers
+            )
         elif fault.kind == "hang" and (fault.after_chunks is None or not ctx.streaming):
             await ctx.stall()
             return error_response(SHUTTING_DOWN)

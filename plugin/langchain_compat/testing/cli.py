@@ -18,18 +18,36 @@ __all__ = ["add_arguments", "run"]
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``emulate`` options to ``parser``."""
-    parser.add_argument("--provider", default="openai-compatible",
-                        help="provider to emulate (ektos, avangenio, cotomi, telkom, openai-compatible, local)")
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument(
+        "--provider",
+        default="openai-compatible",
+        help="provider to emulate (ektos, avangenio, cotomi, telkom, openai-compatible, local)",
+    )
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+    )
     parser.add_argument("--port", type=int, default=0, help="port (default: a free one)")
-    parser.add_argument("--key", default=None, help="the accepted API key (default: a random one, printed)")
-    parser.add_argument("--proxy", default=None, metavar="URL",
-                        help="forward unscripted chat requests to this OpenAI-compatible base URL")
+    parser.add_argument(
+        "--key", default=None, help="the accepted API key (default: a random one, printed)"
+    )
+    parser.add_argument(
+        "--proxy",
+        default=None,
+        metavar="URL",
+        help="forward unscripted chat requests to this OpenAI-compatible base URL",
+    )
     parser.add_argument("--proxy-model", default=None, help="model name to send upstream")
-    parser.add_argument("--rate-limit", type=float, default=None, metavar="N",
-                        help="requests per --rate-window seconds (default: the provider's, if any)")
+    parser.add_argument(
+        "--rate-limit",
+        type=float,
+        default=None,
+        metavar="N",
+        help="requests per --rate-window seconds (default: the provider's, if any)",
+    )
     parser.add_argument("--rate-window", type=float, default=60.0, metavar="SECONDS")
-    parser.add_argument("--no-rate-limit", action="store_true", help="disable the provider's rate limit")
+    parser.add_argument(
+        "--no-rate-limit", action="store_true", help="disable the provider's rate limit"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -44,14 +62,23 @@ def run(args: argparse.Namespace) -> int:
         options["rate_limit"] = args.rate_limit
         options["rate_window"] = args.rate_window
     try:
-        emu = Emulator(args.provider, api_key=args.key, host=args.host, port=args.port,
-                       proxy=args.proxy, proxy_model=args.proxy_model, **options)
+        emu = Emulator(
+            args.provider,
+            api_key=args.key,
+            host=args.host,
+            port=args.port,
+            proxy=args.proxy,
+            proxy_model=args.proxy_model,
+            **options,
+        )
         emu.start()
     except (ConfigurationError, OSError) as exc:
         print(f"langchain-compat emulate: {exc}", file=sys.stderr)
         return 2
     stop = threading.Event()
-    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous = {
+        sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)
+    }
     try:
         auth = emu.provider.auth
         print(f"Emulating {emu.provider.display_name} at {emu.base_url}", flush=True)

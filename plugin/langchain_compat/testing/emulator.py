@@ -7,11 +7,13 @@ import secrets
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from typing_extensions import Self
+
 from langchain_compat.providers import Provider, get_provider
 from langchain_compat.testing.app import build_app
 from langchain_compat.testing.faults import Fault, Schedule
 from langchain_compat.testing.recording import RecordedRequest
-from langchain_compat.testing.responders import ScriptItem
+from langchain_compat.testing.responders import Reply, ScriptItem
 from langchain_compat.testing.server import ServerThread
 from langchain_compat.testing.state import EmulatorState, base_paths_for
 
@@ -71,7 +73,6 @@ class Emulator:
             api_key = "emu-" + secrets.token_hex(12)
         if rate_limit is _FROM_PROFILE:
             rate_limit = self.provider.profile.rate_limit_rpm
-            rate_window = 60.0 if rate_window is None else rate_window
         self._state = EmulatorState(
             provider=self.provider,
             api_key=api_key or None,  # None / "": no auth checked
@@ -86,12 +87,16 @@ class Emulator:
         )
         self.host = host
         self._server = ServerThread(
-            build_app(self._state), host, port, before_stop=self._state.shutdown.set, after_stop=self._state.aclose
+            build_app(self._state),
+            host,
+            port,
+            before_stop=self._state.shutdown.set,
+            after_stop=self._state.aclose,
         )
 
     # ------------------------------------------------------------ lifecycle
 
-    def start(self) -> Emulator:
+    def start(self) -> Self:
         """Start serving (returns when the server accepts connections)."""
         if not self._server.running:
             self._server.start()
@@ -101,13 +106,13 @@ class Emulator:
         """Stop serving: hung requests are released, the thread joined."""
         self._server.stop(timeout)
 
-    def __enter__(self) -> Emulator:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    async def __aenter__(self) -> Emulator:
+    async def __aenter__(self) -> Self:
         await asyncio.to_thread(self.start)
         return self
 
@@ -175,7 +180,7 @@ class Emulator:
 
     def script(self, replies: Iterable[ScriptItem] | ScriptItem) -> Emulator:
         """Queue replies for the next chat requests (see :mod:`.responders`)."""
-        if isinstance(replies, (str, Mapping)) or callable(replies):
+        if isinstance(replies, (str, Mapping, Reply)) or callable(replies):
             replies = [replies]
         self._state.replies.extend(replies)
         return self
@@ -212,7 +217,8 @@ class Emulator:
 
     def __repr__(self) -> str:
         state = "running" if self._server.running else "stopped"
-        return f"<Emulator {self.provider.name} {self.base_url if self._server.running else ''} {state}>"
+        where = self.base_url if self._server.running else ""
+        return f"<Emulator {self.provider.name} {where} {state}>"
 
 
 def emulate(provider: str | Provider = "openai-compatible", **options: Any) -> Emulator:

@@ -106,7 +106,9 @@ class Fault:
         return {"error": {"message": message, "type": etype, "param": None, "code": code}}
 
 
-def server_error(status: int = 500, message: str | None = None, *, retry_after: float | None = None) -> Fault:
+def server_error(
+    status: int = 500, message: str | None = None, *, retry_after: float | None = None
+) -> Fault:
     """An HTTP error answer (500, 502, 503, ...), optionally with ``Retry-After``."""
     return Fault("status", status=status, message=message, retry_after=retry_after)
 
@@ -146,7 +148,11 @@ def malformed_sse() -> Fault:
     return Fault("malformed_sse")
 
 
-def stream_error(message: str = "The server had an error while processing your request.", *, after_chunks: int = 1) -> Fault:
+def stream_error(
+    message: str = "The server had an error while processing your request.",
+    *,
+    after_chunks: int = 1,
+) -> Fault:
     """A stream that sends ``after_chunks`` chunks, then an ``error`` event, then ends."""
     return Fault("stream_error", message=message, after_chunks=after_chunks)
 

@@ -41,15 +41,17 @@ __all__ = [
 #: Parameters that ask for native tool calling.
 TOOL_PARAMS = ("tools", "tool_choice", "parallel_tool_calls", "functions", "function_call")
 
-_VLLM_NO_TOOLS = '"auto" tool choice requires --enable-auto-tool-choice and --tool-call-parser to be set'
+_VLLM_NO_TOOLS = (
+    '"auto" tool choice requires --enable-auto-tool-choice and --tool-call-parser to be set'
+)
 
 #: What an engine says when it refuses a parameter (vLLM's wording where it has one).
 REFUSAL_MESSAGES: Mapping[str, str] = {
     "tools": _VLLM_NO_TOOLS,
     "tool_choice": _VLLM_NO_TOOLS,
     "parallel_tool_calls": _VLLM_NO_TOOLS,
-    "functions": "functions / function_call are not supported by this engine (no function calling); "
-    "describe the functions in the prompt instead",
+    "functions": "functions / function_call are not supported by this engine "
+    "(no function calling); describe the functions in the prompt instead",
     "function_call": "function_call is not supported by this engine (no function calling)",
     "logit_bias": "logit_bias is not currently supported by this engine",
 }
@@ -70,10 +72,19 @@ class APIErrorReply(Exception):
         Exception.__init__(self, self.message)
 
     def body(self) -> dict[str, Any]:
-        return {"error": {"message": self.message, "type": self.type, "param": self.param, "code": self.code}}
+        return {
+            "error": {
+                "message": self.message,
+                "type": self.type,
+                "param": self.param,
+                "code": self.code,
+            }
+        }
 
 
-def bad_request(message: str, *, param: str | None = None, code: str | None = "invalid_value") -> APIErrorReply:
+def bad_request(
+    message: str, *, param: str | None = None, code: str | None = "invalid_value"
+) -> APIErrorReply:
     return APIErrorReply(400, message, code=code, param=param)
 
 
@@ -109,9 +120,12 @@ def check_auth(auth: AuthScheme, headers: Mapping[str, str], api_key: str | None
     prefix = auth.prefix
     if prefix and not got.lower().startswith(prefix.lower()):
         raise APIErrorReply(
-            401, f"Malformed credentials: expected '{shown}'.", type="authentication_error", code="invalid_api_key"
+            401,
+            f"Malformed credentials: expected '{shown}'.",
+            type="authentication_error",
+            code="invalid_api_key",
         )
-    if not hmac.compare_digest(got[len(prefix):].strip().encode(), api_key.encode()):
+    if not hmac.compare_digest(got[len(prefix) :].strip().encode(), api_key.encode()):
         raise APIErrorReply(
             401, "Incorrect API key provided.", type="authentication_error", code="invalid_api_key"
         )
@@ -168,17 +182,23 @@ def _is_number(value: Any) -> bool:
 def parse_messages(value: Any) -> list[dict[str, Any]]:
     """The ``messages`` field as a list (a JSON string is accepted)."""
     if value is None:
-        raise bad_request("'messages' is a required property", param="messages", code="missing_required_parameter")
+        raise bad_request(
+            "'messages' is a required property", param="messages", code="missing_required_parameter"
+        )
     if isinstance(value, str):
         try:
             value = json.loads(value)
         except ValueError:
-            raise bad_request("'messages' is a string that is not valid JSON", param="messages") from None
+            raise bad_request(
+                "'messages' is a string that is not valid JSON", param="messages"
+            ) from None
     if not isinstance(value, list) or not value:
         raise bad_request("'messages' must be a non-empty array of messages", param="messages")
     for i, msg in enumerate(value):
         if not isinstance(msg, dict) or not isinstance(msg.get("role"), str):
-            raise bad_request(f"messages[{i}] must be an object with a 'role'", param=f"messages[{i}]")
+            raise bad_request(
+                f"messages[{i}] must be an object with a 'role'", param=f"messages[{i}]"
+            )
     return value
 
 
@@ -190,7 +210,9 @@ def check_chat(profile: Profile, body: Mapping[str, Any]) -> list[dict[str, Any]
             too many items, or malformed messages.
     """
     if not isinstance(body.get("model"), str):
-        raise bad_request("'model' is a required property", param="model", code="missing_required_parameter")
+        raise bad_request(
+            "'model' is a required property", param="model", code="missing_required_parameter"
+        )
     messages = parse_messages(body.get("messages"))
     for name, value in body.items():
         if value is None:
@@ -202,7 +224,9 @@ def check_chat(profile: Profile, body: Mapping[str, Any]) -> list[dict[str, Any]
             raise bad_request(message, param=name, code="unsupported_parameter")
         if rule.min is not None or rule.max is not None:
             if not _is_number(value):
-                raise bad_request(f"Invalid type for '{name}': expected a number, got {value!r}.", param=name)
+                raise bad_request(
+                    f"Invalid type for '{name}': expected a number, got {value!r}.", param=name
+                )
             if rule.min is not None and value < rule.min:
                 raise bad_request(
                     f"Invalid '{name}': below minimum value. Expected a value >= {rule.min:g}, "
@@ -219,12 +243,20 @@ def check_chat(profile: Profile, body: Mapping[str, Any]) -> list[dict[str, Any]
             items = [value] if isinstance(value, str) else value
             if isinstance(items, list) and len(items) > rule.max_items:
                 raise bad_request(
-                    f"Invalid '{name}': at most {rule.max_items} items are allowed, got {len(items)}.",
+                    f"Invalid '{name}': at most {rule.max_items} items are allowed, "
+                    f"got {len(items)}.",
                     param=name,
                 )
+    if body.get("stream_options") is not None and body.get("stream") is not True:
+        raise bad_request(
+            "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
+            param="stream_options",
+        )
     stop = body.get("stop")
-    if stop is not None and not isinstance(stop, str) and not (
-        isinstance(stop, list) and all(isinstance(s, str) for s in stop)
+    if (
+        stop is not None
+        and not isinstance(stop, str)
+        and not (isinstance(stop, list) and all(isinstance(s, str) for s in stop))
     ):
         raise bad_request("Invalid 'stop': expected a string or an array of strings.", param="stop")
     return messages
@@ -269,15 +301,20 @@ def check_embeddings(limits: EmbeddingsLimits, body: Mapping[str, Any]) -> list[
             an unsupported ``encoding_format`` / ``dimensions``.
     """
     if not isinstance(body.get("model"), str):
-        raise bad_request("'model' is a required property", param="model", code="missing_required_parameter")
+        raise bad_request(
+            "'model' is a required property", param="model", code="missing_required_parameter"
+        )
     if "input" not in body or body["input"] is None:
-        raise bad_request("'input' is a required property", param="input", code="missing_required_parameter")
+        raise bad_request(
+            "'input' is a required property", param="input", code="missing_required_parameter"
+        )
     inputs = _inputs(body["input"])
     if not inputs:
         raise bad_request("'input' must not be an empty array", param="input")
     if len(inputs) > limits.max_batch:
         raise bad_request(
-            f"Too many inputs: {len(inputs)}; at most {limits.max_batch} are allowed per request.", param="input"
+            f"Too many inputs: {len(inputs)}; at most {limits.max_batch} are allowed per request.",
+            param="input",
         )
     for i, item in enumerate(inputs):
         if isinstance(item, str) and not item and not limits.allow_empty:
@@ -286,15 +323,22 @@ def check_embeddings(limits: EmbeddingsLimits, body: Mapping[str, Any]) -> list[
             n = len(item) if isinstance(item, list) else estimate_tokens(item)
             if n > limits.max_input_tokens:
                 raise bad_request(
-                    f"This model's maximum context length is {limits.max_input_tokens} tokens, however you "
-                    f"requested {n} tokens in input {i}. Please reduce your input.",
+                    f"This model's maximum context length is {limits.max_input_tokens} "
+                    f"tokens, however you requested {n} tokens in input {i}. "
+                    "Please reduce your input.",
                     param="input",
                     code="context_length_exceeded",
                 )
     fmt = body.get("encoding_format") or "float"
     if fmt not in ("float", "base64") or (fmt == "base64" and not limits.base64):
         allowed = "'float' or 'base64'" if limits.base64 else "'float'"
-        raise bad_request(f"Invalid 'encoding_format': {fmt!r}; expected {allowed}.", param="encoding_format")
+        raise bad_request(
+            f"Invalid 'encoding_format': {fmt!r}; expected {allowed}.", param="encoding_format"
+        )
     if body.get("dimensions") is not None and not limits.dimensions_param:
-        raise bad_request("'dimensions' is not supported by this model.", param="dimensions", code="unsupported_parameter")
+        raise bad_request(
+            "'dimensions' is not supported by this model.",
+            param="dimensions",
+            code="unsupported_parameter",
+        )
     return inputs

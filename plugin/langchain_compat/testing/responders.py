@@ -25,9 +25,17 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
-__all__ = ["ChatRequest", "Reply", "ReplyQueue", "ToolCall", "default_reply", "split_tokens", "to_reply"]
+__all__ = [
+    "ChatRequest",
+    "Reply",
+    "ReplyQueue",
+    "ToolCall",
+    "default_reply",
+    "split_tokens",
+    "to_reply",
+]
 
 _TOKEN = re.compile(r"\s*\S+|\s+")
 
@@ -63,7 +71,7 @@ class ChatRequest:
         return last_user_text(self.messages)
 
 
-ScriptItem = Union[str, Mapping[str, Any], Reply, Callable[[ChatRequest], Any]]
+ScriptItem = str | Mapping[str, Any] | Reply | Callable[[ChatRequest], Any]
 
 
 def split_tokens(text: str) -> list[str]:
@@ -77,7 +85,9 @@ def message_text(message: Mapping[str, Any]) -> str:
         return content
     if isinstance(content, list):
         return "".join(
-            p.get("text", "") for p in content if isinstance(p, Mapping) and isinstance(p.get("text"), str)
+            p.get("text", "")
+            for p in content
+            if isinstance(p, Mapping) and isinstance(p.get("text"), str)
         )
     return ""
 
@@ -115,7 +125,9 @@ def to_reply(item: ScriptItem, request: ChatRequest) -> Reply:
         return Reply(content=item)
     if isinstance(item, Mapping):
         calls = tuple(_tool_call(c, i) for i, c in enumerate(item.get("tool_calls") or ()))
-        return Reply(content=item.get("content"), tool_calls=calls, finish_reason=item.get("finish_reason"))
+        return Reply(
+            content=item.get("content"), tool_calls=calls, finish_reason=item.get("finish_reason")
+        )
     raise TypeError(f"cannot use {item!r} as a scripted reply")
 
 
@@ -149,9 +161,15 @@ def apply_limits(reply: Reply, stop: Any, max_tokens: Any) -> tuple[Reply, str, 
         if cut >= 0:
             content, finish = content[:cut], "stop"
         tokens = split_tokens(content)
-        if isinstance(max_tokens, int) and not isinstance(max_tokens, bool) and len(tokens) > max_tokens:
+        if (
+            isinstance(max_tokens, int)
+            and not isinstance(max_tokens, bool)
+            and len(tokens) > max_tokens
+        ):
             content, finish = "".join(tokens[:max_tokens]), "length"
-    n = len(split_tokens(content or "")) + sum(len(split_tokens(c.arguments)) + 2 for c in reply.tool_calls)
+    n = len(split_tokens(content or "")) + sum(
+        len(split_tokens(c.arguments)) + 2 for c in reply.tool_calls
+    )
     return Reply(content=content, tool_calls=reply.tool_calls, finish_reason=finish), finish, n
 
 

@@ -66,7 +66,9 @@ class ServerThread:
             OSError: the port cannot be bound.
             RuntimeError: the server did not start within ``timeout``.
         """
-        sock = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET, socket.SOCK_STREAM)
+        sock = socket.socket(
+            socket.AF_INET6 if ":" in self.host else socket.AF_INET, socket.SOCK_STREAM
+        )
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((self.host, self.port))
@@ -86,7 +88,9 @@ class ServerThread:
             timeout_keep_alive=5,
         )
         self._server = _Server(config)
-        self._thread = threading.Thread(target=self._run, args=(sock,), name=f"emulator:{self.port}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, args=(sock,), name=f"emulator:{self.port}", daemon=True
+        )
         self._thread.start()
         deadline = time.monotonic() + timeout
         while not self._server.started:
@@ -104,7 +108,7 @@ class ServerThread:
         self.loop = loop
         try:
             loop.run_until_complete(self._server.serve(sockets=[sock]))
-        except BaseException as exc:  # reported by start()
+        except BaseException as exc:  # noqa: BLE001 - reported by start()
             self._error = exc
         finally:
             try:

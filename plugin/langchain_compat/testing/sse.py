@@ -34,7 +34,11 @@ if _filter not in logging.getLogger("uvicorn.error").filters:  # pragma: no bran
 
 def frame(data: Any, event: str | None = None) -> bytes:
     """One SSE event: ``[event: X\\n]data: <json>\\n\\n``."""
-    text = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    text = (
+        data
+        if isinstance(data, str)
+        else json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    )
     head = f"event: {event}\n" if event else ""
     return f"{head}data: {text}\n\n".encode()
 
@@ -47,8 +51,14 @@ async def aiter_list(items: Iterable[bytes]) -> AsyncIterator[bytes]:
 class IterResponse:
     """An ASGI response sending ``items`` as body parts; ``ABORT`` drops the connection."""
 
-    def __init__(self, items: AsyncIterator[Any], *, status: int = 200, headers: dict[str, str] | None = None,
-                 media_type: str = "text/event-stream") -> None:
+    def __init__(
+        self,
+        items: AsyncIterator[Any],
+        *,
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+        media_type: str = "text/event-stream",
+    ) -> None:
         self.items = items
         self.status_code = status
         self.headers = {"content-type": media_type, **(headers or {})}
@@ -107,7 +117,12 @@ async def apply_stream_fault(
     if after is None:
         return
     if kind == "stream_error":
-        error = {"message": fault.message, "type": "server_error", "param": None, "code": "stream_error"}
+        error = {
+            "message": fault.message,
+            "type": "server_error",
+            "param": None,
+            "code": "stream_error",
+        }
         yield frame({"error": error}, event="error")
         return
     if kind == "hang":

@@ -23,20 +23,30 @@ def new_id(prefix: str = "chatcmpl-") -> str:
 
 
 def usage(prompt: int, completion_tokens: int) -> dict[str, int]:
-    return {"prompt_tokens": prompt, "completion_tokens": completion_tokens, "total_tokens": prompt + completion_tokens}
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion_tokens,
+        "total_tokens": prompt + completion_tokens,
+    }
 
 
 def _message(reply: Reply, choice: int) -> dict[str, Any]:
     msg: dict[str, Any] = {"role": "assistant", "content": reply.content}
     if reply.tool_calls:
         msg["tool_calls"] = [
-            {"id": call_id(c, choice, i), "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+            {
+                "id": call_id(c, choice, i),
+                "type": "function",
+                "function": {"name": c.name, "arguments": c.arguments},
+            }
             for i, c in enumerate(reply.tool_calls)
         ]
     return msg
 
 
-def completion(reply: Reply, *, n: int, model: str, prompt_tokens: int, completion_tokens: int) -> dict[str, Any]:
+def completion(
+    reply: Reply, *, n: int, model: str, prompt_tokens: int, completion_tokens: int
+) -> dict[str, Any]:
     """A ``chat.completion`` with ``n`` identical choices."""
     return {
         "id": new_id(),
@@ -45,7 +55,12 @@ def completion(reply: Reply, *, n: int, model: str, prompt_tokens: int, completi
         "model": model,
         "system_fingerprint": FINGERPRINT,
         "choices": [
-            {"index": i, "message": _message(reply, i), "logprobs": None, "finish_reason": reply.finish_reason}
+            {
+                "index": i,
+                "message": _message(reply, i),
+                "logprobs": None,
+                "finish_reason": reply.finish_reason,
+            }
             for i in range(n)
         ],
         "usage": usage(prompt_tokens, completion_tokens * n),
@@ -57,7 +72,13 @@ def _pieces(text: str, size: int = 8) -> list[str]:
 
 
 def completion_chunks(
-    reply: Reply, *, n: int, model: str, prompt_tokens: int, completion_tokens: int, include_usage: bool
+    reply: Reply,
+    *,
+    n: int,
+    model: str,
+    prompt_tokens: int,
+    completion_tokens: int,
+    include_usage: bool,
 ) -> list[dict[str, Any]]:
     """The ``chat.completion.chunk`` objects of a streamed reply (no ``[DONE]``).
 
@@ -76,7 +97,9 @@ def completion_chunks(
             "created": created,
             "model": model,
             "system_fingerprint": FINGERPRINT,
-            "choices": [{"index": choice, "delta": delta, "logprobs": None, "finish_reason": finish}],
+            "choices": [
+                {"index": choice, "delta": delta, "logprobs": None, "finish_reason": finish}
+            ],
         }
         if include_usage:
             out["usage"] = None
@@ -84,16 +107,25 @@ def completion_chunks(
 
     chunks: list[dict[str, Any]] = []
     for i in range(n):
-        first = {"role": "assistant", "content": "" if reply.content is not None or not reply.tool_calls else None}
+        first = {
+            "role": "assistant",
+            "content": "" if reply.content is not None or not reply.tool_calls else None,
+        }
         chunks.append(chunk(i, first))
         for token in split_tokens(reply.content or ""):
             chunks.append(chunk(i, {"content": token}))
         for k, call in enumerate(reply.tool_calls):
-            head = {"index": k, "id": call_id(call, i, k), "type": "function",
-                    "function": {"name": call.name, "arguments": ""}}
+            head = {
+                "index": k,
+                "id": call_id(call, i, k),
+                "type": "function",
+                "function": {"name": call.name, "arguments": ""},
+            }
             chunks.append(chunk(i, {"tool_calls": [head]}))
             for piece in _pieces(call.arguments):
-                chunks.append(chunk(i, {"tool_calls": [{"index": k, "function": {"arguments": piece}}]}))
+                chunks.append(
+                    chunk(i, {"tool_calls": [{"index": k, "function": {"arguments": piece}}]})
+                )
         chunks.append(chunk(i, {}, reply.finish_reason))
     if include_usage:
         last = chunk(0, {})
@@ -112,7 +144,9 @@ def embedding_vector(item: str | list[int], model: str, dim: int) -> list[float]
     return [v / norm for v in vec]
 
 
-def embeddings_response(inputs: list[str | list[int]], *, model: str, dim: int, encoding_format: str) -> dict[str, Any]:
+def embeddings_response(
+    inputs: list[str | list[int]], *, model: str, dim: int, encoding_format: str
+) -> dict[str, Any]:
     """An OpenAI ``list`` of ``embedding`` objects (float lists or base64 float32)."""
     data = []
     tokens = 0
@@ -123,4 +157,9 @@ def embeddings_response(inputs: list[str | list[int]], *, model: str, dim: int, 
         if encoding_format == "base64":
             value = base64.b64encode(struct.pack(f"<{dim}f", *vec)).decode("ascii")
         data.append({"object": "embedding", "index": i, "embedding": value})
-    return {"object": "list", "data": data, "model": model, "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}
+    return {
+        "object": "list",
+        "data": data,
+        "model": model,
+        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+    }
