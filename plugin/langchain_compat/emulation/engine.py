@@ -27,7 +27,7 @@ from langchain_compat.emulation.formats import (
 from langchain_compat.emulation.jsonish import RawCall, load_lenient
 from langchain_compat.emulation.schema import validate
 
-__all__ = ["Engine", "IdFactory", "random_call_id", "index_tools", "build_call"]
+__all__ = ["Engine", "IdFactory", "build_call", "index_tools", "random_call_id"]
 
 IdFactory = Callable[[int], str]
 

@@ -30,7 +30,7 @@ from langchain_compat.emulation.jsonish import (
     value_end,
 )
 
-__all__ = ["Ctx", "NEED", "Reject", "Match", "OpenFence", "RECOGNISERS", "TRIGGERS"]
+__all__ = ["NEED", "RECOGNISERS", "TRIGGERS", "Ctx", "Match", "OpenFence", "Reject"]
 
 
 @dataclass
@@ -153,14 +153,24 @@ def explicit_calls(content: str) -> list[RawCall]:
             found.append(RawCall(None, None, reason, chunk))
         else:
             found += calls
+    if all(c.error for c in found):  # nothing read as JSON: maybe [name(k=v), ...]
+        found = parse_python_calls(raw) or found
     return found or [RawCall(None, None, f"could not read a tool call from {raw[:80]!r}", raw)]
+
+
+def _object_args(args: object) -> bool:
+    """Arguments that can be a call's: none, an object, or a JSON string of an object."""
+    if args is None or isinstance(args, dict):
+        return True
+    return (isinstance(args, str) and isinstance(load_lenient(args)[0], dict)) \
+        or args == ""
 
 
 def _implicit(value_text: str, ctx: Ctx) -> list[RawCall] | None:
     """Calls in text that may just be prose or an example: only clear calls count."""
     value, _ = load_lenient(value_text)
     calls = calls_from_value(value, strict=True, raw=value_text) if value is not None else None
-    if not calls:
+    if not calls or not all(_object_args(c.args) for c in calls):
         return None
     if ctx.names is not None and not any(c.name in ctx.names for c in calls):
         return None  # JSON that names no known tool is an example, not a call
@@ -221,7 +231,7 @@ def python_tag(buf: str, pos: int, ctx: Ctx) -> Verdict:
 _MISTRAL_NAMED = re.compile(r"\s*([\w.\-]+)(?:\[CALL_ID\][\w\-]*)?\[ARGS\]")
 
 
-def _json_at(buf: str, i: int, ctx: Ctx) -> int | None | _Need:
+def _json_at(buf: str, i: int, ctx: Ctx) -> int | _Need | None:
     """End of the value opening at ``buf[i]``; NEED while open (end of reply when final)."""
     end = value_end(buf, i, ctx.memo.setdefault(ctx.base + i, {}))
     if end is not None:

@@ -16,8 +16,15 @@ from typing import Any
 
 import json_repair
 
-__all__ = ["RawCall", "value_end", "load_lenient", "split_values", "calls_from_value",
-           "parse_python_calls", "first_key_is_call_key"]
+__all__ = [
+    "RawCall",
+    "calls_from_value",
+    "first_key_is_call_key",
+    "load_lenient",
+    "parse_python_calls",
+    "split_values",
+    "value_end",
+]
 
 # Keys that may open a JSON object that is a tool call (see calls_from_value).
 NAME_KEYS = ("name", "tool", "tool_name", "function", "recipient_name")
@@ -104,13 +111,13 @@ def load_lenient(text: str) -> tuple[Any, str | None]:
         v = ast.literal_eval(s)
         if isinstance(v, dict | list | tuple):
             return _plain(v), None
-    except Exception:  # noqa: BLE001 - SyntaxError, ValueError, RecursionError, ...
+    except Exception:
         pass
     try:
         v = json_repair.repair_json(s, return_objects=True)
-    except Exception as exc:  # noqa: BLE001 - json_repair raises assorted errors
+    except Exception as exc:
         return None, f"not valid JSON ({type(exc).__name__})"
-    if isinstance(v, dict | list) and v != [] and v != {} or s in ("{}", "[]"):
+    if isinstance(v, dict | list) and v:  # repair turns garbage into "" or an empty value
         return v, None
     return None, "not valid JSON"
 

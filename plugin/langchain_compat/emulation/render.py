@@ -14,8 +14,13 @@ from typing import Any
 
 from langchain_compat.emulation.jsonish import load_lenient
 
-__all__ = ["DEFAULT_TOOL_TEMPLATE", "emulate_request", "replay_tool_history",
-           "render_tool_prompt", "normalize_tool_choice"]
+__all__ = [
+    "DEFAULT_TOOL_TEMPLATE",
+    "emulate_request",
+    "normalize_tool_choice",
+    "render_tool_prompt",
+    "replay_tool_history",
+]
 
 #: The default system-prompt block. Placeholders: ``$tools`` (the tool catalogue, one JSON
 #: object per line) and ``$choice`` (the instruction for ``tool_choice``). A custom template
@@ -212,8 +217,9 @@ def replay_tool_history(messages: list[dict], *, tool_role: bool) -> list[dict]:
                 new = {"role": "tool", "content": text}
                 new.update({k: msg[k] for k in ("tool_call_id", "name") if msg.get(k)})
                 out.append(new)
-            elif out and out[-1].get("role") == "user" and merged_tool_user:
+            elif out and out[-1].get("role") == "user":
                 _merge_user(out[-1], {"content": text})
+                merged_tool_user = True
             else:
                 out.append({"role": "user", "content": text})
                 merged_tool_user = True

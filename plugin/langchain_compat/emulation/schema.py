@@ -164,10 +164,10 @@ def _check(v: Any, s: Any, root: dict[str, Any], path: str, depth: int) -> tuple
                 break
             first = first or errs
         else:
-            return v, errors + [f"{_label(path)}: matches none of the allowed forms ({first[0]})"]
+            return v, [*errors, f"{_label(path)}: matches none of the allowed forms ({first[0]})"]
     v, err = _check_type(v, s, path)
     if err:
-        return v, errors + [err]
+        return v, [*errors, err]
     if "const" in s and v != s["const"]:
         errors.append(f"{_label(path)}: must be {json.dumps(s['const'])}")
     if isinstance(s.get("enum"), list):

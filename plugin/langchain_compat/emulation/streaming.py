@@ -13,12 +13,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from langchain_core.messages import InvalidToolCall, ToolCall
+from langchain_core.messages import InvalidToolCall, ToolCall, ToolCallChunk
+from langchain_core.messages.tool import tool_call_chunk
 
 from langchain_compat.emulation.engine import Engine, IdFactory
 from langchain_compat.emulation.parser import ParsedReply
 
-__all__ = ["TextDelta", "ToolCallDelta", "Event", "StreamingToolParser"]
+__all__ = ["Event", "StreamingToolParser", "TextDelta", "ToolCallDelta"]
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,17 @@ class ToolCallDelta:
 
     @property
     def valid(self) -> bool:
+        """Whether this is a usable call (``error`` is None)."""
         return self.error is None
+
+    def as_tool_call_chunk(self) -> ToolCallChunk:
+        """This call as a LangChain ``ToolCallChunk`` (for ``AIMessageChunk.tool_call_chunks``).
+
+        Note that merging chunks re-parses ``args`` only as JSON: an invalid call whose
+        arguments happen to be valid JSON would look valid there, so use ``error`` (or
+        ``StreamingToolParser.result()``) for the final message.
+        """
+        return tool_call_chunk(name=self.name, args=self.args_json, id=self.id, index=self.index)
 
 
 Event = TextDelta | ToolCallDelta

@@ -16,8 +16,12 @@ from langchain_compat.emulation.parser import ParsedReply
 from langchain_compat.emulation.render import normalize_tool_choice
 from langchain_compat.emulation.schema import validate
 
-__all__ = ["render_json_instructions", "parse_json_reply", "reask_message",
-           "tool_choice_violation"]
+__all__ = [
+    "parse_json_reply",
+    "reask_message",
+    "render_json_instructions",
+    "tool_choice_violation",
+]
 
 _THINK = re.compile(r"<think>.*?(</think>|$)", re.S)
 _FENCE = re.compile(r"```[\w-]*[ \t]*\n?(.*?)(```|$)", re.S)

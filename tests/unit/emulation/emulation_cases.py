@@ -51,7 +51,7 @@ class Case(NamedTuple):
     text: str
     content: str
     calls: list
-    invalid: list = []
+    invalid: tuple = ()
 
 
 CASES = [
@@ -144,6 +144,8 @@ CASES = [
          "It is 4.", '<think>Maybe <tool_call>{"name": "now"}</tool_call>?</think>It is 4.', []),
     Case("call-after-think", '<think>need time</think>\n<tool_call>{"name": "now"}</tool_call>',
          "<think>need time</think>", [("now", {})]),
+    Case("pythonic-list-in-tag", '<tool_call>[get_weather(city="Paris")]</tool_call>', "",
+         [PARIS]),
     # --- validation and coercion
     Case("coerce-int", '<tool_call>{"name": "get_weather", "arguments": {"city": "Paris", '
          '"days": "3"}}</tool_call>', "", [("get_weather", {"city": "Paris", "days": 3})]),

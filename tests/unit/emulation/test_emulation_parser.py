@@ -60,8 +60,9 @@ def test_unknown_tool_error_lists_available_tools():
 def test_tools_unknown_accepts_any_call_shaped_json_without_schema_check():
     reply = parse_tool_calls('{"name": "anything", "arguments": {"x": 1}}', None)
     assert [(c["name"], c["args"]) for c in reply.tool_calls] == [("anything", {"x": 1})]
-    # ...but a plain object with extra keys is still not a call
+    # ...but a plain object with extra keys, or non-object "arguments", is still not a call
     assert not parse_tool_calls('{"name": "Alice", "age": 3}', None).has_calls
+    assert not parse_tool_calls('{"name": "Bob", "input": "hello"}', None).has_calls
 
 
 def test_bare_json_naming_unknown_tool_is_text_when_tools_known():

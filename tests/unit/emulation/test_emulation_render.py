@@ -7,6 +7,8 @@ import json
 
 import pytest
 from emulation_cases import NOW, TOOLS, WEATHER
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from langchain_compat.emulation import (
     DEFAULT_TOOL_TEMPLATE,
@@ -22,7 +24,9 @@ CALL = {"id": "call_1", "type": "function",
 HISTORY = [
     {"role": "user", "content": "Weather in Paris and the time?"},
     {"role": "assistant", "content": None, "tool_calls": [
-        CALL, {"id": "call_2", "type": "function", "function": {"name": "now", "arguments": "{}"}}]},
+        CALL,
+        {"id": "call_2", "type": "function", "function": {"name": "now", "arguments": "{}"}},
+    ]},
     {"role": "tool", "tool_call_id": "call_1", "content": "21 C"},
     {"role": "tool", "tool_call_id": "call_2", "name": "now", "content": "12:00"},
     {"role": "user", "content": "Thanks!"},
@@ -210,3 +214,35 @@ def test_template_passed_through_emulate_request():
 def test_default_template_documents_the_format():
     assert "$tools" in DEFAULT_TOOL_TEMPLATE and "$choice" in DEFAULT_TOOL_TEMPLATE
     assert render_tool_prompt([], "auto") == ""
+
+
+content_st = st.one_of(st.none(), st.text(max_size=10),
+                       st.lists(st.fixed_dictionaries({"type": st.just("text"),
+                                                       "text": st.text(max_size=5)}), max_size=2))
+message_st = st.one_of(
+    st.builds(lambda c: {"role": "user", "content": c}, content_st),
+    st.builds(lambda c, n: {"role": "assistant", "content": c, "tool_calls": [
+        {"id": f"c{i}", "type": "function", "function": {"name": "now", "arguments": "{}"}}
+        for i in range(n)]}, content_st, st.integers(0, 2)),
+    st.builds(lambda c, err: {"role": "tool", "tool_call_id": "c0", "content": c,
+                              **({"status": "error"} if err else {})}, content_st, st.booleans()),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(messages=st.lists(message_st, max_size=8), tool_role=st.booleans())
+def test_history_rewrite_properties(messages, tool_role):
+    out = replay_tool_history(messages, tool_role=tool_role)
+    assert all("tool_calls" not in m and "status" not in m for m in out)
+    assert all(m["role"] in ("user", "assistant", "tool") for m in out)
+    assert sum(m["role"] == "assistant" for m in out) == \
+        sum(m["role"] == "assistant" for m in messages)
+    if not tool_role:
+        assert all(m["role"] != "tool" for m in out)
+        # tool results never create two user messages in a row
+        def user_pairs(msgs):
+            return sum(a["role"] == b["role"] == "user"
+                       for a, b in zip(msgs, msgs[1:], strict=False))
+        assert user_pairs(out) <= user_pairs(messages)
+    else:
+        assert sum(m["role"] == "tool" for m in out) == sum(m["role"] == "tool" for m in messages)

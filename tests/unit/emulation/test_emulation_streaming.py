@@ -120,3 +120,13 @@ def test_long_call_streamed_in_small_chunks_is_linear_enough():
         events += parser.feed(text[i:i + 3])
     events += parser.finish()
     assert [e.name for e in events if isinstance(e, ToolCallDelta)] == ["search"]
+
+
+def test_delta_converts_to_a_langchain_tool_call_chunk():
+    from langchain_core.messages import AIMessageChunk
+
+    parser = StreamingToolParser(TOOLS, id_factory=seq_ids)
+    [event] = parser.feed('<tool_call>{"name": "now"}</tool_call>')
+    chunk = AIMessageChunk(content="", tool_call_chunks=[event.as_tool_call_chunk()])
+    assert chunk.tool_calls == [{"name": "now", "args": {}, "id": seq_ids(0),
+                                 "type": "tool_call"}]
