@@ -124,6 +124,29 @@ def _interrupted(ep: Endpoint, state: StreamState[Any], why: str) -> StreamInter
                                   chunks_received=state.chunks, provider=ep.provider)
 
 
+def _scrub(ep: Endpoint, err: CompatError) -> CompatError:
+    """Redact the key from an error raised while decoding a stream.
+
+    HTTP error answers are redacted where they are built (``self._error``);
+    an in-band ``error`` event is built by the stream state, which does not
+    know the key, and providers echo it there too (``key sk-... revoked``).
+    """
+    if not ep.secrets:
+        return err
+    err.args = tuple(redact(a, *ep.secrets) if isinstance(a, str) else a for a in err.args)
+    if isinstance(getattr(err, "message", None), str):
+        err.message = redact(err.message, *ep.secrets)  # type: ignore[attr-defined]
+    body = getattr(err, "body", None)
+    if isinstance(body, str):
+        err.body = redact(body, *ep.secrets)  # type: ignore[attr-defined]
+    elif body is not None:
+        try:
+            err.body = json.loads(redact(json.dumps(body), *ep.secrets))  # type: ignore[attr-defined]
+        except (TypeError, ValueError):
+            err.body = None  # type: ignore[attr-defined]
+    return err
+
+
 def _not_retryable_stream(state: StreamState[Any], err: CompatError, received: bool) -> bool:
     """Whether a failed stream attempt must end the call instead of being retried.
 
@@ -217,7 +240,7 @@ class HTTPDriver:
             except httpx.TransportError as exc:
                 err: CompatError = _map_transport_error(ep, exc)
             except CompatError as exc:
-                err = exc
+                err = _scrub(ep, exc)
             if _not_retryable_stream(state, err, received):
                 raise err if isinstance(err, StreamInterruptedError) else _interrupted(ep, state, str(err))
             wait = ep.retry.delay(attempt, err)
@@ -277,7 +300,7 @@ class HTTPDriver:
             except httpx.TransportError as exc:
                 err: CompatError = _map_transport_error(ep, exc)
             except CompatError as exc:
-                err = exc
+                err = _scrub(ep, exc)
             if _not_retryable_stream(state, err, received):
                 raise err if isinstance(err, StreamInterruptedError) else _interrupted(ep, state, str(err))
             wait = ep.retry.delay(attempt, err)
