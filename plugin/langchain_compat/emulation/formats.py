@@ -22,13 +22,11 @@ from dataclasses import dataclass, field
 
 from langchain_compat.emulation.jsonish import (
     RawCall,
-    calls_from_value,
     first_key_is_call_key,
-    load_lenient,
     parse_python_calls,
-    split_values,
     value_end,
 )
+from langchain_compat.emulation.readers import explicit_calls, implicit_calls, xml_params
 
 __all__ = ["NEED", "RECOGNISERS", "TRIGGERS", "Ctx", "Match", "OpenFence", "Reject"]
 
@@ -104,77 +102,6 @@ def _body_end(buf: str, start: int, closes: tuple[str, ...], stops: tuple[str, .
                 end = min(end, len(buf) - k)
                 break
     return end, len(buf)
-
-
-_FENCE_INNER = re.compile(r"^\s*```[\w-]*\s*\n?(.*?)\n?```\s*$", re.S)
-_NAME_THEN_JSON = re.compile(r"^\s*([A-Za-z_][\w.\-]*)\s*[:\n]?\s*([{\[].*)$", re.S)
-
-
-_XML_FUNCTION = re.compile(r"<function=([\w.\-]+)>(.*?)(?:</function>|$)", re.S)
-_XML_PARAM = re.compile(r"<parameter=([\w.\-]+)>\n?(.*?)\n?(?:</parameter>|(?=<parameter=)|$)",
-                        re.S)
-
-
-def xml_params(body: str) -> dict[str, str] | None:
-    """Qwen3-Coder ``<parameter=k>v</parameter>`` arguments (values stay strings; the schema
-    check coerces them), or ``None`` when ``body`` has none."""
-    if "<parameter=" not in body:
-        return None
-    return {m.group(1): m.group(2) for m in _XML_PARAM.finditer(body)}
-
-
-def explicit_calls(content: str) -> list[RawCall]:
-    """Calls inside an explicit wrapper: every outcome is a call, valid or not."""
-    m = _FENCE_INNER.match(content)
-    if m:
-        content = m.group(1)
-    raw = content.strip()
-    if raw.startswith("<function="):  # Qwen3-Coder XML inside <tool_call>
-        found = []
-        for fm in _XML_FUNCTION.finditer(raw):
-            params = xml_params(fm.group(2))
-            args = params if params is not None else (fm.group(2).strip() or None)
-            found.append(RawCall(fm.group(1), args, None, fm.group(0)))
-        if found:
-            return found
-    if raw and raw[0] not in "{[":
-        named = _NAME_THEN_JSON.match(raw)
-        if named:  # "name\n{args}" form
-            return [RawCall(named.group(1), named.group(2).strip(), None, raw)]
-        py = parse_python_calls(raw)
-        if py:  # name.call(k=v) / name(k=v) form
-            return py
-    found: list[RawCall] = []
-    for chunk in split_values(raw):
-        value, err = load_lenient(chunk)
-        calls = calls_from_value(value, strict=False, raw=chunk) if value is not None else None
-        if calls is None:
-            reason = f"could not read a tool call from {chunk[:80]!r}" + (f": {err}" if err else "")
-            found.append(RawCall(None, None, reason, chunk))
-        else:
-            found += calls
-    if all(c.error for c in found):  # nothing read as JSON: maybe [name(k=v), ...]
-        found = parse_python_calls(raw) or found
-    return found or [RawCall(None, None, f"could not read a tool call from {raw[:80]!r}", raw)]
-
-
-def _object_args(args: object) -> bool:
-    """Arguments that can be a call's: none, an object, or a JSON string of an object."""
-    if args is None or isinstance(args, dict):
-        return True
-    return (isinstance(args, str) and isinstance(load_lenient(args)[0], dict)) \
-        or args == ""
-
-
-def _implicit(value_text: str, ctx: Ctx) -> list[RawCall] | None:
-    """Calls in text that may just be prose or an example: only clear calls count."""
-    value, _ = load_lenient(value_text)
-    calls = calls_from_value(value, strict=True, raw=value_text) if value is not None else None
-    if not calls or not all(_object_args(c.args) for c in calls):
-        return None
-    if ctx.names is not None and not any(c.name in ctx.names for c in calls):
-        return None  # JSON that names no known tool is an example, not a call
-    return calls
 
 
 def tag(open_: str, close: str, *, also_close: tuple[str, ...] = ()) -> Recogniser:
@@ -316,7 +243,7 @@ def fence(buf: str, pos: int, ctx: Ctx) -> Verdict:
     body = buf[start:span[0]]
     if lang in _EXPLICIT_LANGS:
         return Match(span[1], explicit_calls(body))
-    calls = _implicit(body, ctx)
+    calls = implicit_calls(body, ctx.names)
     return Match(span[1], calls) if calls else Reject(span[1] - pos)
 
 
@@ -389,7 +316,7 @@ def bare_json(buf: str, pos: int, ctx: Ctx) -> Verdict:
     end = _json_at(buf, pos, ctx)
     if end is NEED:
         return NEED
-    calls = _implicit(buf[pos:end], ctx)
+    calls = implicit_calls(buf[pos:end], ctx.names)
     return Match(end, calls) if calls else Reject(end - pos)
 
 

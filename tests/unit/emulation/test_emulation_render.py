@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 
 import pytest
@@ -242,7 +243,7 @@ def test_history_rewrite_properties(messages, tool_role):
         # tool results never create two user messages in a row
         def user_pairs(msgs):
             return sum(a["role"] == b["role"] == "user"
-                       for a, b in zip(msgs, msgs[1:], strict=False))
+                       for a, b in itertools.pairwise(msgs))
         assert user_pairs(out) <= user_pairs(messages)
     else:
         assert sum(m["role"] == "tool" for m in out) == sum(m["role"] == "tool" for m in messages)
