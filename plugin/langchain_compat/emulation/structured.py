@@ -11,6 +11,8 @@ import json
 import re
 from typing import Any
 
+from langchain_core.messages import AIMessage
+
 from langchain_compat.emulation.jsonish import load_lenient, value_end
 from langchain_compat.emulation.parser import ParsedReply
 from langchain_compat.emulation.render import normalize_tool_choice
@@ -110,11 +112,13 @@ def reask_message(error: str) -> dict:
         "Reply again, following the required format exactly and adding nothing else.")}
 
 
-def tool_choice_violation(parsed: ParsedReply, tool_choice: Any, tools: list[dict]) -> str | None:
+def tool_choice_violation(parsed: ParsedReply | AIMessage, tool_choice: Any,
+                          tools: list[dict]) -> str | None:
     """Why a reply does not honour a forcing ``tool_choice`` (``None`` if it does).
 
     Args:
-        parsed: The parsed reply.
+        parsed: The parsed reply, or any message with ``tool_calls`` and
+            ``invalid_tool_calls`` (an ``AIMessage`` with native calls works too).
         tool_choice: The request's tool_choice (any spelling ``normalize_tool_choice`` takes).
         tools: The offered OpenAI-format tools.
 

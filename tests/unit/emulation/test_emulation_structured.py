@@ -90,3 +90,12 @@ def test_violations():
     assert "must call the tool 'now'" in tool_choice_violation(weather, named, TOOLS)
     reason = tool_choice_violation(invalid, "required", TOOLS)
     assert "missing required argument 'city'" in reason
+
+
+def test_violation_accepts_an_ai_message():
+    from langchain_core.messages import AIMessage
+
+    native = AIMessage(content="", tool_calls=[{"name": "now", "args": {}, "id": "c"}])
+    assert tool_choice_violation(native, "now", TOOLS) is None
+    assert "'get_weather'" in tool_choice_violation(native, "get_weather", TOOLS)
+    assert "must call one" in tool_choice_violation(AIMessage(content="hi"), "required", TOOLS)
