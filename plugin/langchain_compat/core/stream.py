@@ -114,7 +114,14 @@ class ChatStream:
             if not usage:
                 return None
             return self._chunk("", None, None, usage_to_metadata(usage), None)
-        choice = choices[0]
+        # With n > 1 every chunk carries one choice tagged by ``index``; a
+        # LangChain stream is one generation, so only choice 0 is followed
+        # (taking choices[0] blindly interleaved the text of all n answers).
+        choice = next((c for c in choices if (c.get("index") or 0) == 0), None)
+        if choice is None:
+            if not usage:
+                return None
+            return self._chunk("", None, None, usage_to_metadata(usage), None)
         delta = choice.get("delta") or {}
         text = delta.get("content") or ""
         reasoning = reasoning_field(delta)
