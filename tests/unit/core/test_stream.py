@@ -241,3 +241,21 @@ def test_malformed_chunks_raise_parse_error(obj: dict[str, Any]) -> None:
 def test_comment_and_blank_data_lines_are_ignored() -> None:
     _, msg, _ = run(b": ping\n\ndata:\n\n" + sse(ev({"content": "ok"}), ev({}, "stop")))
     assert msg.content == "ok"
+
+
+def test_n_greater_than_one_follows_choice_zero_only() -> None:
+    # Each chunk of an n=2 stream carries one choice tagged by index; the
+    # streamed message must be choice 0, not the two answers interleaved.
+    def c(i: int, text: str, finish: str | None = None) -> dict[str, Any]:
+        return {"id": "x", "model": "m", "choices": [{"index": i, "delta": {"content": text}, "finish_reason": finish}]}
+
+    st, msg, _ = run(sse(c(0, "A0 "), c(1, "B1 "), c(0, "A0b", "stop"), c(1, "B1b", "length"),
+                         ev(choices=[], usage=USAGE)))
+    assert msg.content == "A0 A0b"
+    assert st.finish_reason == "stop"
+    assert msg.usage_metadata["total_tokens"] == 10
+
+
+def test_choice_without_index_counts_as_choice_zero() -> None:
+    _, msg, _ = run(sse({"choices": [{"delta": {"content": "hi"}}]}, {"choices": [{"delta": {}, "finish_reason": "stop"}]}))
+    assert msg.content == "hi"
