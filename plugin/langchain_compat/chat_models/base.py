@@ -99,6 +99,7 @@ class BaseChatCompat(BaseChatModel):
     """Changes applied on top of the provider/model profile (e.g. {"native_tools": False})."""
 
     _driver: HTTPDriver | None = PrivateAttr(default=None)
+    _driver_sig: tuple[Any, ...] | None = PrivateAttr(default=None)
     _compat_profile: Profile | None = PrivateAttr(default=None)
 
     # -- construction ----------------------------------------------------
@@ -170,10 +171,25 @@ class BaseChatCompat(BaseChatModel):
             "Bearer " if (header or "").lower() == "authorization" else "")
         return AuthScheme(header=header, prefix=prefix)
 
+    def _driver_signature(self) -> tuple[Any, ...]:
+        """Everything the driver is built from (a change rebuilds it)."""
+        key = self.api_key.get_secret_value() if self.api_key else None
+        return (key, self.base_url, self.auth_header, self.auth_prefix,
+                tuple(sorted((self.default_headers or {}).items())), self.timeout,
+                self.connect_timeout, self.max_retries, self.verify, self.max_connections,
+                id(self.http_client), id(self.http_async_client))
+
     @property
     def driver(self) -> HTTPDriver:
-        """The HTTP driver (created on first use; clients are shared process-wide)."""
-        if self._driver is None:
+        """The HTTP driver (created on first use; clients are shared process-wide).
+
+        Rebuilt when a setting it depends on changed since: ``model_copy``
+        copies private attributes, so ``llm.model_copy(update={"api_key": ...})``
+        (or assigning ``llm.api_key``) would otherwise keep sending the old key.
+        """
+        sig = self._driver_signature()
+        if self._driver is None or sig != self._driver_sig:
+            self._driver_sig = sig
             key = self.api_key.get_secret_value() if self.api_key else None
             headers = {**(self.default_headers or {}), **self.auth.headers(key)}
             read = self.timeout if self.timeout is not None else 60.0
