@@ -710,3 +710,35 @@ def test_import_pulls_in_neither_openai_nor_tiktoken() -> None:
                          env={"PATH": "/usr/bin:/bin", "PYTHONNOUSERSITE": "1"})
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "CLEAN"
+
+
+def test_model_copy_with_a_new_key_sends_the_new_key(prov: P) -> None:
+    from pydantic import SecretStr
+
+    mock = Mock()
+    llm = make(prov, mock)
+    llm.invoke("hi")
+    other = llm.model_copy(update={"api_key": SecretStr("sk-other-key-42"), "base_url": "https://copy.example/v9"})
+    other.invoke("hi")
+    assert str(mock.requests[1].url) == "https://copy.example/v9/chat/completions"
+    assert "sk-other-key-42" in mock.headers[prov.auth[0]]
+    llm.invoke("hi")  # the original is untouched
+    assert mock.headers[prov.auth[0]] == prov.auth[1]
+    assert str(mock.requests[2].url) == prov.url
+
+
+def test_assigned_max_retries_takes_effect(prov: P, sleeps: list[float]) -> None:
+    mock = Mock(error(503))
+    llm = make(prov, mock, max_retries=2)
+    llm.max_retries = 0
+    with pytest.raises(E.ServerError):
+        llm.invoke("hi")
+    assert mock.calls == 1
+
+
+def test_telkom_installs_a_7_rpm_limiter_by_default() -> None:
+    llm = ChatTelkom(api_key=KEY)
+    assert isinstance(llm.rate_limiter, InMemoryRateLimiter)
+    assert llm.rate_limiter.requests_per_second == pytest.approx(7 / 60)
+    assert ChatEktos(api_key=KEY).rate_limiter is None
+    assert ChatTelkom(api_key=KEY, rate_limiter=FAST).rate_limiter is FAST
