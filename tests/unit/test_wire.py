@@ -742,3 +742,88 @@ def test_telkom_installs_a_7_rpm_limiter_by_default() -> None:
     assert llm.rate_limiter.requests_per_second == pytest.approx(7 / 60)
     assert ChatEktos(api_key=KEY).rate_limiter is None
     assert ChatTelkom(api_key=KEY, rate_limiter=FAST).rate_limiter is FAST
+
+
+# -- tools on every backend (native where accepted, emulated otherwise) ------------------------------------
+
+def _add(a: int, b: int) -> int:
+    """Add two integers."""
+    return a + b
+
+
+def _refuses_tools(request: httpx.Request) -> httpx.Response:
+    if "tools" in json.loads(request.content):
+        return error(400, "tools are not supported by this model")
+    text = '<tool_call>{"name": "_add", "arguments": {"a": 1, "b": 2}}</tool_call>'
+    if json.loads(request.content).get("stream"):
+        return streamed(text[:9], text[9:30], text[30:])
+    return completion(text)
+
+
+def _fresh_base(prov: P) -> str:
+    # auto mode remembers a refusal per (base URL, model) for the process
+    import uuid
+
+    return f"https://{prov.id}-{uuid.uuid4().hex[:8]}.example/v1"
+
+
+def test_tools_work_on_every_backend(prov: P) -> None:
+    mock = Mock(_refuses_tools)
+    llm = make(prov, mock, base_url=_fresh_base(prov)).bind_tools([_add])
+    msg = llm.invoke("add 1 and 2")
+    assert [(c["name"], c["args"]) for c in msg.tool_calls] == [("_add", {"a": 1, "b": 2})]
+    sent_tools = ["tools" in json.loads(r.content) for r in mock.requests]
+    if prov.cls.provider.profile.native_tools is False:  # cotomi: never sent
+        assert sent_tools == [False]
+    else:  # probed natively once, refused, then emulated
+        assert sent_tools == [True, False]
+    mock.requests.clear()
+    again = llm.invoke("and again")  # the refusal is remembered
+    assert again.tool_calls and [("tools" in json.loads(r.content)) for r in mock.requests] == [False]
+
+
+def test_native_tool_calls_are_used_when_accepted() -> None:
+    prov = PROVIDERS[4]
+
+    def native(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        assert body["tools"][0]["function"]["name"] == "_add"
+        return httpx.Response(200, json={"id": "x", "model": "m", "choices": [{
+            "index": 0, "finish_reason": "tool_calls", "message": {
+                "role": "assistant", "content": None, "tool_calls": [{
+                    "id": "call_1", "type": "function",
+                    "function": {"name": "_add", "arguments": '{"a": 2, "b": 3}'}}]}}]})
+
+    mock = Mock(native)
+    msg = make(prov, mock, base_url=_fresh_base(prov)).bind_tools([_add], tool_choice="_add").invoke("x")
+    assert msg.tool_calls == [{"name": "_add", "args": {"a": 2, "b": 3}, "id": "call_1", "type": "tool_call"}]
+    assert mock.body["tool_choice"] == {"type": "function", "function": {"name": "_add"}}
+    assert mock.calls == 1
+
+
+def test_cotomi_never_receives_tools_even_when_forced() -> None:
+    mock = Mock(_refuses_tools)
+    llm = make(PROVIDERS[2], mock).bind_tools([_add], tool_choice="any")
+    assert llm.invoke("x").tool_calls[0]["args"] == {"a": 1, "b": 2}
+    chunks = list(llm.stream("x"))
+    merged = chunks[0]
+    for c in chunks[1:]:
+        merged = merged + c
+    assert [(c["name"], c["args"]) for c in merged.tool_calls] == [("_add", {"a": 1, "b": 2})]
+    assert mock.calls >= 2
+    for r in mock.requests:
+        body = json.loads(r.content)
+        assert not {"tools", "tool_choice", "parallel_tool_calls", "functions"} & set(body)
+
+
+def test_tools_work_on_every_backend_streaming(prov: P) -> None:
+    mock = Mock(_refuses_tools)
+    llm = make(prov, mock, base_url=_fresh_base(prov)).bind_tools([_add])
+    chunks = list(llm.stream("add 1 and 2"))
+    merged = chunks[0]
+    for c in chunks[1:]:
+        merged = merged + c
+    assert [(c["name"], c["args"]) for c in merged.tool_calls] == [("_add", {"a": 1, "b": 2})]
+    assert "<tool_call>" not in merged.content
+    expected = [False] if prov.cls.provider.profile.native_tools is False else [True, False]
+    assert ["tools" in json.loads(r.content) for r in mock.requests] == expected
