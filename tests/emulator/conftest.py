@@ -65,6 +65,16 @@ def assemble(
     return content, [calls[k] for k in sorted(calls)], finish
 
 
+@pytest.fixture(autouse=True)
+def _no_server_errors(caplog):
+    """Fail a test if uvicorn logged an error (an exception escaping the app)."""
+    yield
+    errors = [
+        r for r in caplog.get_records("call") if r.name.startswith("uvicorn") and r.levelno >= 40
+    ]
+    assert not errors, [r.getMessage() for r in errors]
+
+
 @pytest.fixture
 def cotomi(emulator):  # noqa: F811
     return emulator("cotomi")

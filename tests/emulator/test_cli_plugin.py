@@ -135,6 +135,7 @@ def test_pytest_plugin_via_pytest_plugins(tmp_path):
     """)
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # only what conftest.py asks for
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
         check=False,

@@ -78,6 +78,18 @@ def test_faults_apply_to_proxied_streams(front):
             pass
 
 
+def test_upstream_stream_breaking_cuts_the_client_stream(front, upstream):
+    upstream.inject(reset_connection(after_chunks=2))
+    body = chat_body("a b c d", model="cotomi-fast-v2.0", stream=True)
+    lines = []
+    with (
+        pytest.raises(httpx.RemoteProtocolError),
+        httpx.stream("POST", front.chat_url, headers=front.headers, json=body) as r,
+    ):
+        lines.extend(r.iter_lines())
+    assert len([ln for ln in lines if ln.startswith("data: ")]) == 2
+
+
 def test_script_takes_precedence(front, upstream):
     front.script(["scripted"])
     assert post_chat(front).json()["choices"][0]["message"]["content"] == "scripted"
@@ -151,3 +163,40 @@ def test_cotomi_embeddings_with_real_e5(e5_server, emulator):
         ).status_code
         == 400
     )
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_stop_is_quick_while_waiting_on_a_hung_upstream(upstream, stream):
+    import threading
+    import time
+
+    from langchain_compat.testing import hang
+
+    upstream.inject(hang() if not stream else hang(after_chunks=1))
+    front = emulate("cotomi", proxy=upstream.base_url, proxy_api_key="upstream-key-999").start()
+    outcome: dict = {}
+
+    def call():
+        body = chat_body(model="cotomi-fast-v2.0", stream=stream)
+        try:
+            with httpx.stream(
+                "POST", front.chat_url, headers=front.headers, json=body, timeout=30
+            ) as r:
+                outcome["status"] = r.status_code
+                r.read()
+        except httpx.HTTPError as exc:
+            outcome["error"] = exc
+
+    t = threading.Thread(target=call)
+    t.start()
+    deadline = time.monotonic() + 5
+    while len(upstream.requests) < 1:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    time.sleep(0.1)
+    start = time.monotonic()
+    front.stop()
+    assert time.monotonic() - start < 2.0
+    t.join(5)
+    assert not t.is_alive()
+    assert outcome.get("status") == 503 or "error" in outcome

@@ -121,6 +121,14 @@ def test_callable_and_reply_objects(emulator):
     assert choice["message"]["content"] == "done" and choice["finish_reason"] == "tool_calls"
 
 
+def test_a_broken_script_item_is_a_500_with_the_reason(cotomi):
+    cotomi.script([lambda req: 1 / 0, 42])
+    first, second = post_chat(cotomi), post_chat(cotomi)
+    assert first.status_code == second.status_code == 500
+    assert "ZeroDivisionError" in first.json()["error"]["message"]
+    assert "42" in second.json()["error"]["message"]
+
+
 # ---------------------------------------------------------------- streaming
 
 

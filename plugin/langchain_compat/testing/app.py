@@ -151,7 +151,15 @@ async def chat(ctx: _Ctx) -> Response:
         return await proxy(
             ctx, state.proxy + state.provider.chat_path, {**body, "messages": messages}
         )
-    reply = to_reply(item, request) if item is not None else default_reply(request)
+    try:
+        reply = to_reply(item, request) if item is not None else default_reply(request)
+    except Exception as exc:  # noqa: BLE001 - a broken script is reported to the client
+        raise APIErrorReply(
+            500,
+            f"emulator: scripted reply failed: {exc!r}",
+            type="emulator_error",
+            code="bad_script",
+        ) from None
     if reply.tool_calls and state.provider.profile_for(model).native_tools is False:
         raise APIErrorReply(
             500,

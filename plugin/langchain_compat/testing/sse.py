@@ -99,6 +99,9 @@ async def apply_stream_fault(
     after = fault.after_chunks if fault and kind in ("reset", "hang", "stream_error") else None
     sent = 0
     async for data in frames:
+        if data is ABORT:  # the source itself broke (proxy upstream)
+            yield ABORT
+            return
         is_done = data.strip() == DONE.strip()
         if after is not None and sent >= after:
             break  # misbehave instead of sending this frame
