@@ -90,6 +90,12 @@ def test_upstream_stream_breaking_cuts_the_client_stream(front, upstream):
     assert len([ln for ln in lines if ln.startswith("data: ")]) == 2
 
 
+def test_upstream_reset_without_stream_is_502(front, upstream):
+    upstream.inject(reset_connection())
+    r = post_chat(front)
+    assert r.status_code == 502 and r.json()["error"]["code"] == "bad_gateway"
+
+
 def test_script_takes_precedence(front, upstream):
     front.script(["scripted"])
     assert post_chat(front).json()["choices"][0]["message"]["content"] == "scripted"

@@ -252,8 +252,15 @@ async def proxy(ctx: _Ctx, url: str, body: dict[str, Any]) -> Response:
     if not ctx.streaming or resp.status_code != 200 or media != "text/event-stream":
         try:
             content = await ctx.until_gone(resp.aread())
-        except (_Gone, httpx.HTTPError):
+        except _Gone:
             raise SHUTTING_DOWN from None
+        except httpx.HTTPError as exc:
+            raise APIErrorReply(
+                502,
+                f"emulator proxy: upstream {url} broke off: {type(exc).__name__}",
+                type="server_error",
+                code="bad_gateway",
+            ) from None
         finally:
             await resp.aclose()
         return ctx.body_response(content, resp.status_code, media)

@@ -13,7 +13,8 @@ Kinds and where they act:
 ``latency``         wait ``delay`` seconds first (and ``chunk_delay`` between
                     stream chunks), then answer normally
 ``hang``            never answer (or stop after ``after_chunks`` chunks) until
-                    the client disconnects or the emulator shuts down
+                    the client disconnects or the emulator shuts down (then a
+                    503 "shutting down", or the stream's connection is cut)
 ``reset``           stream: send ``after_chunks`` chunks then abort the TCP
                     connection mid-body; non-stream: abort before any answer
                     is complete (headers sent, body cut)
