@@ -38,15 +38,19 @@ def _start_cli(*args: str) -> tuple[subprocess.Popen, list[str]]:
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_cli_serves_telkom_then_stops(sig):
-    proc, lines = _start_cli("--provider", "telkom", "--port", "0", "--key", "cli-key-123")
+    proc, lines = _start_cli(
+        "--provider", "telkom", "--port", "0", "--key", "cli-key-123", "--latency", "0.2"
+    )
     try:
         base_url = re.search(r"at (http://\S+)", lines[0]).group(1)
         assert base_url.endswith("/Telkom-LLM/0.0.4")
         assert "export TELKOM_API_KEY=cli-key-123" in lines
         body = {"model": "telkom-ai-instruct", "messages": [{"role": "user", "content": "hi"}]}
+        start = time.monotonic()
         r = httpx.post(
             base_url + "/chat/completions", headers={"x-api-key": "cli-key-123"}, json=body
         )
+        assert time.monotonic() - start >= 0.2
         assert r.status_code == 200 and r.json()["choices"][0]["message"]["content"] == "Echo: hi"
         bearer = httpx.post(
             base_url + "/chat/completions",
@@ -108,7 +112,7 @@ def test_cli_unknown_provider():
         text=True,
         timeout=30,
     )
-    assert proc.returncode == 2 and "nope" in proc.stderr
+    assert proc.returncode == 2 and "nope" in proc.stderr and "cotomi" in proc.stderr
 
 
 def test_pytest_plugin_via_pytest_plugins(tmp_path):

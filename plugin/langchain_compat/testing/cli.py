@@ -18,10 +18,13 @@ __all__ = ["add_arguments", "run"]
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``emulate`` options to ``parser``."""
+    from langchain_compat.providers import PROVIDERS
+
     parser.add_argument(
         "--provider",
         default="openai-compatible",
-        help="provider to emulate (ektos, avangenio, cotomi, telkom, openai-compatible, local)",
+        choices=sorted(PROVIDERS),
+        help="provider to emulate (default: openai-compatible)",
     )
     parser.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
@@ -46,6 +49,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--rate-window", type=float, default=60.0, metavar="SECONDS")
     parser.add_argument(
+        "--latency",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="add this delay before every answer (Telkom documents about 2.1 s)",
+    )
+    parser.add_argument(
         "--no-rate-limit", action="store_true", help="disable the provider's rate limit"
     )
 
@@ -54,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
     """Start the emulator, print how to reach it, serve until SIGINT/SIGTERM."""
     from langchain_compat.errors import ConfigurationError
     from langchain_compat.testing.emulator import Emulator
+    from langchain_compat.testing.faults import latency
 
     options = {}
     if args.no_rate_limit:
@@ -72,6 +83,8 @@ def run(args: argparse.Namespace) -> int:
             **options,
         )
         emu.start()
+        if args.latency > 0:
+            emu.schedule(lambda _number: latency(args.latency))
     except (ConfigurationError, OSError) as exc:
         print(f"langchain-compat emulate: {exc}", file=sys.stderr)
         return 2
