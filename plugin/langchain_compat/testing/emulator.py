@@ -90,7 +90,7 @@ class Emulator:
             build_app(self._state),
             host,
             port,
-            before_stop=self._state.shutdown.set,
+            before_stop=lambda: self._state.shutdown.set(),
             after_stop=self._state.aclose,
         )
 
@@ -99,6 +99,7 @@ class Emulator:
     def start(self) -> Self:
         """Start serving (returns when the server accepts connections)."""
         if not self._server.running:
+            self._state.shutdown = asyncio.Event()  # fresh for each run (restart keeps the port)
             self._server.start()
         return self
 
@@ -153,6 +154,14 @@ class Emulator:
     def headers(self) -> dict[str, str]:
         """Auth headers the way the provider wants them."""
         return self.provider.auth.headers(self.api_key)
+
+    @property
+    def client_kwargs(self) -> dict[str, str]:
+        """``base_url`` and ``api_key`` (when there is one) for a client constructor."""
+        out = {"base_url": self.base_url}
+        if self.api_key:
+            out["api_key"] = self.api_key
+        return out
 
     @property
     def env(self) -> dict[str, str]:
