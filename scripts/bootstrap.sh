@@ -30,7 +30,9 @@ stamp="$venv/.langchain-compat-deps"
 want="$(sha256sum pyproject.toml | cut -c1-64) $root"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   say "installing langchain-compat[dev,local] (editable) into $venv"
-  "$vpy" -m pip install -q --disable-pip-version-check -e ".[dev,local]"
+  # (this machine's pip config lists index dirs that may be absent: drop those warnings)
+  "$vpy" -m pip install -q --disable-pip-version-check -e ".[dev,local]" 2>&1 \
+    | { grep -v "^WARNING: Location 'file://" || true; }
   printf '%s' "$want" > "$stamp"
 else
   say "python dependencies up to date"
