@@ -151,3 +151,13 @@ def test_profile_of_the_requested_model_is_used(emulator):
     )
     assert ok.status_code == 200
     assert refused.status_code == 400 and "temperature" in refused.json()["error"]["message"]
+
+
+def test_stream_options_need_stream(cotomi):
+    err = _error(post_chat(cotomi, stream_options={"include_usage": True}))
+    assert err["param"] == "stream_options"
+
+
+def test_max_completion_tokens_is_honoured(cotomi):
+    choice = post_chat(cotomi, "a b c d", max_completion_tokens=2).json()["choices"][0]
+    assert (choice["message"]["content"], choice["finish_reason"]) == ("Echo: a", "length")
