@@ -62,7 +62,7 @@ def _block_to_wire(block: Any) -> dict[str, Any] | None:
     if kind in _DATA_TYPES:
         try:
             return convert_to_openai_data_block(block)
-        except (KeyError, ValueError, TypeError) as exc:
+        except (KeyError, ValueError, TypeError, AttributeError) as exc:  # langchain-core raises all four
             raise InvalidParameterError("content", f"cannot send {kind} block: {exc}") from None
     if kind in ("tool_use", "tool_call", "reasoning", "thinking", "non_standard"):
         return None  # carried in tool_calls / not sendable as content
