@@ -827,3 +827,44 @@ def test_tools_work_on_every_backend_streaming(prov: P) -> None:
     assert "<tool_call>" not in merged.content
     expected = [False] if prov.cls.provider.profile.native_tools is False else [True, False]
     assert ["tools" in json.loads(r.content) for r in mock.requests] == expected
+
+
+# -- connection settings ---------------------------------------------------------------------------------
+
+def test_timeouts_reach_the_request(prov: P) -> None:
+    mock = Mock()
+    llm = make(prov, mock, timeout=5, connect_timeout=2)
+    llm.invoke("hi")
+    t = mock.requests[0].extensions["timeout"]
+    assert t["read"] == 5 and t["connect"] == 2
+    llm.invoke("hi", timeout=1.5)  # a per-call timeout caps read and connect
+    t = mock.requests[1].extensions["timeout"]
+    assert t["read"] == 1.5 and t["connect"] == 1.5
+
+
+def test_default_timeouts(prov: P) -> None:
+    mock = Mock()
+    make(prov, mock).invoke("hi")
+    t = mock.requests[0].extensions["timeout"]
+    assert t["read"] == 60 and t["connect"] == 10
+
+
+@pytest.mark.parametrize("kw", [{"timeout": 0}, {"timeout": -1}, {"max_retries": -1},
+                                {"base_url": "ftp://host/v1"}, {"base_url": "not a url"}])
+def test_bad_settings_raise_before_any_request(prov: P, kw: dict[str, Any]) -> None:
+    mock = Mock()
+    with pytest.raises(E.InvalidParameterError):
+        make(prov, mock, **kw)
+    assert mock.calls == 0
+
+
+def test_plain_http_to_a_remote_host_warns(prov: P) -> None:
+    from langchain_compat.chat_models.settings import InsecureBaseURLWarning
+
+    mock = Mock()
+    with pytest.warns(InsecureBaseURLWarning, match="unencrypted"):
+        make(prov, mock, base_url="http://llm.example.com/v1")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", InsecureBaseURLWarning)
+        make(prov, mock, base_url="http://localhost:8000/v1")
+        make(prov, mock, base_url="http://[::1]:8000/v1")

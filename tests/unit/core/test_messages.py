@@ -195,8 +195,10 @@ def test_conversion_raises_only_typed_errors(msg: Any) -> None:
 @pytest.mark.parametrize(
     "block",
     [{"type": "text", "text": None}, {"type": "text", "text": 3}, {"type": ["text"]}, {"type": None},
-     {"type": "image_url"}, {"type": "image_url", "image_url": {"detail": "low"}}],
-    ids=["text-none", "text-int", "type-list", "type-none", "image_url-missing", "image_url-no-url"],
+     {"type": "image_url"}, {"type": "image_url", "image_url": {"detail": "low"}},
+     {"type": "audio", "base64": None, "mime_type": None}],
+    ids=["text-none", "text-int", "type-list", "type-none", "image_url-missing", "image_url-no-url",
+         "audio-none-mime"],
 )
 def test_malformed_blocks_raise_typed_error(block: dict[str, Any]) -> None:
     # Found by the property below: these raised TypeError or sent {"url": None}.
