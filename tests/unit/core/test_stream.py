@@ -259,3 +259,39 @@ def test_n_greater_than_one_follows_choice_zero_only() -> None:
 def test_choice_without_index_counts_as_choice_zero() -> None:
     _, msg, _ = run(sse({"choices": [{"delta": {"content": "hi"}}]}, {"choices": [{"delta": {}, "finish_reason": "stop"}]}))
     assert msg.content == "hi"
+
+
+# -- property: the aggregated message does not depend on how bytes are split --------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@st.composite
+def _splits(draw: st.DrawFn, data: bytes) -> list[bytes]:
+    cuts = sorted(draw(st.lists(st.integers(0, len(data)), max_size=15)))
+    bounds = [0, *cuts, len(data)]
+    return [data[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+
+
+_deltas = st.lists(st.text(alphabet="ab <>/thinké日\n", max_size=6), min_size=1, max_size=8)
+
+
+@settings(max_examples=150, deadline=None)
+@given(deltas=_deltas, eol=st.sampled_from(["\n", "\r\n", "\r"]), data=st.data())
+def test_aggregate_is_independent_of_read_boundaries(deltas: list[str], eol: str, data: st.DataObject) -> None:
+    raw = sse(*(ev({"content": d}) for d in deltas), ev({}, "stop"), ev(choices=[], usage=USAGE), eol=eol)
+    _, whole, _ = run(raw)
+    pieces = data.draw(_splits(raw))
+    st_ = ChatStream()
+    chunks = [c for p in pieces for c in st_.feed(p)] + st_.close()
+    msg = chunks[0].message
+    for c in chunks[1:]:
+        msg = msg + c.message
+    assert msg.content == whole.content
+    assert msg.additional_kwargs == whole.additional_kwargs
+    assert msg.usage_metadata == whole.usage_metadata
+    # Reasoning + answer never lose or invent text.
+    text = "".join(deltas)
+    if "<think>" not in text and "</think>" not in text:
+        assert msg.content == text
