@@ -83,13 +83,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--session", default="agent-memory", help="conversation id")
     parser.add_argument("--db", default="agent_memory.sqlite", help="SQLite file for the memory")
     parser.add_argument("--max-tokens", type=int, default=256, help="reply length limit")
+    parser.add_argument("--timeout", type=float, default=300.0, help="per-request timeout in seconds")
     args = parser.parse_args(argv)
 
     options = {}
     if args.profile != "none":
         profile = get_provider(args.profile).profile
         options["profile_overrides"] = {flag: getattr(profile, flag) for flag in TOOL_FLAGS}
-    llm = build_model(args.provider, args.model, max_tokens=args.max_tokens, **options)
+    llm = build_model(args.provider, args.model, max_tokens=args.max_tokens, timeout=args.timeout, **options)
 
     turns = args.messages or [line.strip() for line in sys.stdin if line.strip()]
     with closing(sqlite3.connect(args.db, check_same_thread=False)) as conn:

@@ -63,9 +63,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--session", default="memory-chain", help="conversation id")
     parser.add_argument("--db", default="memory_chain.sqlite", help="SQLite file for the history")
     parser.add_argument("--max-tokens", type=int, default=128, help="reply length limit")
+    parser.add_argument("--timeout", type=float, default=300.0, help="per-request timeout in seconds")
     args = parser.parse_args(argv)
 
-    llm = build_model(args.provider, args.model, max_tokens=args.max_tokens)
+    llm = build_model(args.provider, args.model, max_tokens=args.max_tokens, timeout=args.timeout)
     turns = args.messages or [line.strip() for line in sys.stdin if line.strip()]
     with closing(sqlite3.connect(args.db, check_same_thread=False)) as conn:
         chat = build_chat(llm, SqliteSaver(conn))

@@ -41,32 +41,72 @@ from langchain_compat.memory import SummaryMemory, is_summary
 SYSTEM = "You are a helpful assistant. Be brief."
 
 
+def _result(reply: BaseMessage, history: list[BaseMessage]) -> dict:
+    # What the entrypoint returns (and ``get_state`` shows): the reply and the running summary.
+    return {"reply": reply.text, "summary": next((m.text for m in history if is_summary(m)), None)}
+
+
 def build_chat(llm, memory: SummaryMemory, checkpointer, *, use_async: bool = False):
-    """The chat entrypoint: history in, folded when long, reply out, folded history saved."""
+    """The chat entrypoint: question in, ``{"reply", "summary"}`` out; the folded
+    history (summary + recent turns + the reply) is what the checkpointer saves."""
 
     if use_async:
 
         @entrypoint(checkpointer=checkpointer)
-        async def achat(question: str, *, previous: list[BaseMessage] | None = None) -> entrypoint.final[str, list[BaseMessage]]:
+        async def achat(question: str, *, previous: list[BaseMessage] | None = None) -> entrypoint.final[dict, list[BaseMessage]]:
             history = await memory.afold([*(previous or []), HumanMessage(question)])
             reply = await llm.ainvoke([SystemMessage(SYSTEM), *history])
-            return entrypoint.final(value=reply.text, save=[*history, reply])
+            return entrypoint.final(value=_result(reply, history), save=[*history, reply])
 
         return achat
 
     @entrypoint(checkpointer=checkpointer)
-    def chat(question: str, *, previous: list[BaseMessage] | None = None) -> entrypoint.final[str, list[BaseMessage]]:
+    def chat(question: str, *, previous: list[BaseMessage] | None = None) -> entrypoint.final[dict, list[BaseMessage]]:
         history = memory.fold([*(previous or []), HumanMessage(question)])
         reply = llm.invoke([SystemMessage(SYSTEM), *history])
-        return entrypoint.final(value=reply.text, save=[*history, reply])
+        return entrypoint.final(value=_result(reply, history), save=[*history, reply])
 
     return chat
 
 
 def current_summary(chat, config) -> str | None:
-    """The running summary stored for this session, if any."""
-    saved = chat.get_state(config).values or []
-    return next((m.text for m in saved if is_summary(m)), None)
+    """The running summary of this session (from the last result), if any."""
+    last = chat.get_state(config).values
+    return last.get("summary") if isinstance(last, dict) else None
+
+
+def _print_turn(text: str, reply: str, before: str | None, after: str | None) -> None:
+    print(f"you: {text}")
+    if after != before:
+        print("  [older turns folded into the summary]")
+    print(f"assistant: {reply}", flush=True)
+
+
+def run_sync(llm, memory: SummaryMemory, args: argparse.Namespace, turns: list[str]) -> str | None:
+    with closing(sqlite3.connect(args.db, check_same_thread=False)) as conn:
+        chat = build_chat(llm, memory, SqliteSaver(conn))
+        config = {"configurable": {"thread_id": args.session}}
+        summary = current_summary(chat, config)
+        for text in turns:
+            result = chat.invoke(text, config)
+            _print_turn(text, result["reply"], summary, result["summary"])
+            summary = result["summary"]
+        return summary
+
+
+async def run_async(llm, memory: SummaryMemory, args: argparse.Namespace, turns: list[str]) -> str | None:
+    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+    async with AsyncSqliteSaver.from_conn_string(args.db) as saver:
+        chat = build_chat(llm, memory, saver, use_async=True)
+        config = {"configurable": {"thread_id": args.session}}
+        last = (await chat.aget_state(config)).values
+        summary = last.get("summary") if isinstance(last, dict) else None
+        for text in turns:
+            result = await chat.ainvoke(text, config)
+            _print_turn(text, result["reply"], summary, result["summary"])
+            summary = result["summary"]
+        return summary
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -79,25 +119,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--trigger-tokens", type=int, help="summarize above this many tokens (default: 3/4 of the window)")
     parser.add_argument("--keep-tokens", type=int, help="recent tokens kept verbatim (default: 2/5 of the window)")
     parser.add_argument("--max-tokens", type=int, default=128, help="reply length limit")
+    parser.add_argument("--timeout", type=float, default=300.0, help="per-request timeout in seconds")
     parser.add_argument("--show-summary", action="store_true", help="print the running summary at the end")
     parser.add_argument("--async", dest="use_async", action="store_true", help="use the async API")
     args = parser.parse_args(argv)
 
-    llm = build_model(args.provider, args.model, max_tokens=args.max_tokens)
+    llm = build_model(args.provider, args.model, max_tokens=args.max_tokens, timeout=args.timeout)
     memory = SummaryMemory(llm, trigger_tokens=args.trigger_tokens, keep_tokens=args.keep_tokens)
     turns = args.messages or [line.strip() for line in sys.stdin if line.strip()]
-    with closing(sqlite3.connect(args.db, check_same_thread=False)) as conn:
-        chat = build_chat(llm, memory, SqliteSaver(conn), use_async=args.use_async)
-        config = {"configurable": {"thread_id": args.session}}
-        for text in turns:
-            before = current_summary(chat, config)
-            print(f"you: {text}")
-            reply = asyncio.run(chat.ainvoke(text, config)) if args.use_async else chat.invoke(text, config)
-            if current_summary(chat, config) != before:
-                print("  [older turns folded into the summary]")
-            print(f"assistant: {reply}", flush=True)
-        if args.show_summary:
-            print(f"summary: {current_summary(chat, config) or '(none yet)'}")
+    if args.use_async:
+        summary = asyncio.run(run_async(llm, memory, args, turns))
+    else:
+        summary = run_sync(llm, memory, args, turns)
+    if args.show_summary:
+        print(f"summary: {summary or '(none yet)'}")
     return 0
 
 
