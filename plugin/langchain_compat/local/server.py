@@ -169,31 +169,39 @@ def _server_from_state(state: dict[str, object], *, reused: bool) -> LocalServer
 # -- processes -----------------------------------------------------------------
 
 
-def _is_our_server(pid: int) -> bool:
-    """True if ``pid`` is a live (non-zombie) llama-server process."""
+def _pid_alive(pid: int) -> bool:
+    """True if ``pid`` is a live, non-zombie process (any program)."""
     if pid <= 0:
         return False
-    child = _CHILDREN.get(pid)
-    if child is not None and child.poll() is not None:
-        _CHILDREN.pop(pid, None)
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except FileNotFoundError:
         return False
-    proc = Path(f"/proc/{pid}")
-    if proc.exists():
-        try:
-            stat = (proc / "stat").read_text()
-            if stat.rsplit(")", 1)[1].split()[0] in ("Z", "X"):
-                return False
-            argv0 = (proc / "cmdline").read_bytes().split(b"\0", 1)[0].decode(errors="replace")
-        except (OSError, IndexError):
-            return False
-        return os.path.basename(argv0).startswith("llama-server")
-    try:  # no /proc (macOS): trust the state file's PID
+    except (OSError, IndexError):
+        pass
+    try:  # no /proc (macOS)
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
     return True
+
+
+def _is_our_server(pid: int) -> bool:
+    """True if ``pid`` is a live llama-server process (guards against PID reuse)."""
+    child = _CHILDREN.get(pid)
+    if child is not None and child.poll() is not None:
+        _CHILDREN.pop(pid, None)  # reaped now
+        return False
+    if not _pid_alive(pid):
+        return False
+    try:
+        argv0 = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0", 1)[0].decode(errors="replace")
+    except OSError:
+        return True  # no /proc: trust the state file's PID
+    return os.path.basename(argv0).startswith("llama-server")
 
 
 def _wait_gone(pid: int, timeout: float) -> bool:
@@ -408,25 +416,6 @@ def _lease_dir(port: int) -> Path:
     path = run_dir() / f"server-{port}.leases"
     path.mkdir(parents=True, exist_ok=True)
     return path
-
-
-def _pid_alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
-    except FileNotFoundError:
-        return False
-    except (OSError, IndexError):
-        pass
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _live_leases(port: int) -> list[Path]:
