@@ -41,7 +41,7 @@ from langchain_core.messages import (
     SystemMessage,
 )
 
-from langchain_compat.errors import CompatError, ConfigurationError
+from langchain_compat.errors import CompatError
 from langchain_compat.providers import LOCAL, Provider, get_provider
 
 __all__ = ["add_arguments", "build_chat_graph", "build_model", "default_db_path", "open_checkpointer", "run"]
@@ -61,7 +61,7 @@ def _chat_class(provider: Provider) -> type[BaseChatModel]:
     without its own class (e.g. ``local``) gets a subclass of
     ``ChatOpenAICompatible`` carrying its facts and profile.
     """
-    import langchain_compat.chat_models as chat_models
+    from langchain_compat import chat_models
     from langchain_compat.chat_models import BaseChatCompat, ChatOpenAICompatible
 
     for name in getattr(chat_models, "__all__", ()):

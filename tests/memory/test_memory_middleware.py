@@ -9,11 +9,11 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from langchain_core.tools import tool
 from langgraph.checkpoint.memory import InMemorySaver
+from memory_helpers import check_tool_pairs
+from pydantic import Field
 
 from langchain_compat.memory import count_tokens, input_budget
 from langchain_compat.memory.middleware import TrimToWindowMiddleware
-
-from memory_helpers import check_tool_pairs
 
 
 @tool
@@ -25,9 +25,9 @@ def lookup(q: str) -> str:
 class ToolAgentModel(GenericFakeChatModel):
     """Calls ``lookup`` once per human turn, then answers; records every request."""
 
-    seen: list = []
+    seen: list = Field(default_factory=list)
 
-    def bind_tools(self, tools: Any, **kwargs: Any) -> "ToolAgentModel":
+    def bind_tools(self, tools: Any, **kwargs: Any) -> ToolAgentModel:
         return self
 
     def _generate(self, messages: list[BaseMessage], *args: Any, **kwargs: Any):

@@ -8,17 +8,24 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
-
-from langchain_compat.memory import SUMMARY_PREFIX, SummaryMemory, asummarize_messages, count_tokens, is_summary, summarize_messages
-from langchain_compat.memory.summary import SUMMARY_ID, render_transcript
-
 from memory_helpers import check_tool_pairs, conversations, turn
+from pydantic import Field
+
+from langchain_compat.memory import (
+    SUMMARY_PREFIX,
+    SummaryMemory,
+    asummarize_messages,
+    count_tokens,
+    is_summary,
+    summarize_messages,
+)
+from langchain_compat.memory.summary import SUMMARY_ID, render_transcript
 
 
 class RecordingModel(GenericFakeChatModel):
     """Answers "summary N" and records the prompts it was sent."""
 
-    prompts: list = []
+    prompts: list = Field(default_factory=list)
 
     def _generate(self, messages: list[BaseMessage], *args: Any, **kwargs: Any):
         self.prompts.append(messages)

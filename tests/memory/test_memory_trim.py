@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
+from memory_helpers import check_tool_pairs, conversations, turn
 
 from langchain_compat.errors import ConfigurationError
 from langchain_compat.memory import (
@@ -21,8 +24,6 @@ from langchain_compat.memory import (
     window_trimmer,
 )
 from langchain_compat.providers import COTOMI, TELKOM
-
-from memory_helpers import check_tool_pairs, conversations, turn
 
 MARKER_START = TRUNCATION_MARKER.split("{n}")[0]
 
@@ -55,7 +56,7 @@ def test_budget_from_langchain_model_profile() -> None:
 
 def test_budget_uses_model_max_tokens_as_reserve() -> None:
     class Model:
-        profile = {"max_input_tokens": 4096}
+        profile: ClassVar[dict] = {"max_input_tokens": 4096}
         max_tokens = 256
 
     assert input_budget(model=Model()) == 4096 - 256

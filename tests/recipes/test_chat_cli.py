@@ -21,7 +21,7 @@ from langchain_compat.testing import emulate, server_error
 def run_chat(args: list[str], stdin: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, **(env or {})}
     return subprocess.run(
-        [sys.executable, "-m", "langchain_compat.cli", "chat", *args],
+        [sys.executable, "-m", "langchain_compat.cli", "chat", *args], check=False,
         input=stdin, capture_output=True, text=True, timeout=timeout, env=full_env,
     )
 

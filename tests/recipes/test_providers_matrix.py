@@ -9,7 +9,12 @@ import sys
 import pytest
 
 from langchain_compat.providers import PROVIDERS
-from langchain_compat.providers.matrix import COLUMNS, capability_matrix, render_markdown, render_table
+from langchain_compat.providers.matrix import (
+    COLUMNS,
+    capability_matrix,
+    render_markdown,
+    render_table,
+)
 
 
 def test_one_row_per_provider_in_registry_order() -> None:
@@ -49,7 +54,7 @@ def test_renderers() -> None:
 
 @pytest.mark.parametrize("fmt", ["table", "markdown", "json"])
 def test_cli(fmt: str) -> None:
-    out = subprocess.run([sys.executable, "-m", "langchain_compat.cli", "providers", "--format", fmt],
+    out = subprocess.run(check=False, args=[sys.executable, "-m", "langchain_compat.cli", "providers", "--format", fmt],
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     for name in PROVIDERS:

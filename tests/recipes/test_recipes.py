@@ -47,7 +47,7 @@ def test_recipe_has_docstring_and_main(name: str) -> None:
     module = load(name)
     assert module.__doc__ and "What it shows" in module.__doc__
     assert callable(module.main)
-    out = subprocess.run([sys.executable, str(RECIPES / f"{name}.py"), "--help"], capture_output=True, text=True, timeout=60)
+    out = subprocess.run(check=False, args=[sys.executable, str(RECIPES / f"{name}.py"), "--help"], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and "--provider" in out.stdout and "--session" in out.stdout
 
 
@@ -90,10 +90,10 @@ def test_agent_memory_uses_emulated_tools_and_survives_a_restart(cotomi, tmp_pat
     cotomi.script(["Noted: your favourite city is Lisbon.", TOOL_CALL, "It is sunny, 24 °C in Lisbon."])
     env = {**os.environ, **cotomi.env}
     cmd = [sys.executable, str(RECIPES / "agent_memory.py"), "--provider", "cotomi", "--db", db]
-    first = subprocess.run([*cmd, "My favourite city is Lisbon."], capture_output=True, text=True, timeout=120, env=env)
+    first = subprocess.run(check=False, args=[*cmd, "My favourite city is Lisbon."], capture_output=True, text=True, timeout=120, env=env)
     assert first.returncode == 0, first.stderr
     assert "assistant: Noted: your favourite city is Lisbon." in first.stdout
-    second = subprocess.run([*cmd, "What's the weather in my favourite city?"], capture_output=True, text=True, timeout=120, env=env)
+    second = subprocess.run(check=False, args=[*cmd, "What's the weather in my favourite city?"], capture_output=True, text=True, timeout=120, env=env)
     assert second.returncode == 0, second.stderr
     assert "[calls get_weather({'city': 'Lisbon'})]" in second.stdout
     assert "[get_weather -> sunny, 24 °C]" in second.stdout

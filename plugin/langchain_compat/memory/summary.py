@@ -114,6 +114,11 @@ class _Plan:
     recent: list[BaseMessage]
 
 
+def _cut_to_tokens(text: str, limit: int) -> str:
+    keep = _largest_fitting(len(text), lambda n: estimate_text_tokens(_cut(text, n)) <= limit)
+    return _cut(text, keep)
+
+
 class SummaryMemory:
     """Fold old turns into a running summary once a history grows too long.
 
@@ -202,8 +207,7 @@ class SummaryMemory:
             cost = estimate_text_tokens(line) + 1
             if cost > room:
                 # Cut one huge line (a pasted document, a big tool result).
-                keep = _largest_fitting(len(line), lambda n: estimate_text_tokens(_cut(line, n)) + 1 <= room)
-                line, cost = _cut(line, keep), room
+                line, cost = _cut_to_tokens(line, room - 1), room
             if used + cost > room and chunks[-1]:
                 chunks.append([])
                 used = 0
