@@ -50,6 +50,15 @@ class Emulator:
             a URL: to that upstream (default False: synthetic vectors).
         base_path: serve under this path instead of the provider's.
         strict_models: 404 for a model the provider does not list.
+
+    Raises:
+        ConfigurationError: unknown provider name.
+
+    Main properties and methods: ``base_url`` (with the provider's base
+    path), ``api_key``, ``headers`` (auth headers as the provider wants them),
+    ``env`` (the provider's env vars pointing here), ``client_kwargs``,
+    ``requests`` (the masked log), ``script(...)``, ``inject(...)``,
+    ``schedule(...)``, ``set_rate_limit(...)``, ``reset()``.
     """
 
     def __init__(
