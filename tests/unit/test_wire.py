@@ -14,7 +14,6 @@ import subprocess
 import sys
 import textwrap
 import time
-import types
 import warnings
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
@@ -184,11 +183,20 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     async def asleep(s: float) -> None:
         waits.append(s)
 
-    monkeypatch.setattr(driver_mod, "time", types.SimpleNamespace(
-        sleep=waits.append, monotonic=time.monotonic))
-    monkeypatch.setattr(driver_mod, "asyncio", types.SimpleNamespace(
-        sleep=asleep, get_running_loop=asyncio.get_running_loop, Semaphore=asyncio.Semaphore))
+    monkeypatch.setattr(driver_mod, "time", _Proxy(time, sleep=waits.append))
+    monkeypatch.setattr(driver_mod, "asyncio", _Proxy(asyncio, sleep=asleep))
     return waits
+
+
+class _Proxy:
+    """A module stand-in: the given attributes overridden, everything else forwarded."""
+
+    def __init__(self, real: Any, **overrides: Any) -> None:
+        self._real = real
+        self.__dict__.update(overrides)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
 
 
 # -- URL and headers ---------------------------------------------------------------------------------
