@@ -216,4 +216,10 @@ class Engine:
     def _call(self, raw: RawCall) -> tuple[int, ToolCall | InvalidToolCall]:
         index = self.count
         self.count += 1
-        return index, build_call(raw, self.tools, self.id_factory(index))
+        call_id = self.id_factory(index)
+        try:
+            return index, build_call(raw, self.tools, call_id)
+        except (RecursionError, ValueError, TypeError) as exc:  # absurdly nested arguments
+            name = raw.name if isinstance(raw.name, str) else None
+            return index, invalid_tool_call(name=name, args=None, id=call_id,
+                                            error=f"arguments could not be processed ({exc!r:.80})")

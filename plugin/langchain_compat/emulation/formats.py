@@ -75,10 +75,23 @@ def _opens(buf: str, pos: int, lit: str, ctx: Ctx) -> bool | _Need:
     """Whether ``lit`` sits at ``pos``; NEED if the buffer ends inside a prefix of it."""
     if buf.startswith(lit, pos):
         return True
-    rest = buf[pos:]
+    rest = buf[pos:pos + len(lit)]
     if len(rest) < len(lit) and lit.startswith(rest) and not ctx.final:
         return NEED
     return False
+
+
+_MAX_HEAD = 128  # longest tool name / fence language we wait for before calling it prose
+
+
+def _partial(pattern: str, buf: str, pos: int, ctx: Ctx) -> bool:
+    """Whether the short rest ``buf[pos:]`` may still grow into a call opener (then NEED).
+
+    Bounded: an opener never has more than ``_MAX_HEAD`` characters of name in it, so a
+    long run of prose after ``<function=`` or ```` ``` ```` is not held back or rescanned.
+    """
+    return not ctx.final and len(buf) - pos <= _MAX_HEAD and \
+        re.fullmatch(pattern, buf[pos:]) is not None
 
 
 def _body_end(buf: str, start: int, closes: tuple[str, ...], stops: tuple[str, ...],
@@ -89,11 +102,16 @@ def _body_end(buf: str, start: int, closes: tuple[str, ...], stops: tuple[str, .
     consumed: a model that forgot ``</tool_call>`` before its next call); at the end of the
     reply, an unclosed body runs to the end (minus a half-written closing marker).
     """
-    hits = [(j, j + len(m)) for m in closes if (j := buf.find(m, start)) >= 0]
-    hits += [(j, j) for m in stops if (j := buf.find(m, start)) >= 0]
+    memo, key = ctx.memo.setdefault(ctx.base + start, {}), ("searched", closes, stops)
+    longest = max(len(m) for m in (*closes, *stops))
+    # Resume the search where the previous (streaming) call stopped: offset from ``start``.
+    begin = start + max(0, memo.get(key, 0) - longest)
+    hits = [(j, j + len(m)) for m in closes if (j := buf.find(m, begin)) >= 0]
+    hits += [(j, j) for m in stops if (j := buf.find(m, begin)) >= 0]
     if hits:
         return min(hits)
     if not ctx.final:
+        memo[key] = len(buf) - start
         return None
     end = len(buf)
     for m in closes:  # drop a truncated closing tag such as "</tool_ca"
@@ -130,8 +148,7 @@ def function_tag(buf: str, pos: int, ctx: Ctx) -> Verdict:
         return NEED if o is NEED else Reject()
     m = _FUNC_NAME.match(buf, pos)
     if not m:
-        tail = buf[pos + len("<function="):]
-        if not ctx.final and re.fullmatch(r"[\w.\-]*", tail):
+        if _partial(r"<function=[\w.\-]*", buf, pos, ctx):
             return NEED
         return Reject()
     span = _body_end(buf, m.end(), ("</function>",), ("<function=",), ctx)
@@ -181,7 +198,7 @@ def mistral(buf: str, pos: int, ctx: Ctx) -> Verdict:
         return end if end is NEED else Match(end, explicit_calls(buf[i:end]))
     m = _MISTRAL_NAMED.match(buf, i)
     if m is None:
-        if not ctx.final and re.fullmatch(r"[\w.\-]*(\[\w*\]?[\w\-]*)*", buf[i:]):
+        if _partial(r"[\w.\-]*(\[\w*\]?[\w\-]*)*", buf, i, ctx):
             return NEED
         return Match(i, [RawCall(None, None, "[TOOL_CALLS] not followed by a call")])
     j = m.end()
@@ -220,7 +237,7 @@ def fence(buf: str, pos: int, ctx: Ctx) -> Verdict:
         return NEED if o is NEED else Reject()
     m = _FENCE_OPEN.match(buf, pos)
     if m is None:
-        if not ctx.final and re.fullmatch(r"```[\w+\-.]*[ \t]*", buf[pos:]):
+        if _partial(r"```[\w+\-.]*[ \t]*", buf, pos, ctx):
             return NEED
         return Reject(3)
     lang, start = m.group(1).lower(), m.end()
@@ -324,7 +341,7 @@ def _pythonic_list(buf: str, pos: int, ctx: Ctx) -> Verdict | None:
     """``[get_weather(city="Paris")]`` at the start of a reply (Llama 3.2 pythonic)."""
     m = _PY_LIST.match(buf, pos)
     if m is None:
-        if not ctx.final and re.fullmatch(r"\[\s*[A-Za-z_][\w.]*\s*", buf[pos:]):
+        if _partial(r"\[\s*[A-Za-z_][\w.]*\s*", buf, pos, ctx):
             return NEED
         return None
     if ctx.names is not None and m.group(1) not in ctx.names:

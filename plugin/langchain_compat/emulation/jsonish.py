@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,6 +92,26 @@ def _plain(v: Any) -> Any:
     return v
 
 
+_MAX_NESTING = 100  # json_repair and literal_eval get slow or recurse out beyond this
+_BRACKETS = re.compile(r"""[][{}()]|"(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*'""")
+
+
+def _nesting(s: str) -> int:
+    """Deepest bracket nesting outside strings (stops counting past the limit)."""
+    depth = deepest = 0
+    for m in _BRACKETS.finditer(s):
+        c = m.group()
+        if c in "[{(":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > _MAX_NESTING:
+                    break
+        elif c in "]})":
+            depth -= 1
+    return deepest
+
+
 def load_lenient(text: str) -> tuple[Any, str | None]:
     """Decode a JSON-ish object or array.
 
@@ -105,8 +126,10 @@ def load_lenient(text: str) -> tuple[Any, str | None]:
         return None, "empty"
     try:
         return json.loads(s), None
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: "[[[[..." deeper than the C stack
         pass
+    if _nesting(s) > _MAX_NESTING:
+        return None, f"nested deeper than {_MAX_NESTING} levels"
     try:
         v = ast.literal_eval(s)
         if isinstance(v, dict | list | tuple):

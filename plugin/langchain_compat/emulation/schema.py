@@ -87,7 +87,7 @@ def _is(v: Any, t: str) -> bool:
 def _json_container(v: str, kind: type) -> Any:
     try:
         out = json.loads(v)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     return out if isinstance(out, kind) else None
 

@@ -49,13 +49,18 @@ def _candidates(text: str) -> list[str]:
     """Where the JSON may be, best guess first: the whole text, fenced blocks, then each
     ``{``/``[`` value found in the prose."""
     out = [text]
-    out += [m.group(1) for m in _FENCE.finditer(text)]
-    for i, c in enumerate(text):
-        if c in "{[":
-            end = value_end(text, i)
-            out.append(text[i:end] if end else text[i:])
-            if len(out) > 12:  # bounded work on pathological text
-                break
+    out += [m.group(1) for m in _FENCE.finditer(text)][:4]
+    i = 0
+    while len(out) < 12:  # bounded work on pathological text
+        starts = [j for j in (text.find("{", i), text.find("[", i)) if j >= 0]
+        if not starts:
+            break
+        j = min(starts)
+        end = value_end(text, j)
+        out.append(text[j:end] if end else text[j:])
+        if end is None:
+            break
+        i = j + 1 if end - j > 1 else end  # nested values are candidates too
     return out
 
 
@@ -90,7 +95,7 @@ def parse_json_reply(text: str, schema: dict | None = None) -> tuple[Any, str | 
 def _load(cand: str) -> tuple[Any, str | None]:
     try:
         return json.loads(cand), None
-    except ValueError:
+    except (ValueError, RecursionError):
         pass
     s = cand.strip()
     if not s or s[0] not in "{[":
