@@ -52,6 +52,9 @@ E5_PASSAGE_PREFIX = "passage: "
 # e5-mistral-* is trained with "Instruct: ...\nQuery: " prompts instead.
 _E5_NAME = re.compile(r"(?<![a-z0-9])e5(?![0-9])(?!-mistral)", re.IGNORECASE)
 
+#: Answers with at least this many vectors are decoded off the event loop.
+_DECODE_IN_THREAD = 64
+
 #: Base URLs whose server refused ``encoding_format="base64"`` (``"auto"`` then asks for floats).
 _BASE64_REFUSED: set[str] = set()
 _BASE64_LOCK = threading.Lock()
@@ -419,7 +422,11 @@ class BaseEmbeddingsCompat(BaseModel, Embeddings):
             if not self._fall_back(fmt, exc):
                 raise
             answer = await self.driver.apost_json(path, self._body(texts, "float"))
-        return self._parse(answer, len(texts))
+        if len(texts) < _DECODE_IN_THREAD:
+            return self._parse(answer, len(texts))
+        # Decoding 1000 x 1024 vectors takes ~100 ms of CPU; in a worker thread the
+        # event loop keeps running (max loop lag 160-190 ms -> ~55 ms, bench/embeddings_bench.py).
+        return await asyncio.to_thread(self._parse, answer, len(texts))
 
     async def _arun(self, texts: Sequence[str], kind: Literal["query", "passage"]) -> list[list[float]]:
         p = self._plan(texts, kind)
