@@ -28,7 +28,13 @@ from langchain_compat.errors import (
     StreamInterruptedError,
     redact,
 )
-from langchain_compat.transport.clients import DEFAULT_LIMITS, async_client, sync_client
+from langchain_compat.transport.clients import (
+    DEFAULT_LIMITS,
+    AsyncPool,
+    async_client,
+    async_pool,
+    sync_client,
+)
 from langchain_compat.transport.retry import RetryPolicy
 
 __all__ = ["Endpoint", "HTTPDriver", "MAX_IN_FLIGHT", "StreamState"]
@@ -82,6 +88,10 @@ class Endpoint:
 
     def async_(self) -> httpx.AsyncClient:
         return self.async_client or async_client(self.verify, self.limits, self.proxy)
+
+    def async_pool(self) -> AsyncPool | None:
+        """This loop's shared sharded pool, or None with a caller-owned client."""
+        return None if self.async_client is not None else async_pool(self.verify, self.limits, self.proxy)
 
     def url(self, path: str) -> str:
         return self.base_url.rstrip("/") + path
@@ -169,13 +179,78 @@ def _end_of_stream(ep: Endpoint, state: StreamState[T]) -> list[T]:
     return tail
 
 
+def _direct(client: httpx.Client | httpx.AsyncClient) -> Any:
+    """The client's transport selector when it is safe to skip ``Client.send``.
+
+    ``Client.send`` walks auth, redirect, cookie and event-hook layers that our
+    own shared clients never use (no auth object, ``follow_redirects=False``,
+    no hooks); profiled on loopback (``python -m bench.profile ours invoke``)
+    they were about a third of httpx's CPU per request. For those clients we
+    build the request ourselves and hand it to the transport httpx would pick
+    (``_transport_for_url`` keeps proxy mounts and environment proxies).
+    Difference: cookies the server sets are not stored - a process-wide client
+    shared by every model should not carry one server's cookies anyway.
+    Caller-owned clients always go through ``Client.send``.
+    """
+    return getattr(client, "_transport_for_url", None)
+
+
 class HTTPDriver:
     """Sends requests for one :class:`Endpoint`, sync or async."""
 
-    __slots__ = ("ep",)
+    __slots__ = ("ep", "_wire_headers", "_urls")
 
     def __init__(self, endpoint: Endpoint) -> None:
         self.ep = endpoint
+        self._wire_headers: list[tuple[str, str]] | None = None
+        self._urls: dict[str, httpx.URL] = {}
+
+    def _direct_headers(self, client: httpx.Client | httpx.AsyncClient) -> list[tuple[str, str]]:
+        """The headers ``Client.send`` would send: the client's defaults, ours, content-type."""
+        if self._wire_headers is None:
+            merged = httpx.Headers(client.headers)
+            merged.update(self._headers())
+            self._wire_headers = list(merged.items())
+        return self._wire_headers
+
+    def _direct_url(self, path: str) -> httpx.URL:
+        url = self._urls.get(path)
+        if url is None:
+            url = self._urls[path] = httpx.URL(self.ep.url(path))
+        return url
+
+    def _direct_request(self, client: httpx.Client | httpx.AsyncClient, path: str, content: bytes,
+                        t: httpx.Timeout) -> httpx.Request:
+        return httpx.Request("POST", self._direct_url(path), content=content,
+                             headers=self._direct_headers(client), extensions={"timeout": t.as_dict()})
+
+    def _send(self, client: httpx.Client, path: str, url: str, content: bytes,
+              headers: dict[str, str], t: httpx.Timeout) -> httpx.Response:
+        select = _direct(client) if self.ep.client is None else None
+        if select is None:
+            return client.post(url, content=content, headers=headers, timeout=t)
+        request = self._direct_request(client, path, content, t)
+        resp = select(request.url).handle_request(request)
+        resp.request = request
+        try:
+            resp.read()
+        finally:
+            resp.close()
+        return resp
+
+    async def _asend(self, client: httpx.AsyncClient, path: str, url: str, content: bytes,
+                     headers: dict[str, str], t: httpx.Timeout, owned: bool) -> httpx.Response:
+        select = _direct(client) if owned else None
+        if select is None:
+            return await client.post(url, content=content, headers=headers, timeout=t)
+        request = self._direct_request(client, path, content, t)
+        resp = await select(request.url).handle_async_request(request)
+        resp.request = request
+        try:
+            await resp.aread()
+        finally:
+            await resp.aclose()
+        return resp
 
     def _error(self, resp: httpx.Response) -> CompatError:
         return error_from_response(resp.status_code, resp.content, resp.headers,
@@ -199,7 +274,7 @@ class HTTPDriver:
         attempt = 0
         while True:
             try:
-                resp = client.post(url, content=content, headers=headers, timeout=t)
+                resp = self._send(client, path, url, content, headers, t)
                 if resp.status_code < 400:
                     return _parse_json(ep, resp)
                 err: CompatError = self._error(resp)
@@ -253,7 +328,8 @@ class HTTPDriver:
     async def apost_json(self, path: str, body: dict[str, Any], *, timeout: float | None = None) -> Any:
         """Async :meth:`post_json`."""
         ep = self.ep
-        client = ep.async_()
+        pool = ep.async_pool()
+        client = ep.async_client
         t, deadline = _request_timeout(ep, timeout)
         content, headers, url = self._encode(body), self._headers(), ep.url(path)
         if ep.rate_limiter is not None:
@@ -262,7 +338,15 @@ class HTTPDriver:
         while True:
             try:
                 async with _semaphore():
-                    resp = await client.post(url, content=content, headers=headers, timeout=t)
+                    if pool is None:
+                        resp = await self._asend(client, path, url, content, headers, t, False)
+                    else:  # lease a connection of the first shard with one free (clients.py)
+                        shard = pool.acquire()
+                        try:
+                            resp = await self._asend(pool.client(shard), path, url, content, headers, t,
+                                                     True)
+                        finally:
+                            pool.release(shard)
                 if resp.status_code < 400:
                     return _parse_json(ep, resp)
                 err: CompatError = self._error(resp)
@@ -278,13 +362,19 @@ class HTTPDriver:
                       timeout: float | None = None) -> AsyncIterator[T]:
         """Async :meth:`stream`."""
         ep = self.ep
-        client = ep.async_()
+        pool = ep.async_pool()
         t, deadline = _request_timeout(ep, timeout)
         content, headers, url = self._encode(body), self._headers(), ep.url(path)
         attempt = 0
         received = False
         while True:
+            shard = -1
             try:
+                if pool is None:
+                    client = ep.async_client
+                else:  # the connection stays leased until the stream is closed
+                    shard = pool.acquire()
+                    client = pool.client(shard)
                 async with client.stream("POST", url, content=content, headers=headers, timeout=t) as resp:
                     if resp.status_code >= 400:
                         await resp.aread()
@@ -301,6 +391,9 @@ class HTTPDriver:
                 err: CompatError = _map_transport_error(ep, exc)
             except CompatError as exc:
                 err = _scrub(ep, exc)
+            finally:
+                if shard >= 0:
+                    pool.release(shard)  # type: ignore[union-attr]
             if _not_retryable_stream(state, err, received):
                 raise err if isinstance(err, StreamInterruptedError) else _interrupted(ep, state, str(err))
             wait = ep.retry.delay(attempt, err)
