@@ -65,6 +65,24 @@ async def test_order_preserved_under_shuffled_answers_async(fake: type[FakeServe
     assert first_values(out) == [vector_for(t, 8)[0] for t in TEXTS]
 
 
+async def test_large_answers_decoded_in_a_thread_keep_order(fake: type[FakeServer],
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    offloaded: list[int] = []
+    real = asyncio.to_thread
+
+    async def spy(fn: Any, *args: Any) -> Any:
+        offloaded.append(args[1])
+        return await real(fn, *args)
+
+    monkeypatch.setattr(asyncio, "to_thread", spy)
+    texts = [f"t{i}" for i in range(300)]
+    out = await generic(fake(shuffle=True), batch_size=100).aembed_documents(texts)
+    assert first_values(out) == [vector_for(t, 8)[0] for t in texts]
+    assert offloaded == [100, 100, 100]
+    await generic(fake(), batch_size=10).aembed_documents(texts)  # small answers stay on the loop
+    assert offloaded == [100, 100, 100]
+
+
 def test_concurrency_is_bounded_sync(fake: type[FakeServer]) -> None:
     server = fake(delay=0.02)
     generic(server, batch_size=1, max_concurrency=3).embed_documents(TEXTS[:12])
@@ -198,6 +216,8 @@ def test_documented_dimension_is_checked_for_cotomi(fake: type[FakeServer]) -> N
     ("intfloat/e5-large-v2", "auto", "query: q", "passage: d"),
     ("bge-m3", "auto", "q", "d"),
     ("e5-mistral-7b-instruct", "auto", "q", "d"),
+    ("intfloat/multilingual-e5-large-instruct", "auto", "q", "d"),
+    ("Multilingual-E5-Base", "auto", "query: q", "passage: d"),
     ("gte5000", "auto", "q", "d"),
     ("bge-m3", True, "query: q", "passage: d"),
     ("multilingual-e5-small-q4", False, "q", "d"),

@@ -49,8 +49,10 @@ DEFAULT_LIMITS = EmbeddingsLimits(max_batch=2048, max_input_tokens=None, allow_e
 E5_QUERY_PREFIX = "query: "
 E5_PASSAGE_PREFIX = "passage: "
 # "e5" as its own name part: multilingual-e5-large, intfloat/e5-base-v2, e5-small-q4.
-# e5-mistral-* is trained with "Instruct: ...\nQuery: " prompts instead.
-_E5_NAME = re.compile(r"(?<![a-z0-9])e5(?![0-9])(?!-mistral)", re.IGNORECASE)
+# e5-mistral-7b-instruct and multilingual-e5-large-instruct are trained with
+# "Instruct: {task}\nQuery: " on queries and no prefix on passages instead.
+_E5_NAME = re.compile(r"(?<![a-z0-9])e5(?![0-9])", re.IGNORECASE)
+_E5_INSTRUCT = re.compile(r"instruct|mistral", re.IGNORECASE)
 
 #: Answers with at least this many vectors are decoded off the event loop.
 _DECODE_IN_THREAD = 64
@@ -62,7 +64,7 @@ _BASE64_LOCK = threading.Lock()
 
 def is_e5_model(name: str | None) -> bool:
     """Whether ``name`` names an e5 model trained with ``query: ``/``passage: `` prefixes."""
-    return bool(name and _E5_NAME.search(name))
+    return bool(name and _E5_NAME.search(name) and not _E5_INSTRUCT.search(name))
 
 
 def _mentions_encoding(exc: BadRequestError) -> bool:
