@@ -58,7 +58,7 @@ def test_installed_binary_runs() -> None:
     binary = locate_llama_server()
     assert binary.name == "llama-server" and os.access(binary, os.X_OK)
     out = subprocess.run([str(binary), "--version"], env=server_env(binary), capture_output=True,
-                         text=True, timeout=60)
+                         text=True, timeout=60, check=False)
     assert out.returncode == 0, out.stderr  # no "illegal instruction", libraries found
     assert "version" in (out.stdout + out.stderr).lower()
 

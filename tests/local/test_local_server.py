@@ -226,7 +226,7 @@ def test_run_dir_is_tidied_after_stop_and_failures() -> None:
     with pytest.raises(ServerStartError):
         start_server(port=port, extra_args=["--no-such-flag-xyz"], timeout=60)
     assert not list(run_dir().glob(f"server-{port}.*"))
-    server = start_server(port=port, ctx=1024, threads=1)
+    start_server(port=port, ctx=1024, threads=1)
     assert (run_dir() / f"server-{port}.json").exists()
     assert stop_server(port)
     assert not list(run_dir().glob(f"server-{port}.*"))

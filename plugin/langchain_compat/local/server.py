@@ -32,7 +32,7 @@ from langchain_compat.local.build import (
     server_env,
 )
 from langchain_compat.local.cache import logs_dir, run_dir
-from langchain_compat.local.errors import PortInUseError, ServerStartError
+from langchain_compat.local.errors import LocalNotInstalledError, PortInUseError, ServerStartError
 from langchain_compat.local.model import DEFAULT_MODEL, assemble_model, get_model, is_assembled
 from langchain_compat.local.net import http_get, port_is_open, wait_for_http
 
@@ -526,7 +526,7 @@ def server_status(port: int = DEFAULT_PORT) -> ServerStatus:
     server = _server_from_state(state, reused=True) if state else None
     try:
         binary: str | None = str(locate_llama_server())
-    except Exception:  # not installed: reported as binary=None
+    except LocalNotInstalledError:  # reported as binary=None
         binary = None
     model = server.model if server else DEFAULT_MODEL
     return ServerStatus(
