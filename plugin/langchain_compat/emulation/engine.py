@@ -80,6 +80,9 @@ def build_call(raw: RawCall, tools: dict[str, dict] | None, call_id: str
     if name is None:
         return bad("tool call has no function name")
     if tools is not None and name not in tools:
+        bare = name.removeprefix("functions.")  # OpenAI-internal namespace some models copy
+        name = bare if bare in tools else name
+    if tools is not None and name not in tools:
         return bad(f"unknown tool {name!r}; available tools: {', '.join(sorted(tools)) or 'none'}")
     args: Any = raw.args
     if args is None or (isinstance(args, str) and not args.strip()):

@@ -26,7 +26,12 @@ from langchain_compat.emulation.jsonish import (
     parse_python_calls,
     value_end,
 )
-from langchain_compat.emulation.readers import explicit_calls, implicit_calls, xml_params
+from langchain_compat.emulation.readers import (
+    explicit_calls,
+    implicit_calls,
+    separated_call,
+    xml_params,
+)
 
 __all__ = ["NEED", "RECOGNISERS", "TRIGGERS", "Ctx", "Match", "OpenFence", "Reject"]
 
@@ -122,18 +127,42 @@ def _body_end(buf: str, start: int, closes: tuple[str, ...], stops: tuple[str, .
     return end, len(buf)
 
 
-def tag(open_: str, close: str, *, also_close: tuple[str, ...] = ()) -> Recogniser:
-    """``<tool_call>{json}</tool_call>``-style wrappers (Hermes, Qwen, Phi-4, Granite)."""
+_OPENERS: list[str] = ["<think>", "<function="]  # literal openers, for TRIGGERS below
+
+
+def tag(open_: str, *closes: str, reader: Callable[[str], list[RawCall]] = explicit_calls
+        ) -> Recogniser:
+    """A wrapper ``open_ body close``: the body is read by ``reader``.
+
+    The body also ends at the next ``open_`` (a forgotten closing tag) and, at the end of
+    the reply, at the end of the text.
+    """
+
+    _OPENERS.append(open_)
 
     def recognise(buf: str, pos: int, ctx: Ctx) -> Verdict:
         o = _opens(buf, pos, open_, ctx)
         if o is not True:
             return NEED if o is NEED else Reject()
         start = pos + len(open_)
-        span = _body_end(buf, start, (close, *also_close), (open_,), ctx)
+        span = _body_end(buf, start, closes, (open_,), ctx)
         if span is None:
             return NEED
-        return Match(span[1], explicit_calls(buf[start:span[0]]))
+        return Match(span[1], reader(buf[start:span[0]]))
+
+    return recognise
+
+
+def marker(lit: str) -> Recogniser:
+    """A bare special token that only frames calls (DeepSeek/Kimi section markers): dropped."""
+
+    _OPENERS.append(lit)
+
+    def recognise(buf: str, pos: int, ctx: Ctx) -> Verdict:
+        o = _opens(buf, pos, lit, ctx)
+        if o is not True:
+            return NEED if o is NEED else Reject()
+        return Match(pos + len(lit), [])
 
     return recognise
 
@@ -158,18 +187,6 @@ def function_tag(buf: str, pos: int, ctx: Ctx) -> Verdict:
     params = xml_params(body)
     args = params if params is not None else (body or None)
     return Match(span[1], [RawCall(m.group(1), args, None, buf[pos:span[1]])])
-
-
-def python_tag(buf: str, pos: int, ctx: Ctx) -> Verdict:
-    """Llama 3 ``<|python_tag|>`` followed by JSON or ``name.call(k=v)``."""
-    o = _opens(buf, pos, "<|python_tag|>", ctx)
-    if o is not True:
-        return NEED if o is NEED else Reject()
-    start = pos + len("<|python_tag|>")
-    span = _body_end(buf, start, ("<|eom_id|>", "<|eot_id|>"), ("<|python_tag|>",), ctx)
-    if span is None:
-        return NEED
-    return Match(span[1], explicit_calls(buf[start:span[0]]))
 
 
 _MISTRAL_NAMED = re.compile(r"\s*([\w.\-]+)(?:\[CALL_ID\][\w\-]*)?\[ARGS\]")
@@ -214,7 +231,7 @@ def mistral(buf: str, pos: int, ctx: Ctx) -> Verdict:
 
 _FENCE_OPEN = re.compile(r"```([\w+\-.]*)[ \t]*\n")
 _EXPLICIT_LANGS = frozenset({"tool_call", "tool_calls", "tool", "tools", "function",
-                             "function_call", "functions"})
+                             "function_call", "functions", "tool_code"})
 _JSON_LANGS = frozenset({"", "json", "json5", "jsonc"})
 
 
@@ -358,17 +375,34 @@ def _pythonic_list(buf: str, pos: int, ctx: Ctx) -> Verdict | None:
 RECOGNISERS: dict[str, tuple[Recogniser, ...]] = {
     "<": (
         think,
-        tag("<tool_call>", "</tool_call>"),
+        tag("<tool_call>", "</tool_call>"),  # Hermes, Qwen 2.5/3, GLM-4.5 (body forms vary)
         tag("<tool_calls>", "</tool_calls>"),
         tag("<function_call>", "</function_call>"),
-        tag("<|tool_call|>", "<|/tool_call|>", also_close=("<|end_tool_call|>",)),
-        python_tag,
-        function_tag,
+        tag("<|tool_call|>", "<|/tool_call|>", "<|end_tool_call|>"),  # Phi-4-mini, Granite
+        tag("<|python_tag|>", "<|eom_id|>", "<|eot_id|>"),  # Llama 3.x
+        function_tag,  # Llama 3.1 <function=name>
+        tag("<TOOLCALL>", "</TOOLCALL>"),  # Nemotron
+        tag("<|action_start|><|plugin|>", "<|action_end|>"),  # InternLM 2
+        # DeepSeek V3/R1 (fullwidth bars): <|tool_call_begin|>function<|tool_sep|>name
+        # ```json{..}```<|tool_call_end|>, framed by <|tool_calls_begin|>...<|tool_calls_end|>
+        tag("<\uff5ctool\u2581call\u2581begin\uff5c>", "<\uff5ctool\u2581call\u2581end\uff5c>",
+            reader=separated_call("<\uff5ctool\u2581sep\uff5c>")),
+        marker("<\uff5ctool\u2581calls\u2581begin\uff5c>"),
+        marker("<\uff5ctool\u2581calls\u2581end\uff5c>"),
+        # Kimi K2: <|tool_call_begin|>functions.name:0<|tool_call_argument_begin|>{..}
+        # <|tool_call_end|>, framed by <|tool_calls_section_begin|>...<|tool_calls_section_end|>
+        tag("<|tool_call_begin|>", "<|tool_call_end|>",
+            reader=separated_call("<|tool_call_argument_begin|>")),
+        marker("<|tool_calls_section_begin|>"),
+        marker("<|tool_calls_section_end|>"),
     ),
     "[": (mistral, bare_json),
     "{": (bare_json,),
     "`": (fence,),
 }
 _TAG_OPENERS = ("<tool_call>", "<tool_calls>", "<function_call>", "<|tool_call|>",
-                "<|python_tag|>", "<function=")
-TRIGGERS = re.compile("[" + re.escape("".join(RECOGNISERS)) + "]")
+                "<|python_tag|>", "<function=", "<TOOLCALL>")
+# Where a recogniser may start. "<" only counts when the next character can continue one of
+# the openers above (or is not there yet), so prose full of "<" is not fed to 15 recognisers.
+_LT_NEXT = "".join(sorted({o[1] for o in _OPENERS if o.startswith("<")}))
+TRIGGERS = re.compile(r"<(?=[" + re.escape(_LT_NEXT) + r"]|\Z)|[\[{`]")

@@ -261,6 +261,9 @@ def parse_python_calls(src: str) -> list[RawCall] | None:
         exprs = list(exprs[0].elts)  # pythonic list form: [a(x=1), b(y=2)]
     out: list[RawCall] = []
     for node in exprs:
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                and node.func.id == "print" and len(node.args) == 1):
+            node = node.args[0]  # Gemma's ```tool_code print(get_weather(city="Paris"))
         if not isinstance(node, ast.Call):
             return None
         name = ast.unparse(node.func)

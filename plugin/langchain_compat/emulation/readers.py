@@ -15,7 +15,7 @@ from langchain_compat.emulation.jsonish import (
     split_values,
 )
 
-__all__ = ["explicit_calls", "implicit_calls", "xml_params"]
+__all__ = ["explicit_calls", "implicit_calls", "separated_call", "xml_params"]
 
 _FENCE_INNER = re.compile(r"^\s*```[\w-]*\s*\n?(.*?)\n?```\s*$", re.S)
 _NAME_THEN_JSON = re.compile(r"^\s*([A-Za-z_][\w.\-]*)\s*[:\n]?\s*([{\[].*)$", re.S)
@@ -24,6 +24,33 @@ _NAME_THEN_JSON = re.compile(r"^\s*([A-Za-z_][\w.\-]*)\s*[:\n]?\s*([{\[].*)$", r
 _XML_FUNCTION = re.compile(r"<function=([\w.\-]+)>(.*?)(?:</function>|$)", re.S)
 _XML_PARAM = re.compile(r"<parameter=([\w.\-]+)>\n?(.*?)\n?(?:</parameter>|(?=<parameter=)|$)",
                         re.S)
+
+
+_ARG_KEY = re.compile(r"<arg_key>(.*?)</arg_key>", re.S)
+_ARG_VALUE = re.compile(r"<arg_value>(.*?)</arg_value>", re.S)
+_SPECIAL_NAME = re.compile(r"^(?:functions\.)?(.+?)(?::\d+)?$")
+
+
+def separated_call(sep: str):
+    """Reader for ``[type sep] name ... sep args`` bodies (DeepSeek, Kimi K2).
+
+    DeepSeek V3/R1: ``function<sep>name\n```json\n{args}\n```````; DeepSeek V3.1:
+    ``name<sep>{args}``; Kimi K2: ``functions.name:0<sep>{args}``.
+    """
+
+    def read(body: str) -> list[RawCall]:
+        head, found, args = body.partition(sep)
+        if not found:
+            return [RawCall(None, None, f"could not read a tool call from {body[:80]!r}", body)]
+        head = head.strip()
+        if head in ("function", ""):  # DeepSeek V3: the name is the first line after sep
+            head, _, args = args.strip().partition("\n")
+        fenced = _FENCE_INNER.match(args)
+        args = (fenced.group(1) if fenced else args).strip()
+        name = _SPECIAL_NAME.match(head.strip())
+        return [RawCall(name.group(1) if name else None, args or None, None, body)]
+
+    return read
 
 
 def xml_params(body: str) -> dict[str, str] | None:
@@ -55,6 +82,10 @@ def explicit_calls(content: str) -> list[RawCall]:
             found.append(RawCall(fm.group(1), args, None, fm.group(0)))
         if found:
             return found
+    if "<arg_key>" in raw:  # GLM-4.5: name, then <arg_key>k</arg_key><arg_value>v</arg_value>
+        name = raw.split("<arg_key>", 1)[0].strip()
+        args = dict(zip(_ARG_KEY.findall(raw), _ARG_VALUE.findall(raw), strict=False))
+        return [RawCall(name or None, args, None, raw)]
     if raw and raw[0] not in "{[":
         named = _NAME_THEN_JSON.match(raw)
         if named:  # "name\n{args}" form

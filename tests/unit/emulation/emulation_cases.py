@@ -39,6 +39,12 @@ SEARCH = {
 }
 TOOLS = [WEATHER, NOW, SEARCH]
 PARIS = ("get_weather", {"city": "Paris"})
+# DeepSeek's special tokens use fullwidth bars and "lower one eighth block" spaces.
+DS_CALLS = "<\uff5ctool\u2581calls\u2581begin\uff5c>"
+DS_CALLS_END = "<\uff5ctool\u2581calls\u2581end\uff5c>"
+DS_CALL = "<\uff5ctool\u2581call\u2581begin\uff5c>"
+DS_CALL_END = "<\uff5ctool\u2581call\u2581end\uff5c>"
+DS_SEP = "<\uff5ctool\u2581sep\uff5c>"
 
 
 def seq_ids(i: int) -> str:
@@ -146,6 +152,25 @@ CASES = [
          "<think>need time</think>", [("now", {})]),
     Case("pythonic-list-in-tag", '<tool_call>[get_weather(city="Paris")]</tool_call>', "",
          [PARIS]),
+    Case("deepseek-v3", f"{DS_CALLS}{DS_CALL}function{DS_SEP}get_weather\n```json\n"
+         f'{{"city": "Paris"}}\n```{DS_CALL_END}{DS_CALLS_END}', "", [PARIS]),
+    Case("deepseek-v3.1", f'{DS_CALLS}{DS_CALL}get_weather{DS_SEP}{{"city": "Paris"}}'
+         f"{DS_CALL_END}{DS_CALLS_END}", "", [PARIS]),
+    Case("kimi-k2", "Sure.<|tool_calls_section_begin|><|tool_call_begin|>functions.get_weather:0"
+         '<|tool_call_argument_begin|>{"city": "Paris"}<|tool_call_end|>'
+         "<|tool_calls_section_end|>", "Sure.", [PARIS]),
+    Case("glm-4.5", "<tool_call>get_weather\n<arg_key>city</arg_key>\n<arg_value>Paris</arg_value>"
+         "\n<arg_key>days</arg_key>\n<arg_value>2</arg_value>\n</tool_call>", "",
+         [("get_weather", {"city": "Paris", "days": 2})]),
+    Case("gemma-tool_code", '```tool_code\nprint(get_weather(city="Paris"))\n```', "", [PARIS]),
+    Case("nemotron", '<TOOLCALL>[{"name": "get_weather", "arguments": {"city": "Paris"}}]'
+         "</TOOLCALL>", "", [PARIS]),
+    Case("internlm2", '<|action_start|><|plugin|>\n{"name": "get_weather", "parameters": '
+         '{"city": "Paris"}}<|action_end|>', "", [PARIS]),
+    Case("functions-prefix", '<tool_call>{"name": "functions.get_weather", "arguments": '
+         '{"city": "Paris"}}</tool_call>', "", [PARIS]),
+    Case("python-tag-eom-then-text", '<|python_tag|>get_weather.call(city="Paris")<|eom_id|> ok',
+         "ok", [PARIS]),
     # --- validation and coercion
     Case("coerce-int", '<tool_call>{"name": "get_weather", "arguments": {"city": "Paris", '
          '"days": "3"}}</tool_call>', "", [("get_weather", {"city": "Paris", "days": 3})]),

@@ -126,6 +126,8 @@ FRAGMENTS = [c.text for c in CASES] + [
     "[TOOL_CALLS]", "<|python_tag|>", "<function=", ">", "</function>", '{"name": ',
     '"get_weather"', '"arguments": ', "now()", "\\", ",", " ", "<|eom_id|>", "[ARGS]",
     "<think>", "</think>", "```xml\n", "<parameter=city>", "</parameter>", "<|tool_call|>",
+    "<\uff5ctool\u2581sep\uff5c>", "<|tool_call_begin|>", "<|tool_call_argument_begin|>",
+    "<arg_key>", "<arg_value>", "```tool_code\n", "<TOOLCALL>",
 ]
 messy_text = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=8)),
                       max_size=12).map("".join)
