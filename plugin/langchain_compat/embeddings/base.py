@@ -105,7 +105,7 @@ class BaseEmbeddingsCompat(BaseModel, Embeddings):
       return their token-weighted mean vector, L2-normalized).
     * **batches** of at most ``batch_size`` (default and cap: the profile's
       ``max_batch``) run ``max_concurrency`` at a time (asyncio tasks, or
-      threads for the sync methods: 2.5-3x faster than sequential for 10
+      threads for the sync methods: 2-3x faster than sequential for 10
       batches on loopback, bench/embeddings_bench.py); results always come
       back in input order, and the first failure stops the call.
       Retries, backoff and the rate limiter are the transport's.
