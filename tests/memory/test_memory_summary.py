@@ -71,9 +71,10 @@ def test_running_summary_is_updated_not_duplicated() -> None:
     model = make_model()
     memory = SummaryMemory(model, max_tokens=1000)
     out = memory.fold(history(20))
+    first = len(model.prompts)
     out = memory.fold(out + [m for i in range(20, 40) for m in turn(i)])
     assert sum(is_summary(m) for m in out) == 1
-    assert "summary 1" in model.prompts[-1][1].content  # the previous summary was folded in
+    assert f"Current summary:\nsummary {first}" in model.prompts[first][1].content  # carried over
     assert out[1].content.endswith(f"summary {len(model.prompts)}")
 
 

@@ -4,23 +4,33 @@ Exact counts need the model's own tokenizer, which we rarely have (cotomi,
 Telkom and Avangenio do not publish theirs; ``tiktoken`` downloads its tables
 at run time and fails offline). Memory trimming only needs an *upper bound*:
 over-estimating costs a few old turns, under-estimating costs a refused
-request. So every rule below rounds up.
+request. So every rule below rounds up, and the rates were checked against a
+real byte-level BPE tokenizer (Qwen2.5's, through the local llama-server's
+``/tokenize``; ``tests/memory/test_memory_local.py`` keeps checking it).
 
 The heuristic, per piece of text:
 
-- **CJK** (Han ideographs, kana, Hangul, CJK punctuation, full-width forms):
-  ``CJK_TOKENS_PER_CHAR`` (1.0) per character. BPE tokenizers trained on
-  multilingual data spend 0.6-1.0 tokens on such a character; rare kanji can
-  take two bytes-level pieces, which the per-message slack below absorbs.
-- **Other non-ASCII** (Cyrillic, Greek, Arabic, Thai, accented Latin):
-  ``1 / NON_ASCII_CHARS_PER_TOKEN`` (0.5) per character — these scripts
-  tokenize at 2-3 characters per token.
-- **Emoji and other symbols** (Unicode category ``So``/``Cs`` and
-  variation selectors): ``SYMBOL_TOKENS_PER_CHAR`` (2) each.
-- **Everything else** (ASCII text and code): the larger of
-  ``chars / 3.5`` and ``words * 1.3`` (English averages ~4 characters per
-  token; code and numbers are denser, hence 3.5; short words cost at least a
-  token each, hence the word rule).
+- **ASCII** (English, code, JSON): the largest of ``chars / 3.5``,
+  ``words * 1.3`` and a piece count — each word ``ceil(len / 4)`` tokens, each
+  digit one token, two with a leading space (Qwen and Llama 3 split numbers
+  into single digits or short groups), each punctuation mark one, each run
+  of 2+ whitespace characters ``ceil(len / 3)``, one token more per case
+  switch inside a word, and ``len / 1.5`` for long random-looking words
+  (mixed case with digits: base64, keys, hashes), plus one for a word that
+  starts the text (BPE vocabularies hold most words with their leading space).
+  The piece count gets a 20% margin (``PIECE_MARGIN``: short words of other
+  Latin-script languages split further), and every non-empty text gets
+  ``TEXT_SLACK_TOKENS`` (1) on top, for how its edges split.
+  Text mixing scripts is cut into ASCII and non-ASCII stretches, each
+  estimated on its own, with one more token per space in the ASCII ones
+  (next to Ethiopic or Indic letters a space does not merge with a word).
+- **Other scripts**: a per-character rate from :data:`SCRIPT_RATES`, a table
+  of Unicode ranges: CJK ideographs, kana and Hangul 1.0 (real: 0.6-0.7);
+  Latin-1 accents 0.5, other Latin letters 1.0; Cyrillic, Hebrew, Arabic 0.6; Thai and Vietnamese 0.7; Greek 1.0; Indic
+  scripts 1.2; any other character of the Basic Multilingual Plane 1.5
+  (Tibetan, Ethiopic: ~1.35 measured); characters beyond it (rare CJK
+  extension ideographs, emoji) 3.0 — byte-level BPE spends up to one token per
+  UTF-8 byte on characters it has rarely seen.
 
 Per message: ``PER_MESSAGE_TOKENS`` (6) for the chat template's role header
 and end-of-turn markers (ChatML spends 5), the ``name`` field's text, every
@@ -32,6 +42,10 @@ OpenAI image tile set or a llama.cpp vision embedding costs up to about
 that). Per request: ``REPLY_PRIMING_TOKENS`` (3) for the assistant header
 that starts the reply.
 
+Not counted: a default system prompt some chat templates inject when the
+request has none (Qwen2.5's adds about 20 tokens); the reply reserve of
+:func:`~langchain_compat.memory.trim.input_budget` absorbs it.
+
 :func:`count_tokens` takes a list of messages and fits langchain's
 ``trim_messages(..., token_counter=count_tokens)``.
 """
@@ -41,7 +55,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -53,6 +66,7 @@ __all__ = [
     "PER_MESSAGE_TOKENS",
     "PER_TOOL_CALL_TOKENS",
     "REPLY_PRIMING_TOKENS",
+    "SCRIPT_RATES",
     "count_message_tokens",
     "count_tokens",
     "estimate_text_tokens",
@@ -61,66 +75,112 @@ __all__ = [
 
 CHARS_PER_TOKEN = 3.5
 TOKENS_PER_WORD = 1.3
+CHARS_PER_WORD_TOKEN = 4
 CJK_TOKENS_PER_CHAR = 1.0
-NON_ASCII_CHARS_PER_TOKEN = 2.0
-SYMBOL_TOKENS_PER_CHAR = 2.0
 PER_MESSAGE_TOKENS = 6
 PER_TOOL_CALL_TOKENS = 10
 REPLY_PRIMING_TOKENS = 3
 IMAGE_TOKENS = 1024
+#: Margin on the piece count: short words of other languages split further
+#: (Vietnamese "nay" and Indonesian "sangat" are 2-3 tokens for Qwen2.5).
+PIECE_MARGIN = 1.2
+#: Added to every non-empty text: rounding slack for how a tokenizer splits its edges.
+TEXT_SLACK_TOKENS = 1
 
-# Han (incl. extensions A and compatibility), kana, Hangul, CJK symbols and
-# punctuation, full-width / half-width forms, Bopomofo, CJK strokes.
-_CJK = re.compile(
-    "["
-    "\u2e80-\u2fdf"  # radicals
-    "\u3000-\u303f"  # CJK symbols and punctuation
-    "\u3040-\u30ff"  # hiragana, katakana
-    "\u3100-\u312f\u3190-\u31ff"  # bopomofo, kanbun, strokes, katakana ext.
-    "\u3200-\u4dbf"  # enclosed, compatibility, ext. A
-    "\u4e00-\u9fff"  # unified ideographs
-    "\ua960-\ua97f\uac00-\ud7ff"  # hangul
-    "\uf900-\ufaff"  # compatibility ideographs
-    "\ufe30-\ufe4f"  # compatibility forms
-    "\uff00-\uffef"  # half-width and full-width forms
-    "\U00020000-\U0003ffff"  # ext. B and later
-    "]"
+#: (first code point, last code point, tokens per character), first match wins.
+SCRIPT_RATES: tuple[tuple[int, int, float], ...] = (
+    (0x00A0, 0x00FF, 0.5),  # Latin-1 supplement (common accents)
+    (0x0100, 0x024F, 1.0),  # Latin extended A/B (rarer letters)
+    (0x0370, 0x03FF, 1.0),  # Greek
+    (0x0400, 0x052F, 0.6),  # Cyrillic
+    (0x0590, 0x06FF, 0.6),  # Hebrew, Arabic
+    (0x0E00, 0x0E7F, 0.7),  # Thai
+    (0x0900, 0x0DFF, 1.5),  # Devanagari, Bengali, Tamil, ... (Indic: vowel signs split words)
+    (0x1E00, 0x1EFF, 0.7),  # Latin extended additional (Vietnamese)
+    (0x2E80, 0x2FDF, CJK_TOKENS_PER_CHAR),  # CJK radicals
+    (0x3000, 0x303F, CJK_TOKENS_PER_CHAR),  # CJK symbols and punctuation
+    (0x3040, 0x30FF, CJK_TOKENS_PER_CHAR),  # hiragana, katakana
+    (0x3100, 0x31FF, CJK_TOKENS_PER_CHAR),  # bopomofo, kanbun, strokes
+    (0x3200, 0x4DBF, CJK_TOKENS_PER_CHAR),  # enclosed, compatibility, extension A
+    (0x4E00, 0x9FFF, CJK_TOKENS_PER_CHAR),  # unified ideographs
+    (0xAC00, 0xD7FF, CJK_TOKENS_PER_CHAR),  # Hangul syllables
+    (0xF900, 0xFAFF, CJK_TOKENS_PER_CHAR),  # compatibility ideographs
+    (0xFF00, 0xFFEF, CJK_TOKENS_PER_CHAR),  # half-width and full-width forms
+    (0x0080, 0xFFFF, 1.5),  # anything else in the Basic Multilingual Plane
+    (0x10000, 0x10FFFF, 3.0),  # beyond it: rare ideographs, emoji, ...
 )
-_WORD = re.compile(r"\w+|[^\w\s]", re.UNICODE)
+
 _IMAGE_BLOCK_TYPES = frozenset(
     {"image_url", "image", "input_image", "audio", "input_audio", "file", "video"}
 )
+_ASCII_PIECE = re.compile(r"\s?[A-Za-z0-9_]+|\s{2,}|[^\sA-Za-z0-9_]|\s")
+_SUBWORD = re.compile(r"[A-Za-z_]+|[0-9]")
+_WORD = re.compile(r"[A-Za-z0-9_]+")
+_CASE_SWITCH = re.compile(r"[a-z][A-Z]|[A-Z][a-z]")
+
+
+def _word_tokens(word: str) -> float:
+    if len(word) >= 12 and _CASE_SWITCH.search(word) and not word.isalpha():
+        return len(word) / 1.5  # base64, API keys, hashes: ~1.8 characters per token
+    total = 0
+    for sub in _SUBWORD.findall(word):
+        # A digit is a token of its own; mixed case splits a word further.
+        total += 1 if sub.isdigit() else -(-len(sub) // CHARS_PER_WORD_TOKEN) + len(_CASE_SWITCH.findall(sub))
+    return total
+
+
+def _rate(code: int) -> float:
+    for first, last, rate in SCRIPT_RATES:
+        if first <= code <= last:
+            return rate
+    return 3.0
+
+
+def _ascii_tokens(text: str) -> float:
+    pieces = 0.0
+    for piece in _ASCII_PIECE.findall(text):
+        if piece[-1].isspace():
+            pieces += -(-len(piece) // 3)  # a run, or a lone space not before a word
+        elif piece[-1].isalnum() or piece[-1] == "_":
+            word = piece.lstrip()
+            pieces += _word_tokens(word)
+            if piece[0] != " " and piece[0].isspace():
+                pieces += 2  # a newline or tab is a token, and the word lacks its merged space
+            elif piece[0] == " " and word[0].isdigit():
+                pieces += 1  # a space before a number is a token of its own (digits are split)
+        else:
+            pieces += 1
+    if text[:1].isalpha():
+        pieces += 1  # a word with no space before it lacks the merged " word" token
+    words = len(_WORD.findall(text))
+    return max(len(text) / CHARS_PER_TOKEN, words * TOKENS_PER_WORD, pieces * PIECE_MARGIN)
 
 
 def estimate_text_tokens(text: str) -> int:
     """Upper-bound token estimate of ``text`` (see the module docstring)."""
     if not text:
         return 0
-    cjk = len(_CJK.findall(text))
-    rest = _CJK.sub(" ", text) if cjk else text
-    other = symbols = 0
-    if not rest.isascii():
-        for ch in rest:
-            if ord(ch) < 128:
-                continue
-            cat = unicodedata.category(ch)
-            if cat in ("So", "Cs", "Co") or 0xFE00 <= ord(ch) <= 0xFE0F:
-                symbols += 1
-            elif not ch.isspace():
-                other += 1
-        # Drop non-ASCII characters so the ASCII rule does not count them twice.
-        rest = "".join(ch if ord(ch) < 128 else " " for ch in rest)
-    stripped = rest.strip()
-    ascii_chars = len(stripped)
-    words = len(_WORD.findall(stripped))
-    ascii_tokens = max(ascii_chars / CHARS_PER_TOKEN, words * TOKENS_PER_WORD)
-    total = (
-        ascii_tokens
-        + cjk * CJK_TOKENS_PER_CHAR
-        + other / NON_ASCII_CHARS_PER_TOKEN
-        + symbols * SYMBOL_TOKENS_PER_CHAR
-    )
-    return math.ceil(total)
+    if text.isascii():
+        return math.ceil(_ascii_tokens(text)) + TEXT_SLACK_TOKENS
+    total = 0.0
+    segment: list[str] = []
+    for ch in text:
+        code = ord(ch)
+        if code < 128:
+            segment.append(ch)
+            continue
+        if segment:
+            total += _mixed_segment_tokens("".join(segment))
+            segment = []
+        total += _rate(code)
+    if segment:
+        total += _mixed_segment_tokens("".join(segment))
+    return math.ceil(total) + TEXT_SLACK_TOKENS
+
+
+def _mixed_segment_tokens(text: str) -> float:
+    # Next to non-Latin letters and marks, a space does not merge with a word: one token each.
+    return _ascii_tokens(text) + text.count(" ")
 
 
 def _content_tokens(content: Any) -> int:
