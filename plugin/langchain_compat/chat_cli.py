@@ -203,6 +203,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", default=None, help=f"SQLite file (default ${DB_ENV} or {default_db_path()})")
     parser.add_argument("--system", default=None, help="system prompt sent with every turn")
     parser.add_argument("--max-tokens", type=int, default=None, help="reply length limit")
+    parser.add_argument("--timeout", type=float, default=None, help="per-request timeout in seconds")
     parser.add_argument("--no-stream", action="store_true", help="print replies whole instead of streaming")
     parser.add_argument("--fake-replies", default=None, help=argparse.SUPPRESS)  # tests: JSON list of replies
 
@@ -213,7 +214,9 @@ def _model_from_args(args: argparse.Namespace) -> BaseChatModel:
         prov = get_provider(args.provider or os.environ.get(PROVIDER_ENV) or LOCAL.name)
         profile = prov.profile_for(args.model or prov.default_model).to_model_profile()
         return _ScriptedChatModel(replies=replies, profile=profile)
-    kwargs = {"max_tokens": args.max_tokens} if args.max_tokens else {}
+    kwargs: dict[str, Any] = {"max_tokens": args.max_tokens} if args.max_tokens else {}
+    if getattr(args, "timeout", None):
+        kwargs["timeout"] = args.timeout
     return build_model(args.provider, args.model, base_url=args.base_url, **kwargs)
 
 
