@@ -230,3 +230,25 @@ def test_properties(msgs, budget) -> None:
 @given(msgs=conversations(max_turns=4))
 def test_property_fits_unchanged_when_room(msgs) -> None:
     assert trim_to_window(msgs, max_tokens=count_tokens(msgs)) == msgs
+
+
+# ------------------------------------------------------ langchain-compat models
+
+
+def test_budget_from_a_langchain_compat_chat_model() -> None:
+    from langchain_compat.chat_models import ChatCotomi, ChatTelkom
+
+    cotomi = ChatCotomi(base_url="http://127.0.0.1:9/v1", api_key="k", max_tokens=200)
+    assert cotomi.profile["max_input_tokens"] == 4096
+    assert input_budget(model=cotomi) == 4096 - 200  # the model's max_tokens is the reserve
+    telkom = ChatTelkom(api_key="k")
+    assert input_budget(model=telkom) == 8192 - 1024
+    out = trim_to_window(history(200), model=cotomi)
+    assert count_tokens(out) <= 4096 - 200
+
+
+def test_middleware_is_exported_lazily() -> None:
+    import langchain_compat.memory as memory
+    from langchain_compat.memory.middleware import TrimToWindowMiddleware
+
+    assert memory.TrimToWindowMiddleware is TrimToWindowMiddleware

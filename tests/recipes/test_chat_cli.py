@@ -133,3 +133,9 @@ def test_real_local_server_resumes_session(tmp_path: Path, local_llm) -> None:
     assert history[3].startswith("assistant: ") and len(history[3]) > len("assistant: ")
     # Whether a 0.5B model answers "Ada" is not asserted (flaky); the emulator test
     # above proves the stored history is what gets replayed.
+
+
+def test_no_stream_mode(tmp_path: Path, replies) -> None:
+    out = run_chat(["--db", str(tmp_path / "c.sqlite"), "--no-stream", "--fake-replies", replies("whole {n}")], "a\nb\n")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == ["whole 1", "whole 3"]

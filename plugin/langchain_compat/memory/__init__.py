@@ -13,8 +13,10 @@ context window. This package gives the pieces, built on LangGraph persistence
 - :mod:`.summary` — :class:`SummaryMemory`: fold old turns into a running
   summary written by the same chat model (sync and async);
 - :mod:`.middleware` — ``TrimToWindowMiddleware`` for ``create_agent``
-  (imported on demand: it needs the ``langchain`` package).
+  (imported on first use: it needs the ``langchain`` package).
 """
+
+from typing import Any
 
 from langchain_compat.memory.summary import (
     SUMMARY_PREFIX,
@@ -43,6 +45,7 @@ __all__ = [
     "SUMMARY_PREFIX",
     "TRUNCATION_MARKER",
     "SummaryMemory",
+    "TrimToWindowMiddleware",
     "asummarize_messages",
     "context_window_of",
     "count_message_tokens",
@@ -57,3 +60,11 @@ __all__ = [
     "trim_to_window",
     "window_trimmer",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "TrimToWindowMiddleware":
+        from langchain_compat.memory.middleware import TrimToWindowMiddleware
+
+        return TrimToWindowMiddleware
+    raise AttributeError(f"module 'langchain_compat.memory' has no attribute {name!r}")
