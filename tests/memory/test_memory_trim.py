@@ -248,7 +248,7 @@ def test_budget_from_a_langchain_compat_chat_model() -> None:
 
 
 def test_middleware_is_exported_lazily() -> None:
-    import langchain_compat.memory as memory
+    from langchain_compat import memory
     from langchain_compat.memory.middleware import TrimToWindowMiddleware
 
     assert memory.TrimToWindowMiddleware is TrimToWindowMiddleware
