@@ -252,3 +252,21 @@ def test_middleware_is_exported_lazily() -> None:
     from langchain_compat.memory.middleware import TrimToWindowMiddleware
 
     assert memory.TrimToWindowMiddleware is TrimToWindowMiddleware
+
+
+def test_edge_shapes() -> None:
+    assert trim_to_window([], max_tokens=100) == []
+    only_system = trim_to_window([SystemMessage("s " * 500)], max_tokens=100)
+    assert count_tokens(only_system) <= 100 and MARKER_START in only_system[0].content
+    no_human = [SystemMessage("s")] + [AIMessage(f"note {i} " * 20, id=f"n{i}") for i in range(20)]
+    out = trim_to_window(no_human, max_tokens=200)
+    assert out[0].content == "s" and out[-1].id == "n19" and count_tokens(out) <= 200
+    as_tuples = [("system", "s"), *[(r, f"{r} {i} " * 30) for i in range(20) for r in ("human", "ai")]]
+    out = trim_to_window(as_tuples, max_tokens=300)
+    assert isinstance(out[0], SystemMessage) and isinstance(out[1], HumanMessage)
+
+
+def test_system_message_mid_conversation_belongs_to_the_turn_it_follows() -> None:
+    msgs = [SystemMessage("s", id="s0"), *turn(0), SystemMessage("note", id="s1"), *turn(1), *turn(2)]
+    out = trim_to_window(msgs, max_tokens=count_tokens(msgs) - 1)
+    assert [m.id for m in out] == ["s0", "h1", "r1", "h2", "r2"]

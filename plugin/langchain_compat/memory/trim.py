@@ -33,6 +33,8 @@ guarantees:
   raised (the budget is absurdly small).
 
 Input is assumed to be a well-formed history (every tool call answered).
+A system message after the first turn belongs to the turn it follows and
+is dropped with it.
 """
 
 from __future__ import annotations
