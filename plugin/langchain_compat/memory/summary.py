@@ -132,7 +132,8 @@ class SummaryMemory:
         keep_tokens: most tokens of recent turns kept verbatim (default:
             2/5 of the budget). At least the newest turn is always kept.
         max_summary_tokens: the summary's size limit (asked for in the
-            prompt, enforced by cutting; default: 1/8 of the budget, 64-512).
+            prompt, enforced by cutting; default: 1/8 of the budget, at most
+            512 and at most the model's ``max_tokens``).
         token_counter: counts a list of messages.
 
     Raises:
@@ -157,7 +158,10 @@ class SummaryMemory:
         )
         self.trigger_tokens = trigger_tokens or self.budget * 3 // 4
         self.keep_tokens = keep_tokens or self.budget * 2 // 5
-        self.max_summary_tokens = max_summary_tokens or max(64, min(512, self.budget // 8))
+        # A summary longer than the model may write would be cut off mid-sentence.
+        reply_cap = getattr(model, "max_tokens", None)
+        default = min(512, self.budget // 8, reply_cap if isinstance(reply_cap, int) and reply_cap > 0 else 512)
+        self.max_summary_tokens = max_summary_tokens or max(32, default)
         self.token_counter = token_counter
 
     # ------------------------------------------------------------ planning
