@@ -24,13 +24,19 @@ The heuristic, per piece of text:
   Text mixing scripts is cut into ASCII and non-ASCII stretches, each
   estimated on its own, with one more token per space in the ASCII ones
   (next to Ethiopic or Indic letters a space does not merge with a word).
-- **Other scripts**: a per-character rate from :data:`SCRIPT_RATES`, a table
-  of Unicode ranges: CJK ideographs, kana and Hangul 1.0 (real: 0.6-0.7);
-  Latin-1 accents 0.5, other Latin letters 1.0; Cyrillic, Hebrew, Arabic 0.6; Thai and Vietnamese 0.7; Greek 1.0; Indic
-  scripts 1.2; any other character of the Basic Multilingual Plane 1.5
-  (Tibetan, Ethiopic: ~1.35 measured); characters beyond it (rare CJK
-  extension ideographs, emoji) 3.0 — byte-level BPE spends up to one token per
-  UTF-8 byte on characters it has rarely seen.
+- **Other scripts**: a per-character rate from :data:`SCRIPT_RATES`, a
+  table of Unicode ranges: CJK ideographs, kana and Hangul 1.0 (measured:
+  0.6-0.7); Latin-1 accents 0.5, other Latin letters 1.0; Cyrillic, Hebrew,
+  Arabic 0.6; Thai and Vietnamese 0.7; Greek 1.0; Indic scripts 1.5; any
+  other character of the Basic Multilingual Plane 1.5 (Tibetan, Ethiopic:
+  ~1.35 measured); characters beyond it (rare CJK extension ideographs,
+  emoji) 3.0 — byte-level BPE spends up to one token per UTF-8 byte on
+  characters it has rarely seen.
+
+Scope: an upper bound on natural text (prose, chat, code, JSON, numbers, in
+the scripts above, mixed freely). A contrived string can beat any heuristic
+(one short foreign word repeated, each a two-token word); the reply reserve
+is the second line of defence.
 
 Per message: ``PER_MESSAGE_TOKENS`` (6) for the chat template's role header
 and end-of-turn markers (ChatML spends 5), the ``name`` field's text, every
