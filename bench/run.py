@@ -48,23 +48,23 @@ FULL = {
 }
 QUICK = {
     "import": {"runs": 2, "constructs": 10},
-    "seq": {"warmup": 50, "n": 300, "budget": 15},
-    "mem": {"warmup": 0, "n": 100, "total": 1000, "budget": 15},
+    "seq": {"warmup": 50, "n": 300, "total": 1000, "budget": 15},
     "aseq": {"warmup": 50, "n": 300, "budget": 15},
     "conc": {"conc": 200, "total": 1000, "rounds": 1, "budget": 30},
     "stream": {"rounds": 2, "budget": 15},
     "embed": {"rounds": 2, "budget": 15},
     "reps": 1,
+    "group": True,  # one process per client for all its metrics (process start-up dominates)
 }
 SMOKE = {  # the test suite: a few iterations, no timing claims
     "import": {"runs": 1, "constructs": 2},
-    "seq": {"warmup": 2, "n": 10, "budget": 10},
-    "mem": {"warmup": 0, "n": 5, "total": 20, "budget": 10},
+    "seq": {"warmup": 2, "n": 10, "total": 20, "budget": 10},
     "aseq": {"warmup": 2, "n": 10, "budget": 10},
     "conc": {"conc": 20, "total": 40, "rounds": 1, "budget": 20},
     "stream": {"rounds": 1, "budget": 10},
     "embed": {"rounds": 1, "budget": 10},
     "reps": 1,
+    "group": True,
 }
 BETTER_LOW = {"import": "import_ms", "seq": "p50_ms", "mem": "p50_ms", "aseq": "p50_ms", "embed": "ms"}
 BETTER_HIGH = {"conc": "rps", "stream": "chunks_per_s"}
@@ -111,12 +111,38 @@ def better(metric: str, a: dict[str, Any], b: dict[str, Any] | None) -> dict[str
     return a if a[BETTER_LOW[metric]] <= b[BETTER_LOW[metric]] else b
 
 
+def _timeout(params: dict[str, Any]) -> float:
+    return params.get("budget", 60) * 4 + 60
+
+
 def collect(url: str, cfg: dict[str, Any], only: set[str] | None, log) -> dict[str, dict[str, Any]]:
+    """Run the plan; with ``cfg["group"]`` each client runs all its metrics in one process."""
     results: dict[str, dict[str, Any]] = {}
-    for metric, clients in PLAN:
-        clients = [c for c in clients if only is None or c in only]
+    plan = [(m, [c for c in cs if only is None or c in only]) for m, cs in PLAN if m in cfg]
+    if cfg.get("group"):
+        per_client: dict[str, list[str]] = {}
+        for metric, clients in plan:
+            if metric != "import":
+                for c in clients:
+                    per_client.setdefault(c, []).append(metric)
+        for metric, _ in plan:
+            results.setdefault(metric, {})
+        for _ in range(cfg["reps"]):
+            for c, metrics in per_client.items():
+                params = {m: cfg[m] for m in metrics}
+                r = run_worker(c, ",".join(metrics), url, params, sum(_timeout(p) for p in params.values()))
+                for m in metrics:
+                    got = r.get(m, r) if len(metrics) > 1 else r
+                    results[m][c] = better(m, got, results[m].get(c))
+        plan = [(m, cs) for m, cs in plan if m == "import"] + [(m, []) for m, _ in plan if m != "import"]
+        for m, _ in plan:
+            for c in results.get(m, {}):
+                log(f"  {m:7s} {c:16s} {json.dumps(results[m][c])[:160]}")
+    for metric, clients in plan:
+        if not clients:
+            continue
         params = cfg[metric]
-        timeout = params.get("budget", 60) * 4 + 60
+        timeout = _timeout(params)
         res: dict[str, Any] = {}
         if metric == "import":  # fresh process per run, median of runs
             runs: dict[str, list[dict[str, Any]]] = {c: [] for c in clients}
@@ -166,7 +192,8 @@ def rows(results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
         ("embeddings 1000x1024", "embed", "ms", "ms", "emb-floor-b64", "openai-emb"),
         ("import", "import", "import_ms", "ms", "httpx", "chatopenai"),
         ("RSS after import", "import", "rss_import_mb", "MB", "httpx", "chatopenai"),
-        ("RSS after invoke loop", "mem", "rss_end_mb", "MB", "httpx", "chatopenai"),
+        ("RSS after invoke loop", "mem" if "mem" in results else "seq", "rss_end_mb", "MB", "httpx",
+         "chatopenai"),
         ("construct (first)", "import", "construct_first_ms", "ms", None, "chatopenai"),
         ("construct (warm)", "import", "construct_ms", "ms", None, "chatopenai"),
     ]
@@ -174,13 +201,16 @@ def rows(results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     for measure, metric, key, unit, floor, ref in spec:
         fv = _get(results, metric, floor, key) if floor else None
         rv = _get(results, metric, ref, key)
-        for client, r in results.get(metric, {}).items():
+        got = results.get(metric, {})
+        order = [c for _, cs in PLAN for c in cs if c in got]
+        for client in dict.fromkeys(order):
+            r = got[client]
             v = _get(results, metric, client, key)
             row = {"measure": measure, "client": client, "label": CLIENTS[client].label, "unit": unit,
                    "value": v, "error": r.get("error") if isinstance(r, dict) else None,
                    "vs_floor": v / fv if v is not None and fv else None,
                    "vs_ref": v / rv if v is not None and rv else None}
-            if metric == "mem" and key == "rss_end_mb" and r and "calls" in r:
+            if key == "rss_end_mb" and r and "calls" in r:
                 row["measure"] = f"RSS after {r['calls']} invokes"
             if metric == "conc" and r and r.get("errors"):
                 row["note"] = f"{r['errors']} errors: {r['first_error']}"
@@ -296,7 +326,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{os.cpu_count()} cpus, load avg {os.getloadavg()[0]:.1f})")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"mode": mode, "elapsed_s": elapsed, "results": results, "rows": rows(results),
+            plan = {m: [c for c in cs if only is None or c in only] for m, cs in PLAN if m in cfg}
+            json.dump({"mode": mode, "elapsed_s": elapsed, "plan": plan, "results": results, "rows": rows(results),
                        "targets": targets(results)}, f, indent=1)
     return 0
 

@@ -166,6 +166,10 @@ def main(argv: list[str] | None = None) -> None:
     args = p.parse_args(argv)
     if args.cpu is not None and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {args.cpu})
+    try:  # same priority as the client workers (see worker.boost_priority)
+        os.setpriority(os.PRIO_PROCESS, 0, -10)
+    except (OSError, AttributeError):
+        pass
     try:
         asyncio.run(serve(args))
     except KeyboardInterrupt:
