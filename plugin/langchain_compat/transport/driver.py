@@ -202,15 +202,19 @@ class HTTPDriver:
 
     def __init__(self, endpoint: Endpoint) -> None:
         self.ep = endpoint
-        self._wire_headers: list[tuple[str, str]] | None = None
+        self._wire_headers: httpx.Headers | None = None
         self._urls: dict[str, httpx.URL] = {}
 
-    def _direct_headers(self, client: httpx.Client | httpx.AsyncClient) -> list[tuple[str, str]]:
-        """The headers ``Client.send`` would send: the client's defaults, ours, content-type."""
+    def _direct_headers(self, client: httpx.Client | httpx.AsyncClient) -> httpx.Headers:
+        """The headers ``Client.send`` would send: the client's defaults, ours, content-type.
+
+        Built once: ``httpx.Request`` copies a ``Headers`` object without
+        re-normalising every header, as it would for a dict or list.
+        """
         if self._wire_headers is None:
             merged = httpx.Headers(client.headers)
             merged.update(self._headers())
-            self._wire_headers = list(merged.items())
+            self._wire_headers = merged
         return self._wire_headers
 
     def _direct_url(self, path: str) -> httpx.URL:
