@@ -100,14 +100,19 @@ def main(argv: list[str] | None = None) -> int:
             print(f"you: {text}")
             before = len(agent.get_state(config).values.get("messages", []))
             state = agent.invoke({"messages": [HumanMessage(text)]}, config)
-            for msg in state["messages"][before + 1 :]:
+            new = state["messages"][before + 1 :]
+            for msg in new:
                 if isinstance(msg, AIMessage):
                     for call in msg.tool_calls:
                         print(f"  [calls {call['name']}({call['args']})]")
+                    for bad in msg.invalid_tool_calls:  # small models get arguments wrong
+                        print(f"  [invalid call {bad['name']}: {bad.get('error')}]")
                     if msg.text.strip():
                         print(f"assistant: {msg.text.strip()}")
                 elif isinstance(msg, ToolMessage):
                     print(f"  [{msg.name} -> {msg.text}]")
+            if not (new and isinstance(new[-1], AIMessage) and new[-1].text.strip()):
+                print("assistant: (no answer)")
             sys.stdout.flush()
     return 0
 
