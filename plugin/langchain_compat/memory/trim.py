@@ -54,7 +54,12 @@ from langchain_core.prompt_values import PromptValue
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from langchain_compat.errors import ConfigurationError
-from langchain_compat.memory.tokens import count_tokens, estimate_tools_tokens
+from langchain_compat.memory.tokens import (
+    REPLY_PRIMING_TOKENS,
+    count_message_tokens,
+    count_tokens,
+    estimate_tools_tokens,
+)
 
 __all__ = [
     "DEFAULT_RESERVE",
@@ -278,6 +283,26 @@ def _truncate_to_fit(
 # --------------------------------------------------------------------- trim
 
 
+def _memoized(counter: TokenCounter) -> TokenCounter:
+    """The default counter is additive: count each message once, then sum."""
+    if counter is not count_tokens:
+        return counter
+    cache: dict[int, tuple[BaseMessage, int]] = {}  # the message is kept so its id stays unique
+
+    def fast(msgs: list[BaseMessage]) -> int:
+        if not msgs:
+            return 0
+        total = REPLY_PRIMING_TOKENS
+        for msg in msgs:
+            hit = cache.get(id(msg))
+            if hit is None:
+                hit = cache[id(msg)] = (msg, count_message_tokens(msg))
+            total += hit[1]
+        return total
+
+    return fast
+
+
 def trim_to_window(
     messages: Sequence[Any] | PromptValue,
     *,
@@ -317,6 +342,7 @@ def trim_to_window(
         reserve_for_output=reserve_for_output,
         tools=tools,
     )
+    token_counter = _memoized(token_counter)
     if token_counter(msgs) <= budget:
         return msgs
 
