@@ -254,6 +254,20 @@ def _cut(text: str, keep: int) -> str:
     return head + TRUNCATION_MARKER.format(n=len(text) - keep) + tail
 
 
+def _cut_message(
+    msgs: list[BaseMessage], i: int, budget: int, counter: TokenCounter
+) -> list[BaseMessage]:
+    """``msgs`` with message ``i``'s text cut to the longest that fits the budget."""
+    original = msgs[i]
+    text = _text_of(original)
+
+    def with_keep(keep: int) -> list[BaseMessage]:
+        cut = original.model_copy(update={"content": _cut(text, keep)})
+        return [*msgs[:i], cut, *msgs[i + 1 :]]
+
+    return with_keep(_largest_fitting(len(text), lambda keep: counter(with_keep(keep)) <= budget))
+
+
 def _truncate_to_fit(
     msgs: list[BaseMessage], budget: int, counter: TokenCounter, n_system: int
 ) -> list[BaseMessage] | None:
@@ -264,19 +278,11 @@ def _truncate_to_fit(
     for i in order:
         if counter(msgs) <= budget:
             return msgs
-        original = msgs[i]
-        text = _text_of(original)
-        if not text:
+        if not _text_of(msgs[i]):
             continue
-
-        def with_keep(keep: int, original: BaseMessage = original, text: str = text) -> BaseMessage:
-            return original.model_copy(update={"content": _cut(text, keep)})
-
-        def fits(keep: int, i: int = i) -> bool:
-            return counter([*msgs[:i], with_keep(keep), *msgs[i + 1 :]]) <= budget
-
-        keep = _largest_fitting(len(text), fits)
-        msgs[i] = with_keep(keep)
+        candidate = _cut_message(msgs, i, budget, counter)
+        if counter(candidate) < counter(msgs):  # the marker can cost more than a short text
+            msgs = candidate
     return msgs if counter(msgs) <= budget else None
 
 
