@@ -40,7 +40,7 @@ from langchain_compat.memory.middleware import TrimToWindowMiddleware
 
 SCRIPT = (
     "Hi! My name is Ada and I live in Lisbon.",
-    "Use the calculator tool: what is 1234 * 5678?",
+    "Please use the calculator: what is 1234 * 5678?",
     "What is my name, and which city do I live in?",
 )
 
@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         saver = SqliteSaver(conn)
         if args.fresh:
             saver.delete_thread(args.session)
-        agent = create_agent(model, [calculator, today], system_prompt=SYSTEM,
+        agent = create_agent(model, [calculator], system_prompt=SYSTEM,
                              middleware=[TrimToWindowMiddleware()], checkpointer=saver)
         config = {"configurable": {"thread_id": args.session}, "recursion_limit": 12}
         turns = _read_turns() if args.interactive else SCRIPT

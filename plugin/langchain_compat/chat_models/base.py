@@ -355,8 +355,13 @@ class BaseChatCompat(BaseChatModel):
                 if not call.fallback(exc, state):
                     raise
                 continue
-            yield from state.finish()
-            return
+            for chunk in state.finish():
+                if run_manager:
+                    run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+                yield chunk
+            if state.retry_payload is None:
+                return
+            call.payload = state.retry_payload
 
     async def _astream(self, messages: list[BaseMessage], stop: list[str] | None = None,
                        run_manager: AsyncCallbackManagerForLLMRun | None = None,
@@ -376,5 +381,9 @@ class BaseChatCompat(BaseChatModel):
                     raise
                 continue
             for chunk in state.finish():
+                if run_manager:
+                    await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
                 yield chunk
-            return
+            if state.retry_payload is None:
+                return
+            call.payload = state.retry_payload

@@ -70,12 +70,13 @@ class Call:
     """Everything one call needs, decided before the first byte is sent."""
 
     __slots__ = ("model", "profile", "path", "timeout", "payload", "mode", "tools", "tool_choice",
-                 "structured", "_base_payload", "_wire", "_stream", "_key")
+                 "structured", "reasks", "_base_payload", "_wire", "_stream", "_key")
 
     @classmethod
     def build(cls, model: BaseChatCompat, messages: list[BaseMessage], stop: list[str] | None,
               kwargs: dict[str, Any], *, stream: bool) -> Call:
         self = cls()
+        self.reasks = 0
         kwargs = dict(kwargs)
         _legacy_functions(kwargs)
         self.model = model
@@ -141,6 +142,8 @@ class Call:
                     stream_usage=self.model.stream_usage,
                     drop_unsupported=self.model.drop_unsupported_params, extra_body=self.model.extra_body,
                 )
+                if base["parallel"] is not None:  # read (and removed) by emulate_request
+                    payload["parallel_tool_calls"] = base["parallel"]
                 return emulate_request(payload, self.tools, self.tool_choice,
                                        tool_role=self.profile.tool_role, template=self.profile.tool_prompt)
             if any(m["role"] == "tool" or m.get("tool_calls") for m in wire):
@@ -170,6 +173,7 @@ class Call:
     # -- non-streaming ---------------------------------------------------
     def generate(self) -> Generator[dict[str, Any], Any, ChatResult]:
         """Yield request bodies, receive response bodies, return the result."""
+        result: ChatResult | None = None
         if self.mode == "probe":
             try:
                 body = yield self.payload
@@ -181,20 +185,19 @@ class Call:
                 _NATIVE_TOOLS[self._key] = True
                 self.mode = "native"
                 result = self._finish(body)
-                if self._violation(result) is None:
-                    return result
-                # A native reply that ignored a forced tool_choice: re-ask below.
         payload = self.payload
-        result = None
-        for attempt in range(self.model.max_tool_reasks + 1):
-            if result is None or attempt > 0:
+        while True:
+            if result is None:
                 body = yield payload
                 result = self._finish(body)
             problem = self._violation(result)
-            if problem is None or attempt == self.model.max_tool_reasks:
+            if problem is None:
                 return result
-            payload = self._reask(payload, result, problem)
-        return result  # pragma: no cover
+            if self.reasks >= self.model.max_tool_reasks:
+                return self._drop_repeats(result)
+            self.reasks += 1
+            payload = self._reask(payload, result.generations[0].message, problem)
+            result = None
 
     def _finish(self, body: Any) -> ChatResult:
         result = parse_chat_response(body, think_tags=self.profile.think_tags)
@@ -233,6 +236,8 @@ class Call:
         parsed = parse_tool_calls(text, self.tools)
         if not parsed.tool_calls and not parsed.invalid_tool_calls:
             return message
+        if self._base_payload["parallel"] is False:  # one call per reply was asked for
+            parsed.tool_calls = parsed.tool_calls[:1]
         return AIMessage(
             content=parsed.content,
             tool_calls=parsed.tool_calls,
@@ -244,19 +249,60 @@ class Call:
         )
 
     def _violation(self, result: ChatResult) -> str | None:
-        message = result.generations[0].message
+        return self._message_violation(result.generations[0].message)
+
+    def _message_violation(self, message: AIMessage) -> str | None:
         if self.structured is not None and not self.structured.get("native") and not self.tools:
             return message.response_metadata.get("structured_output_error")
         if not self.tools or self.mode == "plain":
             return None
         from langchain_compat.emulation.structured import tool_choice_violation
 
-        return tool_choice_violation(message, self.tool_choice, self.tools)
+        problem = tool_choice_violation(message, self.tool_choice, self.tools)
+        if problem is None and message.invalid_tool_calls and not message.tool_calls:
+            problem = "your tool call could not be used: " + "; ".join(
+                f"{c.get('name')!r}: {c.get('error')}" for c in message.invalid_tool_calls)
+        return problem or self._repeated_call(message)
 
-    def _reask(self, payload: dict[str, Any], result: ChatResult, problem: str) -> dict[str, Any]:
+    def _drop_repeats(self, result: ChatResult) -> ChatResult:
+        """Re-asks exhausted on a repeated call: end the loop instead of re-running it.
+
+        The calls are removed (the agent then stops with the reply's text) and
+        listed in ``response_metadata["dropped_repeated_tool_calls"]``.
+        """
+        gen = result.generations[0]
+        message = gen.message
+        if not isinstance(message, AIMessage) or self._repeated_call(message) is None:
+            return result
+        meta = {**message.response_metadata, "dropped_repeated_tool_calls": message.tool_calls}
+        cleaned = message.model_copy(update={"tool_calls": [], "response_metadata": meta})
+        return ChatResult(generations=[ChatGeneration(message=cleaned, generation_info=gen.generation_info),
+                                       *result.generations[1:]], llm_output=result.llm_output)
+
+    def _repeated_call(self, message: AIMessage) -> str | None:
+        """Small models often repeat an answered call instead of answering (seen
+        with Qwen2.5-0.5B on llama-server): when every call in the reply was
+        already made with the same arguments and has a result, re-ask with it."""
+        if not message.tool_calls or self.tool_choice not in (None, "auto"):
+            return None
+        answered: dict[tuple[str, str], str] = {}
+        results = {m.get("tool_call_id"): m.get("content") for m in self._wire if m["role"] == "tool"}
+        for m in self._wire:
+            for tc in m.get("tool_calls") or ():
+                fn = tc.get("function") or {}
+                if tc.get("id") in results:
+                    key = (fn.get("name"), _canonical(fn.get("arguments")))
+                    answered[key] = str(results[tc.get("id")])
+        repeats = [answered.get((c["name"], _canonical(c["args"]))) for c in message.tool_calls]
+        if not answered or any(r is None for r in repeats):
+            return None
+        names = ", ".join(c["name"] for c in message.tool_calls)
+        return (f"you already called {names} with these arguments and got: {'; '.join(repeats)}. "
+                "Do not call it again: answer the user now in plain text using that result.")
+
+    def _reask(self, payload: dict[str, Any], message: AIMessage, problem: str) -> dict[str, Any]:
         from langchain_compat.emulation.structured import reask_message
 
-        message = result.generations[0].message
         raw = message.content if isinstance(message.content, str) else message.text
         if message.tool_calls and not raw:
             raw = json.dumps([{"name": c["name"], "arguments": c["args"]} for c in message.tool_calls])
@@ -269,6 +315,16 @@ class Call:
         return StreamRun(self)
 
 
+def _canonical(args: Any) -> str:
+    """Arguments as canonical JSON (wire strings and parsed dicts compare equal)."""
+    if isinstance(args, str):
+        try:
+            args = json.loads(args) if args else {}
+        except ValueError:
+            return args
+    return json.dumps(args, sort_keys=True, ensure_ascii=False)
+
+
 def _with_system(wire: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:
     """Append ``text`` to the leading system message (or insert one)."""
     if wire and wire[0]["role"] == "system" and isinstance(wire[0].get("content"), str):
@@ -277,21 +333,30 @@ def _with_system(wire: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:
 
 
 class StreamRun:
-    """One streamed attempt: decodes SSE and, where tools are bound, parses calls."""
+    """One streamed attempt: decodes SSE and, where tools are bound, parses calls.
 
-    __slots__ = ("call", "decoder", "_parser", "_index")
+    Text is released as it arrives (held back only while a call may be
+    starting); parsed calls are held until the end of the stream, so a reply
+    that breaks ``tool_choice`` or repeats an answered call can be re-asked
+    (``retry_payload``) without ever surfacing the unusable call.
+    """
+
+    __slots__ = ("call", "decoder", "_parser", "_calls", "_text", "retry_payload")
 
     def __init__(self, call: Call) -> None:
         self.call = call
         self.decoder = ChatStream(think_tags=call.profile.think_tags, provider=call.model.provider.display_name)
         self._parser = None
+        self._calls: list[Any] = []
+        self._text: list[str] = []
+        self.retry_payload: dict[str, Any] | None = None
         if call.tools and call.tool_choice != "none":
             from langchain_compat.emulation.streaming import StreamingToolParser
 
             self._parser = StreamingToolParser(call.tools)
 
     def on_chunk(self, chunk: ChatGenerationChunk) -> Iterator[ChatGenerationChunk]:
-        """Pass a decoded chunk through the call parser (text held back only while a call may start)."""
+        """Pass a decoded chunk through the call parser."""
         if self._parser is None or chunk.message.tool_call_chunks:
             if chunk.message.tool_call_chunks and self._parser is not None:
                 self._parser = None  # the backend streams native calls itself
@@ -302,30 +367,56 @@ class StreamRun:
         yield from self._emit(events, chunk)
 
     def finish(self) -> Iterator[ChatGenerationChunk]:
-        """Flush what the parser held back at the end of the stream."""
+        """Flush what was held back; decide whether to re-ask instead."""
         if self._parser is None:
             return
         yield from self._emit(self._parser.finish(), None)
+        call = self.call
+        if self._calls and call.reasks < call.model.max_tool_reasks:
+            message = self._message()
+            problem = call._message_violation(message)
+            if problem is not None:
+                call.reasks += 1
+                self.retry_payload = call._reask(call.payload, message, problem)
+                return
+        if self._calls and call._repeated_call(self._message()) is not None:
+            self._calls = []  # re-asks exhausted on a repeated call: end the loop (see _drop_repeats)
+        if self._calls and call._base_payload["parallel"] is False:
+            self._calls = [next((e for e in self._calls if e.error is None), self._calls[0])]
+        if self._calls:
+            chunks = [{"name": e.name, "args": e.args_json, "id": e.id, "index": e.index,
+                       "type": "tool_call_chunk"} for e in self._calls]
+            yield ChatGenerationChunk(message=AIMessageChunk(content="", tool_call_chunks=chunks))
+
+    def _message(self) -> AIMessage:
+        valid, invalid = [], []
+        for e in self._calls:
+            if e.error is None:
+                valid.append({"name": e.name, "args": json.loads(e.args_json or "{}"), "id": e.id,
+                              "type": "tool_call"})
+            else:
+                invalid.append({"name": e.name, "args": e.args_json, "id": e.id, "error": e.error,
+                                "type": "invalid_tool_call"})
+        return AIMessage(content="".join(self._text), tool_calls=valid, invalid_tool_calls=invalid)
 
     def _emit(self, events: list[Any], carrier: ChatGenerationChunk | None) -> Iterator[ChatGenerationChunk]:
         from langchain_compat.emulation.streaming import TextDelta
 
         text = "".join(e.text for e in events if isinstance(e, TextDelta))
-        calls = [
-            {"name": e.name, "args": e.args_json, "id": e.id, "index": e.index, "type": "tool_call_chunk"}
-            for e in events if not isinstance(e, TextDelta)
-        ]
+        self._calls.extend(e for e in events if not isinstance(e, TextDelta))
+        if text:
+            self._text.append(text)
         if carrier is not None:
             msg = carrier.message
             has_meta = bool(msg.usage_metadata or msg.response_metadata or msg.additional_kwargs or
                             carrier.generation_info or msg.id)
-            if not (text or calls or has_meta):
+            if not (text or has_meta):
                 return
             message = AIMessageChunk(
-                content=text, tool_call_chunks=calls, usage_metadata=msg.usage_metadata,
+                content=text, usage_metadata=msg.usage_metadata,
                 response_metadata=msg.response_metadata, additional_kwargs=msg.additional_kwargs,
                 id=msg.id,
             )
             yield ChatGenerationChunk(message=message, generation_info=carrier.generation_info)
-        elif text or calls:
-            yield ChatGenerationChunk(message=AIMessageChunk(content=text, tool_call_chunks=calls))
+        elif text:
+            yield ChatGenerationChunk(message=AIMessageChunk(content=text))
