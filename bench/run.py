@@ -39,11 +39,11 @@ PLAN: list[tuple[str, list[str]]] = [
 FULL = {
     "import": {"runs": 5, "constructs": 20},
     "seq": {"warmup": 200, "n": 1000, "budget": 30},
-    "mem": {"warmup": 0, "n": 1000, "total": 10000, "budget": 90},
+    "mem": {"warmup": 0, "n": 1000, "total": 10000, "budget": 90, "reps": 1},
     "aseq": {"warmup": 200, "n": 1000, "budget": 30},
-    "conc": {"conc": 200, "total": 1000, "rounds": 3, "budget": 60},
+    "conc": {"conc": 200, "total": 1000, "rounds": 3, "budget": 60, "reps": 2},
     "stream": {"rounds": 5, "budget": 30},
-    "embed": {"rounds": 5, "budget": 30},
+    "embed": {"rounds": 5, "budget": 30, "reps": 2},
     "reps": 3,
 }
 QUICK = {
@@ -156,7 +156,7 @@ def collect(url: str, cfg: dict[str, Any], only: set[str] | None, log) -> dict[s
                     continue
                 res[c] = {k: sorted(r[k] for r in ok)[len(ok) // 2] for k in ok[0]}
         else:
-            for _ in range(cfg["reps"]):
+            for _ in range(params.get("reps", cfg["reps"])):
                 for c in clients:
                     res[c] = better(metric, run_worker(c, metric, url, params, timeout), res.get(c))
         for c in clients:
