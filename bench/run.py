@@ -92,7 +92,7 @@ def run_worker(client: str, metric: str, url: str, params: dict[str, Any], timeo
     if profile:
         cmd += ["--profile", profile]
     try:
-        out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+        out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
         return {"error": f"timed out after {timeout:.0f}s"}
     for line in reversed(out.stdout.splitlines()):

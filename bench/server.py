@@ -107,7 +107,7 @@ class Routes:
 
 
 class HTTPProtocol(asyncio.Protocol):
-    __slots__ = ("routes", "transport", "buf")
+    __slots__ = ("buf", "routes", "transport")
 
     def __init__(self, routes: Routes) -> None:
         self.routes = routes

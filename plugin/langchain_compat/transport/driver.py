@@ -37,7 +37,7 @@ from langchain_compat.transport.clients import (
 )
 from langchain_compat.transport.retry import RetryPolicy
 
-__all__ = ["Endpoint", "HTTPDriver", "MAX_IN_FLIGHT", "StreamState"]
+__all__ = ["MAX_IN_FLIGHT", "Endpoint", "HTTPDriver", "StreamState"]
 
 logger = logging.getLogger("langchain_compat.transport")
 T = TypeVar("T")
@@ -198,7 +198,7 @@ def _direct(client: httpx.Client | httpx.AsyncClient) -> Any:
 class HTTPDriver:
     """Sends requests for one :class:`Endpoint`, sync or async."""
 
-    __slots__ = ("ep", "_wire_headers", "_urls")
+    __slots__ = ("_urls", "_wire_headers", "ep")
 
     def __init__(self, endpoint: Endpoint) -> None:
         self.ep = endpoint
