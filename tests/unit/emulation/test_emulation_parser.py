@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from emulation_cases import CASES, NOW, PARIS, TOOLS, WEATHER, seq_ids
+from emulation_cases import CASES, DS_CALLS, DS_CALLS_END, NOW, PARIS, TOOLS, WEATHER, seq_ids
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -121,8 +121,8 @@ def test_whitespace_after_a_call_is_dropped_before_it_kept():
     assert parse_tool_calls(text, TOOLS).content == "A B"
 
 
-SECTION_MARKERS = ["<\uff5ctool\u2581calls\u2581begin\uff5c>", "<\uff5ctool\u2581calls\u2581end\uff5c>",
-                   "<|tool_calls_section_begin|>", "<|tool_calls_section_end|>"]
+SECTION_MARKERS = [DS_CALLS, DS_CALLS_END, "<|tool_calls_section_begin|>",
+                   "<|tool_calls_section_end|>"]
 FRAGMENTS = [*SECTION_MARKERS, *(c.text for c in CASES),
     "<tool_call>", "</tool_call>", "{", "}", "[", "]", "```", "```json\n", "\n", '"', "'",
     "[TOOL_CALLS]", "<|python_tag|>", "<function=", ">", "</function>", '{"name": ',
