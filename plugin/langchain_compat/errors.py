@@ -18,7 +18,7 @@ network failures) into one of these classes::
     │   ├── NotFoundError               404
     │   ├── ConflictError               409
     │   ├── RateLimitError              429 (``retry_after`` in seconds)
-    │   ├── ServerError                 5xx
+    │   ├── ServerError                 5xx (``retry_after`` when sent)
     │   └── ResponseParseError          2xx with a body we cannot read
     ├── APIConnectionError              could not connect / connection reset
     │   └── APITimeoutError             connect, read or total timeout
@@ -129,6 +129,8 @@ class APIError(CompatError):
         request_id: the provider's request id header, when it sent one.
         provider: provider name the client was talking to.
         body: the decoded error body (dict or text), secrets redacted.
+        retry_after: the server's ``Retry-After`` hint in seconds (429, 503,
+            any answer that sent one), else None.
     """
 
     def __init__(
@@ -139,7 +141,9 @@ class APIError(CompatError):
         request_id: str | None = None,
         provider: str | None = None,
         body: Any = None,
+        retry_after: float | None = None,
     ) -> None:
+        self.retry_after = retry_after
         self.message = message
         self.status_code = status_code
         self.request_id = request_id
@@ -183,10 +187,6 @@ class ConflictError(APIError):
 
 class RateLimitError(APIError):
     """429: too many requests. ``retry_after`` is the server's hint in seconds."""
-
-    def __init__(self, message: str, *, retry_after: float | None = None, **kw: Any) -> None:
-        self.retry_after = retry_after
-        super().__init__(message, **kw)
 
 
 class ServerError(APIError):

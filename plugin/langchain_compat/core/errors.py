@@ -91,7 +91,8 @@ def error_from_response(
     """Build the typed error for an HTTP error answer.
 
     The provider's message is kept (with any secret redacted); the request id
-    comes from the usual headers; 429 carries ``retry_after``.
+    comes from the usual headers; ``retry_after`` comes from ``Retry-After`` /
+    ``retry-after-ms`` whatever the status (429 and 503 send it).
     """
     # Redact before decoding so the key is gone from the message *and* from
     # every string inside a JSON body (providers echo it in nested fields).
@@ -105,10 +106,10 @@ def error_from_response(
     cls = _BY_STATUS.get(status) or (ServerError if status >= 500 else APIError)
     kw: dict[str, Any] = {"status_code": status, "request_id": request_id, "provider": provider,
                           "body": body}
-    if cls is RateLimitError:
-        ms = headers.get("retry-after-ms")
-        retry = float(ms) / 1000 if ms and ms.replace(".", "", 1).isdigit() else None
-        kw["retry_after"] = retry if retry is not None else parse_retry_after(headers.get("retry-after"))
+    # Any status may carry the hint: 429, and 503 "overloaded, retry in N s" (RFC 9110 10.2.3).
+    ms = headers.get("retry-after-ms")
+    retry = float(ms) / 1000 if ms and ms.replace(".", "", 1).isdigit() else None
+    kw["retry_after"] = retry if retry is not None else parse_retry_after(headers.get("retry-after"))
     return cls(message, **kw)
 
 

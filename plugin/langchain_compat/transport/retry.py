@@ -4,7 +4,9 @@ Retried: 408, 409, 429 and 5xx answers, connection errors and timeouts.
 The wait is exponential with full jitter, capped, and a server's
 ``Retry-After`` wins when present (bounded by ``max_retry_after`` so a
 hostile or broken server cannot park a client for an hour; a longer hint
-ends the retries and raises the RateLimitError so the caller can decide).
+ends the retries and raises the error so the caller can decide). The hint is
+honoured on any retried status that sends one (429, and 503 while a
+provider is overloaded), not only on 429.
 Streams are retried only before their first byte (the driver enforces it).
 """
 
@@ -17,7 +19,6 @@ from langchain_compat.errors import (
     APIConnectionError,
     APIError,
     CompatError,
-    RateLimitError,
 )
 
 __all__ = ["RETRY_STATUSES", "RetryPolicy"]
@@ -56,9 +57,10 @@ class RetryPolicy:
                 return None
         elif not isinstance(error, APIConnectionError):
             return None
-        if isinstance(error, RateLimitError) and error.retry_after is not None:
-            if error.retry_after > self.max_retry_after:
+        retry_after = getattr(error, "retry_after", None)
+        if retry_after is not None:  # 429, 503 or any retried answer with Retry-After
+            if retry_after > self.max_retry_after:
                 return None
-            return error.retry_after
+            return retry_after
         backoff = min(self.max_delay, self.base_delay * (2**attempt))
         return random.uniform(backoff / 2, backoff)
