@@ -867,7 +867,7 @@ def test_bad_settings_raise_before_any_request(prov: P, kw: dict[str, Any]) -> N
 
 
 def test_plain_http_to_a_remote_host_warns(prov: P) -> None:
-    from langchain_compat.chat_models.settings import InsecureBaseURLWarning
+    from langchain_compat.connection import InsecureBaseURLWarning
 
     mock = Mock()
     with pytest.warns(InsecureBaseURLWarning, match="unencrypted"):

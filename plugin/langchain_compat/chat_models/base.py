@@ -21,7 +21,7 @@ from langchain_core.tools import BaseTool
 from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 
 from langchain_compat.chat_models import flow as _flow
-from langchain_compat.chat_models.settings import resolve_api_key, resolve_base_url
+from langchain_compat.connection import resolve_api_key, resolve_base_url
 from langchain_compat.core.request import check_params
 from langchain_compat.errors import CompatError, InvalidParameterError
 from langchain_compat.profiles import Profile

@@ -23,7 +23,7 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.rate_limiters import BaseRateLimiter
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr
 
-from langchain_compat.chat_models.settings import resolve_api_key, resolve_base_url
+from langchain_compat.connection import resolve_api_key, resolve_base_url
 from langchain_compat.embeddings.batching import Plan, Rules, combine, plan
 from langchain_compat.embeddings.codec import build_body, parse_embeddings
 from langchain_compat.errors import (

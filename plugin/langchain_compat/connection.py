@@ -1,0 +1,64 @@
+"""Resolving connection settings: key, base URL, headers, warnings (pure)."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import warnings
+from urllib.parse import urlsplit
+
+from pydantic import SecretStr
+
+from langchain_compat.errors import InvalidParameterError, MissingAPIKeyError, MissingBaseURLError
+from langchain_compat.providers.base import Provider
+
+__all__ = ["InsecureBaseURLWarning", "resolve_api_key", "resolve_base_url"]
+
+
+class InsecureBaseURLWarning(UserWarning):
+    """A non-loopback ``http://`` base URL: the API key would travel in clear text."""
+
+
+def resolve_api_key(provider: Provider, api_key: SecretStr | None, *, required: bool) -> SecretStr | None:
+    """The key given, else the provider's env var; raises when required and absent."""
+    if api_key is not None and api_key.get_secret_value():
+        return api_key
+    env = provider.api_key_env
+    value = os.environ.get(env) if env else None
+    if value:
+        return SecretStr(value)
+    if required:
+        raise MissingAPIKeyError(provider.display_name, env)
+    return None
+
+
+def _is_loopback(host: str) -> bool:
+    if host in ("localhost", "localhost.localdomain") or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def resolve_base_url(provider: Provider, base_url: str | None) -> str:
+    """The base URL given, else the env var, else the provider default.
+
+    Raises:
+        MissingBaseURLError: none of them is set.
+        InvalidParameterError: not an http(s) URL.
+    """
+    url = base_url or (os.environ.get(provider.base_url_env) if provider.base_url_env else None) or provider.base_url
+    if not url:
+        raise MissingBaseURLError(provider.display_name, provider.base_url_env)
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidParameterError("base_url", f"expected an http(s) URL such as https://host/v1, got {url!r}")
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        warnings.warn(
+            f"base_url {url!r} uses plain http to a non-loopback host: the API key and "
+            "conversation travel unencrypted. Use https:// unless this is a trusted network.",
+            InsecureBaseURLWarning,
+            stacklevel=4,
+        )
+    return url.rstrip("/")
