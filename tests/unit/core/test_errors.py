@@ -127,9 +127,11 @@ def test_unparseable_retry_after(value: str | None) -> None:
     assert parse_retry_after(value) is None
 
 
-def test_retry_after_only_on_rate_limit_errors() -> None:
+def test_retry_after_on_any_status_that_sends_it() -> None:
+    # 503 "overloaded" answers send Retry-After too; the retry policy honours it.
     err = error_from_response(503, b"busy", httpx.Headers({"retry-after": "5"}))
-    assert not hasattr(err, "retry_after")
+    assert err.retry_after == 5.0
+    assert error_from_response(503, b"busy", httpx.Headers({})).retry_after is None
 
 
 # -- secrets ---------------------------------------------------------------------------
