@@ -129,6 +129,11 @@ def _check_deadline(deadline: float | None, ep: Endpoint) -> None:
         raise APITimeoutError("total timeout exceeded", provider=ep.provider)
 
 
+def _past_deadline(deadline: float | None, wait: float) -> bool:
+    """Whether sleeping ``wait`` seconds before a retry would end past the total deadline."""
+    return deadline is not None and time.monotonic() + wait > deadline
+
+
 def _interrupted(ep: Endpoint, state: StreamState[Any], why: str) -> StreamInterruptedError:
     return StreamInterruptedError(redact(why, *ep.secrets), partial=state.text,
                                   chunks_received=state.chunks, provider=ep.provider)
@@ -285,7 +290,7 @@ class HTTPDriver:
             except httpx.TransportError as exc:
                 err = _map_transport_error(ep, exc)
             wait = ep.retry.delay(attempt, err)
-            if wait is None or (deadline is not None and time.monotonic() + wait > deadline):
+            if wait is None or _past_deadline(deadline, wait):
                 raise err
             logger.info("retrying %s after %s (attempt %d, %.2fs)", path, type(err).__name__, attempt + 1, wait)
             time.sleep(wait)
@@ -323,7 +328,7 @@ class HTTPDriver:
             if _not_retryable_stream(state, err, received):
                 raise err if isinstance(err, StreamInterruptedError) else _interrupted(ep, state, str(err))
             wait = ep.retry.delay(attempt, err)
-            if wait is None:
+            if wait is None or _past_deadline(deadline, wait):
                 raise err
             time.sleep(wait)
             attempt += 1
@@ -357,7 +362,7 @@ class HTTPDriver:
             except httpx.TransportError as exc:
                 err = _map_transport_error(ep, exc)
             wait = ep.retry.delay(attempt, err)
-            if wait is None or (deadline is not None and time.monotonic() + wait > deadline):
+            if wait is None or _past_deadline(deadline, wait):
                 raise err
             await asyncio.sleep(wait)
             attempt += 1
@@ -401,7 +406,7 @@ class HTTPDriver:
             if _not_retryable_stream(state, err, received):
                 raise err if isinstance(err, StreamInterruptedError) else _interrupted(ep, state, str(err))
             wait = ep.retry.delay(attempt, err)
-            if wait is None:
+            if wait is None or _past_deadline(deadline, wait):
                 raise err
             await asyncio.sleep(wait)
             attempt += 1
