@@ -1,7 +1,8 @@
 """Retry policy (sans-IO): which failures are retried and how long to wait.
 
 Retried: 408, 409, 429 and 5xx answers, connection errors and timeouts.
-The wait is exponential with full jitter, capped, and a server's
+The wait is exponential with equal jitter (a uniform draw between half the
+capped backoff and all of it, so a retry never comes back at once), capped, and a server's
 ``Retry-After`` wins when present (bounded by ``max_retry_after`` so a
 hostile or broken server cannot park a client for an hour; a longer hint
 ends the retries and raises the error so the caller can decide). The hint is
