@@ -326,7 +326,9 @@ class HTTPDriver:
             except CompatError as exc:
                 err = _scrub(ep, exc)
             if _not_retryable_stream(state, err, received):
-                raise err if isinstance(err, StreamInterruptedError) else _interrupted(ep, state, str(err))
+                if isinstance(err, StreamInterruptedError):
+                    raise err
+                raise _interrupted(ep, state, str(err)) from err  # keep the typed cause
             wait = ep.retry.delay(attempt, err)
             if wait is None or _past_deadline(deadline, wait):
                 raise err
@@ -404,7 +406,9 @@ class HTTPDriver:
                 if shard >= 0:
                     pool.release(shard)  # type: ignore[union-attr]
             if _not_retryable_stream(state, err, received):
-                raise err if isinstance(err, StreamInterruptedError) else _interrupted(ep, state, str(err))
+                if isinstance(err, StreamInterruptedError):
+                    raise err
+                raise _interrupted(ep, state, str(err)) from err  # keep the typed cause
             wait = ep.retry.delay(attempt, err)
             if wait is None or _past_deadline(deadline, wait):
                 raise err
