@@ -24,6 +24,7 @@ from langchain_compat.errors import (
     APIConnectionError,
     APITimeoutError,
     CompatError,
+    InvalidParameterError,
     ResponseParseError,
     StreamInterruptedError,
     redact,
@@ -266,7 +267,22 @@ class HTTPDriver:
                                    provider=self.ep.provider, secrets=self.ep.secrets)
 
     def _encode(self, body: dict[str, Any]) -> bytes:
-        return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+        """The JSON request body.
+
+        Raises:
+            InvalidParameterError: a value is not JSON (an object in a tool
+                schema, ``extra_body`` or ``model_kwargs``; NaN/inf, which
+                ``json.dumps`` would send as invalid JSON).
+        """
+        try:
+            return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+        except (TypeError, ValueError) as exc:
+            raise InvalidParameterError(
+                "request body",
+                f"it cannot be sent as JSON ({exc}); tool schemas, extra_body and model_kwargs "
+                "must hold only JSON values (str, int, float, bool, None, lists and dicts "
+                "with string keys; no NaN or infinity)",
+            ) from None
 
     def _headers(self) -> dict[str, str]:
         return {**self.ep.headers, "content-type": "application/json"}
