@@ -20,11 +20,11 @@ def test_testing_page_includes_the_example() -> None:
     assert '--8<-- "docs/examples/test_with_emulator.py"' in page
 
 
-def test_emulator_example_passes() -> None:
+def test_emulator_example_passes(tmp_path: Path) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
          "--rootdir", str(EXAMPLE.parent), "--confcutdir", str(EXAMPLE.parent), str(EXAMPLE)],
-        cwd=EXAMPLE.parent, capture_output=True, text=True, timeout=120, check=False,
+        cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
     )
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out
