@@ -110,3 +110,15 @@ async def test_telkom_rate_limiter_concurrent_burst() -> None:
     interval = 60.0 / rpm
     assert _max_in_window(stamps, interval * 0.8) <= 1
     assert _max_in_window(stamps, 1.0) <= int(rpm / 60) + 1
+
+
+@pytest.mark.load
+@pytest.mark.timeout(60)
+async def test_telkom_limiter_keeps_a_burst_under_the_providers_window() -> None:
+    """The emulator enforces 2 requests per 0.9 s (its own sliding window, refusing with
+    429); 8 concurrent calls through a 120 rpm limiter and no retries get zero 429s."""
+    with emulate("telkom", rate_limit=2, rate_window=0.9) as emu:
+        llm = make_chat(emu, ChatTelkom, rate_limiter=limiter_for_rpm(120), max_retries=0)
+        replies = await asyncio.gather(*(llm.ainvoke(f"w{i}") for i in range(8)))
+        assert sorted(r.content for r in replies) == sorted(f"Echo: w{i}" for i in range(8))
+        assert [r.status for r in emu.requests] == [200] * 8
