@@ -298,3 +298,36 @@ async def test_connection_refused(fast_retry, mode) -> None:
         await call(llm, mode)
     assert type(info.value) is APIConnectionError
     assert "connection failed" in info.value.message and time.monotonic() - t0 < 2.0
+
+
+def _sse_without_end() -> bytes:
+    events = [{"id": "x", "model": "m", "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""},
+                                                     "finish_reason": None}]},
+              {"id": "x", "model": "m", "choices": [{"index": 0, "delta": {"content": "Hel"}, "finish_reason": None}]},
+              {"id": "x", "model": "m", "choices": [{"index": 0, "delta": {"content": "lo"}, "finish_reason": None}]}]
+    import json
+
+    return "".join(f"data: {json.dumps(e)}\n\n" for e in events).encode()
+
+
+@pytest.mark.parametrize("mode", STREAMS)
+async def test_stream_ending_without_done_or_finish_reason_is_interrupted(mode) -> None:
+    """No [DONE] and no finish_reason: a silent truncation, so driver._end_of_stream raises
+    StreamInterruptedError with everything yielded as ``partial`` (never a short success)."""
+    import httpx
+
+    calls = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=_sse_without_end())
+
+    kw = ({"http_client": httpx.Client(transport=httpx.MockTransport(handler))} if mode == "stream"
+          else {"http_async_client": httpx.AsyncClient(transport=httpx.MockTransport(handler))})
+    llm = ChatOpenAICompatible(base_url="http://127.0.0.1:9/v1", model="m", max_retries=2, **kw)
+    got: list[str] = []
+    with pytest.raises(StreamInterruptedError) as info:
+        await call(llm, mode, got=got)
+    assert got == ["", "Hel", "lo"] and info.value.partial == "Hello"
+    assert info.value.chunks_received == 3 and "without [DONE]" in str(info.value)
+    assert len(calls) == 1
