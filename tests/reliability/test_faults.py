@@ -320,7 +320,8 @@ async def test_stream_ending_without_done_or_finish_reason_is_interrupted(mode) 
 
     def handler(request: httpx.Request) -> httpx.Response:
         calls.append(request)
-        return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=_sse_without_end())
+        return httpx.Response(200, headers={"content-type": "text/event-stream"},
+                              stream=httpx.ByteStream(_sse_without_end()))
 
     kw = ({"http_client": httpx.Client(transport=httpx.MockTransport(handler))} if mode == "stream"
           else {"http_async_client": httpx.AsyncClient(transport=httpx.MockTransport(handler))})
