@@ -267,6 +267,7 @@ def run(args: argparse.Namespace, *, stdin: TextIO | None = None, stdout: TextIO
     with open_checkpointer(db) as saver:
         graph = build_chat_graph(model, saver, system=args.system)
         config = {"configurable": {"thread_id": args.session}}
+        _drop_unanswered(graph, config)  # a turn killed mid-way left its question behind
         stored = graph.get_state(config).values.get("messages", [])
         if stored:
             err.write(f"[resumed session {args.session!r}: {len(stored)} messages]\n")

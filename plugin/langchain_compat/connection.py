@@ -7,12 +7,26 @@ import os
 import warnings
 from urllib.parse import urlsplit
 
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 
 from langchain_compat.errors import InvalidParameterError, MissingAPIKeyError, MissingBaseURLError
 from langchain_compat.providers.base import Provider
 
-__all__ = ["InsecureBaseURLWarning", "resolve_api_key", "resolve_base_url"]
+__all__ = ["InsecureBaseURLWarning", "resolve_api_key", "resolve_base_url", "typed_validation_error"]
+
+
+def typed_validation_error(exc: ValidationError) -> InvalidParameterError:
+    """A constructor's pydantic ``ValidationError`` as our typed error.
+
+    Only field names and pydantic's explanation are kept, never the input
+    values (a misplaced API key must not be echoed).
+    """
+    first = exc.errors()[0] if exc.errors() else {}
+    field = ".".join(str(p) for p in first.get("loc", ())) or "arguments"
+    problems = "; ".join(
+        f"{'.'.join(str(p) for p in e.get('loc', ())) or 'value'}: {e.get('msg')}" for e in exc.errors()
+    )
+    return InvalidParameterError(field, f"{problems}. Check the argument's type and allowed values.")
 
 
 class InsecureBaseURLWarning(UserWarning):
@@ -55,8 +69,9 @@ def resolve_base_url(provider: Provider, base_url: str | None) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidParameterError("base_url", f"expected an http(s) URL such as https://host/v1, got {url!r}")
     if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        shown = f"http://{parts.hostname}{f':{parts.port}' if parts.port else ''}{parts.path}"
         warnings.warn(
-            f"base_url {url!r} uses plain http to a non-loopback host: the API key and "
+            f"base_url {shown!r} uses plain http to a non-loopback host: the API key and "
             "conversation travel unencrypted. Use https:// unless this is a trusted network.",
             InsecureBaseURLWarning,
             stacklevel=4,

@@ -37,17 +37,17 @@ def emus():
         yield oc, co
 
 
-def O(oc: Any, **kw: Any) -> ChatOpenAICompatible:  # noqa: N802
+def O(oc: Any, **kw: Any) -> ChatOpenAICompatible:
     kw.setdefault("max_retries", 0)
     return ChatOpenAICompatible(**oc.client_kwargs, model="m", **kw)
 
 
-def C(co: Any, **kw: Any) -> ChatCotomi:  # noqa: N802
+def C(co: Any, **kw: Any) -> ChatCotomi:
     kw.setdefault("max_retries", 0)
     return ChatCotomi(**co.client_kwargs, **kw)
 
 
-def E(co: Any, **kw: Any) -> CotomiEmbeddings:  # noqa: N802
+def E(co: Any, **kw: Any) -> CotomiEmbeddings:
     return CotomiEmbeddings(**co.client_kwargs, **kw)
 
 
@@ -99,7 +99,7 @@ CASES: list[tuple[str, Callable[[Any, Any], Any], type[Exception], tuple[str, ..
      ("expected str",)),
 ]
 
-#: Rows that raise an untyped error today: (id, call, what it raises, where).
+#: Rows that raised an untyped error before the fix: (id, call, what it raised, where).
 UNTYPED: list[tuple[str, Callable[[Any, Any], Any], type[Exception], str]] = [
     ("stop-wrong-type", lambda oc, co: O(oc, stop=5), ValueError,
      "pydantic ValidationError from the field type in chat_models/base.py:70"),
@@ -130,18 +130,11 @@ def test_rejected_with_typed_error(emus, call, cls, words) -> None:
     assert not oc.requests and not co.requests  # refused before anything was sent
 
 
-@pytest.mark.parametrize(("call", "raised", "where"), [u[1:] for u in UNTYPED], ids=[u[0] for u in UNTYPED])
-def test_untyped_today(emus, call, raised, where) -> None:
-    """Documents what these raise now; the xfail below is the target."""
-    oc, co = emus
-    with pytest.raises(raised) as info:
-        call(oc, co)
-    assert not isinstance(info.value, CompatError), where
-
-
-@pytest.mark.xfail(strict=True, reason="untyped errors reported (see UNTYPED)")
 @pytest.mark.parametrize("call", [u[1] for u in UNTYPED], ids=[u[0] for u in UNTYPED])
-def test_untyped_should_be_typed(emus, call) -> None:
+def test_formerly_untyped_now_typed(emus, call) -> None:
+    """These raised pydantic/TypeError before (see UNTYPED); now our typed error, nothing sent."""
     oc, co = emus
-    with pytest.raises(CompatError):
+    with pytest.raises(InvalidParameterError) as info:
         call(oc, co)
+    assert "hot" not in str(info.value) and "many" not in str(info.value)  # inputs are not echoed
+    assert not oc.requests and not co.requests

@@ -142,8 +142,6 @@ def test_insecure_base_url_warning(cls, url, warns) -> None:
     clean([str(w.message) for w in caught])
 
 
-@pytest.mark.xfail(strict=True, reason="connection.resolve_base_url puts the whole URL, query "
-                   "and userinfo included, in InsecureBaseURLWarning (reported)")
 def test_insecure_warning_does_not_echo_a_key_in_the_url() -> None:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -18,10 +18,10 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
-from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, model_validator
+from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, ValidationError, model_validator
 
 from langchain_compat.chat_models import flow as _flow
-from langchain_compat.connection import resolve_api_key, resolve_base_url
+from langchain_compat.connection import resolve_api_key, resolve_base_url, typed_validation_error
 from langchain_compat.core.request import check_params
 from langchain_compat.errors import CompatError, InvalidParameterError
 from langchain_compat.profiles import Profile
@@ -116,7 +116,10 @@ class BaseChatCompat(BaseChatModel):
         return values
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+        try:
+            super().__init__(**kwargs)
+        except ValidationError as exc:
+            raise typed_validation_error(exc) from None
         # Resolution runs after pydantic so our typed errors reach the caller
         # unwrapped (a validator's ValueError would become a ValidationError).
         self._resolve()
@@ -245,8 +248,10 @@ class BaseChatCompat(BaseChatModel):
         if max_tokens is not None:
             params["ls_max_tokens"] = max_tokens
         stop = stop or kwargs.get("stop") or self.stop
-        if stop:
-            params["ls_stop"] = [stop] if isinstance(stop, str) else list(stop)
+        if isinstance(stop, str):
+            params["ls_stop"] = [stop]
+        elif isinstance(stop, (list, tuple)) and stop:
+            params["ls_stop"] = list(stop)  # other types are refused by check_params
         return params
 
     # -- tools and structured output (see tools.py) ----------------------
@@ -313,9 +318,9 @@ class BaseChatCompat(BaseChatModel):
             try:
                 body = self.driver.post_json(call.path, payload, timeout=call.timeout)
             except CompatError as exc:
-                step: Callable[[], Any] = lambda exc=exc: gen.throw(exc)  # noqa: E731
+                step: Callable[[], Any] = lambda exc=exc: gen.throw(exc)
             else:
-                step = lambda body=body: gen.send(body)  # noqa: E731
+                step = lambda body=body: gen.send(body)
             try:
                 payload = step()
             except StopIteration as done:
@@ -331,9 +336,9 @@ class BaseChatCompat(BaseChatModel):
             try:
                 body = await self.driver.apost_json(call.path, payload, timeout=call.timeout)
             except CompatError as exc:
-                step: Callable[[], Any] = lambda exc=exc: gen.throw(exc)  # noqa: E731
+                step: Callable[[], Any] = lambda exc=exc: gen.throw(exc)
             else:
-                step = lambda body=body: gen.send(body)  # noqa: E731
+                step = lambda body=body: gen.send(body)
             try:
                 payload = step()
             except StopIteration as done:

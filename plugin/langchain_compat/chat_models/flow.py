@@ -69,8 +69,22 @@ def _strip_private(wire: list[dict[str, Any]]) -> list[dict[str, Any]]:
 class Call:
     """Everything one call needs, decided before the first byte is sent."""
 
-    __slots__ = ("model", "profile", "path", "timeout", "payload", "mode", "tools", "tool_choice",
-                 "structured", "reasks", "_base_payload", "_wire", "_stream", "_key")
+    __slots__ = (
+        "_base_payload",
+        "_key",
+        "_stream",
+        "_wire",
+        "mode",
+        "model",
+        "path",
+        "payload",
+        "profile",
+        "reasks",
+        "structured",
+        "timeout",
+        "tool_choice",
+        "tools",
+    )
 
     @classmethod
     def build(cls, model: BaseChatCompat, messages: list[BaseMessage], stop: list[str] | None,
@@ -341,7 +355,7 @@ class StreamRun:
     (``retry_payload``) without ever surfacing the unusable call.
     """
 
-    __slots__ = ("call", "decoder", "_parser", "_calls", "_text", "retry_payload")
+    __slots__ = ("_calls", "_parser", "_text", "call", "decoder", "retry_payload")
 
     def __init__(self, call: Call) -> None:
         self.call = call

@@ -21,9 +21,9 @@ from typing import Any, ClassVar, Literal
 import httpx
 from langchain_core.embeddings import Embeddings
 from langchain_core.rate_limiters import BaseRateLimiter
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, ValidationError
 
-from langchain_compat.connection import resolve_api_key, resolve_base_url
+from langchain_compat.connection import resolve_api_key, resolve_base_url, typed_validation_error
 from langchain_compat.embeddings.batching import Plan, Rules, combine, plan
 from langchain_compat.embeddings.codec import build_body, parse_embeddings
 from langchain_compat.errors import (
@@ -166,7 +166,10 @@ class BaseEmbeddingsCompat(BaseModel, Embeddings):
 
     # -- construction ----------------------------------------------------
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+        try:
+            super().__init__(**kwargs)
+        except ValidationError as exc:
+            raise typed_validation_error(exc) from None
         # After pydantic, so our typed errors reach the caller unwrapped.
         self._resolve()
 
