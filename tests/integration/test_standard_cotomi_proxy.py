@@ -14,7 +14,8 @@ from langchain_tests.integration_tests import ChatModelIntegrationTests
 from langchain_compat import ChatCotomi
 from langchain_compat.testing import emulate
 
-pytestmark = [pytest.mark.local_llm, pytest.mark.usefixtures("local_llm", "_cotomi_proxy")]
+pytestmark = [pytest.mark.local_llm, pytest.mark.usefixtures("local_llm", "_cotomi_proxy"),
+              pytest.mark.timeout(420)]
 
 _PROXY: dict = {}
 _UNVERIFIED = ("tool", "structured", "json_mode", "agent_loop", "bind_runnables")
@@ -36,7 +37,8 @@ class TestCotomiThroughEmulator(ChatModelIntegrationTests):
     @property
     def chat_model_params(self) -> dict:
         return {"base_url": _PROXY["base_url"], "api_key": _PROXY["api_key"],
-                "model": "cotomi-fast-v2.0", "timeout": 300}
+                "model": "cotomi-fast-v2.0", "timeout": 90, "max_retries": 0,
+                "max_tokens": 100}
 
     @property
     def has_tool_choice(self) -> bool:
