@@ -61,8 +61,10 @@ def test_two_step_agent_with_emulated_tools(cotomi) -> None:
     result = _agent(cotomi).invoke({"messages": [HumanMessage("How many people live in Lisbon and Porto?")]})
     messages = result["messages"]
 
-    assert CALLS == [("get_population", {"city": "Lisbon"}), ("get_population", {"city": "Porto"}),
-                     ("add", {"a": 545000, "b": 232000})]
+    # the two lookups run in parallel (ToolNode threads): their order is not fixed
+    assert sorted(CALLS[:2], key=str) == [("get_population", {"city": "Lisbon"}),
+                                         ("get_population", {"city": "Porto"})]
+    assert CALLS[2:] == [("add", {"a": 545000, "b": 232000})]
     assert messages[-1].content == "Lisbon and Porto have 777000 people together."
     tool_results = [m.content for m in messages if isinstance(m, ToolMessage)]
     assert tool_results == ["545000", "232000", "777000"]
@@ -89,7 +91,7 @@ async def test_two_step_agent_async_streaming(cotomi) -> None:
         {"messages": [HumanMessage("How many people live in Lisbon and Porto?")]}, stream_mode="messages"
     ):
         chunks.append(message)
-    assert [c[0] for c in CALLS] == ["get_population", "get_population", "add"]
+    assert sorted(c[0] for c in CALLS) == ["add", "get_population", "get_population"]
     streamed_text = "".join(m.content for m in chunks if not isinstance(m, ToolMessage) and isinstance(m.content, str))
     assert "777000 people together" in streamed_text
     assert "<tool_call>" not in streamed_text and "```" not in streamed_text  # calls never leak as text

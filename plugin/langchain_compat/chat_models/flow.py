@@ -422,6 +422,9 @@ class StreamRun:
             self._text.append(text)
         if carrier is not None:
             msg = carrier.message
+            if text == msg.content:  # nothing held back or parsed out: pass the chunk through
+                yield carrier
+                return
             has_meta = bool(msg.usage_metadata or msg.response_metadata or msg.additional_kwargs or
                             carrier.generation_info or msg.id)
             if not (text or has_meta):
