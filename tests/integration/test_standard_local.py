@@ -13,7 +13,11 @@ from langchain_tests.integration_tests import ChatModelIntegrationTests
 
 from langchain_compat import ChatOpenAICompatible
 
-pytestmark = [pytest.mark.local_llm, pytest.mark.usefixtures("local_llm"), pytest.mark.timeout(420)]
+# flaky(reruns=1): the real 0.5B model's reply to the same prompt varies with the server's
+# cache state; a second sample separates a model hiccup from a client bug (seen in CI:
+# test_stream[v1] failed once after the tool tests, passed in every rerun and alone).
+pytestmark = [pytest.mark.local_llm, pytest.mark.usefixtures("local_llm"), pytest.mark.timeout(420),
+              pytest.mark.flaky(reruns=1)]
 
 # The tests the 0.5B model cannot do reliably; the reason is the model, not the client.
 _MODEL_LIMITS = {

@@ -92,7 +92,9 @@ class EmulatorState:
         if self._http is None:
             self._http = httpx.AsyncClient(
                 timeout=httpx.Timeout(300.0, connect=10.0),
-                limits=httpx.Limits(max_connections=256, max_keepalive_connections=32),
+                # keepalive below llama-server's 5 s idle timeout: a proxied request must not
+                # land on a connection the upstream already closed ("Server disconnected").
+                limits=httpx.Limits(max_connections=256, max_keepalive_connections=32, keepalive_expiry=2.0),
             )
         return self._http
 

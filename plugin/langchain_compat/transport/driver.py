@@ -112,7 +112,12 @@ def _map_transport_error(ep: Endpoint, exc: Exception) -> CompatError:
     msg = redact(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__, *ep.secrets)
     if isinstance(exc, httpx.TimeoutException):
         return APITimeoutError(f"request timed out ({msg})", provider=ep.provider)
-    return APIConnectionError(f"connection failed ({msg})", provider=ep.provider)
+    err = APIConnectionError(f"connection failed ({msg})", provider=ep.provider)
+    # A pooled keep-alive connection the server had already closed (llama-server's
+    # idle timeout is 5 s; many gateways close quietly): nothing was processed.
+    err.stale_connection = isinstance(exc, httpx.RemoteProtocolError) and (  # type: ignore[attr-defined]
+        "without sending a response" in str(exc))
+    return err
 
 
 def _parse_json(ep: Endpoint, resp: httpx.Response) -> Any:

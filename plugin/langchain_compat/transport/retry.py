@@ -50,6 +50,10 @@ class RetryPolicy:
             attempt: 0 for the first failure.
             error: the typed error of the failed attempt.
         """
+        if attempt == 0 and getattr(error, "stale_connection", False):
+            # The server closed an idle pooled connection before reading the request:
+            # resend once at once, even with max_retries=0 (it is not a failed attempt).
+            return 0.0
         if attempt >= self.max_retries:
             return None
         if isinstance(error, APIError):
