@@ -166,13 +166,7 @@ class BaseChatCompat(BaseChatModel):
 
     @property
     def auth(self) -> AuthScheme:
-        base = self.provider.auth
-        if self.auth_header is None and self.auth_prefix is None:
-            return base
-        header = base.header if self.auth_header is None else (self.auth_header or None)
-        prefix = self.auth_prefix if self.auth_prefix is not None else (
-            "Bearer " if (header or "").lower() == "authorization" else "")
-        return AuthScheme(header=header, prefix=prefix)
+        return self.provider.auth.override(self.auth_header, self.auth_prefix)
 
     def _driver_signature(self) -> tuple[Any, ...]:
         """Everything the driver is built from (a change rebuilds it)."""

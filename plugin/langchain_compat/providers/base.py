@@ -9,7 +9,7 @@ from typing import Any
 
 from langchain_compat.profiles import Profile
 
-__all__ = ["AuthScheme", "BEARER", "NO_AUTH", "Provider"]
+__all__ = ["BEARER", "NO_AUTH", "AuthScheme", "Provider"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +27,20 @@ class AuthScheme:
         if not self.header or not api_key:
             return {}
         return {self.header: f"{self.prefix}{api_key}"}
+
+
+    def override(self, header: str | None, prefix: str | None) -> AuthScheme:
+        """This scheme with a user's ``auth_header``/``auth_prefix`` applied.
+
+        ``header=None`` keeps ours, ``""`` disables auth; the prefix defaults to
+        ``"Bearer "`` for an Authorization header and nothing otherwise.
+        """
+        if header is None and prefix is None:
+            return self
+        name = self.header if header is None else (header or None)
+        if prefix is None:
+            prefix = "Bearer " if (name or "").lower() == "authorization" else ""
+        return AuthScheme(header=name, prefix=prefix)
 
 
 BEARER = AuthScheme()
