@@ -94,10 +94,33 @@ def build_call(raw: RawCall, tools: dict[str, dict] | None, call_id: str
     if not isinstance(args, dict):
         return bad(f"arguments must be a JSON object, got {type(args).__name__}")
     if tools is not None:
+        args = _unecho_schema(args, tools[name])
         args, errors = validate(args, tools[name])
         if errors:
             return bad("arguments do not match the tool's schema: " + "; ".join(errors))
     return tool_call(name=name, args=args, id=call_id)
+
+
+_SCHEMA_KEYS = frozenset({"type", "properties", "required", "title", "description",
+                          "additionalProperties", "$schema"})
+
+
+def _unecho_schema(args: dict, schema: dict | None) -> dict:
+    """Arguments that are the tool's own JSON schema echoed back -> no arguments.
+
+    Small models (Qwen2.5-0.5B, seen in the standard no-argument test) answer a
+    parameterless tool with ``"arguments": {"type": "object", "properties": {}}``.
+    Only keys that are all schema keywords the tool does not itself define are
+    read as an echo (for a tool with parameters, also ``type: object`` with a
+    ``properties`` object); anything else is left to the validator.
+    """
+    own = set((schema or {}).get("properties") or {})
+    keys = set(args)
+    if not keys or not keys <= _SCHEMA_KEYS or keys & own or (schema or {}).get("required"):
+        return args
+    if not own or (args.get("type") == "object" and isinstance(args.get("properties"), dict)):
+        return {}  # a parameterless tool, or a whole schema object echoed back
+    return args
 
 
 def _partial_suffix(buf: str, marker: str, start: int) -> int:

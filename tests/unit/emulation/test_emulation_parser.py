@@ -160,3 +160,21 @@ def test_text_without_trigger_characters_is_returned_unchanged(text):
 
 def test_paris_constant_matches_weather_tool():
     assert PARIS[0] == WEATHER["function"]["name"]
+
+
+def test_schema_echoed_as_arguments_of_a_parameterless_tool_means_no_arguments() -> None:
+    """Seen with Qwen2.5-0.5B in the standard no-argument test."""
+    from langchain_compat.emulation import parse_tool_calls
+
+    tools = [{"type": "function", "function": {"name": "magic", "description": "d",
+                                               "parameters": {"type": "object", "properties": {}}}}]
+    text = '<tool_call>{"name": "magic", "arguments": {"type": "object", "properties": {}}}</tool_call>'
+    reply = parse_tool_calls(text, tools)
+    assert [c["args"] for c in reply.tool_calls] == [{}]
+    partial = '<tool_call>{"name": "magic", "arguments": {"properties": {"type": "object"}}}</tool_call>'
+    assert [c["args"] for c in parse_tool_calls(partial, tools).tool_calls] == [{}]
+    # a tool that really has a 'type' argument keeps it
+    tools2 = [{"type": "function", "function": {"name": "pick", "parameters": {
+        "type": "object", "properties": {"type": {"type": "string"}, "properties": {"type": "object"}}}}}]
+    text2 = '<tool_call>{"name": "pick", "arguments": {"type": "object", "properties": {}}}</tool_call>'
+    assert parse_tool_calls(text2, tools2).tool_calls[0]["args"] == {"type": "object", "properties": {}}
