@@ -58,7 +58,7 @@ def calculator(expression: str) -> str:
     if not expression or set(expression) - allowed:
         return "error: only numbers and + - * / ( ) are allowed"
     try:
-        return str(eval(expression, {"__builtins__": {}}, {}))  # noqa: S307 - charset checked above
+        return str(eval(expression, {"__builtins__": {}}, {}))
     except Exception as exc:  # a tool reports errors to the model, it does not crash the agent
         return f"error: {exc}"
 

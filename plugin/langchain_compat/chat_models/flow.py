@@ -80,6 +80,7 @@ class Call:
         "payload",
         "profile",
         "reasks",
+        "shown_text",
         "structured",
         "timeout",
         "tool_choice",
@@ -91,6 +92,7 @@ class Call:
               kwargs: dict[str, Any], *, stream: bool) -> Call:
         self = cls()
         self.reasks = 0
+        self.shown_text = ""
         kwargs = dict(kwargs)
         _legacy_functions(kwargs)
         self.model = model
@@ -392,6 +394,7 @@ class StreamRun:
             if problem is not None:
                 call.reasks += 1
                 self.retry_payload = call._reask(call.payload, message, problem)
+                call.shown_text = "".join(self._text)
                 return
         if self._calls and call._repeated_call(self._message()) is not None:
             self._calls = []  # re-asks exhausted on a repeated call: end the loop (see _drop_repeats)
@@ -413,6 +416,23 @@ class StreamRun:
                                 "type": "invalid_tool_call"})
         return AIMessage(content="".join(self._text), tool_calls=valid, invalid_tool_calls=invalid)
 
+    def _skip_repeated(self, text: str) -> str:
+        """After a re-ask, drop the leading text the user has already been shown.
+
+        Models re-asked mid-stream usually start their new reply with the same
+        words; the earlier attempt's text was already yielded, so only what
+        differs from it is yielded again.
+        """
+        shown = self.call.shown_text
+        if not shown:
+            return text
+        common = 0
+        limit = min(len(shown), len(text))
+        while common < limit and shown[common] == text[common]:
+            common += 1
+        self.call.shown_text = shown[common:] if common == len(text) else ""
+        return text[common:]
+
     def _emit(self, events: list[Any], carrier: ChatGenerationChunk | None) -> Iterator[ChatGenerationChunk]:
         from langchain_compat.emulation.streaming import TextDelta
 
@@ -420,6 +440,7 @@ class StreamRun:
         self._calls.extend(e for e in events if not isinstance(e, TextDelta))
         if text:
             self._text.append(text)
+            text = self._skip_repeated(text)
         if carrier is not None:
             msg = carrier.message
             if text == msg.content:  # nothing held back or parsed out: pass the chunk through
