@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import warnings
+from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import SecretStr, ValidationError
@@ -12,7 +13,46 @@ from pydantic import SecretStr, ValidationError
 from langchain_compat.errors import InvalidParameterError, MissingAPIKeyError, MissingBaseURLError
 from langchain_compat.providers.base import Provider
 
-__all__ = ["InsecureBaseURLWarning", "resolve_api_key", "resolve_base_url", "typed_validation_error"]
+__all__ = [
+    "InsecureBaseURLWarning",
+    "build_driver",
+    "resolve_api_key",
+    "resolve_base_url",
+    "typed_validation_error",
+]
+
+
+def build_driver(owner: Any, *, rate_limiter: Any = None) -> Any:
+    """The HTTP driver for a chat model or embeddings instance.
+
+    ``owner`` carries the shared connection fields (``base_url``, ``api_key``,
+    ``auth``, ``default_headers``, ``timeout``, ``connect_timeout``,
+    ``max_retries``, ``verify``, ``max_connections``, ``http_client``,
+    ``http_async_client``, ``provider``). Chat models leave ``rate_limiter``
+    to LangChain's own hook; embeddings pass theirs.
+    """
+    import httpx
+
+    from langchain_compat.transport.driver import Endpoint, HTTPDriver
+    from langchain_compat.transport.retry import RetryPolicy
+
+    key = owner.api_key.get_secret_value() if owner.api_key else None
+    read = owner.timeout if owner.timeout is not None else 60.0
+    return HTTPDriver(Endpoint(
+        base_url=owner.base_url or "",
+        headers={**(owner.default_headers or {}), **owner.auth.headers(key)},
+        provider=owner.provider.display_name,
+        secrets=(key,) if key else (),
+        timeout=httpx.Timeout(read, connect=min(owner.connect_timeout, read)),
+        total_timeout=owner.timeout,
+        retry=RetryPolicy(max_retries=owner.max_retries),
+        verify=owner.verify,
+        limits=httpx.Limits(max_connections=owner.max_connections,
+                            max_keepalive_connections=owner.max_connections),
+        rate_limiter=rate_limiter,
+        client=owner.http_client,
+        async_client=owner.http_async_client,
+    ))
 
 
 def typed_validation_error(exc: ValidationError) -> InvalidParameterError:

@@ -21,14 +21,18 @@ from langchain_core.tools import BaseTool
 from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, ValidationError, model_validator
 
 from langchain_compat.chat_models import flow as _flow
-from langchain_compat.connection import resolve_api_key, resolve_base_url, typed_validation_error
+from langchain_compat.connection import (
+    build_driver,
+    resolve_api_key,
+    resolve_base_url,
+    typed_validation_error,
+)
 from langchain_compat.core.request import check_params
 from langchain_compat.errors import CompatError, InvalidParameterError
 from langchain_compat.profiles import Profile
 from langchain_compat.providers.base import AuthScheme, Provider
-from langchain_compat.transport.driver import Endpoint, HTTPDriver
+from langchain_compat.transport.driver import HTTPDriver
 from langchain_compat.transport.rate_limit import limiter_for_rpm
-from langchain_compat.transport.retry import RetryPolicy
 
 __all__ = ["BaseChatCompat"]
 
@@ -187,23 +191,7 @@ class BaseChatCompat(BaseChatModel):
         sig = self._driver_signature()
         if self._driver is None or sig != self._driver_sig:
             self._driver_sig = sig
-            key = self.api_key.get_secret_value() if self.api_key else None
-            headers = {**(self.default_headers or {}), **self.auth.headers(key)}
-            read = self.timeout if self.timeout is not None else 60.0
-            self._driver = HTTPDriver(Endpoint(
-                base_url=self.base_url or "",
-                headers=headers,
-                provider=self.provider.display_name,
-                secrets=(key,) if key else (),
-                timeout=httpx.Timeout(read, connect=min(self.connect_timeout, read)),
-                total_timeout=self.timeout,
-                retry=RetryPolicy(max_retries=self.max_retries),
-                verify=self.verify,
-                limits=httpx.Limits(max_connections=self.max_connections,
-                                    max_keepalive_connections=self.max_connections),
-                client=self.http_client,
-                async_client=self.http_async_client,
-            ))
+            self._driver = build_driver(self)
         return self._driver
 
     # -- LangChain metadata ----------------------------------------------

@@ -23,7 +23,12 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.rate_limiters import BaseRateLimiter
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, ValidationError
 
-from langchain_compat.connection import resolve_api_key, resolve_base_url, typed_validation_error
+from langchain_compat.connection import (
+    build_driver,
+    resolve_api_key,
+    resolve_base_url,
+    typed_validation_error,
+)
 from langchain_compat.embeddings.batching import Plan, Rules, combine, plan
 from langchain_compat.embeddings.codec import build_body, parse_embeddings
 from langchain_compat.errors import (
@@ -35,9 +40,8 @@ from langchain_compat.errors import (
 )
 from langchain_compat.profiles import EmbeddingsLimits
 from langchain_compat.providers.base import AuthScheme, Provider
-from langchain_compat.transport.driver import Endpoint, HTTPDriver
+from langchain_compat.transport.driver import HTTPDriver
 from langchain_compat.transport.rate_limit import limiter_for_rpm
-from langchain_compat.transport.retry import RetryPolicy
 
 __all__ = ["DEFAULT_LIMITS", "E5_PASSAGE_PREFIX", "E5_QUERY_PREFIX", "BaseEmbeddingsCompat", "is_e5_model"]
 
@@ -263,23 +267,7 @@ class BaseEmbeddingsCompat(BaseModel, Embeddings):
     def driver(self) -> HTTPDriver:
         """The HTTP driver (created on first use; clients are shared process-wide)."""
         if self._driver is None:
-            key = self.api_key.get_secret_value() if self.api_key else None
-            read = self.timeout if self.timeout is not None else 60.0
-            self._driver = HTTPDriver(Endpoint(
-                base_url=self.base_url or "",
-                headers={**(self.default_headers or {}), **self.auth.headers(key)},
-                provider=self.provider.display_name,
-                secrets=(key,) if key else (),
-                timeout=httpx.Timeout(read, connect=min(self.connect_timeout, read)),
-                total_timeout=self.timeout,
-                retry=RetryPolicy(max_retries=self.max_retries),
-                verify=self.verify,
-                limits=httpx.Limits(max_connections=self.max_connections,
-                                    max_keepalive_connections=self.max_connections),
-                rate_limiter=self.rate_limiter,
-                client=self.http_client,
-                async_client=self.http_async_client,
-            ))
+            self._driver = build_driver(self, rate_limiter=self.rate_limiter)
         return self._driver
 
     @property
