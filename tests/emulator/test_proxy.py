@@ -151,6 +151,25 @@ def test_cotomi_with_a_real_model(local_llm, emulator):
 
 
 @pytest.mark.local_llm
+def test_proxied_requests_after_a_stream_do_not_turn_into_502(local_llm, emulator):
+    """llama-server silently closes many keep-alive connections right after a stream.
+
+    The proxy resends once on such a stale connection instead of answering 502.
+    """
+    emu = emulator("cotomi", proxy=local_llm.base_url, proxy_model=local_llm.model)
+    body = chat_body("Say hi", model="cotomi-fast-v2.0", max_tokens=4, temperature=0)
+    with httpx.Client(timeout=300) as client:
+        for _ in range(10):
+            with client.stream(
+                "POST", emu.chat_url, headers=emu.headers, json={**body, "stream": True}
+            ) as s:
+                assert s.status_code == 200
+                s.read()
+            r = client.post(emu.chat_url, headers=emu.headers, json=body)
+            assert r.status_code == 200, r.text
+
+
+@pytest.mark.local_llm
 def test_cotomi_embeddings_with_real_e5(e5_server, emulator):
     emu = emulator(
         "cotomi",

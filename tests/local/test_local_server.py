@@ -134,7 +134,11 @@ def test_stale_state_file_is_ignored_and_removed() -> None:
 def test_session_server_serves_chat_stream_and_embeddings(local_llm: LocalServer) -> None:
     """The flags we start with keep chat, streamed usage and embeddings working together."""
     assert local_llm.base_url == "http://127.0.0.1:8089/v1"
-    with httpx.Client(base_url=local_llm.base_url, timeout=600, trust_env=False) as client:
+    # Connection: close — llama-server often closes a keep-alive connection right after a
+    # streamed response without saying so; the next request on it would fail with "Server
+    # disconnected". Our driver resends once (test below); this test checks the server's flags.
+    with httpx.Client(base_url=local_llm.base_url, timeout=600, trust_env=False,
+                      headers={"Connection": "close"}) as client:
         body = {"model": local_llm.model, "messages": [{"role": "user", "content": "Say hi"}],
                 "max_tokens": 8, "temperature": 0}
         r = client.post("/chat/completions", json=body)
@@ -159,6 +163,35 @@ def test_session_server_serves_chat_stream_and_embeddings(local_llm: LocalServer
         assert r.status_code == 200, r.text
         vecs = [d["embedding"] for d in r.json()["data"]]
         assert len(vecs) == 2 and len(vecs[0]) == len(vecs[1]) > 100
+
+
+def test_requests_after_a_stream_survive_the_server_closing_the_connection(local_llm: LocalServer) -> None:
+    """llama-server closes about a third of keep-alive connections right after a stream, silently.
+
+    With retries off, only the driver's one free resend on a stale connection keeps every
+    request after a stream working, sync and async, for chat and embeddings.
+    """
+    import asyncio
+
+    from langchain_compat import ChatOpenAICompatible, OpenAICompatibleEmbeddings
+
+    llm = ChatOpenAICompatible(base_url=local_llm.base_url, model=local_llm.model, max_tokens=4,
+                               temperature=0, max_retries=0)
+    emb = OpenAICompatibleEmbeddings(base_url=local_llm.base_url, model=local_llm.model, max_retries=0)
+    for _ in range(8):
+        assert "".join(str(c.content) for c in llm.stream("Say hi"))
+        assert llm.invoke("Say hi").content
+        assert list(llm.stream("Say hi"))
+        assert len(emb.embed_query("hello")) > 100
+
+    async def rounds() -> None:
+        for _ in range(8):
+            assert [c async for c in llm.astream("Say hi")]
+            assert (await llm.ainvoke("Say hi")).content
+            assert [c async for c in llm.astream("Say hi")]
+            assert len(await emb.aembed_query("hello")) > 100
+
+    asyncio.run(rounds())
 
 
 def test_e5_server_fixture(e5_server) -> None:

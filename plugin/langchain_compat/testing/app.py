@@ -39,6 +39,7 @@ from langchain_compat.testing.sse import (
     frame,
 )
 from langchain_compat.testing.state import DEFAULT_DIMENSIONS, EmulatorState
+from langchain_compat.transport.driver import is_stale_connection
 
 __all__ = ["build_app"]
 
@@ -236,18 +237,22 @@ async def proxy(ctx: _Ctx, url: str, body: dict[str, Any]) -> Response:
     state = ctx.state
     body["model"] = state.upstream_model(body.get("model"))
     headers = {"Authorization": f"Bearer {state.proxy_api_key}"} if state.proxy_api_key else {}
-    try:
-        req = state.http.build_request("POST", url, json=body, headers=headers)
-        resp = await ctx.until_gone(state.http.send(req, stream=True))
-    except httpx.HTTPError as exc:
-        raise APIErrorReply(
-            502,
-            f"emulator proxy: upstream {url} unreachable: {type(exc).__name__}",
-            type="server_error",
-            code="bad_gateway",
-        ) from None
-    except _Gone:
-        raise SHUTTING_DOWN from None
+    for attempt in (0, 1):
+        try:
+            req = state.http.build_request("POST", url, json=body, headers=headers)
+            resp = await ctx.until_gone(state.http.send(req, stream=True))
+            break
+        except httpx.HTTPError as exc:
+            if attempt == 0 and is_stale_connection(exc):
+                continue  # the upstream had closed this pooled connection: resend once
+            raise APIErrorReply(
+                502,
+                f"emulator proxy: upstream {url} unreachable: {type(exc).__name__}",
+                type="server_error",
+                code="bad_gateway",
+            ) from None
+        except _Gone:
+            raise SHUTTING_DOWN from None
     media = resp.headers.get("content-type", "application/json").split(";")[0]
     if not ctx.streaming or resp.status_code != 200 or media != "text/event-stream":
         try:

@@ -113,11 +113,19 @@ def _map_transport_error(ep: Endpoint, exc: Exception) -> CompatError:
     if isinstance(exc, httpx.TimeoutException):
         return APITimeoutError(f"request timed out ({msg})", provider=ep.provider)
     err = APIConnectionError(f"connection failed ({msg})", provider=ep.provider)
-    # A pooled keep-alive connection the server had already closed (llama-server's
-    # idle timeout is 5 s; many gateways close quietly): nothing was processed.
-    err.stale_connection = isinstance(exc, httpx.RemoteProtocolError) and (  # type: ignore[attr-defined]
-        "without sending a response" in str(exc))
+    err.stale_connection = is_stale_connection(exc)  # type: ignore[attr-defined]
     return err
+
+
+def is_stale_connection(exc: BaseException) -> bool:
+    """True when a pooled keep-alive connection was already closed by the server.
+
+    Nothing was processed, so one resend is safe. Seen with llama-server, which
+    closes idle connections after 5 s and, about a third of the time, closes the
+    connection right after a streamed response without saying so; many gateways
+    close quietly too.
+    """
+    return isinstance(exc, httpx.RemoteProtocolError) and "without sending a response" in str(exc)
 
 
 def _parse_json(ep: Endpoint, resp: httpx.Response) -> Any:
