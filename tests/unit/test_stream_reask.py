@@ -35,7 +35,8 @@ def test_stream_reask_is_invisible_and_does_not_repeat_shown_text() -> None:
 
     llm = ChatOpenAICompatible(base_url="http://127.0.0.1:9/v1", model="m", tool_calling="emulated",
                                http_client=httpx.Client(transport=httpx.MockTransport(handler)))
-    chunks = list(llm.bind_tools([TOOL], tool_choice="add").stream("2+3?"))
+    # "auto": the text streams as it comes (a forcing choice holds it, tested below)
+    chunks = list(llm.bind_tools([TOOL], tool_choice="auto").stream("2+3?"))
     full = chunks[0]
     for c in chunks[1:]:
         full = full + c
@@ -44,3 +45,71 @@ def test_stream_reask_is_invisible_and_does_not_repeat_shown_text() -> None:
     assert full.content == "Let me add."  # shown once, not twice
     assert [(c["name"], c["args"]) for c in full.tool_calls] == [("add", {"a": 2, "b": 3})]
     assert not full.invalid_tool_calls
+
+
+def _replying(replies: list[bytes], bodies: list[dict]) -> httpx.MockTransport:
+    def handler(request: httpx.Request) -> httpx.Response:
+        bodies.append(json.loads(request.content))
+        return httpx.Response(200, stream=httpx.ByteStream(replies[len(bodies) - 1]),
+                              headers={"content-type": "text/event-stream"})
+    return httpx.MockTransport(handler)
+
+
+_PROSE_THEN_CALL = [
+    _sse(["Why did ", "the cat ", "sleep? ", "Because."]),
+    _sse(['<tool_call>{"name": "add", ', '"arguments": {"a": 2, "b": 3}}</tool_call>']),
+]
+
+
+def test_forced_choice_stream_re_asks_a_reply_without_a_call_unseen() -> None:
+    """Structured output streams with a forced tool: prose instead of the call is re-asked
+    and never shown (it used to end the stream with no call and no parsed object)."""
+    bodies: list[dict] = []
+    llm = ChatOpenAICompatible(base_url="http://127.0.0.1:9/v1", model="m", tool_calling="emulated",
+                               http_client=httpx.Client(transport=_replying(_PROSE_THEN_CALL, bodies)))
+    chunks = list(llm.bind_tools([TOOL], tool_choice="required").stream("2+3?"))
+    assert len(bodies) == 2 and "you must call" in bodies[1]["messages"][-1]["content"]
+    assert all("cat" not in str(c.content) for c in chunks)
+    full = chunks[0]
+    for c in chunks[1:]:
+        full = full + c
+    assert full.content == ""
+    assert [(c["name"], c["args"]) for c in full.tool_calls] == [("add", {"a": 2, "b": 3})]
+
+
+def test_forced_choice_astream_and_structured_output_get_the_object() -> None:
+    import asyncio
+
+    from pydantic import BaseModel
+
+    class Add(BaseModel):
+        """Add."""
+
+        a: int
+        b: int
+
+    prose_then_call = [_PROSE_THEN_CALL[0],
+                       _sse(['<tool_call>{"name": "Add", "arguments": {"a": 2, "b": 3}}</tool_call>'])]
+    bodies: list[dict] = []
+    llm = ChatOpenAICompatible(base_url="http://127.0.0.1:9/v1", model="m", tool_calling="emulated",
+                               http_async_client=httpx.AsyncClient(transport=_replying(prose_then_call, bodies)))
+
+    async def run() -> list:
+        return [c async for c in llm.with_structured_output(Add).astream("2+3?")]
+
+    assert asyncio.run(run()) == [Add(a=2, b=3)]
+    assert len(bodies) == 2
+
+
+def test_forced_choice_text_before_the_call_is_kept_like_invoke() -> None:
+    reply = [_sse(["Sure. ", '<tool_call>{"name": "add", "arguments": {"a": 1, "b": 1}}</tool_call>'])]
+    bodies: list[dict] = []
+    llm = ChatOpenAICompatible(base_url="http://127.0.0.1:9/v1", model="m", tool_calling="emulated",
+                               http_client=httpx.Client(transport=_replying(reply, bodies)))
+    chunks = list(llm.bind_tools([TOOL], tool_choice="add").stream("1+1?"))
+    full = chunks[0]
+    for c in chunks[1:]:
+        full = full + c
+    assert len(bodies) == 1
+    assert full.content.strip() == "Sure."
+    assert [(c["name"], c["args"]) for c in full.tool_calls] == [("add", {"a": 1, "b": 1})]

@@ -354,10 +354,13 @@ class StreamRun:
     Text is released as it arrives (held back only while a call may be
     starting); parsed calls are held until the end of the stream, so a reply
     that breaks ``tool_choice`` or repeats an answered call can be re-asked
-    (``retry_payload``) without ever surfacing the unusable call.
+    (``retry_payload``) without ever surfacing the unusable call. Under a
+    forcing ``tool_choice`` (required or a named tool, e.g. structured output)
+    the reply's text is held to the end too: a reply without the call is
+    re-asked unseen, and the aggregated stream equals ``invoke``.
     """
 
-    __slots__ = ("_calls", "_parser", "_text", "call", "decoder", "retry_payload")
+    __slots__ = ("_calls", "_held", "_hold", "_parser", "_text", "call", "decoder", "retry_payload")
 
     def __init__(self, call: Call) -> None:
         self.call = call
@@ -365,17 +368,21 @@ class StreamRun:
         self._parser = None
         self._calls: list[Any] = []
         self._text: list[str] = []
+        self._held: list[str] = []
         self.retry_payload: dict[str, Any] | None = None
         if call.tools and call.tool_choice != "none":
             from langchain_compat.emulation.streaming import StreamingToolParser
 
             self._parser = StreamingToolParser(call.tools)
+        self._hold = self._parser is not None and (
+            call.tool_choice == "required" or isinstance(call.tool_choice, dict))
 
     def on_chunk(self, chunk: ChatGenerationChunk) -> Iterator[ChatGenerationChunk]:
         """Pass a decoded chunk through the call parser."""
         if self._parser is None or chunk.message.tool_call_chunks:
             if chunk.message.tool_call_chunks and self._parser is not None:
                 self._parser = None  # the backend streams native calls itself
+                yield from self._release_held()
             yield chunk
             return
         text = chunk.message.content if isinstance(chunk.message.content, str) else ""
@@ -388,14 +395,15 @@ class StreamRun:
             return
         yield from self._emit(self._parser.finish(), None)
         call = self.call
-        if self._calls and call.reasks < call.model.max_tool_reasks:
+        if (self._calls or self._hold) and call.reasks < call.model.max_tool_reasks:
             message = self._message()
             problem = call._message_violation(message)
             if problem is not None:
                 call.reasks += 1
                 self.retry_payload = call._reask(call.payload, message, problem)
-                call.shown_text = "".join(self._text)
+                call.shown_text = "" if self._hold else "".join(self._text)
                 return
+        yield from self._release_held()
         if self._calls and call._repeated_call(self._message()) is not None:
             self._calls = []  # re-asks exhausted on a repeated call: end the loop (see _drop_repeats)
         if self._calls and call._base_payload["parallel"] is False:
@@ -404,6 +412,11 @@ class StreamRun:
             chunks = [{"name": e.name, "args": e.args_json, "id": e.id, "index": e.index,
                        "type": "tool_call_chunk"} for e in self._calls]
             yield ChatGenerationChunk(message=AIMessageChunk(content="", tool_call_chunks=chunks))
+
+    def _release_held(self) -> Iterator[ChatGenerationChunk]:
+        if self._held:
+            text, self._held = "".join(self._held), []
+            yield ChatGenerationChunk(message=AIMessageChunk(content=text))
 
     def _message(self) -> AIMessage:
         valid, invalid = [], []
@@ -441,6 +454,9 @@ class StreamRun:
         if text:
             self._text.append(text)
             text = self._skip_repeated(text)
+            if self._hold:
+                self._held.append(text)
+                text = ""
         if carrier is not None:
             msg = carrier.message
             if text == msg.content:  # nothing held back or parsed out: pass the chunk through
