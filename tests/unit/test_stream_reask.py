@@ -113,3 +113,52 @@ def test_forced_choice_text_before_the_call_is_kept_like_invoke() -> None:
     assert len(bodies) == 1
     assert full.content.strip() == "Sure."
     assert [(c["name"], c["args"]) for c in full.tool_calls] == [("add", {"a": 1, "b": 1})]
+
+
+def test_prompted_json_stream_is_validated_re_asked_and_released_clean() -> None:
+    """Structured output without native JSON support: the stream holds the reply, checks it
+    against the schema, re-asks once with the error, and yields the clean JSON invoke gives."""
+    import asyncio
+
+    from pydantic import BaseModel
+
+    from langchain_compat import ChatCotomi
+
+    class Pair(BaseModel):
+        a: int
+        b: int
+
+    replies = [_sse(["Here you go: ", '{"a": 1}']),
+               _sse(["Sure!\n```json\n", '{"a": 1, ', '"b": 2}\n```'])]
+    for mode in ("sync", "async"):
+        bodies: list[dict] = []
+        transport = _replying(replies, bodies)
+        kw = ({"http_client": httpx.Client(transport=transport)} if mode == "sync"
+              else {"http_async_client": httpx.AsyncClient(transport=transport)})
+        llm = ChatCotomi(base_url="http://127.0.0.1:9/v1", api_key="k", **kw)
+        chain = llm.with_structured_output(Pair, method="json_schema")
+        if mode == "sync":
+            out = list(chain.stream("pair?"))
+        else:
+            async def run(chain=chain) -> list:
+                return [c async for c in chain.astream("pair?")]
+            out = asyncio.run(run())
+        assert out == [Pair(a=1, b=2)], mode
+        assert len(bodies) == 2 and "b" in bodies[1]["messages"][-1]["content"]
+
+
+def test_prompted_json_stream_that_stays_invalid_carries_the_error_like_invoke() -> None:
+    from langchain_compat import ChatCotomi
+
+    bad = _sse(["no json here"])
+    bodies: list[dict] = []
+    llm = ChatCotomi(base_url="http://127.0.0.1:9/v1", api_key="k", max_tool_reasks=1,
+                     http_client=httpx.Client(transport=_replying([bad, bad], bodies)))
+    bound = llm.with_structured_output({"type": "object", "properties": {"a": {"type": "integer"}},
+                                        "required": ["a"], "title": "A"}, method="json_mode",
+                                       include_raw=True)
+    out = list(bound.stream("a?"))
+    raw = next(o["raw"] for o in out if "raw" in o)
+    assert len(bodies) == 2
+    assert raw.content == "no json here"
+    assert raw.response_metadata["structured_output_error"]

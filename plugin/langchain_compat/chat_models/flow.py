@@ -357,10 +357,13 @@ class StreamRun:
     (``retry_payload``) without ever surfacing the unusable call. Under a
     forcing ``tool_choice`` (required or a named tool, e.g. structured output)
     the reply's text is held to the end too: a reply without the call is
-    re-asked unseen, and the aggregated stream equals ``invoke``.
+    re-asked unseen, and the aggregated stream equals ``invoke``. Prompted
+    JSON (structured output without native support) is held whole the same
+    way, validated, re-asked, and released as the clean JSON ``invoke`` returns.
     """
 
-    __slots__ = ("_calls", "_held", "_hold", "_parser", "_text", "call", "decoder", "retry_payload")
+    __slots__ = ("_calls", "_held", "_hold", "_json", "_parser", "_text", "call", "decoder",
+                 "retry_payload")
 
     def __init__(self, call: Call) -> None:
         self.call = call
@@ -374,23 +377,32 @@ class StreamRun:
             from langchain_compat.emulation.streaming import StreamingToolParser
 
             self._parser = StreamingToolParser(call.tools)
-        self._hold = self._parser is not None and (
-            call.tool_choice == "required" or isinstance(call.tool_choice, dict))
+        self._json = call._parses_text() and not call.tools  # prompted JSON
+        self._hold = self._json or (self._parser is not None and (
+            call.tool_choice == "required" or isinstance(call.tool_choice, dict)))
 
     def on_chunk(self, chunk: ChatGenerationChunk) -> Iterator[ChatGenerationChunk]:
         """Pass a decoded chunk through the call parser."""
+        text = chunk.message.content if isinstance(chunk.message.content, str) else ""
+        if self._json:
+            from langchain_compat.emulation.streaming import TextDelta
+
+            yield from self._emit([TextDelta(text)] if text else [], chunk)
+            return
         if self._parser is None or chunk.message.tool_call_chunks:
             if chunk.message.tool_call_chunks and self._parser is not None:
                 self._parser = None  # the backend streams native calls itself
                 yield from self._release_held()
             yield chunk
             return
-        text = chunk.message.content if isinstance(chunk.message.content, str) else ""
         events = self._parser.feed(text) if text else []
         yield from self._emit(events, chunk)
 
     def finish(self) -> Iterator[ChatGenerationChunk]:
         """Flush what was held back; decide whether to re-ask instead."""
+        if self._json:
+            yield from self._finish_json()
+            return
         if self._parser is None:
             return
         yield from self._emit(self._parser.finish(), None)
@@ -412,6 +424,19 @@ class StreamRun:
             chunks = [{"name": e.name, "args": e.args_json, "id": e.id, "index": e.index,
                        "type": "tool_call_chunk"} for e in self._calls]
             yield ChatGenerationChunk(message=AIMessageChunk(content="", tool_call_chunks=chunks))
+
+    def _finish_json(self) -> Iterator[ChatGenerationChunk]:
+        call = self.call
+        raw = AIMessage(content="".join(self._text))
+        message = call._parse_message(raw)
+        problem = call._message_violation(message)
+        if problem is not None and call.reasks < call.model.max_tool_reasks:
+            call.reasks += 1
+            self.retry_payload = call._reask(call.payload, raw, problem)
+            return
+        self._held = []
+        yield ChatGenerationChunk(message=AIMessageChunk(
+            content=message.content, response_metadata=message.response_metadata))
 
     def _release_held(self) -> Iterator[ChatGenerationChunk]:
         if self._held:
