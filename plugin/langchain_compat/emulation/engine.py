@@ -98,7 +98,24 @@ def build_call(raw: RawCall, tools: dict[str, dict] | None, call_id: str
         args, errors = validate(args, tools[name])
         if errors:
             return bad("arguments do not match the tool's schema: " + "; ".join(errors))
+        copied = _copied_placeholders(args)
+        if copied:
+            return bad(f"placeholder values copied from the example for {', '.join(copied)}: "
+                       "write real values")
     return tool_call(name=name, args=args, id=call_id)
+
+
+def _copied_placeholders(value: Any, path: str = "") -> list[str]:
+    """Where ``render.call_skeleton``'s ``"..."`` / ``<type>`` placeholders were copied verbatim."""
+    if isinstance(value, str):
+        v = value.strip()
+        return [path or "arguments"] if v == "..." or (v.startswith("<") and v.endswith(">") and (
+            v[1:-1] in ("integer", "number", "boolean", "value", "object") or v.startswith("<one of:"))) else []
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _copied_placeholders(v, f"{path}.{k}" if path else str(k))]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _copied_placeholders(v, f"{path}[{i}]")]
+    return []
 
 
 _SCHEMA_KEYS = frozenset({"type", "properties", "required", "title", "description",

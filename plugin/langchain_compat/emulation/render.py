@@ -16,6 +16,7 @@ from langchain_compat.emulation.jsonish import load_lenient
 
 __all__ = [
     "DEFAULT_TOOL_TEMPLATE",
+    "call_skeleton",
     "emulate_request",
     "normalize_tool_choice",
     "render_tool_prompt",
@@ -51,6 +52,9 @@ _CHOICE_TEXT = {
     "named": "You MUST call the function \"{name}\" now: reply with a <tool_call> block "
              "for \"{name}\" only, no other text.",
 }
+# A filled-in shape of the one call a forced choice wants. Measured on Qwen2.5-0.5B with
+# with_structured_output's Joke schema: 12/12 replies were calls with it, 6/12 without.
+_SHAPE = " Reply in exactly this shape, with real values in place of the placeholders:\n"
 _ONE_CALL = " Make at most one function call per reply."
 _REMOVED_KEYS = ("tools", "tool_choice", "parallel_tool_calls", "functions", "function_call")
 
@@ -114,10 +118,58 @@ def render_tool_prompt(tools: list[dict], tool_choice: Any = None, *,
     catalogue = "\n".join(json.dumps({"type": "function", "function": _tool_fn(t)},
                                      ensure_ascii=False) for t in shown)
     choice = _CHOICE_TEXT[mode].format(name=name) + ("" if parallel else _ONE_CALL)
+    if mode == "named" or (mode == "required" and len(shown) == 1):
+        choice += _SHAPE + call_skeleton(shown[0])
     template = DEFAULT_TOOL_TEMPLATE if template is None else template
     if "{tools}" in template and "$tools" not in template and "${tools}" not in template:
         return template.replace("{tools}", catalogue).replace("{choice}", choice)
     return string.Template(template).safe_substitute(tools=catalogue, choice=choice)
+
+
+def call_skeleton(tool: dict) -> str:
+    """A ``<tool_call>`` block for ``tool`` with placeholder arguments.
+
+    Strings become ``"..."``, other types ``<integer>``/``<number>``/…, enums
+    ``<one of: …>``; objects are spelled out two levels deep. Placeholders that
+    are copied verbatim fail validation and are re-asked.
+    """
+    fn = _tool_fn(tool)
+    params = fn.get("parameters") or {}
+    args = _placeholder(params, params, 0) if params.get("properties") else "{}"
+    return f'<tool_call>\n{{"name": {json.dumps(fn.get("name"), ensure_ascii=False)}, "arguments": {args}}}\n</tool_call>'
+
+
+def _placeholder(schema: Any, root: dict, depth: int) -> str:
+    if not isinstance(schema, dict):
+        return "<value>"
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/"):
+        target: Any = root
+        for part in ref[2:].split("/"):
+            target = target.get(part, {}) if isinstance(target, dict) else {}
+        return _placeholder(target, root, depth + 1) if depth < 4 else "<object>"
+    for key in ("anyOf", "oneOf", "allOf"):
+        options = [o for o in schema.get(key) or () if isinstance(o, dict) and o.get("type") != "null"]
+        if options:
+            return _placeholder(options[0], root, depth)
+    if isinstance(schema.get("enum"), list) and schema["enum"]:
+        return "<one of: " + ", ".join(json.dumps(v, ensure_ascii=False) for v in schema["enum"]) + ">"
+    kind = schema.get("type")
+    kind = next((k for k in kind if k != "null"), None) if isinstance(kind, list) else kind
+    props = schema.get("properties")
+    if kind == "object" or isinstance(props, dict):
+        if not isinstance(props, dict) or not props or depth >= 2:
+            return "{...}"
+        required = set(schema.get("required") or ())
+        keys = list(props) if len(props) <= 8 else [k for k in props if k in required] or list(props)[:8]
+        inner = ", ".join(f"{json.dumps(k, ensure_ascii=False)}: {_placeholder(props[k], root, depth + 1)}"
+                          for k in keys)
+        return "{" + inner + "}"
+    if kind == "array":
+        return "[" + _placeholder(schema.get("items"), root, depth + 1) + ", ...]" if depth < 2 else "[...]"
+    if kind == "string":
+        return '"..."'
+    return f"<{kind}>" if isinstance(kind, str) else "<value>"
 
 
 def _text_of(content: Any) -> str:

@@ -15,7 +15,7 @@ from langchain_core.messages import AIMessage
 
 from langchain_compat.emulation.jsonish import load_lenient, value_end
 from langchain_compat.emulation.parser import ParsedReply
-from langchain_compat.emulation.render import normalize_tool_choice
+from langchain_compat.emulation.render import call_skeleton, normalize_tool_choice
 from langchain_compat.emulation.schema import validate
 
 __all__ = [
@@ -139,5 +139,7 @@ def tool_choice_violation(parsed: ParsedReply | AIMessage, tool_choice: Any,
     if mode == "required" and not parsed.tool_calls:
         return "you must call one of the tools with a <tool_call> block." + hint
     if mode == "named" and not any(c["name"] == name for c in parsed.tool_calls):
-        return f"you must call the tool {name!r} with a <tool_call> block." + hint
+        tool = next(t for t in tools if (t.get("function") or t).get("name") == name)
+        return (f"you must call the tool {name!r} with a <tool_call> block like this one:\n"
+                f"{call_skeleton(tool)}" + hint)
     return None

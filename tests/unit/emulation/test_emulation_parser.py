@@ -178,3 +178,21 @@ def test_schema_echoed_as_arguments_of_a_parameterless_tool_means_no_arguments()
         "type": "object", "properties": {"type": {"type": "string"}, "properties": {"type": "object"}}}}}]
     text2 = '<tool_call>{"name": "pick", "arguments": {"type": "object", "properties": {}}}</tool_call>'
     assert parse_tool_calls(text2, tools2).tool_calls[0]["args"] == {"type": "object", "properties": {}}
+
+
+@pytest.mark.parametrize("args, where", [
+    ('{"city": "..."}', "city"),
+    ('{"city": "Paris", "days": "<integer>"}', None),  # a type error first
+    ('{"city": "Paris", "unit": "<one of: \\"c\\", \\"f\\">"}', None),
+])
+def test_placeholders_copied_from_the_call_shape_are_not_a_call(args, where):
+    parsed = parse_tool_calls(f'<tool_call>{{"name": "get_weather", "arguments": {args}}}</tool_call>', TOOLS)
+    assert not parsed.tool_calls and len(parsed.invalid_tool_calls) == 1
+    if where:
+        assert f"placeholder values copied from the example for {where}" in parsed.invalid_tool_calls[0]["error"]
+
+
+def test_real_values_with_ellipses_are_fine():
+    parsed = parse_tool_calls('<tool_call>{"name": "get_weather", "arguments": {"city": "Paris..."}}</tool_call>',
+                              TOOLS)
+    assert parsed.tool_calls[0]["args"] == {"city": "Paris..."}

@@ -93,6 +93,44 @@ def test_named_choice_shows_only_that_tool_and_mandates_it(choice):
     assert '"name": "now"' not in text and '"name": "get_weather"' in text
 
 
+def test_forced_single_tool_shows_the_call_shape_to_fill_in():
+    named = emulate_request(payload(), TOOLS, "get_weather", tool_role=True)["messages"][0]["content"]
+    shape = ('<tool_call>\n{"name": "get_weather", "arguments": {"city": "...", '
+             '"unit": <one of: "c", "f">, "days": <integer>}}\n</tool_call>')
+    assert named.endswith(shape)
+    assert emulate_request(payload(), [WEATHER], "required", tool_role=True)["messages"][0][
+        "content"].endswith(shape)
+    for choice in ("auto", "required"):  # several tools, or a free choice: no single shape
+        text = emulate_request(payload(), TOOLS, choice, tool_role=True)["messages"][0]["content"]
+        assert "placeholders" not in text
+
+
+def test_call_skeleton_spells_out_nested_objects_arrays_refs_and_no_arguments():
+    from langchain_core.utils.function_calling import convert_to_openai_tool
+    from pydantic import BaseModel
+
+    from langchain_compat.emulation.render import call_skeleton
+
+    class Addr(BaseModel):
+        city: str
+        zip: int | None = None
+
+    class Person(BaseModel):
+        """A person."""
+
+        name: str
+        tags: list[str]
+        home: Addr
+        score: float | None = None
+
+    assert call_skeleton(convert_to_openai_tool(Person)) == (
+        '<tool_call>\n{"name": "Person", "arguments": {"name": "...", "tags": ["...", ...], '
+        '"home": {"city": "...", "zip": <integer>}, "score": <number>}}\n</tool_call>')
+    no_args = {"type": "function", "function": {"name": "now", "parameters": {"type": "object",
+                                                                               "properties": {}}}}
+    assert call_skeleton(no_args) == '<tool_call>\n{"name": "now", "arguments": {}}\n</tool_call>'
+
+
 def test_none_choice_renders_no_tools_but_still_rewrites_history():
     out = emulate_request(payload(), TOOLS, "none", tool_role=False)
     assert all(m["role"] != "system" for m in out["messages"])

@@ -88,6 +88,10 @@ def test_violations():
     assert tool_choice_violation(weather, "get_weather", TOOLS) is None
     named = {"type": "function", "function": {"name": "now"}}
     assert "must call the tool 'now'" in tool_choice_violation(weather, named, TOOLS)
+    # the re-ask shows the shape of the wanted call
+    assert tool_choice_violation(text_only, "get_weather", TOOLS).endswith(
+        '<tool_call>\n{"name": "get_weather", "arguments": {"city": "...", '
+        '"unit": <one of: "c", "f">, "days": <integer>}}\n</tool_call>')
     reason = tool_choice_violation(invalid, "required", TOOLS)
     assert "missing required argument 'city'" in reason
 
