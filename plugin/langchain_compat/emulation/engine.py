@@ -25,6 +25,7 @@ from langchain_compat.emulation.formats import (
     Reject,
 )
 from langchain_compat.emulation.jsonish import RawCall, load_lenient
+from langchain_compat.emulation.readers import meant_for_sole
 from langchain_compat.emulation.schema import validate
 
 __all__ = ["Engine", "IdFactory", "build_call", "index_tools", "random_call_id"]
@@ -82,6 +83,9 @@ def build_call(raw: RawCall, tools: dict[str, dict] | None, call_id: str
     if tools is not None and name not in tools:
         bare = name.removeprefix("functions.")  # OpenAI-internal namespace some models copy
         name = bare if bare in tools else name
+    if tools is not None and name not in tools and len(tools) == 1:
+        sole = next(iter(tools.items()))
+        name = sole[0] if meant_for_sole(raw.args, sole) else name
     if tools is not None and name not in tools:
         return bad(f"unknown tool {name!r}; available tools: {', '.join(sorted(tools)) or 'none'}")
     args: Any = raw.args
@@ -179,7 +183,8 @@ class Engine:
 
     def __init__(self, tools: list[dict] | None, id_factory: IdFactory | None = None) -> None:
         self.tools = index_tools(tools)
-        self.ctx = Ctx(frozenset(self.tools) if self.tools is not None else None)
+        self.ctx = Ctx(frozenset(self.tools) if self.tools is not None else None,
+                       sole=next(iter(self.tools.items())) if self.tools and len(self.tools) == 1 else None)
         self.id_factory = id_factory or random_call_id
         self.buf = ""
         self.in_fence = ""  # closing marker of the opaque block we are in ("" = none)

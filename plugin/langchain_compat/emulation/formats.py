@@ -41,6 +41,7 @@ class Ctx:
     """What a recogniser may know besides the buffer."""
 
     names: frozenset[str] | None  # known tool names; None = tools unknown
+    sole: tuple[str, dict] | None = None  # (name, parameters) when exactly one tool is offered
     final: bool = False  # no more text will come
     started: bool = False  # some text or call came before the current position
     memo: dict[int, dict] = field(default_factory=dict)  # value_end state per absolute start
@@ -277,7 +278,7 @@ def fence(buf: str, pos: int, ctx: Ctx) -> Verdict:
     body = buf[start:span[0]]
     if lang in _EXPLICIT_LANGS:
         return Match(span[1], explicit_calls(body))
-    calls = implicit_calls(body, ctx.names)
+    calls = implicit_calls(body, ctx.names, ctx.sole)
     return Match(span[1], calls) if calls else Reject(span[1] - pos)
 
 
@@ -304,7 +305,7 @@ def _fenced_tags(buf: str, pos: int, start: int, ctx: Ctx) -> Verdict:
 
 def _tags_only(body: str, ctx: Ctx) -> tuple[list[RawCall], str]:
     """Run the ``<`` recognisers over a closed block: (calls, text left over)."""
-    inner = Ctx(ctx.names, final=True)
+    inner = Ctx(ctx.names, final=True, sole=ctx.sole)
     calls: list[RawCall] = []
     rest, i = [], 0
     while i < len(body):
@@ -350,7 +351,7 @@ def bare_json(buf: str, pos: int, ctx: Ctx) -> Verdict:
     end = _json_at(buf, pos, ctx)
     if end is NEED:
         return NEED
-    calls = implicit_calls(buf[pos:end], ctx.names)
+    calls = implicit_calls(buf[pos:end], ctx.names, ctx.sole)
     return Match(end, calls) if calls else Reject(end - pos)
 
 

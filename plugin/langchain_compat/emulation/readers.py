@@ -15,7 +15,7 @@ from langchain_compat.emulation.jsonish import (
     split_values,
 )
 
-__all__ = ["explicit_calls", "implicit_calls", "separated_call", "xml_params"]
+__all__ = ["explicit_calls", "implicit_calls", "meant_for_sole", "separated_call", "xml_params"]
 
 _FENCE_INNER = re.compile(r"^\s*```[\w-]*\s*\n?(.*?)\n?```\s*$", re.S)
 _NAME_THEN_JSON = re.compile(r"^\s*([A-Za-z_][\w.\-]*)\s*[:\n]?\s*([{\[].*)$", re.S)
@@ -115,12 +115,14 @@ def _object_args(args: object) -> bool:
         or args == ""
 
 
-def implicit_calls(value_text: str, names: frozenset[str] | None) -> list[RawCall] | None:
+def implicit_calls(value_text: str, names: frozenset[str] | None,
+                   sole: tuple[str, dict] | None = None) -> list[RawCall] | None:
     """Calls in text that may just be prose or an example (bare JSON, a ```json block).
 
     Args:
         value_text: One JSON-ish value.
         names: Known tool names, or ``None`` if unknown.
+        sole: ``(name, parameters)`` when exactly one tool is offered (see ``meant_for_sole``).
 
     Returns:
         The calls, or ``None`` when this is not clearly a call: not call-shaped, arguments
@@ -130,6 +132,24 @@ def implicit_calls(value_text: str, names: frozenset[str] | None) -> list[RawCal
     calls = calls_from_value(value, strict=True, raw=value_text) if value is not None else None
     if not calls or not all(_object_args(c.args) for c in calls):
         return None
-    if names is not None and not any(c.name in names for c in calls):
+    if names is not None and not any(c.name in names or meant_for_sole(c.args, sole) for c in calls):
         return None  # JSON that names no known tool is an example, not a call
     return calls
+
+
+def meant_for_sole(args: object, sole: tuple[str, dict] | None) -> bool:
+    """Whether a call naming an unknown tool is meant for the only tool offered.
+
+    Small models put an argument's value in the name (Qwen2.5-0.5B, asked to create
+    customer '你好啊集团', wrote ``{"name": "你好啊集团", "arguments": {"customer_name": …}}``).
+    With one tool offered, arguments using only its parameter names and all of its
+    required ones are taken as its call; anything less stays unknown.
+    """
+    if sole is None:
+        return False
+    if isinstance(args, str):
+        args = load_lenient(args)[0]
+    props = sole[1].get("properties")
+    if not isinstance(args, dict) or not args or not isinstance(props, dict):
+        return False
+    return set(args) <= set(props) and set(sole[1].get("required") or ()) <= set(args)
