@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 import pytest
-from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage
+from langchain_core.messages import HumanMessage
 from langchain_core.rate_limiters import InMemoryRateLimiter
 
 from langchain_compat import ChatAvangenio, ChatCotomi, ChatEktos, ChatOpenAICompatible, ChatTelkom

@@ -33,8 +33,18 @@ class ChatStream:
         finish_reason: the last finish reason seen.
     """
 
-    __slots__ = ("_decoder", "_splitter", "_first", "provider", "done", "chunks", "_text",
-                 "finish_reason", "model_name", "response_id")
+    __slots__ = (
+        "_decoder",
+        "_first",
+        "_splitter",
+        "_text",
+        "chunks",
+        "done",
+        "finish_reason",
+        "model_name",
+        "provider",
+        "response_id",
+    )
 
     def __init__(self, *, think_tags: bool = True, provider: str | None = None) -> None:
         self._decoder = SSEDecoder()

@@ -267,8 +267,7 @@ def parse_python_calls(src: str) -> list[RawCall] | None:
         if not isinstance(node, ast.Call):
             return None
         name = ast.unparse(node.func)
-        if name.endswith(".call"):
-            name = name[: -len(".call")]
+        name = name.removesuffix(".call")
         raw = ast.unparse(node)
         if node.args or any(kw.arg is None for kw in node.keywords):
             out.append(RawCall(name, None, "positional arguments are not supported; "

@@ -17,17 +17,17 @@ from langchain_compat.emulation.jsonish import (
 
 __all__ = ["explicit_calls", "implicit_calls", "meant_for_sole", "separated_call", "xml_params"]
 
-_FENCE_INNER = re.compile(r"^\s*```[\w-]*\s*\n?(.*?)\n?```\s*$", re.S)
-_NAME_THEN_JSON = re.compile(r"^\s*([A-Za-z_][\w.\-]*)\s*[:\n]?\s*([{\[].*)$", re.S)
+_FENCE_INNER = re.compile(r"^\s*```[\w-]*\s*\n?(.*?)\n?```\s*$", re.DOTALL)
+_NAME_THEN_JSON = re.compile(r"^\s*([A-Za-z_][\w.\-]*)\s*[:\n]?\s*([{\[].*)$", re.DOTALL)
 
 
-_XML_FUNCTION = re.compile(r"<function=([\w.\-]+)>(.*?)(?:</function>|$)", re.S)
+_XML_FUNCTION = re.compile(r"<function=([\w.\-]+)>(.*?)(?:</function>|$)", re.DOTALL)
 _XML_PARAM = re.compile(r"<parameter=([\w.\-]+)>\n?(.*?)\n?(?:</parameter>|(?=<parameter=)|$)",
-                        re.S)
+                        re.DOTALL)
 
 
-_ARG_KEY = re.compile(r"<arg_key>(.*?)</arg_key>", re.S)
-_ARG_VALUE = re.compile(r"<arg_value>(.*?)</arg_value>", re.S)
+_ARG_KEY = re.compile(r"<arg_key>(.*?)</arg_key>", re.DOTALL)
+_ARG_VALUE = re.compile(r"<arg_value>(.*?)</arg_value>", re.DOTALL)
 _SPECIAL_NAME = re.compile(r"^(?:functions\.)?(.+?)(?::\d+)?$")
 
 

@@ -25,8 +25,8 @@ __all__ = [
     "tool_choice_violation",
 ]
 
-_THINK = re.compile(r"<think>.*?(</think>|$)", re.S)
-_FENCE = re.compile(r"```[\w-]*[ \t]*\n?(.*?)(```|$)", re.S)
+_THINK = re.compile(r"<think>.*?(</think>|$)", re.DOTALL)
+_FENCE = re.compile(r"```[\w-]*[ \t]*\n?(.*?)(```|$)", re.DOTALL)
 
 
 def render_json_instructions(schema: dict) -> str:

@@ -16,11 +16,11 @@ from types import MappingProxyType
 from typing import Any
 
 __all__ = [
+    "STANDARD_PARAMS",
+    "UNDOCUMENTED",
     "EmbeddingsLimits",
     "ParamRule",
     "Profile",
-    "STANDARD_PARAMS",
-    "UNDOCUMENTED",
     "params_table",
 ]
 

@@ -16,7 +16,13 @@ beyond the documented three replayed as text (no ``tool`` role), an 8k context
 window assumed for memory trimming.
 """
 
-from langchain_compat.profiles import STANDARD_PARAMS, UNDOCUMENTED, ParamRule, Profile, params_table
+from langchain_compat.profiles import (
+    STANDARD_PARAMS,
+    UNDOCUMENTED,
+    ParamRule,
+    Profile,
+    params_table,
+)
 from langchain_compat.providers.base import BEARER, Provider
 
 _PARAMS = params_table(

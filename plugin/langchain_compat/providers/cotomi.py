@@ -15,7 +15,13 @@ parser), structured output prompted, no ``stream_options``, a 4k context
 window for memory trimming (cotomi-fast's size is not published).
 """
 
-from langchain_compat.profiles import STANDARD_PARAMS, EmbeddingsLimits, ParamRule, Profile, params_table
+from langchain_compat.profiles import (
+    STANDARD_PARAMS,
+    EmbeddingsLimits,
+    ParamRule,
+    Profile,
+    params_table,
+)
 from langchain_compat.providers.base import BEARER, Provider
 
 _NO_TOOLS = "cotomi does not support native tool calling; use tool_calling='emulated' (the default)"

@@ -7,7 +7,11 @@ from typing import Any
 import pytest
 
 from langchain_compat.core.reasoning import ThinkSplitter, reasoning_field, split_think
-from langchain_compat.core.response import parse_chat_response, parse_wire_tool_calls, usage_to_metadata
+from langchain_compat.core.response import (
+    parse_chat_response,
+    parse_wire_tool_calls,
+    usage_to_metadata,
+)
 from langchain_compat.errors import ResponseParseError
 
 

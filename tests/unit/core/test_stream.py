@@ -10,7 +10,13 @@ from langchain_core.messages import AIMessageChunk
 
 from langchain_compat.core.response import parse_chat_response
 from langchain_compat.core.stream import ChatStream
-from langchain_compat.errors import APIError, AuthenticationError, RateLimitError, ResponseParseError, ServerError
+from langchain_compat.errors import (
+    APIError,
+    AuthenticationError,
+    RateLimitError,
+    ResponseParseError,
+    ServerError,
+)
 
 USAGE = {"prompt_tokens": 7, "completion_tokens": 3, "total_tokens": 10}
 
@@ -263,8 +269,8 @@ def test_choice_without_index_counts_as_choice_zero() -> None:
 
 # -- property: the aggregated message does not depend on how bytes are split --------------------
 
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 
 @st.composite
