@@ -8,26 +8,26 @@ Qwen2.5-Coder-0.5B at ~30 tokens/s on two cores, so replies are short.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import pytest
 from langchain_tests.integration_tests import ChatModelIntegrationTests
 
 from langchain_compat import ChatOpenAICompatible
 
-# flaky(reruns=1): the real 0.5B model's reply to the same prompt varies with the server's
-# cache state; a second sample separates a model hiccup from a client bug (seen in CI:
-# test_stream[v1] failed once after the tool tests, passed in every rerun and alone).
+# flaky(reruns=2): the suite samples the real 0.5B model at the server's default temperature,
+# so one reply in ~20 misses a tool/structured task (measured: 5 first-attempt failures in 110
+# gating tests, every one passed on its rerun). Up to three samples separate a model hiccup
+# from a client bug, which fails every time.
 pytestmark = [pytest.mark.local_llm, pytest.mark.usefixtures("local_llm"), pytest.mark.timeout(420),
-              pytest.mark.flaky(reruns=1)]
+              pytest.mark.flaky(reruns=2)]
 
-# The tests the 0.5B model cannot do reliably; the reason is the model, not the client.
-_MODEL_LIMITS = {
-    "test_structured_few_shot_examples": "0.5B model ignores few-shot tool examples",
-    "test_agent_loop": "0.5B model repeats the call instead of answering after the tool result",
-    "test_tool_message_histories_list_content": "0.5B model answers inconsistently after list-content tool results",
-}
-
-
-_UNVERIFIED = ("tool", "structured", "json_mode", "agent_loop", "bind_runnables")
+# Standard tests the 0.5B model cannot pass reliably on a class: the reason is the model, not
+# the client, and each reason quotes what the model wrote. They run (non-strict xfail) so a
+# pass shows as XPASS; every other tool/structured test gates CI.
+_NATIVE_PROSE = ("without a forced tool_choice the 0.5B model often describes the call in prose instead "
+                 "of making it, e.g. \"Let's evaluate the magic_function function using the provided tool."
+                 "\n\n1. ...\" (llama-server parses no call; about half the samples)")
 
 
 class _LocalBase(ChatModelIntegrationTests):
@@ -70,26 +70,25 @@ class _LocalBase(ChatModelIntegrationTests):
     def supports_model_override(self) -> bool:
         return False  # llama-server serves one model
 
+    model_limits: ClassVar[dict[str, str]] = {}
+
     @pytest.fixture(autouse=True)
     def _known_model_limits(self, request: pytest.FixtureRequest) -> None:
-        name = request.node.originalname
-        if name in _MODEL_LIMITS:
-            request.applymarker(pytest.mark.xfail(reason=_MODEL_LIMITS[name], strict=False))
-        elif any(word in name for word in _UNVERIFIED):
-            # Tool/structured standard tests pass when run alone (see the issue note) but
-            # the 0.5B model's answers vary; they are tracked, not yet gating CI.
-            request.applymarker(pytest.mark.xfail(reason="tool/structured on 0.5B: not yet gating",
-                                                  strict=False))
+        reason = self.model_limits.get(request.node.originalname)
+        if reason:
+            request.applymarker(pytest.mark.xfail(reason=reason, strict=False))
 
 
 class TestLocalNative(_LocalBase):
     tool_mode = "native"
+    model_limits: ClassVar[dict[str, str]] = {"test_tool_calling": _NATIVE_PROSE, "test_tool_calling_async": _NATIVE_PROSE}
 
     @property
     def has_tool_choice(self) -> bool:
-        # With tool_choice="required", llama-server constrains output with a grammar and
-        # was seen generating 2,000+ tokens past max_tokens=100 with this model; the
-        # forced-choice tests run on the emulated class (our own enforcement) instead.
+        # Forced tool_choice is llama-server's grammar mode. Measured with this model: the
+        # same call written 2-4 times in one reply (the suite expects exactly one), a reply
+        # with no call, and once 2,000+ tokens past max_tokens=100. Forced choice is covered
+        # by the emulated class, where we enforce it ourselves.
         return False
 
 
