@@ -162,3 +162,32 @@ def test_prompted_json_stream_that_stays_invalid_carries_the_error_like_invoke()
     assert len(bodies) == 2
     assert raw.content == "no json here"
     assert raw.response_metadata["structured_output_error"]
+
+
+def test_an_invalid_call_is_never_streamed_as_a_runnable_call() -> None:
+    """Merged tool_call_chunks re-parse their arguments: {} for a tool that requires a and b
+    would become a valid call an agent runs (seen in the demo). It is reported instead."""
+    parts = ["Adding. ", '<tool_call>{"name": "add", "arguments": {}}</tool_call>']
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if json.loads(request.content).get("stream"):
+            return httpx.Response(200, stream=httpx.ByteStream(_sse(parts)),
+                                  headers={"content-type": "text/event-stream"})
+        return httpx.Response(200, json={"id": "c", "model": "m", "choices": [{
+            "index": 0, "message": {"role": "assistant", "content": "".join(parts)},
+            "finish_reason": "stop"}]})
+
+    llm = ChatOpenAICompatible(base_url="http://127.0.0.1:9/v1", model="m", tool_calling="emulated",
+                               max_tool_reasks=0,
+                               http_client=httpx.Client(transport=httpx.MockTransport(handler)))
+    bound = llm.bind_tools([TOOL])
+    chunks = list(bound.stream("add?"))
+    full = chunks[0]
+    for c in chunks[1:]:
+        full = full + c
+    assert full.tool_calls == [] and full.tool_call_chunks == []
+    [bad] = full.response_metadata["invalid_tool_calls"]
+    assert bad["name"] == "add" and "'a'" in bad["error"]
+    invoked = bound.invoke("add?")
+    assert invoked.tool_calls == [] and invoked.invalid_tool_calls[0]["error"] == bad["error"]
+    assert full.content.strip() == invoked.content.strip() == "Adding."

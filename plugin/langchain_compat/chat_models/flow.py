@@ -420,10 +420,18 @@ class StreamRun:
             self._calls = []  # re-asks exhausted on a repeated call: end the loop (see _drop_repeats)
         if self._calls and call._base_payload["parallel"] is False:
             self._calls = [next((e for e in self._calls if e.error is None), self._calls[0])]
-        if self._calls:
-            chunks = [{"name": e.name, "args": e.args_json, "id": e.id, "index": e.index,
-                       "type": "tool_call_chunk"} for e in self._calls]
-            yield ChatGenerationChunk(message=AIMessageChunk(content="", tool_call_chunks=chunks))
+        # Only valid calls become tool_call_chunks: merged chunks re-parse their arguments, so
+        # an invalid call whose arguments are a JSON object (e.g. {} missing a required field)
+        # would turn into a valid call that an agent then runs. Invalid ones are reported in
+        # response_metadata["invalid_tool_calls"] (invoke has them in message.invalid_tool_calls).
+        chunks = [{"name": e.name, "args": e.args_json, "id": e.id, "index": e.index,
+                   "type": "tool_call_chunk"} for e in self._calls if e.error is None]
+        invalid = [{"name": e.name, "args": e.args_json, "id": e.id, "error": e.error,
+                    "type": "invalid_tool_call"} for e in self._calls if e.error is not None]
+        if chunks or invalid:
+            meta = {"invalid_tool_calls": invalid} if invalid else {}
+            yield ChatGenerationChunk(message=AIMessageChunk(content="", tool_call_chunks=chunks,
+                                                             response_metadata=meta))
 
     def _finish_json(self) -> Iterator[ChatGenerationChunk]:
         call = self.call
