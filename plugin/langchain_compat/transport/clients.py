@@ -36,7 +36,7 @@ from typing import Any
 
 import httpx
 
-__all__ = ["DEFAULT_LIMITS", "SHARD_SIZE", "AsyncPool", "async_client", "async_pool", "close_all",
+__all__ = ["DEFAULT_LIMITS", "SHARD_SIZE", "AsyncPool", "async_pool", "close_all",
            "sync_client"]
 
 DEFAULT_LIMITS = httpx.Limits(max_connections=128, max_keepalive_connections=128, keepalive_expiry=30)
@@ -133,12 +133,6 @@ def async_pool(verify: Any = True, limits: httpx.Limits = DEFAULT_LIMITS,
     if pool is None:
         pool = per_loop[key] = AsyncPool(verify, limits, proxy)
     return pool
-
-
-def async_client(verify: Any = True, limits: httpx.Limits = DEFAULT_LIMITS,
-                 proxy: str | None = None) -> httpx.AsyncClient:
-    """The first async client of this loop's pool (for callers that need one client)."""
-    return async_pool(verify, limits, proxy).client(0)
 
 
 def close_all() -> None:

@@ -32,7 +32,6 @@ from langchain_compat.errors import (
 from langchain_compat.transport.clients import (
     DEFAULT_LIMITS,
     AsyncPool,
-    async_client,
     async_pool,
     sync_client,
 )
@@ -86,9 +85,6 @@ class Endpoint:
 
     def sync(self) -> httpx.Client:
         return self.client or sync_client(self.verify, self.limits, self.proxy)
-
-    def async_(self) -> httpx.AsyncClient:
-        return self.async_client or async_client(self.verify, self.limits, self.proxy)
 
     def async_pool(self) -> AsyncPool | None:
         """This loop's shared sharded pool, or None with a caller-owned client."""
