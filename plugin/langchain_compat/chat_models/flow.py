@@ -272,12 +272,14 @@ class Call:
             return message.response_metadata.get("structured_output_error")
         if not self.tools or self.mode == "plain":
             return None
-        from langchain_compat.emulation.structured import tool_choice_violation
+        from langchain_compat.emulation.structured import (
+            describe_invalid_calls,
+            tool_choice_violation,
+        )
 
         problem = tool_choice_violation(message, self.tool_choice, self.tools)
         if problem is None and message.invalid_tool_calls and not message.tool_calls:
-            problem = "your tool call could not be used: " + "; ".join(
-                f"{c.get('name')!r}: {c.get('error')}" for c in message.invalid_tool_calls)
+            problem = "your tool call could not be used: " + describe_invalid_calls(message.invalid_tool_calls)
         return problem or self._repeated_call(message)
 
     def _drop_repeats(self, result: ChatResult) -> ChatResult:
@@ -341,6 +343,11 @@ def _canonical(args: Any) -> str:
     return json.dumps(args, sort_keys=True, ensure_ascii=False)
 
 
+def _invalid_call(e: Any) -> dict[str, Any]:
+    """A streamed call event that failed validation, as an ``InvalidToolCall`` dict."""
+    return {"name": e.name, "args": e.args_json, "id": e.id, "error": e.error, "type": "invalid_tool_call"}
+
+
 def _with_system(wire: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:
     """Append ``text`` to the leading system message (or insert one)."""
     if wire and wire[0]["role"] == "system" and isinstance(wire[0].get("content"), str):
@@ -362,16 +369,14 @@ class StreamRun:
     way, validated, re-asked, and released as the clean JSON ``invoke`` returns.
     """
 
-    __slots__ = ("_calls", "_held", "_hold", "_json", "_parser", "_text", "call", "decoder",
-                 "retry_payload")
+    __slots__ = ("_calls", "_hold", "_json", "_parser", "_text", "call", "decoder", "retry_payload")
 
     def __init__(self, call: Call) -> None:
         self.call = call
         self.decoder = ChatStream(think_tags=call.profile.think_tags, provider=call.model.provider.display_name)
         self._parser = None
         self._calls: list[Any] = []
-        self._text: list[str] = []
-        self._held: list[str] = []
+        self._text: list[str] = []  # the reply's text; while _hold, none of it was yielded yet
         self.retry_payload: dict[str, Any] | None = None
         if call.tools and call.tool_choice != "none":
             from langchain_compat.emulation.streaming import StreamingToolParser
@@ -426,8 +431,7 @@ class StreamRun:
         # response_metadata["invalid_tool_calls"] (invoke has them in message.invalid_tool_calls).
         chunks = [{"name": e.name, "args": e.args_json, "id": e.id, "index": e.index,
                    "type": "tool_call_chunk"} for e in self._calls if e.error is None]
-        invalid = [{"name": e.name, "args": e.args_json, "id": e.id, "error": e.error,
-                    "type": "invalid_tool_call"} for e in self._calls if e.error is not None]
+        invalid = [_invalid_call(e) for e in self._calls if e.error is not None]
         if chunks or invalid:
             meta = {"invalid_tool_calls": invalid} if invalid else {}
             yield ChatGenerationChunk(message=AIMessageChunk(content="", tool_call_chunks=chunks,
@@ -442,14 +446,13 @@ class StreamRun:
             call.reasks += 1
             self.retry_payload = call._reask(call.payload, raw, problem)
             return
-        self._held = []
         yield ChatGenerationChunk(message=AIMessageChunk(
             content=message.content, response_metadata=message.response_metadata))
 
     def _release_held(self) -> Iterator[ChatGenerationChunk]:
-        if self._held:
-            text, self._held = "".join(self._held), []
-            yield ChatGenerationChunk(message=AIMessageChunk(content=text))
+        """Yield the held text (once: at the end, or when native calls take over)."""
+        if self._hold and self._text:
+            yield ChatGenerationChunk(message=AIMessageChunk(content="".join(self._text)))
 
     def _message(self) -> AIMessage:
         valid, invalid = [], []
@@ -458,8 +461,7 @@ class StreamRun:
                 valid.append({"name": e.name, "args": json.loads(e.args_json or "{}"), "id": e.id,
                               "type": "tool_call"})
             else:
-                invalid.append({"name": e.name, "args": e.args_json, "id": e.id, "error": e.error,
-                                "type": "invalid_tool_call"})
+                invalid.append(_invalid_call(e))
         return AIMessage(content="".join(self._text), tool_calls=valid, invalid_tool_calls=invalid)
 
     def _skip_repeated(self, text: str) -> str:
@@ -486,10 +488,8 @@ class StreamRun:
         self._calls.extend(e for e in events if not isinstance(e, TextDelta))
         if text:
             self._text.append(text)
-            text = self._skip_repeated(text)
-            if self._hold:
-                self._held.append(text)
-                text = ""
+            # held text is yielded by _release_held (never re-asked after a hold: nothing to skip)
+            text = "" if self._hold else self._skip_repeated(text)
         if carrier is not None:
             msg = carrier.message
             if text == msg.content:  # nothing held back or parsed out: pass the chunk through

@@ -19,6 +19,7 @@ from langchain_compat.emulation.render import call_skeleton, normalize_tool_choi
 from langchain_compat.emulation.schema import validate
 
 __all__ = [
+    "describe_invalid_calls",
     "parse_json_reply",
     "reask_message",
     "render_json_instructions",
@@ -117,6 +118,11 @@ def reask_message(error: str) -> dict:
         "Reply again, following the required format exactly and adding nothing else.")}
 
 
+def describe_invalid_calls(calls: list) -> str:
+    """``'name': error; ...`` for invalid calls, as re-asks quote them."""
+    return "; ".join(f"{c.get('name')!r}: {c.get('error')}" for c in calls)
+
+
 def tool_choice_violation(parsed: ParsedReply | AIMessage, tool_choice: Any,
                           tools: list[dict]) -> str | None:
     """Why a reply does not honour a forcing ``tool_choice`` (``None`` if it does).
@@ -134,7 +140,7 @@ def tool_choice_violation(parsed: ParsedReply | AIMessage, tool_choice: Any,
         mode, name = normalize_tool_choice(tool_choice, tools)
     except ValueError as exc:
         return str(exc)
-    bad = "; ".join(f"{c.get('name')!r}: {c.get('error')}" for c in parsed.invalid_tool_calls)
+    bad = describe_invalid_calls(parsed.invalid_tool_calls)
     hint = f" Your invalid call(s): {bad}." if bad else ""
     if mode == "required" and not parsed.tool_calls:
         return "you must call one of the tools with a <tool_call> block." + hint
