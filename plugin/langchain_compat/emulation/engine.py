@@ -26,6 +26,7 @@ from langchain_compat.emulation.formats import (
 )
 from langchain_compat.emulation.jsonish import RawCall, load_lenient
 from langchain_compat.emulation.readers import meant_for_sole
+from langchain_compat.emulation.render import is_placeholder
 from langchain_compat.emulation.schema import validate
 
 __all__ = ["Engine", "IdFactory", "build_call", "index_tools", "random_call_id"]
@@ -112,9 +113,7 @@ def build_call(raw: RawCall, tools: dict[str, dict] | None, call_id: str
 def _copied_placeholders(value: Any, path: str = "") -> list[str]:
     """Where ``render.call_skeleton``'s ``"..."`` / ``<type>`` placeholders were copied verbatim."""
     if isinstance(value, str):
-        v = value.strip()
-        return [path or "arguments"] if v == "..." or (v.startswith("<") and v.endswith(">") and (
-            v[1:-1] in ("integer", "number", "boolean", "value", "object") or v.startswith("<one of:"))) else []
+        return [path or "arguments"] if is_placeholder(value) else []
     if isinstance(value, dict):
         return [p for k, v in value.items() for p in _copied_placeholders(v, f"{path}.{k}" if path else str(k))]
     if isinstance(value, list):

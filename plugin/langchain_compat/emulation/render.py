@@ -13,11 +13,13 @@ import string
 from typing import Any
 
 from langchain_compat.emulation.jsonish import load_lenient
+from langchain_compat.emulation.schema import resolve_ref
 
 __all__ = [
     "DEFAULT_TOOL_TEMPLATE",
     "call_skeleton",
     "emulate_request",
+    "is_placeholder",
     "normalize_tool_choice",
     "render_tool_prompt",
     "replay_tool_history",
@@ -126,6 +128,15 @@ def render_tool_prompt(tools: list[dict], tool_choice: Any = None, *,
     return string.Template(template).safe_substitute(tools=catalogue, choice=choice)
 
 
+_TYPE_PLACEHOLDERS = frozenset({"<integer>", "<number>", "<boolean>", "<value>", "<object>"})
+
+
+def is_placeholder(value: str) -> bool:
+    """Whether ``value`` is one of ``call_skeleton``'s placeholders copied verbatim."""
+    v = value.strip()
+    return v == "..." or v in _TYPE_PLACEHOLDERS or (v.startswith("<one of:") and v.endswith(">"))
+
+
 def call_skeleton(tool: dict) -> str:
     """A ``<tool_call>`` block for ``tool`` with placeholder arguments.
 
@@ -144,10 +155,7 @@ def _placeholder(schema: Any, root: dict, depth: int) -> str:
         return "<value>"
     ref = schema.get("$ref")
     if isinstance(ref, str) and ref.startswith("#/"):
-        target: Any = root
-        for part in ref[2:].split("/"):
-            target = target.get(part, {}) if isinstance(target, dict) else {}
-        return _placeholder(target, root, depth + 1) if depth < 4 else "<object>"
+        return _placeholder(resolve_ref(ref, root), root, depth + 1) if depth < 4 else "<object>"
     for key in ("anyOf", "oneOf", "allOf"):
         options = [o for o in schema.get(key) or () if isinstance(o, dict) and o.get("type") != "null"]
         if options:

@@ -22,7 +22,7 @@ import math
 import re
 from typing import Any
 
-__all__ = ["validate"]
+__all__ = ["resolve_ref", "validate"]
 
 _INT_RE = re.compile(r"^\s*[+-]?\d+\s*$")
 _NUM_RE = re.compile(r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$")
@@ -49,7 +49,8 @@ def _label(path: str) -> str:
     return path or "arguments"
 
 
-def _resolve(ref: str, root: dict[str, Any]) -> dict[str, Any] | None:
+def resolve_ref(ref: str, root: dict[str, Any]) -> dict[str, Any] | None:
+    """The schema a local ``$ref`` (``#/$defs/X``, JSON-pointer escapes) points to, or None."""
     if not ref.startswith("#/"):
         return None
     node: Any = root
@@ -146,7 +147,7 @@ def _check(v: Any, s: Any, root: dict[str, Any], path: str, depth: int) -> tuple
     if not isinstance(s, dict) or depth > _MAX_DEPTH:
         return v, []
     if "$ref" in s:
-        target = _resolve(s["$ref"], root)
+        target = resolve_ref(s["$ref"], root)
         if target is None:
             return v, []
         s = {**target, **{k: x for k, x in s.items() if k != "$ref"}}
