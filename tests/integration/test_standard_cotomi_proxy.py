@@ -9,10 +9,11 @@ structured-output test runs through emulation exactly as it would against cotomi
 from __future__ import annotations
 
 import pytest
-from langchain_tests.integration_tests import ChatModelIntegrationTests
 
 from langchain_compat import ChatCotomi
 from langchain_compat.testing import emulate
+
+from ._local_model import LocalModelSuite
 
 pytestmark = [pytest.mark.local_llm, pytest.mark.usefixtures("local_llm", "_cotomi_proxy"),
               pytest.mark.timeout(420), pytest.mark.flaky(reruns=2)]  # see test_standard_local.py
@@ -28,7 +29,7 @@ def _cotomi_proxy(local_llm):
     _PROXY.clear()
 
 
-class TestCotomiThroughEmulator(ChatModelIntegrationTests):
+class TestCotomiThroughEmulator(LocalModelSuite):
     @property
     def chat_model_class(self) -> type[ChatCotomi]:
         return ChatCotomi
@@ -38,22 +39,6 @@ class TestCotomiThroughEmulator(ChatModelIntegrationTests):
         return {"base_url": _PROXY["base_url"], "api_key": _PROXY["api_key"],
                 "model": "cotomi-fast-v2.0", "timeout": 90, "max_retries": 0,
                 "max_tokens": 100}
-
-    @property
-    def has_tool_choice(self) -> bool:
-        return True
-
-    @property
-    def returns_usage_metadata(self) -> bool:
-        return True
-
-    @property
-    def supported_usage_metadata_details(self) -> dict:
-        return {"invoke": [], "stream": []}
-
-    @property
-    def supports_model_override(self) -> bool:
-        return False
 
     @pytest.fixture(autouse=True)
     def _profile_limits(self, request: pytest.FixtureRequest) -> None:

@@ -11,9 +11,10 @@ from __future__ import annotations
 from typing import ClassVar
 
 import pytest
-from langchain_tests.integration_tests import ChatModelIntegrationTests
 
 from langchain_compat import ChatOpenAICompatible
+
+from ._local_model import LocalModelSuite
 
 # flaky(reruns=2): the suite samples the real 0.5B model at the server's default temperature,
 # so one reply in ~20 misses a tool/structured task (measured: 5 first-attempt failures in 110
@@ -31,7 +32,7 @@ _NATIVE_PROSE = ("without a forced tool_choice the 0.5B model often describes th
                  "`magic_function_no_args` function ...\" (llama-server parses no call)")
 
 
-class _LocalBase(ChatModelIntegrationTests):
+class _LocalBase(LocalModelSuite):
     tool_mode = "auto"
 
     @property
@@ -52,24 +53,8 @@ class _LocalBase(ChatModelIntegrationTests):
         }
 
     @property
-    def has_tool_choice(self) -> bool:
-        return True
-
-    @property
     def supports_json_mode(self) -> bool:
         return True
-
-    @property
-    def returns_usage_metadata(self) -> bool:
-        return True
-
-    @property
-    def supported_usage_metadata_details(self) -> dict:
-        return {"invoke": [], "stream": []}
-
-    @property
-    def supports_model_override(self) -> bool:
-        return False  # llama-server serves one model
 
     model_limits: ClassVar[dict[str, str]] = {}
 
