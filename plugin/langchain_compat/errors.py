@@ -19,6 +19,8 @@ network failures) into one of these classes::
     │   ├── ConflictError               409
     │   ├── RateLimitError              429 (``retry_after`` in seconds)
     │   ├── ServerError                 5xx (``retry_after`` when sent)
+    │   │   └── ToolCallParseError      the server could not parse the model's tool
+    │   │                               call (also a ToolCallError; never retried)
     │   └── ResponseParseError          2xx with a body we cannot read
     ├── APIConnectionError              could not connect / connection reset
     │   └── APITimeoutError             connect, read or total timeout
@@ -54,6 +56,7 @@ __all__ = [
     "ServerError",
     "StreamInterruptedError",
     "ToolCallError",
+    "ToolCallParseError",
     "ToolsNotSupportedError",
     "UnsupportedParameterError",
     "redact",
@@ -239,3 +242,17 @@ class StreamInterruptedError(CompatError):
 
 class ToolCallError(CompatError):
     """Emulated tool calling could not obtain a valid call after re-asking."""
+
+
+class ToolCallParseError(ServerError, ToolCallError):
+    """The server failed to parse the model's output as a tool call (a 5xx).
+
+    llama-server answers 500 "... does not match the expected peg-native format"
+    when the model writes neither text nor a valid call; vLLM and SGLang have
+    similar errors. The same request fails the same way again, so it is not
+    retried; ``tool_calling="auto"`` re-sends the turn emulated (the package's
+    own parser reads what the server could not), ``"native"`` raises this.
+    """
+
+    retryable = False
+

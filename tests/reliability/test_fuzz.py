@@ -96,7 +96,7 @@ def test_valid_stream_text_is_split_invariant(pieces: list[str], cuts: list[int]
         got += stream.feed(data[start:p])
         start = p
     got += stream.close()
-    assert "".join(c.message.content for c in got) == "".join(pieces)
+    assert "".join(d.text for d in got) == "".join(pieces)
     assert stream.done and stream.finish_reason == "stop"
 
 

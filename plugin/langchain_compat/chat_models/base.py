@@ -1,8 +1,9 @@
 """The shared base of every chat model: fields, validation and the I/O drivers.
 
-What a call does (build the request, choose native or emulated tools, parse,
-re-ask) is a sans-IO generator in :mod:`langchain_compat.chat_models.flow`;
-this module only runs it over the sync or async HTTP driver.
+A call reads the model's fields once into a frozen :class:`CallSettings`
+(``settings.py``); what it does with them (shape the request, read the reply,
+re-ask) is the sans-IO :class:`~langchain_compat.chat_models.pipeline.Call`
+with its reply policy. This module only runs it over the sync or async driver.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, ValidationError, model_validator
 
-from langchain_compat.chat_models import flow as _flow
+from langchain_compat.chat_models.pipeline import Call
+from langchain_compat.chat_models.settings import CallOptions, CallSettings, ToolSetting
+from langchain_compat.chat_models.tools import structured_output, tool_kwargs
 from langchain_compat.connection import (
     build_driver,
     resolve_api_key,
@@ -105,6 +108,7 @@ class BaseChatCompat(BaseChatModel):
     _driver: HTTPDriver | None = PrivateAttr(default=None)
     _driver_sig: tuple[Any, ...] | None = PrivateAttr(default=None)
     _compat_profile: Profile | None = PrivateAttr(default=None)
+    _call_settings: CallSettings | None = PrivateAttr(default=None)
 
     # -- construction ----------------------------------------------------
     @model_validator(mode="before")
@@ -142,6 +146,7 @@ class BaseChatCompat(BaseChatModel):
             raise InvalidParameterError("timeout", "must be a positive number of seconds")
         self.base_url = resolve_base_url(prov, self.base_url)
         self._compat_profile = None  # the model name may have changed
+        self._call_settings = None
         no_auth = self.auth_header == ""
         self.api_key = resolve_api_key(prov, self.api_key, required=prov.requires_api_key and not no_auth)
         profile = self.compat_profile
@@ -167,6 +172,34 @@ class BaseChatCompat(BaseChatModel):
         params = {name: getattr(self, name) for name in SAMPLING_FIELDS}
         params.update(self.model_kwargs)
         return params
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        super().__setattr__(name, value)
+        if name in type(self).model_fields:  # a call reads the fields through call_settings
+            self._call_settings = None
+            if name in ("model_name", "profile_overrides"):
+                self._compat_profile = None
+
+    def model_copy(self, *, update: Any = None, deep: bool = False) -> Any:
+        copied = super().model_copy(update=update, deep=deep)
+        if update:  # the copy's fields differ: its settings and profile are read again
+            copied._call_settings = None
+            copied._compat_profile = None
+        return copied
+
+    @property
+    def call_settings(self) -> CallSettings:
+        """The fields a call needs, frozen (read again after a field changes)."""
+        settings = self._call_settings
+        if settings is None:
+            settings = self._call_settings = CallSettings(
+                profile=self.compat_profile, provider=self.provider.display_name,
+                path=self.provider.chat_path, base_url=self.base_url or "", model_name=self.model_name,
+                sampling=self._sampling_params(), tool_calling=ToolSetting(self.tool_calling),
+                stream_usage=self.stream_usage, drop_unsupported_params=self.drop_unsupported_params,
+                extra_body=self.extra_body, max_reasks=self.max_tool_reasks,
+            )
+        return settings
 
     @property
     def auth(self) -> AuthScheme:
@@ -255,8 +288,6 @@ class BaseChatCompat(BaseChatModel):
             parallel_tool_calls: allow several calls in one reply (native only).
             strict: ask for strict schema adherence (native only, where supported).
         """
-        from langchain_compat.chat_models.tools import tool_kwargs
-
         return self.bind(**tool_kwargs(tools, tool_choice, parallel_tool_calls, strict), **kwargs)
 
     def with_structured_output(  # type: ignore[override]
@@ -280,97 +311,86 @@ class BaseChatCompat(BaseChatModel):
             include_raw: return ``{"raw", "parsed", "parsing_error"}``.
             strict: strict schema adherence where natively supported.
         """
-        from langchain_compat.chat_models.tools import structured_output
-
         if kwargs:
             raise InvalidParameterError("with_structured_output", f"unexpected arguments {sorted(kwargs)}")
-        return structured_output(self, schema, method=method, include_raw=include_raw, strict=strict)
+        return structured_output(self, self.compat_profile, schema, method=method,
+                                 include_raw=include_raw, strict=strict)
 
     # -- calls -----------------------------------------------------------
     def _call(self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any],
-              stream: bool) -> _flow.Call:
-        return _flow.Call.build(self, messages, stop, kwargs, stream=stream)
+              stream: bool) -> Call:
+        settings = self.call_settings
+        return Call(settings, CallOptions.read(settings, stop, kwargs, stream=stream), messages)
 
     def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
                   run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
         call = self._call(messages, stop, kwargs, stream=False)
-        gen = call.generate()
-        payload = next(gen)
-        while True:
+        ex = call.exchange()
+        while (payload := ex.request) is not None:
             try:
-                body = self.driver.post_json(call.path, payload, timeout=call.timeout)
+                answer = self.driver.post_json(call.path, payload, timeout=call.timeout)
             except CompatError as exc:
-                step: Callable[[], Any] = lambda exc=exc: gen.throw(exc)
-            else:
-                step = lambda body=body: gen.send(body)
-            try:
-                payload = step()
-            except StopIteration as done:
-                return done.value
+                answer = exc
+            ex.reply(answer)
+        return ex.result  # type: ignore[return-value]
 
     async def _agenerate(self, messages: list[BaseMessage], stop: list[str] | None = None,
                          run_manager: AsyncCallbackManagerForLLMRun | None = None,
                          **kwargs: Any) -> ChatResult:
         call = self._call(messages, stop, kwargs, stream=False)
-        gen = call.generate()
-        payload = next(gen)
-        while True:
+        ex = call.exchange()
+        while (payload := ex.request) is not None:
             try:
-                body = await self.driver.apost_json(call.path, payload, timeout=call.timeout)
+                answer = await self.driver.apost_json(call.path, payload, timeout=call.timeout)
             except CompatError as exc:
-                step: Callable[[], Any] = lambda exc=exc: gen.throw(exc)
-            else:
-                step = lambda body=body: gen.send(body)
-            try:
-                payload = step()
-            except StopIteration as done:
-                return done.value
+                answer = exc
+            ex.reply(answer)
+        return ex.result  # type: ignore[return-value]
 
     def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
                 run_manager: CallbackManagerForLLMRun | None = None,
                 **kwargs: Any) -> Iterator[ChatGenerationChunk]:
         call = self._call(messages, stop, kwargs, stream=True)
         while True:
-            state = call.stream_state()
+            attempt = call.attempt()
             try:
-                for raw in self.driver.stream(call.path, call.payload, state.decoder, timeout=call.timeout):
-                    for chunk in state.on_chunk(raw):
+                for delta in self.driver.stream(call.path, call.payload, attempt.decoder,
+                                                timeout=call.timeout):
+                    for chunk in attempt.on_delta(delta):
                         if run_manager:
                             run_manager.on_llm_new_token(chunk.text, chunk=chunk)
                         yield chunk
             except CompatError as exc:
-                if not call.fallback(exc, state):
+                if not call.recover(exc, attempt):
                     raise
                 continue
-            for chunk in state.finish():
+            for chunk in attempt.finish():
                 if run_manager:
                     run_manager.on_llm_new_token(chunk.text, chunk=chunk)
                 yield chunk
-            if state.retry_payload is None:
+            if not call.after_stream(attempt):
                 return
-            call.payload = state.retry_payload
 
     async def _astream(self, messages: list[BaseMessage], stop: list[str] | None = None,
                        run_manager: AsyncCallbackManagerForLLMRun | None = None,
                        **kwargs: Any) -> AsyncIterator[ChatGenerationChunk]:
         call = self._call(messages, stop, kwargs, stream=True)
         while True:
-            state = call.stream_state()
+            attempt = call.attempt()
             try:
-                async for raw in self.driver.astream(call.path, call.payload, state.decoder,
-                                                     timeout=call.timeout):
-                    for chunk in state.on_chunk(raw):
+                async for delta in self.driver.astream(call.path, call.payload, attempt.decoder,
+                                                       timeout=call.timeout):
+                    for chunk in attempt.on_delta(delta):
                         if run_manager:
                             await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
                         yield chunk
             except CompatError as exc:
-                if not call.fallback(exc, state):
+                if not call.recover(exc, attempt):
                     raise
                 continue
-            for chunk in state.finish():
+            for chunk in attempt.finish():
                 if run_manager:
                     await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
                 yield chunk
-            if state.retry_payload is None:
+            if not call.after_stream(attempt):
                 return
-            call.payload = state.retry_payload

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from langchain_core.language_models import BaseChatModel
 from langchain_core.output_parsers import (
     JsonOutputKeyToolsParser,
     JsonOutputParser,
@@ -23,41 +24,38 @@ from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_json_schema, convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
 
+from langchain_compat.chat_models.settings import StructuredSpec
+from langchain_compat.emulation.render import normalize_tool_choice
 from langchain_compat.errors import InvalidParameterError
+from langchain_compat.profiles import Profile
 
-if TYPE_CHECKING:
-    from langchain_compat.chat_models.base import BaseChatCompat
-
-__all__ = ["normalize_tool_choice", "structured_output", "tool_kwargs"]
+__all__ = ["structured_output", "tool_kwargs", "wire_tool_choice"]
 
 
-def normalize_tool_choice(tool_choice: Any, tool_names: Sequence[str]) -> str | dict[str, Any] | None:
-    """Map every accepted ``tool_choice`` form to OpenAI's wire form.
+_WIRE_CHOICE = {"auto": "auto", "none": "none", "required": "required"}
+
+
+def wire_tool_choice(tool_choice: Any, tools: Sequence[dict[str, Any]]) -> str | dict[str, Any] | None:
+    """Every accepted ``tool_choice`` spelling in OpenAI's wire form.
 
     Accepts "auto", "none", "any"/"required"/True, a tool name, or the OpenAI
-    dict ``{"type": "function", "function": {"name": ...}}``.
+    dict ``{"type": "function", "function": {"name": ...}}`` (the spellings of
+    :func:`langchain_compat.emulation.render.normalize_tool_choice`, the one
+    reading of them in the package).
 
     Raises:
         InvalidParameterError: an unknown tool name or form.
     """
     if tool_choice is None or tool_choice is False:
         return None
-    if tool_choice is True or tool_choice in ("any", "required"):
-        return "required"
-    if tool_choice in ("auto", "none"):
-        return tool_choice
-    if isinstance(tool_choice, str):
-        name = tool_choice
-    elif isinstance(tool_choice, dict) and isinstance(tool_choice.get("function"), dict):
-        name = tool_choice["function"].get("name")
-    elif isinstance(tool_choice, dict) and "name" in tool_choice:
-        name = tool_choice["name"]
-    else:
-        raise InvalidParameterError("tool_choice", f"unsupported form {tool_choice!r}; "
-                                    "use 'auto', 'none', 'required', a tool name or the OpenAI dict")
-    if name not in tool_names:
-        raise InvalidParameterError("tool_choice", f"{name!r} is not one of the bound tools {list(tool_names)}")
-    return {"type": "function", "function": {"name": name}}
+    try:
+        mode, name = normalize_tool_choice(tool_choice, list(tools))
+    except ValueError:
+        names = [(t.get("function") or t).get("name") for t in tools]
+        raise InvalidParameterError("tool_choice", f"{tool_choice!r} is not one of the bound tools "
+                                    f"{names}; use 'auto', 'none', 'required', a bound tool's name "
+                                    "or the OpenAI dict") from None
+    return _WIRE_CHOICE.get(mode) or {"type": "function", "function": {"name": name}}
 
 
 def tool_kwargs(
@@ -73,9 +71,8 @@ def tool_kwargs(
             formatted.append(convert_to_openai_tool(tool, strict=strict))
         except Exception as exc:  # langchain raises ValueError/TypeError/... for bad tools
             raise InvalidParameterError("tools", f"cannot convert {tool!r} to a tool schema: {exc}") from None
-    names = [t["function"]["name"] for t in formatted]
     out: dict[str, Any] = {"tools": formatted}
-    choice = normalize_tool_choice(tool_choice, names)
+    choice = wire_tool_choice(tool_choice, formatted)
     if choice is not None:
         out["tool_choice"] = choice
     if parallel_tool_calls is not None:
@@ -83,8 +80,7 @@ def tool_kwargs(
     return out
 
 
-def _default_method(model: BaseChatCompat) -> str:
-    profile = model.compat_profile
+def _default_method(profile: Profile) -> str:
     if profile.json_schema:
         return "json_schema"
     return "function_calling"
@@ -102,20 +98,23 @@ def _output_parser(schema: Any, method: str, tool_name: str | None) -> Runnable:
 
 
 def structured_output(
-    model: BaseChatCompat,
+    model: BaseChatModel,
+    profile: Profile,
     schema: Any,
     *,
     method: str | None,
     include_raw: bool,
     strict: bool | None,
 ) -> Runnable:
-    """Build the ``with_structured_output`` runnable (see ``BaseChatCompat``)."""
-    method = method or _default_method(model)
+    """Build the ``with_structured_output`` runnable (see ``BaseChatCompat``).
+
+    ``model`` is bound (``bind_tools``/``bind``); ``profile`` says what it accepts.
+    """
+    method = method or _default_method(profile)
     if method not in ("function_calling", "json_mode", "json_schema"):
         raise InvalidParameterError("method", "use 'function_calling', 'json_mode' or 'json_schema'")
     if schema is None and method != "json_mode":
         raise InvalidParameterError("schema", f"a schema is required for method={method!r}")
-    profile = model.compat_profile
     tool_name = None
     ls_format: dict[str, Any] = {"kwargs": {"method": method}}
     if method == "function_calling":
@@ -135,14 +134,14 @@ def structured_output(
             if strict is not None:
                 rf["json_schema"]["strict"] = strict
             bound = model.bind(response_format=rf, ls_structured_output_format=ls_format,
-                               _compat_structured={"schema": json_schema, "native": True})
+                               structured_output=StructuredSpec(json_schema, native=True))
         elif native:
             bound = model.bind(response_format={"type": "json_object"},
                                ls_structured_output_format=ls_format,
-                               _compat_structured={"schema": json_schema, "native": True})
+                               structured_output=StructuredSpec(json_schema, native=True))
         else:  # prompted JSON, validated and re-asked
             bound = model.bind(ls_structured_output_format=ls_format,
-                               _compat_structured={"schema": json_schema, "native": False})
+                               structured_output=StructuredSpec(json_schema, native=False))
     parser = _output_parser(schema, method, tool_name) if schema is not None else JsonOutputParser()
     if not include_raw:
         return bound | parser

@@ -18,12 +18,14 @@ from langchain_compat.errors import (
     PermissionDeniedError,
     RateLimitError,
     ServerError,
+    ToolCallParseError,
     redact,
 )
 
 __all__ = [
     "error_from_response",
     "error_from_stream_event",
+    "is_tool_parse_failure",
     "looks_like_tools_refusal",
     "parse_retry_after",
 ]
@@ -103,7 +105,7 @@ def error_from_response(
         body = text
     message = redact(_message_from_body(body), *secrets)
     request_id = next((headers[h] for h in _REQUEST_ID_HEADERS if h in headers), None)
-    cls = _BY_STATUS.get(status) or (ServerError if status >= 500 else APIError)
+    cls = _BY_STATUS.get(status) or (_server_error(message) if status >= 500 else APIError)
     kw: dict[str, Any] = {"status_code": status, "request_id": request_id, "provider": provider,
                           "body": body}
     # Any status may carry the hint: 429, and 503 "overloaded, retry in N s" (RFC 9110 10.2.3).
@@ -121,12 +123,38 @@ def error_from_stream_event(obj: Any, *, provider: str | None = None) -> APIErro
         code = err.get("code") or err.get("status")
         status = code if isinstance(code, int) else None
     message = _message_from_body(obj)
-    cls = _BY_STATUS.get(status or 0) or (ServerError if (status or 500) >= 500 else APIError)
+    cls = _BY_STATUS.get(status or 0) or (_server_error(message) if (status or 500) >= 500 else APIError)
     return cls(message, status_code=status, provider=provider, body=obj)
 
 
-_TOOLS_REFUSAL = re.compile(
-    r"tool|function[_ ]?call|functions|peg-native|auto-tool-choice|tool-call-parser",
+# A server-side tool-call parser that failed on the model's output: llama-server
+# ("Failed to parse input at pos N", "... does not match the expected peg-native format"),
+# vLLM ("Error in extracting tool call"), SGLang ("Failed to parse tool call").
+_TOOL_PARSE_FAILURE = re.compile(
+    r"peg-native|failed to parse (?:input|tool[ _]?call)|error (?:in )?extracting tool|"
+    r"tool[ _]?call pars(?:e|ing) (?:error|fail)",
+    re.IGNORECASE,
+)
+
+
+def _server_error(message: str) -> type[APIError]:
+    return ToolCallParseError if _TOOL_PARSE_FAILURE.search(message or "") else ServerError
+
+
+def is_tool_parse_failure(error: APIError) -> bool:
+    """Whether a 5xx says the server could not parse the model's tool call."""
+    return isinstance(error, ToolCallParseError)
+
+
+# A refusal names the tools field (not a tool_call_id or a tool message of the caller's
+# history) and says it is not accepted; vLLM's "auto tool choice requires
+# --enable-auto-tool-choice and --tool-call-parser" counts too.
+_TOOLS_FIELD = re.compile(r"(?<![\w.])(?:tools|functions|tool_choice|function_call|tool calling|"
+                          r"function calling)(?![\w])|auto-tool-choice|tool-call-parser", re.IGNORECASE)
+_NOT_ACCEPTED = re.compile(
+    r"not (?:supported|allowed|permitted|implemented|enabled|available|recogni[sz]ed|accepted)|"
+    r"unsupported|unrecogni[sz]ed|unknown|unexpected|extra (?:inputs?|fields?)|does(?:n't| not) support|"
+    r"no support|requires|auto-tool-choice|tool-call-parser|not a valid (?:field|parameter)",
     re.IGNORECASE,
 )
 
@@ -134,10 +162,12 @@ _TOOLS_REFUSAL = re.compile(
 def looks_like_tools_refusal(error: APIError) -> bool:
     """Whether an error answer to a request with ``tools`` means "no native tools".
 
-    400/422 naming tools/functions, or a 5xx from a tool-call parser (llama-server's
-    "does not match the expected peg-native format"), count; auth and rate
-    limits do not.
+    Only a 400/422/501 that names the tools field and says it is not accepted
+    counts; an unrelated 400 that mentions a tool (the caller's own
+    "tool_call_id ... not found" history error), auth errors, rate limits and
+    server-side parse failures (:func:`is_tool_parse_failure`) do not.
     """
-    if error.status_code not in (400, 422, 500, 501):
+    if error.status_code not in (400, 422, 501):
         return False
-    return bool(_TOOLS_REFUSAL.search(error.message or ""))
+    message = error.message or ""
+    return bool(_TOOLS_FIELD.search(message) and _NOT_ACCEPTED.search(message))

@@ -142,8 +142,6 @@ def message_to_wire(message: BaseMessage) -> dict[str, Any]:
     elif isinstance(message, ToolMessage):
         out["tool_call_id"] = message.tool_call_id
         out["content"] = content_to_wire(content) if not isinstance(content, str) else content
-        if message.status == "error":
-            out["status"] = "error"  # read by emulation's history replay; stripped before sending
     elif isinstance(message, FunctionMessage):
         out["content"] = content if isinstance(content, str) else json.dumps(content)
     else:

@@ -1,12 +1,15 @@
-"""Streamed ``chat.completion.chunk`` events -> ``ChatGenerationChunk`` (sans-IO).
+"""Streamed ``chat.completion.chunk`` events -> :class:`StreamDelta` records (sans-IO).
 
 The sync and async drivers feed raw bytes to :meth:`ChatStream.feed` and yield
-whatever it returns; all per-chunk logic lives here, once.
+the deltas it returns; all per-event logic lives here, once. A delta becomes a
+LangChain chunk in one place, :func:`delta_to_chunk`, after the chat model's
+tool parser has seen its text.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from langchain_core.messages import AIMessageChunk
@@ -18,9 +21,58 @@ from langchain_compat.core.response import usage_to_metadata
 from langchain_compat.core.sse import DONE, SSEDecoder, SSEEvent
 from langchain_compat.errors import ResponseParseError
 
-__all__ = ["ChatStream"]
+__all__ = ["ChatStream", "StreamDelta", "delta_to_chunk"]
 
 _loads = json.loads
+
+
+@dataclass(slots=True)
+class StreamDelta:
+    """What one stream event adds to the reply.
+
+    Attributes:
+        text: answer text.
+        reasoning: reasoning text (``reasoning_content``, ``<think>``).
+        tool_chunks: native tool-call chunks (LangChain ``tool_call_chunk`` dicts).
+        usage: token usage, when the event carries it.
+        info: ``finish_reason``, ``model_name``, ``system_fingerprint``, ``logprobs``.
+        id: the response id (first delta only).
+        first: the first delta of the stream.
+    """
+
+    text: str = ""
+    reasoning: str | None = None
+    tool_chunks: list[dict[str, Any]] | None = None
+    usage: Any = None
+    info: dict[str, Any] | None = None
+    id: str | None = None
+    first: bool = False
+
+    @property
+    def has_meta(self) -> bool:
+        """Whether the delta carries anything besides text."""
+        return bool(self.reasoning or self.tool_chunks or self.usage or self.info or self.first)
+
+
+def delta_to_chunk(delta: StreamDelta, text: str | None = None) -> ChatGenerationChunk:
+    """The LangChain chunk of ``delta``, with ``text`` in place of its own text when given."""
+    kwargs: dict[str, Any] = {"content": delta.text if text is None else text}
+    if delta.reasoning:
+        kwargs["additional_kwargs"] = {"reasoning_content": delta.reasoning}
+    if delta.tool_chunks:
+        kwargs["tool_call_chunks"] = delta.tool_chunks
+    if delta.usage:
+        kwargs["usage_metadata"] = delta.usage
+    if delta.first:
+        if delta.id:
+            kwargs["id"] = delta.id
+        kwargs["response_metadata"] = {"model_provider": "openai"}
+    info = delta.info
+    if info:
+        meta = {k: v for k, v in info.items() if k != "logprobs"}
+        if meta:
+            kwargs["response_metadata"] = {**kwargs.get("response_metadata", {}), **meta}
+    return ChatGenerationChunk(message=AIMessageChunk(**kwargs), generation_info=info)
 
 
 class ChatStream:
@@ -62,21 +114,21 @@ class ChatStream:
     def text(self) -> str:
         return "".join(self._text)
 
-    def feed(self, raw: bytes) -> list[ChatGenerationChunk]:
+    def feed(self, raw: bytes) -> list[StreamDelta]:
         """Decode a read from the network; return the chunks it completes.
 
         Raises:
             APIError: the stream carried an error event.
             ResponseParseError: an event's data is not JSON.
         """
-        out: list[ChatGenerationChunk] = []
+        out: list[StreamDelta] = []
         for event in self._decoder.feed(raw):
             self._event(event, out)
         return out
 
-    def close(self) -> list[ChatGenerationChunk]:
+    def close(self) -> list[StreamDelta]:
         """End of the byte stream: flush held-back text and a trailing event."""
-        out: list[ChatGenerationChunk] = []
+        out: list[StreamDelta] = []
         for event in self._decoder.flush():
             self._event(event, out)
         if self._splitter is not None:
@@ -86,7 +138,7 @@ class ChatStream:
         return out
 
     # -- internals -------------------------------------------------------
-    def _event(self, event: SSEEvent, out: list[ChatGenerationChunk]) -> None:
+    def _event(self, event: SSEEvent, out: list[StreamDelta]) -> None:
         data = event.data
         if data == DONE:
             self.done = True
@@ -114,7 +166,7 @@ class ChatStream:
         if chunk is not None:
             out.append(chunk)
 
-    def _from_obj(self, obj: dict[str, Any]) -> ChatGenerationChunk | None:
+    def _from_obj(self, obj: dict[str, Any]) -> StreamDelta | None:
         if self._first:
             self.model_name = obj.get("model")
             self.response_id = obj.get("id")
@@ -165,24 +217,13 @@ class ChatStream:
         return self._chunk(text, reasoning, tool_chunks, usage_meta, info)
 
     def _chunk(self, text: str, reasoning: str | None, tool_chunks: list | None,
-               usage: Any, info: dict[str, Any] | None) -> ChatGenerationChunk:
-        kwargs: dict[str, Any] = {"content": text}
-        if reasoning:
-            kwargs["additional_kwargs"] = {"reasoning_content": reasoning}
-        if tool_chunks:
-            kwargs["tool_call_chunks"] = tool_chunks
-        if usage:
-            kwargs["usage_metadata"] = usage
+               usage: Any, info: dict[str, Any] | None) -> StreamDelta:
+        delta = StreamDelta(text, reasoning, tool_chunks, usage, info)
         if self._first:
             self._first = False
-            if self.response_id:
-                kwargs["id"] = self.response_id
-            kwargs["response_metadata"] = {"model_provider": "openai"}
-        if info:
-            meta = {k: v for k, v in info.items() if k != "logprobs"}
-            if meta:
-                kwargs["response_metadata"] = {**kwargs.get("response_metadata", {}), **meta}
+            delta.first = True
+            delta.id = self.response_id
         if text:
             self._text.append(text)
         self.chunks += 1
-        return ChatGenerationChunk(message=AIMessageChunk(**kwargs), generation_info=info)
+        return delta

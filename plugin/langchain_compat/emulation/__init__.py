@@ -2,8 +2,9 @@
 
 Pure code (no I/O). The chat model uses it in three steps:
 
-1. ``emulate_request(payload, tools, tool_choice, tool_role=...)`` renders the tools into
-   the system prompt and rewrites tool history as text (``render.py``);
+1. ``emulate_messages(messages, tools, tool_choice, tool_role=...)`` renders the tools into
+   the system prompt and rewrites tool history as text (``render.py``; ``emulate_request``
+   does the same to a whole request body);
 2. ``parse_tool_calls(text, tools)`` or ``StreamingToolParser(tools)`` reads the calls back
    out of the reply, in any of the formats models emit (``parser.py``, ``streaming.py``,
    the format table in ``formats.py``);
@@ -17,6 +18,7 @@ and streaming parsing), ``jsonish`` (lenient JSON), ``schema`` (argument validat
 from langchain_compat.emulation.parser import ParsedReply, parse_tool_calls
 from langchain_compat.emulation.render import (
     DEFAULT_TOOL_TEMPLATE,
+    emulate_messages,
     emulate_request,
     normalize_tool_choice,
     render_tool_prompt,
@@ -43,6 +45,7 @@ __all__ = [
     "StreamingToolParser",
     "TextDelta",
     "ToolCallDelta",
+    "emulate_messages",
     "emulate_request",
     "normalize_tool_choice",
     "parse_json_reply",

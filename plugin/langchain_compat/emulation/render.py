@@ -18,6 +18,7 @@ from langchain_compat.emulation.schema import resolve_ref
 __all__ = [
     "DEFAULT_TOOL_TEMPLATE",
     "call_skeleton",
+    "emulate_messages",
     "emulate_request",
     "is_placeholder",
     "normalize_tool_choice",
@@ -222,12 +223,12 @@ def _assistant(msg: dict) -> dict:
     return out
 
 
-def _tool_result(msg: dict, names: dict[str, str]) -> str:
+def _tool_result(msg: dict, names: dict[str, str], failed: bool) -> str:
     call_id = msg.get("tool_call_id")
     name = msg.get("name") or names.get(call_id or "", "")
     attrs = "".join(f' {k}="{v}"' for k, v in (("name", name), ("tool_call_id", call_id)) if v)
     text = _text_of(msg.get("content"))
-    if msg.get("status") == "error":
+    if failed:
         attrs += ' status="error"'
         text = f"ERROR: the tool call failed.\n{text}"
     return f"<tool_response{attrs}>\n{text}\n</tool_response>"
@@ -243,7 +244,8 @@ def _merge_user(prev: dict, msg: dict) -> None:
     prev["content"] = as_parts[0] + as_parts[1]
 
 
-def replay_tool_history(messages: list[dict], *, tool_role: bool) -> list[dict]:
+def replay_tool_history(messages: list[dict], *, tool_role: bool,
+                        failed_ids: frozenset[str] = frozenset()) -> list[dict]:
     """Rewrite tool calls and results in history as text the backend accepts.
 
     Assistant ``tool_calls`` become ``<tool_call>`` text in the assistant content; tool
@@ -255,6 +257,8 @@ def replay_tool_history(messages: list[dict], *, tool_role: bool) -> list[dict]:
     Args:
         messages: OpenAI wire messages.
         tool_role: Whether the backend accepts ``role: "tool"`` messages.
+        failed_ids: ``tool_call_id``s of results whose tool failed (marked like
+            ``status: "error"`` in the input).
 
     Returns:
         New list of new message dicts.
@@ -272,7 +276,8 @@ def replay_tool_history(messages: list[dict], *, tool_role: bool) -> list[dict]:
             out.append(_assistant(msg))
             merged_tool_user = False
         elif role in ("tool", "function"):
-            text = _tool_result(msg, names)
+            failed = msg.pop("status", None) == "error" or msg.get("tool_call_id") in failed_ids
+            text = _tool_result(msg, names, failed)
             if tool_role:
                 new = {"role": "tool", "content": text}
                 new.update({k: msg[k] for k in ("tool_call_id", "name") if msg.get(k)})
@@ -291,34 +296,33 @@ def replay_tool_history(messages: list[dict], *, tool_role: bool) -> list[dict]:
     return out
 
 
-def emulate_request(payload: dict, tools: list[dict], tool_choice: Any, *, tool_role: bool,
-                    template: str | None = None) -> dict:
-    """Turn a native tool-calling request into a plain chat request.
+def emulate_messages(messages: list[dict] | str | None, tools: list[dict], tool_choice: Any, *,
+                     tool_role: bool, template: str | None = None, parallel: bool = True,
+                     failed_ids: frozenset[str] = frozenset()) -> list[dict]:
+    """The wire messages of a plain chat request that offers ``tools`` in the prompt.
 
     Args:
-        payload: OpenAI chat-completions request dict (not modified).
-        tools: OpenAI-format tools to offer.
+        messages: OpenAI wire messages (not modified; a string is one user message).
+        tools: OpenAI-format tools to offer (``[]``: none are described).
         tool_choice: ``None``/``"auto"``, ``"none"``, ``"required"``/``"any"``/``True``, a tool
             name or ``{"type": "function", "function": {"name": ...}}``.
         tool_role: Whether the backend accepts ``role: "tool"`` messages.
         template: Overrides ``DEFAULT_TOOL_TEMPLATE`` (placeholders ``$tools``, ``$choice``).
+        parallel: ``False`` asks for at most one call per reply.
+        failed_ids: ids of tool results whose tool failed.
 
     Returns:
-        A new payload without ``tools``/``tool_choice``/``parallel_tool_calls``/``functions``/
-        ``function_call``, with the tool block in the (first) system message and the tool
+        New messages: the tool block in the (first) system message and the tool
         history rewritten by ``replay_tool_history``.
 
     Raises:
         ValueError: ``tool_choice`` names a tool that is not in ``tools``.
     """
-    new = {k: v for k, v in payload.items() if k not in _REMOVED_KEYS and k != "messages"}
-    messages = payload.get("messages")
-    messages = replay_tool_history(messages, tool_role=tool_role) if isinstance(messages, list) \
-        else [{"role": "user", "content": messages or ""}]
-    block = render_tool_prompt(tools, tool_choice, template=template,
-                               parallel=payload.get("parallel_tool_calls") is not False)
+    out = replay_tool_history(messages, tool_role=tool_role, failed_ids=failed_ids) \
+        if isinstance(messages, list) else [{"role": "user", "content": messages or ""}]
+    block = render_tool_prompt(tools, tool_choice, template=template, parallel=parallel) if tools else ""
     if block:
-        first = messages[0] if messages else None
+        first = out[0] if out else None
         if first and first.get("role") in ("system", "developer"):
             content = first.get("content")
             if isinstance(content, list):
@@ -326,6 +330,30 @@ def emulate_request(payload: dict, tools: list[dict], tool_choice: Any, *, tool_
             else:
                 first["content"] = (f"{content}\n\n{block}" if content else block)
         else:
-            messages.insert(0, {"role": "system", "content": block})
-    new["messages"] = messages
+            out.insert(0, {"role": "system", "content": block})
+    return out
+
+
+def emulate_request(payload: dict, tools: list[dict], tool_choice: Any, *, tool_role: bool,
+                    template: str | None = None) -> dict:
+    """Turn a native tool-calling request into a plain chat request.
+
+    Args:
+        payload: OpenAI chat-completions request dict (not modified).
+        tools: OpenAI-format tools to offer.
+        tool_choice: As for ``emulate_messages``.
+        tool_role: Whether the backend accepts ``role: "tool"`` messages.
+        template: Overrides ``DEFAULT_TOOL_TEMPLATE`` (placeholders ``$tools``, ``$choice``).
+
+    Returns:
+        A new payload without ``tools``/``tool_choice``/``parallel_tool_calls``/``functions``/
+        ``function_call``, whose messages are ``emulate_messages``'s.
+
+    Raises:
+        ValueError: ``tool_choice`` names a tool that is not in ``tools``.
+    """
+    new = {k: v for k, v in payload.items() if k not in _REMOVED_KEYS and k != "messages"}
+    new["messages"] = emulate_messages(payload.get("messages"), tools, tool_choice,
+                                       tool_role=tool_role, template=template,
+                                       parallel=payload.get("parallel_tool_calls") is not False)
     return new

@@ -43,15 +43,13 @@ from langchain_core.messages import (
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from langchain_compat.memory.tokens import count_tokens, estimate_text_tokens
-from langchain_compat.memory.trim import (
-    TokenCounter,
-    _cut,
-    _largest_fitting,
-    _text_of,
-    _turns,
-    input_budget,
+from langchain_compat.memory.trim import TokenCounter, input_budget, trim_to_window
+from langchain_compat.memory.units import (
+    cut_text,
+    largest_fitting,
+    split_turns,
     split_units,
-    trim_to_window,
+    text_of,
 )
 
 __all__ = [
@@ -80,7 +78,7 @@ _THINK = re.compile(r"<think>.*?</think>\s*", re.DOTALL)
 def is_summary(message: BaseMessage) -> bool:
     """Whether ``message`` is a running summary made by :class:`SummaryMemory`."""
     return isinstance(message, SystemMessage) and (
-        message.id == SUMMARY_ID or _text_of(message).startswith(SUMMARY_PREFIX)
+        message.id == SUMMARY_ID or text_of(message).startswith(SUMMARY_PREFIX)
     )
 
 
@@ -88,7 +86,7 @@ def render_transcript(messages: Sequence[BaseMessage]) -> list[str]:
     """One plain-text line per message, for the summarization prompt."""
     lines = []
     for msg in messages:
-        text = _text_of(msg).strip()
+        text = text_of(msg).strip()
         if isinstance(msg, HumanMessage):
             lines.append(f"User: {text}")
         elif isinstance(msg, AIMessage):
@@ -115,8 +113,8 @@ class _Plan:
 
 
 def _cut_to_tokens(text: str, limit: int) -> str:
-    keep = _largest_fitting(len(text), lambda n: estimate_text_tokens(_cut(text, n)) <= limit)
-    return _cut(text, keep)
+    keep = largest_fitting(len(text), lambda n: estimate_text_tokens(cut_text(text, n)) <= limit)
+    return cut_text(text, keep)
 
 
 class SummaryMemory:
@@ -173,15 +171,15 @@ class SummaryMemory:
         while n < len(msgs) and isinstance(msgs[n], SystemMessage):
             n += 1
         system = [m for m in msgs[:n] if not is_summary(m)]
-        summary = " ".join(_text_of(m)[len(SUMMARY_PREFIX):].strip() for m in msgs[:n] if is_summary(m))
-        turns = _turns(split_units(msgs[n:]))
+        summary = " ".join(text_of(m)[len(SUMMARY_PREFIX):].strip() for m in msgs[:n] if is_summary(m))
+        turns = split_turns(split_units(msgs[n:]))
         if not turns:
             return None
 
         def flat(k: int) -> list[BaseMessage]:
             return [m for t in turns[len(turns) - k :] for u in t for m in u]
 
-        k = _largest_fitting(len(turns), lambda k: self.token_counter(flat(k)) <= self.keep_tokens)
+        k = largest_fitting(len(turns), lambda k: self.token_counter(flat(k)) <= self.keep_tokens)
         k = max(k, 1)  # the newest turn is always kept verbatim
         recent = flat(k)
         old = [m for t in turns[: len(turns) - k] for u in t for m in u]
@@ -223,7 +221,7 @@ class SummaryMemory:
         text = _THINK.sub("", text).strip()
         limit = self.max_summary_tokens
         if estimate_text_tokens(text) > limit:
-            keep = _largest_fitting(len(text), lambda n: estimate_text_tokens(text[:n]) <= limit)
+            keep = largest_fitting(len(text), lambda n: estimate_text_tokens(text[:n]) <= limit)
             text = text[:keep].rstrip() + " ..."
         return text
 

@@ -43,11 +43,9 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from langchain_core.messages import (
-    AIMessage,
     BaseMessage,
     HumanMessage,
     SystemMessage,
-    ToolMessage,
     convert_to_messages,
 )
 from langchain_core.prompt_values import PromptValue
@@ -59,6 +57,15 @@ from langchain_compat.memory.tokens import (
     count_message_tokens,
     count_tokens,
     estimate_tools_tokens,
+)
+from langchain_compat.memory.units import (
+    TRUNCATION_MARKER,
+    cut_text,
+    flat,
+    largest_fitting,
+    split_turns,
+    split_units,
+    text_of,
 )
 
 __all__ = [
@@ -78,9 +85,6 @@ TokenCounter = Callable[[list[BaseMessage]], int]
 #: Reply reserve when neither the model's ``max_tokens`` nor the profile's
 #: ``max_output_tokens`` is known: this many tokens, at most a quarter of the window.
 DEFAULT_RESERVE = 1024
-
-#: Inserted where text was cut; ``{n}`` is the number of characters removed.
-TRUNCATION_MARKER = "\n[... {n} characters truncated by langchain-compat to fit the model's context window ...]\n"
 
 
 # --------------------------------------------------------------------- budget
@@ -169,103 +173,18 @@ def input_budget(
     return budget
 
 
-# ---------------------------------------------------------------- structure
-
-
-def split_units(messages: Sequence[BaseMessage]) -> list[list[BaseMessage]]:
-    """Group messages into units that must be kept or dropped together.
-
-    A unit is an ``AIMessage`` with tool calls followed by the ``ToolMessage``
-    results that answer it, or any other single message.
-    """
-    units: list[list[BaseMessage]] = []
-    open_ids: set[str] = set()
-    for msg in messages:
-        if isinstance(msg, ToolMessage) and units and (
-            msg.tool_call_id in open_ids or _is_tool_unit(units[-1])
-        ):
-            units[-1].append(msg)
-            open_ids.discard(msg.tool_call_id)
-            continue
-        units.append([msg])
-        open_ids = (
-            {c["id"] for c in msg.tool_calls if c.get("id")}
-            if isinstance(msg, AIMessage)
-            else set()
-        )
-    return units
-
-
-def _is_tool_unit(unit: list[BaseMessage]) -> bool:
-    first = unit[0]
-    return isinstance(first, AIMessage) and bool(first.tool_calls)
-
-
-def _turns(units: list[list[BaseMessage]]) -> list[list[list[BaseMessage]]]:
-    """Group units into turns, each starting at a human message."""
-    turns: list[list[list[BaseMessage]]] = []
-    for unit in units:
-        if isinstance(unit[0], HumanMessage) or not turns:
-            turns.append([unit])
-        else:
-            turns[-1].append(unit)
-    return turns
-
-
-def _flat(units: Sequence[list[BaseMessage]]) -> list[BaseMessage]:
-    return [m for u in units for m in u]
-
-
-def _largest_fitting(n: int, fits: Callable[[int], bool]) -> int:
-    """Largest k in [1, n] with fits(k), assuming monotony; 0 if none."""
-    lo, hi = 0, n
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if fits(mid):
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
-
-
-# ----------------------------------------------------------------- truncate
-
-
-def _text_of(message: BaseMessage) -> str:
-    content = message.content
-    if isinstance(content, str):
-        return content
-    parts = []
-    for block in content:
-        if isinstance(block, str):
-            parts.append(block)
-        elif isinstance(block, dict) and isinstance(block.get("text"), str):
-            parts.append(block["text"])
-        else:
-            parts.append("[non-text content removed to fit the model's context window]")
-    return "\n".join(parts)
-
-
-def _cut(text: str, keep: int) -> str:
-    if keep >= len(text):
-        return text
-    head = text[: (keep + 1) // 2]
-    tail = text[len(text) - keep // 2 :] if keep // 2 else ""
-    return head + TRUNCATION_MARKER.format(n=len(text) - keep) + tail
-
-
 def _cut_message(
     msgs: list[BaseMessage], i: int, budget: int, counter: TokenCounter
 ) -> list[BaseMessage]:
     """``msgs`` with message ``i``'s text cut to the longest that fits the budget."""
     original = msgs[i]
-    text = _text_of(original)
+    text = text_of(original)
 
     def with_keep(keep: int) -> list[BaseMessage]:
-        cut = original.model_copy(update={"content": _cut(text, keep)})
+        cut = original.model_copy(update={"content": cut_text(text, keep)})
         return [*msgs[:i], cut, *msgs[i + 1 :]]
 
-    return with_keep(_largest_fitting(len(text), lambda keep: counter(with_keep(keep)) <= budget))
+    return with_keep(largest_fitting(len(text), lambda keep: counter(with_keep(keep)) <= budget))
 
 
 def _truncate_to_fit(
@@ -273,12 +192,12 @@ def _truncate_to_fit(
 ) -> list[BaseMessage] | None:
     """Cut message texts (largest first, system last) until ``msgs`` fit."""
     msgs = list(msgs)
-    order = sorted(range(n_system, len(msgs)), key=lambda i: -len(_text_of(msgs[i])))
-    order += sorted(range(n_system), key=lambda i: -len(_text_of(msgs[i])))
+    order = sorted(range(n_system, len(msgs)), key=lambda i: -len(text_of(msgs[i])))
+    order += sorted(range(n_system), key=lambda i: -len(text_of(msgs[i])))
     for i in order:
         if counter(msgs) <= budget:
             return msgs
-        if not _text_of(msgs[i]):
+        if not text_of(msgs[i]):
             continue
         candidate = _cut_message(msgs, i, budget, counter)
         if counter(candidate) < counter(msgs):  # the marker can cost more than a short text
@@ -356,7 +275,7 @@ def trim_to_window(
     while n_system < len(msgs) and isinstance(msgs[n_system], SystemMessage):
         n_system += 1
     system, rest = msgs[:n_system], msgs[n_system:]
-    turns = _turns(split_units(rest))
+    turns = split_turns(split_units(rest))
     # A leading turn without a human message is only kept when nothing else exists.
     if len(turns) > 1 and not isinstance(turns[0][0][0], HumanMessage):
         turns = turns[1:]
@@ -364,23 +283,23 @@ def trim_to_window(
         return _fit_or_raise(system, budget, token_counter, n_system)
 
     def fits_turns(k: int) -> bool:
-        return token_counter(system + _flat([u for t in turns[-k:] for u in t])) <= budget
+        return token_counter(system + flat([u for t in turns[-k:] for u in t])) <= budget
 
-    k = _largest_fitting(len(turns), fits_turns)
+    k = largest_fitting(len(turns), fits_turns)
     if k:
-        return system + _flat([u for t in turns[-k:] for u in t])
+        return system + flat([u for t in turns[-k:] for u in t])
 
     last = turns[-1]
     head, body = (last[:1], last[1:]) if isinstance(last[0][0], HumanMessage) else ([], last)
     # Without a human message at all (head empty) the newest units are kept.
 
     def fits_units(j: int) -> bool:
-        return token_counter(system + _flat(head) + _flat(body[-j:])) <= budget
+        return token_counter(system + flat(head) + flat(body[-j:])) <= budget
 
-    j = _largest_fitting(len(body), fits_units)
+    j = largest_fitting(len(body), fits_units)
     if j:
-        return system + _flat(head) + _flat(body[-j:])
-    required = system + _flat(head) + _flat(body[-1:])
+        return system + flat(head) + flat(body[-j:])
+    required = system + flat(head) + flat(body[-1:])
     return _fit_or_raise(required, budget, token_counter, n_system)
 
 

@@ -54,8 +54,8 @@ class RetryPolicy:
             # The server closed an idle pooled connection before reading the request:
             # resend once at once, even with max_retries=0 (it is not a failed attempt).
             return 0.0
-        if attempt >= self.max_retries:
-            return None
+        if attempt >= self.max_retries or not getattr(error, "retryable", True):
+            return None  # e.g. ToolCallParseError: the same request fails the same way
         if isinstance(error, APIError):
             status = error.status_code or 0
             if status not in RETRY_STATUSES and not (status >= 500):

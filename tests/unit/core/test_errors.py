@@ -193,7 +193,15 @@ def test_error_from_stream_event(obj: dict[str, Any], cls: type[E.APIError], sta
         (400, '"tools" is not supported', True),
         (422, "extra field: functions", True),
         (400, "auto tool choice requires --enable-auto-tool-choice and --tool-call-parser", True),
-        (500, "Failed to parse input: does not match the expected peg-native format", True),
+        (400, "functions / function_call are not supported by this engine", True),
+        (400, "Extra inputs are not permitted: tool_choice", True),
+        # a server-side parse failure is not a refusal of the tools field (it is re-sent
+        # emulated for that turn only, see test_tool_parse_failures_are_typed_and_final)
+        (500, "Failed to parse input: does not match the expected peg-native format", False),
+        # the caller's own history error must surface, not switch the model to emulation
+        (400, "Invalid parameter: messages with role 'tool' must be a response to a preceeding "
+              "message with 'tool_calls'. tool_call_id call_9 not found", False),
+        (400, "tool_call_id call_x is not a valid id", False),
         (400, "temperature must be <= 2", False),
         (401, "tools not allowed for this key", False),
         (429, "too many tool calls", False),
@@ -203,3 +211,27 @@ def test_error_from_stream_event(obj: dict[str, Any], cls: type[E.APIError], sta
 def test_looks_like_tools_refusal(status: int, message: str, expected: bool) -> None:
     err = error_from_response(status, json.dumps({"error": {"message": message}}).encode(), {})
     assert looks_like_tools_refusal(err) is expected
+
+
+@pytest.mark.parametrize(
+    ("status", "message", "expected"),
+    [
+        (500, "Failed to parse input at pos 12: does not match the expected peg-native format", True),
+        (500, "Error in extracting tool call from response.", True),
+        (500, "Failed to parse tool call: unexpected token", True),
+        (500, "internal error", False),
+        (503, "overloaded", False),
+    ],
+)
+def test_tool_parse_failures_are_typed_and_final(status: int, message: str, expected: bool) -> None:
+    from langchain_compat.core.errors import is_tool_parse_failure
+    from langchain_compat.errors import ServerError, ToolCallError, ToolCallParseError
+    from langchain_compat.transport.retry import RetryPolicy
+
+    err = error_from_response(status, json.dumps({"error": {"message": message}}).encode(), {})
+    assert is_tool_parse_failure(err) is expected
+    assert isinstance(err, ServerError)
+    assert isinstance(err, ToolCallParseError) is expected
+    assert isinstance(err, ToolCallError) is expected
+    # the same request fails the same way again: never retried, whatever the budget
+    assert (RetryPolicy(max_retries=5).delay(0, err) is None) is expected

@@ -29,7 +29,7 @@ CASES: list[tuple[str, Any, dict[str, Any]]] = [
     ("assistant-empty", AIMessage(""), {"role": "assistant", "content": ""}),
     ("tool", ToolMessage("42", tool_call_id="call_1"), {"role": "tool", "tool_call_id": "call_1", "content": "42"}),
     ("tool-error", ToolMessage("boom", tool_call_id="c", status="error"),
-     {"role": "tool", "tool_call_id": "c", "content": "boom", "status": "error"}),
+     {"role": "tool", "tool_call_id": "c", "content": "boom"}),  # status: a typed failed id, not a wire key
     ("function", FunctionMessage("r", name="f"), {"role": "function", "content": "r", "name": "f"}),
     ("user-name", HumanMessage("hi", name="alice"), {"role": "user", "content": "hi", "name": "alice"}),
     ("system-name", SystemMessage("s", name="sys"), {"role": "system", "content": "s", "name": "sys"}),

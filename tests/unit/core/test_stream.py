@@ -9,7 +9,7 @@ import pytest
 from langchain_core.messages import AIMessageChunk
 
 from langchain_compat.core.response import parse_chat_response
-from langchain_compat.core.stream import ChatStream
+from langchain_compat.core.stream import ChatStream, delta_to_chunk
 from langchain_compat.errors import (
     APIError,
     AuthenticationError,
@@ -39,7 +39,7 @@ def sse(*objs: Any, done: bool = True, eol: str = "\n") -> bytes:
 def run(raw: bytes, *, size: int | None = None, **kw: Any) -> tuple[ChatStream, AIMessageChunk, list[Any]]:
     st = ChatStream(**kw)
     pieces = [raw] if size is None else [raw[i:i + size] for i in range(0, len(raw), size)]
-    chunks = [c for p in pieces for c in st.feed(p)] + st.close()
+    chunks = [delta_to_chunk(d) for d in [*(d for p in pieces for d in st.feed(p)), *st.close()]]
     msg = chunks[0].message
     for c in chunks[1:]:
         msg = msg + c.message
@@ -290,7 +290,7 @@ def test_aggregate_is_independent_of_read_boundaries(deltas: list[str], eol: str
     _, whole, _ = run(raw)
     pieces = data.draw(_splits(raw))
     st_ = ChatStream()
-    chunks = [c for p in pieces for c in st_.feed(p)] + st_.close()
+    chunks = [delta_to_chunk(d) for d in [*(d for p in pieces for d in st_.feed(p)), *st_.close()]]
     msg = chunks[0].message
     for c in chunks[1:]:
         msg = msg + c.message

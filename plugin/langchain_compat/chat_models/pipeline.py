@@ -1,0 +1,145 @@
+"""One chat call as a sans-IO pipeline: shape the request, read the reply, ask the policy.
+
+:meth:`Call.generate` (invoke) is a generator: it yields request bodies and
+receives response bodies (or has the driver's error thrown in). Streams make
+one :class:`~langchain_compat.chat_models.chunks.StreamAttempt` per request
+(:meth:`Call.attempt`) and report its end (:meth:`Call.after_stream`) or its
+error (:meth:`Call.recover`). The sync and async chat methods share every
+decision and differ only in how they send; the decisions are the
+:class:`~langchain_compat.chat_models.policy.ReplyPolicy`'s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+from langchain_core.messages import BaseMessage, ToolMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
+
+from langchain_compat.chat_models.chunks import StreamAttempt
+from langchain_compat.chat_models.plan import build_payload, shape_messages
+from langchain_compat.chat_models.policy import Finish, Reask, ReplyPolicy
+from langchain_compat.chat_models.reply import read_result
+from langchain_compat.chat_models.settings import CallOptions, CallSettings
+from langchain_compat.core.messages import messages_to_wire
+from langchain_compat.errors import APIError, CompatError
+
+__all__ = ["Call", "Exchange"]
+
+
+class Exchange:
+    """Drives :meth:`Call.generate` for a driver: send ``request``, hand back the answer.
+
+    Example (the sync chat model; the async one differs only by ``await``)::
+
+        ex = call.exchange()
+        while (payload := ex.request) is not None:
+            try:
+                answer = driver.post_json(call.path, payload)
+            except CompatError as exc:
+                answer = exc
+            ex.reply(answer)
+        return ex.result
+    """
+
+    __slots__ = ("_gen", "request", "result")
+
+    def __init__(self, gen: Generator[dict[str, Any], Any, ChatResult]) -> None:
+        self._gen = gen
+        self.result: ChatResult | None = None
+        self.request: dict[str, Any] | None = next(gen)
+
+    def reply(self, answer: Any) -> None:
+        """The response body of ``request``, or the driver's error (raised again if final)."""
+        try:
+            self.request = self._gen.throw(answer) if isinstance(answer, CompatError) else self._gen.send(answer)
+        except StopIteration as done:
+            self.request, self.result = None, done.value
+
+
+class Call:
+    """Everything one call needs; the request body of its next attempt is ``payload``."""
+
+    __slots__ = ("_extra", "_failed", "_shown", "_wire", "options", "payload", "policy", "settings")
+
+    def __init__(self, settings: CallSettings, options: CallOptions, messages: list[BaseMessage]) -> None:
+        self.settings = settings
+        self.options = options
+        self._wire = messages_to_wire(messages)
+        self._failed = frozenset(m.tool_call_id for m in messages
+                                 if isinstance(m, ToolMessage) and m.status == "error")
+        self._extra: tuple[dict[str, Any], ...] = ()  # re-ask turns after the conversation
+        self._shown = ""
+        self.policy = ReplyPolicy(settings, options, self._wire)
+        self.payload = self._payload()
+
+    @property
+    def path(self) -> str:
+        return self.settings.path
+
+    @property
+    def timeout(self) -> float | None:
+        return self.options.timeout
+
+    def _payload(self) -> dict[str, Any]:
+        mode, withhold = self.policy.mode, self.policy.withheld
+        messages = shape_messages(self._wire, self.settings, self.options, mode,
+                                  failed_ids=self._failed, withhold_tools=withhold)
+        if self._extra:
+            messages = [*messages, *self._extra]
+        return build_payload(messages, self.settings, self.options, mode, withhold_tools=withhold)
+
+    def _reask(self, verdict: Reask) -> None:
+        # The re-ask replaces an earlier one: failed attempts do not pile up in the
+        # history a weak model is shown (they prime it to repeat them).
+        self._extra = verdict.messages
+        self.payload = self._payload()
+
+    # -- invoke ----------------------------------------------------------
+    def exchange(self) -> Exchange:
+        """The invoke conversation with the driver (see :class:`Exchange`)."""
+        return Exchange(self.generate())
+
+    def generate(self) -> Generator[dict[str, Any], Any, ChatResult]:
+        """Yield request bodies, receive response bodies, return the result."""
+        while True:
+            try:
+                body = yield self.payload
+            except APIError as exc:
+                if not self.policy.on_error(exc, received=False):
+                    raise
+                self.payload = self._payload()
+                continue
+            self.policy.answered()
+            result = read_result(body, self.options, think_tags=self.settings.profile.think_tags)
+            verdict = self.policy.judge(result.generations[0].message)
+            if isinstance(verdict, Reask):
+                self._reask(verdict)
+                continue
+            if isinstance(verdict, Finish):
+                first = ChatGeneration(message=verdict.message,
+                                       generation_info=result.generations[0].generation_info)
+                return ChatResult(generations=[first, *result.generations[1:]], llm_output=result.llm_output)
+            return result
+
+    # -- stream ----------------------------------------------------------
+    def attempt(self) -> StreamAttempt:
+        """The next streamed attempt (send ``payload`` with its ``decoder``)."""
+        return StreamAttempt(self.settings, self.options, self.policy, shown=self._shown)
+
+    def recover(self, error: CompatError, attempt: StreamAttempt) -> bool:
+        """Whether a failed stream is sent again (a refused native probe, before any chunk)."""
+        if not self.policy.on_error(error, received=attempt.received):
+            return False
+        self.payload = self._payload()
+        return True
+
+    def after_stream(self, attempt: StreamAttempt) -> bool:
+        """Whether another attempt follows the one that ended (a re-ask)."""
+        self.policy.answered()
+        if attempt.reask is None:
+            return False
+        self._shown = attempt.shown
+        self._reask(attempt.reask)
+        return True

@@ -1,0 +1,297 @@
+"""The reply policy: how tools are sent, and what to do with each reply.
+
+One :class:`ReplyPolicy` per call answers, for invoke and stream alike:
+
+- which :class:`ToolMode` the call uses (``choose_mode``), and what an error
+  answer means (``on_error``): a refusal of the ``tools`` field switches a
+  probe to emulation (remembered per (base URL, model) for the process); a
+  server that could not parse the model's call has the turn re-sent emulated
+  under ``auto`` (not remembered: native works, this reply did not);
+- whether a parsed reply is accepted, re-asked, or finished with a changed
+  message (``judge``), within the call's re-ask budget.
+
+Re-asks are built to help a weak model finish, measured on Qwen2.5-0.5B in
+agent loops: a repeated answered call or a reply that is not an answer gets
+the answer asked for *with tools withheld* (not "reply in the required
+format"); only the latest failed attempt is quoted back, never a pile of them;
+and when the budget is spent the agent gets a plain-text answer, never an
+empty message or a fragment of a call.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from langchain_core.messages import AIMessage
+
+from langchain_compat.chat_models.settings import CallOptions, CallSettings, ToolMode, ToolSetting
+from langchain_compat.core.errors import is_tool_parse_failure, looks_like_tools_refusal
+from langchain_compat.emulation.structured import (
+    describe_invalid_calls,
+    reask_message,
+    tool_choice_violation,
+)
+from langchain_compat.errors import APIError, CompatError, ToolsNotSupportedError
+
+__all__ = ["Accept", "Finish", "Reask", "ReplyPolicy", "Verdict", "choose_mode"]
+
+#: (base_url, model) -> whether the backend accepted native tools.
+_NATIVE_TOOLS: dict[tuple[str, str], bool] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class Accept:
+    """Use the reply as it is."""
+
+
+@dataclass(frozen=True, slots=True)
+class Finish:
+    """End the call with ``message`` instead of the reply (re-asks exhausted)."""
+
+    message: AIMessage
+
+
+@dataclass(frozen=True, slots=True)
+class Reask:
+    """Ask again: ``messages`` follow the conversation in the next request
+    (in place of an earlier re-ask's); ``withhold_tools`` sends no tools."""
+
+    messages: tuple[dict[str, Any], ...] = field(default=())
+    withhold_tools: bool = False
+
+
+Verdict = Accept | Finish | Reask
+
+
+def choose_mode(settings: CallSettings, options: CallOptions) -> ToolMode:
+    """The tool mode of a call: the setting, else the profile, else what ``auto`` learned."""
+    if not options.tools:
+        return ToolMode.PLAIN
+    if settings.tool_calling is ToolSetting.NATIVE:
+        return ToolMode.NATIVE
+    if settings.tool_calling is ToolSetting.EMULATED:
+        return ToolMode.EMULATED
+    native = settings.profile.native_tools
+    if native is None:
+        native = _NATIVE_TOOLS.get(_key(settings, options))
+    if native is None:
+        return ToolMode.PROBE
+    return ToolMode.NATIVE if native else ToolMode.EMULATED
+
+
+def _key(settings: CallSettings, options: CallOptions) -> tuple[str, str]:
+    return (settings.base_url, options.model_name or "")
+
+
+def _canonical(args: Any) -> str:
+    """Arguments as canonical JSON (wire strings and parsed dicts compare equal)."""
+    if isinstance(args, str):
+        try:
+            args = json.loads(args) if args else {}
+        except ValueError:
+            return args
+    return json.dumps(args, sort_keys=True, ensure_ascii=False)
+
+
+def _answered_calls(wire: list[dict[str, Any]]) -> dict[tuple[str, str], str]:
+    """(name, canonical arguments) -> result, for every call in history that has a result."""
+    results = {m.get("tool_call_id"): m.get("content") for m in wire if m["role"] == "tool"}
+    answered: dict[tuple[str, str], str] = {}
+    for m in wire:
+        for tc in m.get("tool_calls") or ():
+            fn = tc.get("function") or {}
+            if tc.get("id") in results:
+                answered[(fn.get("name"), _canonical(fn.get("arguments")))] = str(results[tc.get("id")])
+    return answered
+
+
+def _latest_results(wire: list[dict[str, Any]]) -> list[str]:
+    """The text of the tool results that follow the last user message."""
+    out: list[str] = []
+    for m in reversed(wire):
+        if m["role"] == "user":
+            break
+        if m["role"] == "tool" and isinstance(m.get("content"), str) and m["content"].strip():
+            out.append(m["content"].strip())
+    return out[::-1]
+
+
+def reply_text(message: AIMessage) -> str:
+    """What the model wrote, as the next request quotes it back (calls as JSON if no text)."""
+    raw = message.content if isinstance(message.content, str) else message.text
+    if message.tool_calls and not raw:
+        raw = json.dumps([{"name": c["name"], "arguments": c["args"]} for c in message.tool_calls])
+    return raw or ""
+
+
+_ANSWER_NOW = ("Answer my last message now, in plain text, using the tool results above. "
+               "Do not call a tool and do not write tool calls or tool results.")
+_FAKE_RESULT = re.compile(r"<tool_response\b|<\|?tool_result|<\|im_start\|>\s*tool", re.IGNORECASE)
+_CALL_START = re.compile(r"^\s*(?:<tool_call|<function|\[TOOL_CALLS\]|<\|python_tag\|>|```json\s*\{\s*\"name)")
+
+
+def _not_an_answer(text: str) -> str | None:
+    """Why a reply's text (with no usable call) cannot be handed on as the answer."""
+    body = text.strip()
+    if not body or not any(ch.isalnum() for ch in body):
+        return "the reply was empty"
+    if _FAKE_RESULT.search(body):
+        return "the reply wrote a tool result itself instead of waiting for the tool"
+    if _CALL_START.match(body):
+        return "the reply is an unfinished or unreadable tool call"
+    if body[0] in "{[":
+        try:
+            json.loads(body)
+        except ValueError:
+            return "the reply is a fragment of a tool call"
+    return None
+
+
+class ReplyPolicy:
+    """Decisions of one call (see the module docstring).
+
+    Attributes:
+        mode: the call's tool mode (``PROBE`` turns into ``NATIVE`` or ``EMULATED``).
+        reasks: re-asks made so far.
+        withheld: the current request withholds tools (a plain answer was asked for).
+    """
+
+    __slots__ = ("_answered", "_key", "_latest", "_options", "_settings", "mode", "reasks", "withheld")
+
+    def __init__(self, settings: CallSettings, options: CallOptions, wire: list[dict[str, Any]]) -> None:
+        self._settings = settings
+        self._options = options
+        self._key = _key(settings, options)
+        self._answered = _answered_calls(wire) if options.tools else {}
+        self._latest = _latest_results(wire)
+        self.mode = choose_mode(settings, options)
+        self.reasks = 0
+        self.withheld = False
+
+    # -- tool mode -------------------------------------------------------
+    def on_error(self, error: CompatError, *, received: bool) -> bool:
+        """Whether the failed request is sent again in another tool mode.
+
+        Args:
+            error: the failed attempt's error.
+            received: whether any chunk of a streamed answer was received.
+
+        Raises:
+            ToolsNotSupportedError: ``tool_calling="native"`` and the backend refused tools.
+        """
+        if received or not isinstance(error, APIError) or not self.mode.sends_tools or self.withheld:
+            return False
+        setting = self._settings.tool_calling
+        if looks_like_tools_refusal(error):
+            if setting is ToolSetting.NATIVE:
+                raise ToolsNotSupportedError(
+                    f"{error.message} (the backend refused native tools; use tool_calling='auto' "
+                    "or 'emulated' to have tools rendered into the prompt)",
+                    status_code=error.status_code, request_id=error.request_id,
+                    provider=error.provider, body=error.body) from None
+            _NATIVE_TOOLS[self._key] = False
+        elif is_tool_parse_failure(error) and setting is ToolSetting.AUTO:
+            self.answered()  # the backend takes tools; this reply could not be parsed by it
+        else:
+            return False
+        self.mode = ToolMode.EMULATED
+        return True
+
+    def answered(self) -> None:
+        """A request was answered: a native probe has worked (remembered)."""
+        if self.mode is ToolMode.PROBE:
+            _NATIVE_TOOLS[self._key] = True
+            self.mode = ToolMode.NATIVE
+
+    # -- replies ---------------------------------------------------------
+    def judge(self, message: AIMessage) -> Verdict:
+        """Accept the parsed reply, re-ask, or finish with a changed message."""
+        problem, answer_now = self._problem(message)
+        if problem is None:
+            return Accept()
+        if self.reasks >= self._settings.max_reasks:
+            return self._exhausted(message)
+        self.reasks += 1
+        self.withheld = answer_now
+        if answer_now:
+            return Reask(({"role": "user", "content": f"{problem}. {_ANSWER_NOW}"},), withhold_tools=True)
+        return Reask((
+            {"role": "assistant", "content": reply_text(message)},
+            reask_message(problem),
+        ))
+
+    def problem(self, message: AIMessage) -> str | None:
+        """Why a reply cannot be used as it is (None: it can)."""
+        return self._problem(message)[0]
+
+    def _problem(self, message: AIMessage) -> tuple[str | None, bool]:
+        """(why the reply cannot be used, whether to ask for a plain answer without tools)."""
+        options = self._options
+        if options.prompted_json and not options.tools:
+            return message.response_metadata.get("structured_output_error"), False
+        if not options.tools or self.mode is ToolMode.PLAIN:
+            return None, False
+        if options.forcing:
+            problem = tool_choice_violation(message, options.tool_choice, options.tools)
+            return problem, False
+        if options.tool_choice == "none":
+            return None, False
+        if self.withheld and (message.tool_calls or message.invalid_tool_calls):
+            return "you were asked for an answer, not a tool call", True
+        repeated = self._repeated_call(message)
+        if repeated is not None:
+            return repeated, True
+        if message.tool_calls:
+            return None, False
+        if message.invalid_tool_calls:
+            return "your tool call could not be used: " + describe_invalid_calls(message.invalid_tool_calls), False
+        why = _not_an_answer(reply_text(message))
+        if why is None:
+            return None, False
+        # A model that invents a result wanted the tool: let it call it (tools kept) once.
+        return why, self.reasks > 0 or "tool result" not in why
+
+    def _exhausted(self, message: AIMessage) -> Verdict:
+        """Re-asks spent: a forced choice or JSON keeps the reply (its parser reports it);
+        otherwise the agent gets a plain-text answer, never a repeated call, an empty
+        message or a fragment of a call.
+
+        Dropped calls are listed in ``response_metadata["dropped_repeated_tool_calls"]``;
+        when the model wrote no usable text, the content is the latest tool results and
+        ``response_metadata["answer_fallback"]`` says so.
+        """
+        options = self._options
+        if options.forcing or (options.prompted_json and not options.tools):
+            return Accept()
+        meta = dict(message.response_metadata)
+        update: dict[str, Any] = {}
+        if message.tool_calls:
+            meta["dropped_repeated_tool_calls"] = message.tool_calls
+            update["tool_calls"] = []
+        text = reply_text(message) if not message.tool_calls else _text_of(message)
+        cut = _FAKE_RESULT.search(text)
+        text = (text[:cut.start()] if cut else text).strip()
+        if _not_an_answer(text) is not None:
+            text = "\n".join(self._latest) or "(the model gave no usable answer)"
+            meta["answer_fallback"] = "latest tool results" if self._latest else "none"
+        update.update(content=text, response_metadata=meta)
+        return Finish(message.model_copy(update=update))
+
+    def _repeated_call(self, message: AIMessage) -> str | None:
+        """Small models often repeat an answered call instead of answering (seen
+        with Qwen2.5-0.5B on llama-server): when every call in the reply was
+        already made with the same arguments and has a result, say so."""
+        if not message.tool_calls or self._options.tool_choice not in (None, "auto") or not self._answered:
+            return None
+        repeats = [self._answered.get((c["name"], _canonical(c["args"]))) for c in message.tool_calls]
+        if any(r is None for r in repeats):
+            return None
+        names = ", ".join(c["name"] for c in message.tool_calls)
+        return f"You already called {names} with these arguments and got: {'; '.join(repeats)}"
+
+
+def _text_of(message: AIMessage) -> str:
+    return message.content if isinstance(message.content, str) else message.text

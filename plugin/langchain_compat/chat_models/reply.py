@@ -1,0 +1,72 @@
+"""Reading a whole reply: the response body, then calls or JSON out of its text (pure).
+
+Where tools are bound, reply text is searched for calls (emulated tools, and
+a backend that wrote its native call as text); prompted structured output is
+parsed, validated and rewritten as clean JSON, or marked with
+``response_metadata["structured_output_error"]`` for the reply policy.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from langchain_core.messages import AIMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
+
+from langchain_compat.chat_models.settings import CallOptions
+from langchain_compat.core.response import parse_chat_response
+from langchain_compat.emulation.parser import parse_tool_calls
+from langchain_compat.emulation.schema import validate
+from langchain_compat.emulation.structured import parse_json_reply
+
+__all__ = ["read_json", "read_message", "read_result"]
+
+
+def read_result(body: Any, options: CallOptions, *, think_tags: bool) -> ChatResult:
+    """A response body as a ``ChatResult`` whose messages went through :func:`read_message`."""
+    result = parse_chat_response(body, think_tags=think_tags)
+    if not (options.reads_calls or options.prompted_json):
+        return result
+    gens = [ChatGeneration(message=read_message(g.message, options), generation_info=g.generation_info)
+            for g in result.generations]
+    return ChatResult(generations=gens, llm_output=result.llm_output)
+
+
+def _text(message: AIMessage) -> str:
+    return message.content if isinstance(message.content, str) else message.text
+
+
+def read_json(message: AIMessage, options: CallOptions) -> AIMessage:
+    """Prompted JSON: the message with clean JSON content, or marked with the error."""
+    obj, error = parse_json_reply(_text(message))
+    if error is None:
+        obj, errors = validate(obj, options.structured.schema if options.structured else None)
+        if not errors:
+            return message.model_copy(update={"content": json.dumps(obj, ensure_ascii=False)})
+        error = "; ".join(errors)
+    meta = {**message.response_metadata, "structured_output_error": error}
+    return message.model_copy(update={"response_metadata": meta})
+
+
+def read_message(message: AIMessage, options: CallOptions) -> AIMessage:
+    """Calls (or prompted JSON) read out of a reply's text."""
+    if options.prompted_json and not options.tools:
+        return read_json(message, options)
+    text = _text(message)
+    if message.tool_calls or not text:
+        return message  # the backend parsed native calls itself
+    parsed = parse_tool_calls(text, options.tools)
+    if not parsed.tool_calls and not parsed.invalid_tool_calls:
+        return message
+    if options.parallel is False:  # one call per reply was asked for
+        parsed.tool_calls = parsed.tool_calls[:1]
+    return AIMessage(
+        content=parsed.content,
+        tool_calls=parsed.tool_calls,
+        invalid_tool_calls=parsed.invalid_tool_calls,
+        additional_kwargs=message.additional_kwargs,
+        response_metadata=message.response_metadata,
+        id=message.id,
+        usage_metadata=message.usage_metadata,
+    )

@@ -1,0 +1,182 @@
+"""The reply policy in agent loops, against the emulator (a real HTTP server on loopback).
+
+What a weak model does in an agent loop (seen with Qwen2.5-0.5B on llama-server) is
+scripted here reply by reply, and each test checks what goes back on the wire and what
+the agent gets, for invoke and stream: a repeated answered call is answered with tools
+withheld; failed attempts do not pile up; the agent never gets an empty message or a
+call fragment; a server that cannot parse the model's call is not retried, and under
+``auto`` the turn is re-sent emulated.
+"""
+
+from __future__ import annotations
+
+import pytest
+from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, ToolMessage
+
+from langchain_compat import ChatOpenAICompatible
+from langchain_compat.errors import BadRequestError, ToolCallParseError, ToolsNotSupportedError
+from langchain_compat.testing import emulate
+from langchain_compat.testing.faults import server_error
+
+ADD = {"type": "function", "function": {"name": "add", "description": "Add two integers.", "parameters": {
+    "type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}},
+    "required": ["a", "b"]}}}
+CALL = {"name": "add", "arguments": {"a": 2, "b": 3}}
+HERMES_CALL = '<tool_call>\n{"name": "add", "arguments": {"a": 2, "b": 3}}\n</tool_call>'
+
+HISTORY = [
+    HumanMessage("What is 2 + 3?"),
+    AIMessage("", tool_calls=[{"name": "add", "args": {"a": 2, "b": 3}, "id": "call_1", "type": "tool_call"}]),
+    ToolMessage("5", tool_call_id="call_1"),
+]
+
+
+def _run(llm, messages, *, stream: bool) -> AIMessage:
+    if not stream:
+        return llm.invoke(messages)
+    full: AIMessageChunk | None = None
+    for chunk in llm.stream(messages):
+        full = chunk if full is None else full + chunk
+    assert full is not None
+    return full
+
+
+def _model(emu, mode: str, **kw) -> ChatOpenAICompatible:
+    return ChatOpenAICompatible(base_url=emu.base_url, model="m", tool_calling=mode, max_retries=2, **kw)
+
+
+def _system_text(body: dict) -> str:
+    first = body["messages"][0]
+    return first["content"] if first["role"] == "system" else ""
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["invoke", "stream"])
+@pytest.mark.parametrize("mode", ["native", "emulated"])
+def test_a_repeated_answered_call_is_answered_with_tools_withheld(mode: str, stream: bool) -> None:
+    repeat = {"tool_calls": [CALL]} if mode == "native" else HERMES_CALL
+    with emulate() as emu:
+        emu.script([repeat, "2 + 3 = 5."])
+        reply = _run(_model(emu, mode).bind_tools([ADD]), HISTORY, stream=stream)
+        bodies = [r.body for r in emu.requests]
+    assert reply.content == "2 + 3 = 5." and not reply.tool_calls
+    assert len(bodies) == 2
+    first, second = bodies
+    if mode == "native":
+        assert "tools" in first and "tools" not in second and "tool_choice" not in second
+    else:
+        assert "<tools>" in _system_text(first) and "<tools>" not in _system_text(second)
+    # the re-ask asks for the answer, quoting the result; it does not quote the repeat back
+    assert "got: 5" in second["messages"][-1]["content"]
+    assert "plain text" in second["messages"][-1]["content"]
+    def turns(body: dict) -> list[dict]:
+        return [m for m in body["messages"] if m["role"] != "system"]
+    assert len(turns(second)) == len(turns(first)) + 1
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["invoke", "stream"])
+def test_a_model_that_never_answers_still_gives_the_agent_a_plain_text_answer(stream: bool) -> None:
+    with emulate() as emu:
+        emu.script([HERMES_CALL, HERMES_CALL, '{"'])  # repeat, repeat without tools, a fragment
+        reply = _run(_model(emu, "emulated").bind_tools([ADD]), HISTORY, stream=stream)
+        assert len(emu.requests) == 3  # max_tool_reasks=2
+    assert not reply.tool_calls
+    assert reply.content == "5"  # the latest tool result, never "" or '{"'
+    assert reply.response_metadata["answer_fallback"] == "latest tool results"
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["invoke", "stream"])
+@pytest.mark.parametrize("bad", ["", "  ", '{"', '{"name'])
+def test_an_empty_or_fragment_reply_is_not_an_answer(bad: str, stream: bool) -> None:
+    with emulate() as emu:
+        emu.script([bad, "It is 5."])
+        reply = _run(_model(emu, "emulated").bind_tools([ADD]), HISTORY, stream=stream)
+        bodies = [r.body for r in emu.requests]
+    assert reply.content.strip().endswith("It is 5.") and not reply.tool_calls
+    assert len(bodies) == 2 and "<tools>" not in _system_text(bodies[1])
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["invoke", "stream"])
+def test_an_invented_tool_result_is_not_passed_on(stream: bool) -> None:
+    invented = 'I will add them.\n<tool_response>\n{"result": 6}\n</tool_response>\nThe answer is 6.'
+    with emulate() as emu:
+        emu.script([invented, HERMES_CALL])
+        reply = _run(_model(emu, "emulated").bind_tools([ADD]), [HumanMessage("What is 2 + 3?")],
+                     stream=stream)
+        bodies = [r.body for r in emu.requests]
+    assert [(c["name"], c["args"]) for c in reply.tool_calls] == [("add", {"a": 2, "b": 3})]
+    assert "<tools>" in _system_text(bodies[1])  # it wanted the tool: it may call it now
+    assert "tool result itself" in bodies[1]["messages"][-1]["content"]
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["invoke", "stream"])
+def test_failed_attempts_do_not_pile_up(stream: bool) -> None:
+    bad = '<tool_call>{"name": "add", "arguments": {"a": "two"}}</tool_call>'
+    with emulate() as emu:
+        emu.script([bad, bad, HERMES_CALL])
+        reply = _run(_model(emu, "emulated").bind_tools([ADD]), [HumanMessage("What is 2 + 3?")],
+                     stream=stream)
+        bodies = [r.body for r in emu.requests]
+    assert [c["name"] for c in reply.tool_calls] == ["add"]
+    assert len(bodies) == 3
+    # the third request quotes only the latest failed attempt, not both
+    assert len(bodies[2]["messages"]) == len(bodies[1]["messages"]) == len(bodies[0]["messages"]) + 2
+    assert sum(m["role"] == "assistant" for m in bodies[2]["messages"]) == 1
+
+
+PEG = "Failed to parse input at pos 0: does not match the expected peg-native format"
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["invoke", "stream"])
+def test_a_server_side_parse_failure_is_resent_emulated_under_auto(stream: bool) -> None:
+    with emulate() as emu:
+        emu.inject(server_error(500, PEG))
+        emu.script([HERMES_CALL])
+        llm = ChatOpenAICompatible(base_url=emu.base_url, model="m-peg-auto", max_retries=2,
+                                   profile_overrides={"native_tools": True})
+        reply = _run(llm.bind_tools([ADD]), [HumanMessage("What is 2 + 3?")], stream=stream)
+        bodies = [r.body for r in emu.requests]
+    assert [(c["name"], c["args"]) for c in reply.tool_calls] == [("add", {"a": 2, "b": 3})]
+    assert len(bodies) == 2  # the deterministic 500 was not retried as a 5xx
+    assert "tools" in bodies[0] and "tools" not in bodies[1] and "<tools>" in _system_text(bodies[1])
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["invoke", "stream"])
+def test_a_server_side_parse_failure_under_native_is_a_typed_error(stream: bool) -> None:
+    with emulate() as emu:
+        emu.inject(server_error(500, PEG))
+        with pytest.raises(ToolCallParseError, match="peg-native"):
+            _run(_model(emu, "native").bind_tools([ADD]), [HumanMessage("2+3?")], stream=stream)
+        assert len(emu.requests) == 1
+
+
+def test_native_tools_refused_under_native_says_what_to_do() -> None:
+    with emulate() as emu:
+        emu.inject(server_error(400, '"tools" is not supported by this model'))
+        with pytest.raises(ToolsNotSupportedError, match="tool_calling='auto'"):
+            _model(emu, "native").bind_tools([ADD]).invoke("2+3?")
+
+
+def test_an_unrelated_400_naming_a_tool_surfaces_and_does_not_switch_auto() -> None:
+    message = "tool_call_id call_9 not found in the conversation"
+    with emulate() as emu:
+        emu.inject(server_error(400, message))
+        llm = ChatOpenAICompatible(base_url=emu.base_url, model="m-unrelated-400", max_retries=0)
+        with pytest.raises(BadRequestError, match="call_9"):
+            llm.bind_tools([ADD]).invoke("2+3?")
+        emu.script(["5"])
+        llm.bind_tools([ADD]).invoke("2+3?")
+        assert "tools" in emu.requests[-1].body  # still probing natively: nothing was learned
+
+
+def test_profile_flags_keep_refused_tool_fields_off_the_wire_and_the_policy_enforces_them() -> None:
+    """``Profile.tool_choice``/``parallel_tool_calls`` False: the fields are not sent, and a
+    forced choice is enforced by re-asking (the backend was not told)."""
+    with emulate() as emu:
+        emu.script(["I think it is 5.", {"tool_calls": [CALL]}])
+        llm = _model(emu, "native", profile_overrides={"tool_choice": False, "parallel_tool_calls": False})
+        reply = llm.bind_tools([ADD], tool_choice="add", parallel_tool_calls=False).invoke("2+3?")
+        bodies = [r.body for r in emu.requests]
+    assert [c["name"] for c in reply.tool_calls] == ["add"]
+    assert len(bodies) == 2
+    assert all("tools" in b and "tool_choice" not in b and "parallel_tool_calls" not in b for b in bodies)
+    assert "must call the tool 'add'" in bodies[1]["messages"][-1]["content"]
