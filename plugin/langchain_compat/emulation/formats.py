@@ -9,7 +9,6 @@ family (bare JSON, Mistral, fences, Llama 3.2 pythonic lists), inline code, and 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 from langchain_compat.emulation.jsonish import (
     RawCall,
@@ -29,7 +28,9 @@ from langchain_compat.emulation.scanning import (
     Ctx,
     Match,
     OpenFence,
+    Recogniser,
     Reject,
+    Verdict,
     body_end,
     json_at,
     opens,
@@ -40,8 +41,6 @@ from langchain_compat.emulation.textual import functionary, react
 
 __all__ = ["NEED", "RECOGNISERS", "TRIGGERS", "Ctx", "Match", "OpenFence", "Reject"]
 
-Verdict = object
-Recogniser = Callable[[str, int, Ctx], Verdict]
 
 
 def _ended(buf: str, end: int, ctx: Ctx) -> str | None:

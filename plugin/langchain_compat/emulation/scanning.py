@@ -19,13 +19,14 @@ The one rule that makes streaming agree with one-shot parsing: a verdict other t
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from langchain_compat.emulation.jsonish import RawCall, value_end
 from langchain_compat.emulation.readers import AT_END, BEFORE_NEXT
 
-__all__ = ["NEED", "Ctx", "Match", "OpenFence", "Reject", "body_end", "json_at", "opens",
-           "partial", "prefix_regex"]
+__all__ = ["NEED", "Ctx", "Match", "OpenFence", "Recogniser", "Reject", "Verdict", "body_end",
+           "json_at", "opens", "partial", "prefix_regex"]
 
 
 @dataclass
@@ -66,6 +67,10 @@ class Match:
 class OpenFence:
     end: int
     close: str = "```"
+
+
+Verdict = _Need | Reject | Match | OpenFence
+Recogniser = Callable[[str, int, Ctx], Verdict]
 
 
 def opens(buf: str, pos: int, lit: str, ctx: Ctx) -> bool | _Need:

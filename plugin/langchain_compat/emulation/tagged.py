@@ -13,7 +13,9 @@ from langchain_compat.emulation.scanning import (
     Ctx,
     Match,
     OpenFence,
+    Recogniser,
     Reject,
+    Verdict,
     body_end,
     opens,
     partial,
@@ -21,13 +23,12 @@ from langchain_compat.emulation.scanning import (
 
 __all__ = ["OPENERS", "function_tag", "marker", "tag", "think"]
 
-Verdict = object
 Reader = Callable[..., list[RawCall]]  # (body, cut=None) -> calls
 
 OPENERS: list[str] = ["<think>", "<function="]  # literal "<" openers, for formats.TRIGGERS
 
 
-def tag(open_: str, *closes: str, reader: Reader = explicit_calls) -> Callable[[str, int, Ctx], Verdict]:
+def tag(open_: str, *closes: str, reader: Reader = explicit_calls) -> Recogniser:
     """A wrapper ``open_ body close``: the body is read by ``reader``.
 
     The body also ends at the next ``open_`` outside a string (a forgotten closing tag) and,
@@ -51,7 +52,7 @@ def tag(open_: str, *closes: str, reader: Reader = explicit_calls) -> Callable[[
     return recognise
 
 
-def marker(lit: str) -> Callable[[str, int, Ctx], Verdict]:
+def marker(lit: str) -> Recogniser:
     """A bare special token that only frames calls (DeepSeek/Kimi section markers): dropped."""
 
     OPENERS.append(lit)

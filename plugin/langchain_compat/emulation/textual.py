@@ -12,6 +12,7 @@ from langchain_compat.emulation.scanning import (
     Ctx,
     Match,
     Reject,
+    Verdict,
     json_at,
     opens,
     partial,
@@ -20,7 +21,6 @@ from langchain_compat.emulation.scanning import (
 
 __all__ = ["functionary", "react"]
 
-Verdict = object
 _SEGMENT = re.compile(r">>>([\w.\-]+)\n")
 
 

@@ -5,7 +5,17 @@ from __future__ import annotations
 import re
 
 import pytest
-from emulation_cases import ALL_CASES, CASES, DS_CALLS, DS_CALLS_END, NOW, PARIS, TOOLS, WEATHER, seq_ids
+from emulation_cases import (
+    ALL_CASES,
+    CASES,
+    DS_CALLS,
+    DS_CALLS_END,
+    NOW,
+    PARIS,
+    TOOLS,
+    WEATHER,
+    seq_ids,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

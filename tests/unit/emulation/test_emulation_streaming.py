@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from emulation_cases import ALL_CASES, CASES, TOOLS, seq_ids
+from emulation_cases import ALL_CASES, TOOLS, seq_ids
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_emulation_parser import messy_text
