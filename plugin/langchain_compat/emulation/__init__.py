@@ -11,11 +11,13 @@ Pure code (no I/O). The chat model uses it in three steps:
 3. ``tool_choice_violation`` / ``parse_json_reply`` decide whether to re-ask with
    ``reask_message`` (``structured.py``).
 
-Modules: ``render`` (prompt side), ``formats`` + ``engine`` (the scanner shared by one-shot
-and streaming parsing), ``jsonish`` (lenient JSON), ``schema`` (argument validation).
+Modules: ``render`` (prompt side); the scanner shared by one-shot and streaming parsing:
+``engine`` running the format table ``formats`` (with ``scanning``, ``tagged``, ``textual``),
+``readers`` (what a found call says), ``calls`` (catalogue and schema applied); ``jsonish``
+(lenient JSON), ``schema`` (argument validation).
 """
 
-from langchain_compat.emulation.parser import ParsedReply, parse_tool_calls
+from langchain_compat.emulation.parser import ParsedReply, parse_tool_calls, unwrap_generic_response
 from langchain_compat.emulation.render import (
     DEFAULT_TOOL_TEMPLATE,
     emulate_messages,
@@ -55,5 +57,6 @@ __all__ = [
     "render_tool_prompt",
     "replay_tool_history",
     "tool_choice_violation",
+    "unwrap_generic_response",
     "validate_arguments",
 ]

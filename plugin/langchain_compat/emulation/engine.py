@@ -2,19 +2,28 @@
 
 Parsing a whole reply is streaming it in one chunk with ``final=True``; so the two modes
 share every decision and can only disagree if a recogniser breaks the rule stated in
-``formats.py``.
+``scanning.py``.
+
+Besides running the format table, the scanner decides where a call counts (see
+``_placement``): a call-shaped span on a Markdown quote line (``> ...``), or inside a sentence
+(prose right before it on its line and right after it), is a *mention* and stays text.
 """
 
 from __future__ import annotations
 
-import json
-import secrets
-from collections.abc import Callable
+import re
 from typing import Any
 
 from langchain_core.messages import InvalidToolCall, ToolCall
-from langchain_core.messages.tool import invalid_tool_call, tool_call
+from langchain_core.messages.tool import invalid_tool_call
 
+from langchain_compat.emulation.calls import (
+    IdFactory,
+    build_call,
+    cut_at_limit,
+    index_tools,
+    random_call_id,
+)
 from langchain_compat.emulation.formats import (
     NEED,
     RECOGNISERS,
@@ -24,123 +33,16 @@ from langchain_compat.emulation.formats import (
     OpenFence,
     Reject,
 )
-from langchain_compat.emulation.jsonish import RawCall, load_lenient
-from langchain_compat.emulation.readers import meant_for_sole
-from langchain_compat.emulation.render import is_placeholder
-from langchain_compat.emulation.schema import validate
+from langchain_compat.emulation.jsonish import RawCall
+from langchain_compat.emulation.readers import single_string_param
 
 __all__ = ["Engine", "IdFactory", "build_call", "index_tools", "random_call_id"]
 
-IdFactory = Callable[[int], str]
-
-
-def random_call_id(index: int = 0) -> str:
-    """``call_<24 hex>``, the id shape OpenAI uses (``index`` is ignored)."""
-    return "call_" + secrets.token_hex(12)
-
-
-def index_tools(tools: list[dict] | None) -> dict[str, dict] | None:
-    """``{name: parameters_schema}`` from OpenAI tools (bare function dicts accepted too).
-
-    Returns:
-        ``None`` when ``tools`` is ``None`` (tools unknown: any name is accepted).
-    """
-    if tools is None:
-        return None
-    out: dict[str, dict] = {}
-    for tool in tools:
-        fn = tool.get("function", tool) if isinstance(tool, dict) else None
-        if isinstance(fn, dict) and isinstance(fn.get("name"), str):
-            params = fn.get("parameters")
-            out[fn["name"]] = params if isinstance(params, dict) else {}
-    return out
-
-
-def build_call(raw: RawCall, tools: dict[str, dict] | None, call_id: str
-               ) -> ToolCall | InvalidToolCall:
-    """Apply the catalogue and the schema to a raw call. Never raises.
-
-    Args:
-        raw: The call as found in the text.
-        tools: From ``index_tools``; ``None`` skips the name and schema checks.
-        call_id: The id to give the call.
-
-    Returns:
-        A ``ToolCall``, or an ``InvalidToolCall`` whose ``error`` says why.
-    """
-    name = raw.name.strip() if isinstance(raw.name, str) and raw.name.strip() else None
-    if raw.args is None or isinstance(raw.args, str):
-        args_text = raw.args
-    else:
-        args_text = json.dumps(raw.args, ensure_ascii=False, default=str)
-
-    def bad(reason: str) -> InvalidToolCall:
-        return invalid_tool_call(name=name, args=args_text, id=call_id, error=reason)
-
-    if raw.error:
-        return bad(raw.error)
-    if name is None:
-        return bad("tool call has no function name")
-    if tools is not None and name not in tools:
-        bare = name.removeprefix("functions.")  # OpenAI-internal namespace some models copy
-        name = bare if bare in tools else name
-    if tools is not None and name not in tools and len(tools) == 1:
-        sole = next(iter(tools.items()))
-        name = sole[0] if meant_for_sole(raw.args, sole) else name
-    if tools is not None and name not in tools:
-        return bad(f"unknown tool {name!r}; available tools: {', '.join(sorted(tools)) or 'none'}")
-    args: Any = raw.args
-    if args is None or (isinstance(args, str) and not args.strip()):
-        args = {}
-    elif isinstance(args, str):
-        args, err = load_lenient(args)
-        if err:
-            return bad(f"arguments are not valid JSON ({err}): {raw.args[:200]!r}")
-    if not isinstance(args, dict):
-        return bad(f"arguments must be a JSON object, got {type(args).__name__}")
-    if tools is not None:
-        args = _unecho_schema(args, tools[name])
-        args, errors = validate(args, tools[name])
-        if errors:
-            return bad("arguments do not match the tool's schema: " + "; ".join(errors))
-        copied = _copied_placeholders(args)
-        if copied:
-            return bad(f"placeholder values copied from the example for {', '.join(copied)}: "
-                       "write real values")
-    return tool_call(name=name, args=args, id=call_id)
-
-
-def _copied_placeholders(value: Any, path: str = "") -> list[str]:
-    """Where ``render.call_skeleton``'s ``"..."`` / ``<type>`` placeholders were copied verbatim."""
-    if isinstance(value, str):
-        return [path or "arguments"] if is_placeholder(value) else []
-    if isinstance(value, dict):
-        return [p for k, v in value.items() for p in _copied_placeholders(v, f"{path}.{k}" if path else str(k))]
-    if isinstance(value, list):
-        return [p for i, v in enumerate(value) for p in _copied_placeholders(v, f"{path}[{i}]")]
-    return []
-
-
-_SCHEMA_KEYS = frozenset({"type", "properties", "required", "title", "description",
-                          "additionalProperties", "$schema"})
-
-
-def _unecho_schema(args: dict, schema: dict | None) -> dict:
-    """Arguments that are the tool's own JSON schema echoed back -> no arguments.
-
-    Small models (Qwen2.5-0.5B, seen in the standard no-argument test) answer a
-    parameterless tool with ``"arguments": {"type": "object", "properties": {}}``.
-    Only keys that are all schema keywords the tool does not itself define are
-    read as an echo (for a tool with parameters, also ``type: object`` with a
-    ``properties`` object); anything else is left to the validator.
-    """
-    own = set((schema or {}).get("properties") or {})
-    keys = set(args)
-    if not keys or not keys <= _SCHEMA_KEYS or keys & own or (schema or {}).get("required"):
-        return args
-    if not own or (args.get("type") == "object" and isinstance(args.get("properties"), dict)):
-        return {}  # a parameterless tool, or a whole schema object echoed back
-    return args
+# A call right after one of these (on its line) is introduced, not part of a sentence.
+_INTRODUCERS = frozenset(".!?:;\u3002\uff01\uff1f\uff1a\uff1b")
+# After a call, these may start another call: not prose that continues a sentence.
+_CALL_STARTS = frozenset("<{[`>")
+_BLANKS = re.compile(r"[ \t]*")
 
 
 def _partial_suffix(buf: str, marker: str, start: int) -> int:
@@ -176,41 +78,108 @@ class _Text:
         self.drop_leading = True
 
 
+class _Line:
+    """The text of the current line so far (calls excluded), as far as mentions care."""
+
+    def __init__(self) -> None:
+        self.first = ""  # its first non-space character ("" = none yet)
+        self.last = ""  # its last non-space character since the line or the last call began
+
+    def add(self, text: str) -> None:
+        _, newline, tail = text.rpartition("\n")
+        if newline:
+            self.first = self.last = ""
+            text = tail
+        body = text.strip()
+        if body:
+            self.first = self.first or body[0]
+            self.last = body[-1]
+
+
 class Engine:
     """Incremental scanner. ``push`` returns items: ``str`` (text to show) or
-    ``(index, ToolCall | InvalidToolCall)``."""
+    ``(index, ToolCall | InvalidToolCall)``.
 
-    def __init__(self, tools: list[dict] | None, id_factory: IdFactory | None = None) -> None:
+    Args:
+        tools: OpenAI-format tools, or ``None`` if unknown.
+        id_factory: ``index -> id`` for the calls.
+        calls_only: Accept calls only if the reply is nothing but calls (whitespace and
+            ``<think>`` blocks aside); otherwise the whole reply is text. Holds everything
+            back until that is known.
+    """
+
+    def __init__(self, tools: list[dict] | None, id_factory: IdFactory | None = None, *,
+                 calls_only: bool = False) -> None:
         self.tools = index_tools(tools)
-        self.ctx = Ctx(frozenset(self.tools) if self.tools is not None else None,
-                       sole=next(iter(self.tools.items())) if self.tools and len(self.tools) == 1 else None)
+        known = self.tools or {}
+        self.ctx = Ctx(frozenset(known) if self.tools is not None else None,
+                       sole=next(iter(known.items())) if len(known) == 1 else None,
+                       text_tools=frozenset(n for n, s in known.items() if single_string_param(s)))
         self.id_factory = id_factory or random_call_id
         self.buf = ""
         self.in_fence = ""  # closing marker of the opaque block we are in ("" = none)
         self.count = 0
         self.done = False
         self._text = _Text()
+        self._line = _Line()
+        self._pending: list[Any] = []  # calls without a closing marker: is the reply over?
+        self._waiting: tuple[int, Match] | None = None  # (absolute start, call awaiting context)
+        #                                                  with the end relative to its start
+        self._looked = 0  # absolute position up to which blanks after that call were seen
+        self.calls_only = calls_only
+        self._source: list[str] = []  # calls_only: the reply so far, in case it is all text
+        self._held: list[Any] = []  # calls_only: items not released yet
+        self._prose = False  # text outside <think> blocks was seen
+        self._voided = False  # calls_only and prose seen: the rest is plain text
 
-    def push(self, delta: str, final: bool = False) -> list[Any]:
-        """Add text and return what can be decided now (everything, when ``final``)."""
+    def push(self, delta: str, final: bool = False, *, truncated: bool = False) -> list[Any]:
+        """Add text and return what can be decided now (everything, when ``final``).
+
+        Args:
+            delta: The new text.
+            final: No more text will come.
+            truncated: (with ``final``) the reply stopped at the token limit: a call it ends
+                with, not closed by a marker of its own, is invalid.
+        """
         if self.done:
             raise RuntimeError("the parser is finished; create a new one")
         self.done = final
+        if self._voided:
+            return self._plain(delta)
+        if self.calls_only:
+            self._source.append(delta)
+        out = self._scan(delta, final)
+        if final and self._pending:
+            pending, self._pending = self._pending, []
+            out += [(i, cut_at_limit(c)) for i, c in pending] if truncated else pending
+        if not self.calls_only:
+            return out
+        if self._prose:  # not calls only: the whole reply is text
+            self._voided, self._held, self._text = True, [], _Text()
+            return self._plain("".join(self._source))
+        self._held += out
+        return self._held if final else []
+
+    def _plain(self, text: str) -> list[Any]:
+        shown = self._text.add(text)
+        return [shown] if shown else []
+
+    def _scan(self, delta: str, final: bool) -> list[Any]:
         self.ctx.final = final
         buf = self.buf = self.buf + delta
         out: list[Any] = []
         pos = 0
         while pos < len(buf):
             if self.in_fence:  # inside a code block or <think>: only its closing marker matters
-                close = self.in_fence
+                close, think = self.in_fence, self.in_fence == "</think>"
                 j = buf.find(close, pos)
                 if j < 0:
                     tail = 0 if final else _partial_suffix(buf, close, pos)
-                    self._emit(out, buf[pos:len(buf) - tail])
+                    self._emit(out, buf[pos:len(buf) - tail], prose=not think)
                     pos = len(buf) - tail
                     break
-                self._emit(out, buf[pos:j + len(close)])
-                pos, self.in_fence = j + len(close), ""
+                self._emit(out, buf[pos:j + len(close)], prose=not think)
+                pos, self.in_fence, self._line.last = j + len(close), "", ""
                 continue
             m = TRIGGERS.search(buf, pos)
             if m is None:
@@ -223,13 +192,18 @@ class Engine:
             if verdict is NEED:
                 break
             if isinstance(verdict, Match):
-                for raw in verdict.calls:
-                    out.append(self._call(raw))
-                self.ctx.started = True
-                self._text.after_call()
+                where = self._placement(buf, pos, verdict) if verdict.calls else "call"
+                if where is NEED:
+                    self._waiting = (self.ctx.base + pos, Match(verdict.end - pos, verdict.calls,
+                                                                verdict.closed))
+                    break
+                if where == "mention":
+                    self._emit(out, buf[pos:verdict.end])
+                else:
+                    self._take(out, verdict)
                 pos = max(verdict.end, pos + 1)
             elif isinstance(verdict, OpenFence):
-                self._emit(out, buf[pos:verdict.end])
+                self._emit(out, buf[pos:verdict.end], prose=verdict.close != "</think>")
                 pos, self.in_fence = verdict.end, verdict.close
             else:
                 self._emit(out, buf[pos:pos + verdict.skip])
@@ -241,6 +215,12 @@ class Engine:
         return out
 
     def _try(self, buf: str, pos: int) -> Any:
+        if self._waiting is not None:
+            at, verdict = self._waiting
+            self._waiting = None
+            if at == self.ctx.base + pos:  # decided before: verdicts do not change
+                return Match(pos + verdict.end, verdict.calls, verdict.closed)
+        self.ctx.line_start = not self._line.first
         skip = 1
         for recognise in RECOGNISERS[buf[pos]]:
             verdict = recognise(buf, pos, self.ctx)
@@ -249,11 +229,50 @@ class Engine:
             skip = max(skip, verdict.skip)
         return Reject(skip)
 
-    def _emit(self, out: list[Any], text: str) -> None:
+    def _placement(self, buf: str, pos: int, match: Match) -> Any:
+        """``"call"``, ``"mention"`` (stays text) or NEED for a call-shaped span.
+
+        A mention is a span on a Markdown quote line (its first character is ``>``), or one
+        inside a sentence: prose right before it on its line that does not end with
+        ``. ! ? : ;`` (so "Sure! <tool_call>..." and "Calling it: {...}" are calls), and prose
+        right after it on the same line (not a newline, not another call).
+        """
+        if self._line.first == ">":
+            return "mention"
+        if not self._line.last or self._line.last in _INTRODUCERS:
+            return "call"
+        j = _BLANKS.match(buf, max(match.end, self._looked - self.ctx.base)).end()
+        if j == len(buf) and not self.ctx.final:
+            self._looked = self.ctx.base + j
+            return NEED
+        self._looked = 0
+        return "call" if j == len(buf) or buf[j] in "\r\n" or buf[j] in _CALL_STARTS else "mention"
+
+    def _take(self, out: list[Any], match: Match) -> None:
+        self._flush(out)
+        calls = [self._call(raw) for raw in match.calls]
+        if match.closed:
+            out += calls
+        else:
+            self._pending = calls
+        self.ctx.started = True
+        self._text.after_call()
+        self._line.last = ""
+
+    def _flush(self, out: list[Any]) -> None:
+        """Something follows the pending calls: the reply did not end with them."""
+        if self._pending:
+            out += self._pending
+            self._pending = []
+
+    def _emit(self, out: list[Any], text: str, *, prose: bool = True) -> None:
         if not text:
             return
         if not text.isspace():
             self.ctx.started = True
+            self._prose = self._prose or prose
+            self._flush(out)
+        self._line.add(text)
         shown = self._text.add(text)
         if shown and out and isinstance(out[-1], str):
             out[-1] += shown  # one TextDelta per push and run of text

@@ -24,6 +24,7 @@ __all__ = [
     "load_lenient",
     "parse_python_calls",
     "split_values",
+    "unclosed",
     "value_end",
 ]
 
@@ -31,7 +32,8 @@ __all__ = [
 NAME_KEYS = ("name", "tool", "tool_name", "function", "recipient_name")
 ARG_KEYS = ("arguments", "parameters", "args", "tool_input", "input", "kwargs")
 META_KEYS = ("id", "type", "call_id", "index")
-CALL_KEYS = frozenset(NAME_KEYS + ARG_KEYS + META_KEYS + ("tool_calls", "function_call"))
+TEXT_ARG_KEYS = ("tool_input", "input")  # may hold a plain string (LangChain agents, ReAct)
+CALL_KEYS = frozenset(NAME_KEYS + ARG_KEYS + META_KEYS + ("tool_calls", "tool_call", "function_call"))
 
 
 @dataclass
@@ -42,6 +44,7 @@ class RawCall:
     args: Any = None  # dict, JSON string, None (no arguments) or anything else (invalid)
     error: str | None = None  # set when the text clearly meant a call but is unusable
     raw: str = ""
+    text_input: bool = False  # args may be a plain string for a tool with one string parameter
 
 
 def value_end(text: str, start: int, memo: dict | None = None) -> int | None:
@@ -81,6 +84,25 @@ def value_end(text: str, start: int, memo: dict | None = None) -> int | None:
     if memo is not None:
         memo["state"] = (i - start, depth, quote, esc)
     return None
+
+
+def unclosed(text: str) -> str | None:
+    """Why the last ``{...}``/``[...]`` value in ``text`` is not closed, if it is not.
+
+    Returns:
+        ``"an unterminated string"``, ``"missing closing brackets"``, or ``None`` when every
+        value closes (or there is none). Repair would have to invent the ending.
+    """
+    i = 0
+    while True:
+        starts = [j for j in (text.find("{", i), text.find("[", i)) if j >= 0]
+        if not starts:
+            return None
+        memo: dict = {}
+        end = value_end(text, min(starts), memo)
+        if end is None:
+            return "an unterminated string" if memo["state"][2] else "missing closing brackets"
+        i = end
 
 
 def _plain(v: Any) -> Any:
@@ -201,7 +223,8 @@ def _one(d: dict, strict: bool, raw: str) -> RawCall | None:
     if name_key is None:
         return RawCall(None, d.get(arg_key) if arg_key else None,
                        "tool call has no function name", raw)
-    return RawCall(d[name_key].strip(), d[arg_key] if arg_key else None, None, raw)
+    return RawCall(d[name_key].strip(), d[arg_key] if arg_key else None, None, raw,
+                   text_input=arg_key in TEXT_ARG_KEYS)
 
 
 def calls_from_value(value: Any, *, strict: bool, raw: str = "") -> list[RawCall] | None:
@@ -209,7 +232,8 @@ def calls_from_value(value: Any, *, strict: bool, raw: str = "") -> list[RawCall
 
     Shapes: ``{"name", "arguments"|"parameters"|"args"}``, ``{"tool", "tool_input"}``,
     ``{"function": {...}}`` / ``{"type": "function", "function": {...}}``,
-    ``{"tool_calls": [...]}``, ``{"function_call": {...}}`` and lists of any of them.
+    ``{"tool_calls": [...]}``, ``{"function_call": {...}}``, llama-server's generic
+    ``{"tool_call": {...}}`` and lists of any of them.
 
     Args:
         value: Decoded JSON.
@@ -231,9 +255,9 @@ def calls_from_value(value: Any, *, strict: bool, raw: str = "") -> list[RawCall
         return None
     if isinstance(value.get("tool_calls"), list):
         return calls_from_value(value["tool_calls"], strict=strict, raw=raw)
-    inner = value.get("function_call", value.get("function"))
+    inner = value.get("function_call", value.get("function", value.get("tool_call")))
     if isinstance(inner, dict):
-        if strict and set(value) - {"function", "function_call", *META_KEYS}:
+        if strict and set(value) - {"function", "function_call", "tool_call", *META_KEYS}:
             return None
         return calls_from_value(inner, strict=strict, raw=raw)
     one = _one(value, strict, raw)

@@ -13,9 +13,47 @@ from langchain_compat.emulation.jsonish import (
     load_lenient,
     parse_python_calls,
     split_values,
+    unclosed,
 )
 
-__all__ = ["explicit_calls", "implicit_calls", "meant_for_sole", "separated_call", "xml_params"]
+__all__ = ["cut_error", "explicit_calls", "implicit_calls", "mark_cut", "meant_for_sole",
+           "separated_call", "single_string_param", "xml_params"]
+
+#: Where a call body ended without its own closing marker (the ``cut`` argument of readers).
+AT_END = "at the end of the reply"
+BEFORE_NEXT = "before the next call"
+
+
+def cut_error(text: str, cut: str | None, *, markup: bool = False) -> str | None:
+    """Why a call body that ended without its closing marker was cut off, or ``None``.
+
+    Repair may fix quotes and commas, never invent an ending: a JSON value still open
+    (unterminated string, missing closing brackets) where the body stopped, or markup whose
+    last tag is unfinished, means the model did not finish writing the call.
+
+    Args:
+        text: The body, or the arguments in it.
+        cut: ``None`` when the body was closed by its own marker (then nothing was cut off),
+            else where it stopped (``AT_END``, ``BEFORE_NEXT``).
+        markup: The body is ``<parameter=..>``/``<arg_key>`` markup rather than JSON.
+    """
+    if cut is None:
+        return None
+    if markup:
+        why = None if text.rstrip().endswith(">") else "its last tag is not finished"
+    else:
+        why = unclosed(text)
+        why = why and f"its JSON has {why}"
+    return f"the tool call was cut off {cut}: {why}" if why else None
+
+
+def mark_cut(calls: list[RawCall], text: str, cut: str | None) -> list[RawCall]:
+    """``calls`` read from ``text``, or one invalid call if ``text`` was cut off (named after
+    the call being written when it stopped)."""
+    err = cut_error(text, cut)
+    if err is None:
+        return calls
+    return [RawCall(calls[-1].name if calls else None, text.strip(), err, text)]
 
 _FENCE_INNER = re.compile(r"^\s*```[\w-]*\s*\n?(.*?)\n?```\s*$", re.DOTALL)
 _NAME_THEN_JSON = re.compile(r"^\s*([A-Za-z_][\w.\-]*)\s*[:\n]?\s*([{\[].*)$", re.DOTALL)
@@ -38,7 +76,7 @@ def separated_call(sep: str):
     ``name<sep>{args}``; Kimi K2: ``functions.name:0<sep>{args}``.
     """
 
-    def read(body: str) -> list[RawCall]:
+    def read(body: str, cut: str | None = None) -> list[RawCall]:
         head, found, args = body.partition(sep)
         if not found:
             return [RawCall(None, None, f"could not read a tool call from {body[:80]!r}", body)]
@@ -48,7 +86,7 @@ def separated_call(sep: str):
         fenced = _FENCE_INNER.match(args)
         args = (fenced.group(1) if fenced else args).strip()
         name = _SPECIAL_NAME.match(head.strip())
-        return [RawCall(name.group(1) if name else None, args or None, None, body)]
+        return [RawCall(name.group(1) if name else None, args or None, cut_error(args, cut), body)]
 
     return read
 
@@ -61,11 +99,16 @@ def xml_params(body: str) -> dict[str, str] | None:
     return {m.group(1): m.group(2) for m in _XML_PARAM.finditer(body)}
 
 
-def explicit_calls(content: str) -> list[RawCall]:
+def explicit_calls(content: str, cut: str | None = None) -> list[RawCall]:
     """Calls inside an explicit wrapper (``<tool_call>``, ``[TOOL_CALLS]``, ...).
 
     Tries, in order: Qwen3-Coder XML (``<function=..><parameter=..>``), ``name {json}``,
     python call syntax, then every JSON value in the content.
+
+    Args:
+        content: The wrapper's body.
+        cut: Where the body stopped if not at its closing marker (see ``cut_error``): a call
+            left unfinished there is invalid instead of repaired.
 
     Returns:
         At least one call; what cannot be read becomes a ``RawCall`` with ``error`` set.
@@ -81,23 +124,28 @@ def explicit_calls(content: str) -> list[RawCall]:
             args = params if params is not None else (fm.group(2).strip() or None)
             found.append(RawCall(fm.group(1), args, None, fm.group(0)))
         if found:
+            found[-1].error = cut_error(raw, cut, markup=True)
             return found
     if "<arg_key>" in raw:  # GLM-4.5: name, then <arg_key>k</arg_key><arg_value>v</arg_value>
         name = raw.split("<arg_key>", 1)[0].strip()
         args = dict(zip(_ARG_KEY.findall(raw), _ARG_VALUE.findall(raw), strict=False))
-        return [RawCall(name or None, args, None, raw)]
+        return [RawCall(name or None, args, cut_error(raw, cut, markup=True), raw)]
     if raw and raw[0] not in "{[":
         named = _NAME_THEN_JSON.match(raw)
         if named:  # "name\n{args}" form
-            return [RawCall(named.group(1), named.group(2).strip(), None, raw)]
+            args = named.group(2).strip()
+            return [RawCall(named.group(1), args, cut_error(args, cut), raw)]
         py = parse_python_calls(raw)
         if py:  # name.call(k=v) / name(k=v) form
             return py
     found: list[RawCall] = []
-    for chunk in split_values(raw):
+    chunks = split_values(raw)
+    for n, chunk in enumerate(chunks, 1):
         value, err = load_lenient(chunk)
         calls = calls_from_value(value, strict=False, raw=chunk) if value is not None else None
-        if calls is None:
+        if n == len(chunks) and cut_error(chunk, cut):  # only the last value can be open
+            found += mark_cut(calls or [], chunk, cut)
+        elif calls is None:
             reason = f"could not read a tool call from {chunk[:80]!r}" + (f": {err}" if err else "")
             found.append(RawCall(None, None, reason, chunk))
         else:
@@ -107,22 +155,40 @@ def explicit_calls(content: str) -> list[RawCall]:
     return found or [RawCall(None, None, f"could not read a tool call from {raw[:80]!r}", raw)]
 
 
-def _object_args(args: object) -> bool:
-    """Arguments that can be a call's: none, an object, or a JSON string of an object."""
+def _object_args(call: RawCall, text_tools: frozenset[str]) -> bool:
+    """Arguments that can be a call's: none, an object, a JSON string of an object, or a
+    plain ``tool_input`` string for a tool with one string parameter."""
+    args = call.args
     if args is None or isinstance(args, dict):
+        return True
+    if call.text_input and isinstance(args, str) and call.name in text_tools:
         return True
     return (isinstance(args, str) and isinstance(load_lenient(args)[0], dict)) \
         or args == ""
 
 
+def single_string_param(schema: dict | None) -> str | None:
+    """The parameter of a tool whose only parameter is a string (``tool_input: "..."``
+    is then that parameter's value), else ``None``."""
+    props = (schema or {}).get("properties")
+    if not isinstance(props, dict) or len(props) != 1:
+        return None
+    [(name, prop)] = props.items()
+    kind = prop.get("type") if isinstance(prop, dict) else None
+    return name if kind == "string" or kind == ["string"] else None
+
+
 def implicit_calls(value_text: str, names: frozenset[str] | None,
-                   sole: tuple[str, dict] | None = None) -> list[RawCall] | None:
+                   sole: tuple[str, dict] | None = None,
+                   text_tools: frozenset[str] = frozenset()) -> list[RawCall] | None:
     """Calls in text that may just be prose or an example (bare JSON, a ```json block).
 
     Args:
         value_text: One JSON-ish value.
         names: Known tool names, or ``None`` if unknown.
         sole: ``(name, parameters)`` when exactly one tool is offered (see ``meant_for_sole``).
+        text_tools: Tools with a single string parameter (a plain ``tool_input`` string is
+            accepted for them).
 
     Returns:
         The calls, or ``None`` when this is not clearly a call: not call-shaped, arguments
@@ -130,7 +196,7 @@ def implicit_calls(value_text: str, names: frozenset[str] | None,
     """
     value, _ = load_lenient(value_text)
     calls = calls_from_value(value, strict=True, raw=value_text) if value is not None else None
-    if not calls or not all(_object_args(c.args) for c in calls):
+    if not calls or not all(_object_args(c, text_tools) for c in calls):
         return None
     if names is not None and not any(c.name in names or meant_for_sole(c.args, sole) for c in calls):
         return None  # JSON that names no known tool is an example, not a call

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import string
 from typing import Any
 
@@ -206,6 +207,8 @@ def _call_text(name: Any, arguments: Any) -> str:
         arguments = parsed if err is None else arguments
     body = json.dumps({"name": name, "arguments": arguments if arguments is not None else {}},
                       ensure_ascii=False)
+    # Every "<" in JSON text is inside a string, where "\u003c" means the same.
+    body = _OWN_TAG.sub(lambda _: "\\u003c", body)
     return f"<tool_call>\n{body}\n</tool_call>"
 
 
@@ -223,11 +226,28 @@ def _assistant(msg: dict) -> dict:
     return out
 
 
+# A "<" that would start one of the prompt's own tags. Tool results, ids, names and
+# replayed arguments are data: written into the prompt, they must not close a
+# <tool_response> or open a <tool_call> the model would take as real.
+_OWN_TAG = re.compile(r"<(?=\s*/?\s*(?:tool_call|tool_response|tools))", re.IGNORECASE)
+
+
+def escape_tags(text: str) -> str:
+    """``text`` with the ``<`` of our own prompt tags written ``&lt;`` (nothing else changes,
+    so a result stays readable: ``&lt;/tool_response>`` reads as what it is)."""
+    return _OWN_TAG.sub("&lt;", text)
+
+
+def _attr(value: Any) -> str:
+    """An attribute value in double quotes, JSON-escaped (quotes, backslashes, newlines)."""
+    return escape_tags(json.dumps(str(value), ensure_ascii=False))
+
+
 def _tool_result(msg: dict, names: dict[str, str], failed: bool) -> str:
     call_id = msg.get("tool_call_id")
     name = msg.get("name") or names.get(call_id or "", "")
-    attrs = "".join(f' {k}="{v}"' for k, v in (("name", name), ("tool_call_id", call_id)) if v)
-    text = _text_of(msg.get("content"))
+    attrs = "".join(f" {k}={_attr(v)}" for k, v in (("name", name), ("tool_call_id", call_id)) if v)
+    text = escape_tags(_text_of(msg.get("content")))
     if failed:
         attrs += ' status="error"'
         text = f"ERROR: the tool call failed.\n{text}"
@@ -253,6 +273,10 @@ def replay_tool_history(messages: list[dict], *, tool_role: bool,
     messages (``tool_role=True``) or in ``role: user`` messages merged with neighbouring
     user messages so roles keep alternating (``tool_role=False``). Unused keys (``status``)
     are removed. The input is not modified.
+
+    Data cannot forge structure: in results, ids and names the ``<`` of ``tool_call``,
+    ``tool_response`` and ``tools`` tags becomes ``&lt;``; attribute values are JSON-quoted
+    (``name="a\\"b"``); in replayed arguments such a ``<`` is the JSON escape ``\\u003c``.
 
     Args:
         messages: OpenAI wire messages.

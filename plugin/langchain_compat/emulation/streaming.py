@@ -86,12 +86,16 @@ class StreamingToolParser:
         reply = parser.result()  # the same ParsedReply parse_tool_calls would give
     """
 
-    def __init__(self, tools: list[dict] | None, *, id_factory: IdFactory | None = None) -> None:
+    def __init__(self, tools: list[dict] | None, *, id_factory: IdFactory | None = None,
+                 calls_only: bool = False) -> None:
         """Args:
         tools: OpenAI-format tools, or ``None`` if unknown (as in ``parse_tool_calls``).
         id_factory: ``index -> id``; default random ``call_<24 hex>``.
+        calls_only: As in ``parse_tool_calls``: nothing is released until the reply is
+            known to be calls only (then at ``finish``) or to hold prose (then all of it,
+            from the start, as text, and the rest as it arrives).
         """
-        self._engine = Engine(tools, id_factory)
+        self._engine = Engine(tools, id_factory, calls_only=calls_only)
         self._reply = ParsedReply()
 
     def feed(self, delta: str) -> list[Event]:
@@ -108,13 +112,21 @@ class StreamingToolParser:
         """
         return self._events(self._engine.push(delta or ""))
 
-    def finish(self) -> list[Event]:
+    def finish(self, *, truncated: bool = False) -> list[Event]:
         """Signal the end of the reply and flush everything held back.
 
+        Args:
+            truncated: The reply stopped at the token limit (as in ``parse_tool_calls``;
+                known only at the end of a stream, hence here). A call the reply ends with
+                that has no closing marker of its own is invalid. Such a call (a bare JSON
+                call, or a tag the reply has not closed yet) is therefore held until
+                something follows it or the stream ends.
+
         Returns:
-            The remaining events (unclosed calls are parsed as they are).
+            The remaining events (unclosed calls are parsed as they are, except that a
+            call whose JSON is still open was cut off and is invalid).
         """
-        return self._events(self._engine.push("", final=True))
+        return self._events(self._engine.push("", final=True, truncated=truncated))
 
     def result(self) -> ParsedReply:
         """Everything emitted so far, as a ``ParsedReply`` (complete after ``finish``)."""

@@ -37,7 +37,10 @@ SEARCH = {
         },
     },
 }
-TOOLS = [WEATHER, NOW, SEARCH]
+LOOKUP = {"type": "function", "function": {"name": "lookup", "description": "Encyclopedia.",
+                                           "parameters": {"type": "object", "required": ["term"],
+                                                          "properties": {"term": {"type": "string"}}}}}
+TOOLS = [WEATHER, NOW, SEARCH, LOOKUP]
 PARIS = ("get_weather", {"city": "Paris"})
 # DeepSeek's special tokens use fullwidth bars and "lower one eighth block" spaces.
 DS_CALLS = "<\uff5ctool\u2581calls\u2581begin\uff5c>"
@@ -114,7 +117,9 @@ CASES = [
          "'unit': None,},}", "", [PARIS]),
     Case("trailing-comma", '{"name": "get_weather", "arguments": {"city": "Paris",},}', "",
          [PARIS]),
-    Case("unclosed-bare", '{"name": "get_weather", "arguments": {"city": "Paris"', "", [PARIS]),
+    # cut off: repair would have to invent the ending (was a valid call before)
+    Case("unclosed-bare", '{"name": "get_weather", "arguments": {"city": "Paris"', "", [],
+         [("get_weather", "cut off at the end of the reply")]),
     Case("no-arguments-key", '{"name": "now"}', "", [("now", {})]),
     # --- fences
     Case("fence-json", 'Calling:\n```json\n{"name": "get_weather", "arguments": '
@@ -209,3 +214,168 @@ CASES = [
     Case("plain", "  Hello there!  \n", "Hello there!", []),
     Case("empty", "", "", []),
 ]
+
+CUT = "cut off at the end of the reply"
+CUT_BEFORE_NEXT = "cut off before the next call"
+QUERY = ("search", {"query": "what does <tool_call> mean"})
+# Truncated output is never a runnable call: JSON still open where the text ends was cut off.
+TRUNCATION_CASES = [
+    Case("cut-hermes-in-string", '<tool_call>{"name": "get_weather", "arguments": {"city": "Par',
+         "", [], [("get_weather", "unterminated string")]),
+    Case("cut-hermes-braces", '<tool_call>{"name": "get_weather", "arguments": {"city": "Paris"',
+         "", [], [("get_weather", "missing closing brackets")]),
+    Case("cut-hermes-one-brace", '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}',
+         "", [], [("get_weather", CUT)]),
+    Case("cut-after-a-closed-call", '<tool_call>{"name": "now"}</tool_call>\n<tool_call>{"name": '
+         '"get_weather", "arguments": {"ci', "", [("now", {})], [("get_weather", CUT)]),
+    Case("cut-fence-json", '```json\n{"name": "get_weather", "arguments": {"city": "Pa', "", [],
+         [("get_weather", CUT)]),
+    Case("cut-fence-tool_call", '```tool_call\n{"name": "now", "arguments": {', "", [],
+         [("now", CUT)]),
+    Case("cut-mistral-named", '[TOOL_CALLS]get_weather[ARGS]{"city": "Pa', "", [],
+         [("get_weather", CUT)]),
+    Case("cut-mistral-array", '[TOOL_CALLS] [{"name": "now", "arguments": {}}', "", [], [("now", CUT)]),
+    Case("cut-function-tag", '<function=get_weather>{"city": "Pa', "", [], [("get_weather", CUT)]),
+    Case("cut-qwen3-coder-xml", "<tool_call>\n<function=get_weather>\n<parameter=city>\nPar", "",
+         [], [("get_weather", "its last tag is not finished")]),
+    Case("cut-glm", "<tool_call>get_weather\n<arg_key>city</arg_key>\n<arg_value>Paris</arg_value>"
+         "\n<arg_key>days</arg_key>\n<arg_val", "", [], [("get_weather", CUT)]),
+    Case("cut-kimi", "<|tool_call_begin|>functions.get_weather:0<|tool_call_argument_begin|>"
+         '{"city": "Pa', "", [], [("get_weather", CUT)]),
+    Case("cut-python-tag-json", '<|python_tag|>{"name": "get_weather", "parameters": {"city": "P',
+         "", [], [("get_weather", CUT)]),
+    Case("cut-name-then-json", '<tool_call>get_weather\n{"city": "Pa', "", [], [("get_weather", CUT)]),
+    Case("cut-bare-array", '[{"name": "now", "arguments": {}}, {"name": "get_weather", "argu', "",
+         [], [("get_weather", CUT)]),
+    Case("cut-example-json-stays-text", 'Like {"name": "Alice", "age": 3', 'Like {"name": "Alice", "age": 3', []),
+    # repair still fixes what the model wrote: quotes, commas, a body closed by its tag
+    Case("repair-single-quotes-unclosed-tag", "<tool_call>{'name': 'get_weather', 'arguments': "
+         "{'city': 'Paris',},}", "", [PARIS]),
+    Case("repair-closed-by-tag", '<tool_call>{"name": "get_weather", "arguments": {"city": "Paris",'
+         "</tool_call>", "", [PARIS]),
+    Case("complete-json-unclosed-tag", '<tool_call>{"name": "search", "arguments": {"query": '
+         '"abc</tool_c"}}', "", [("search", {"query": "abc</tool_c"})]),
+]
+
+# The body of a tag ends at its closing tag or (forgotten closing tag) the next opening tag,
+# neither of which counts inside a JSON string.
+TAG_IN_STRING_CASES = [
+    Case("open-tag-in-string", '<tool_call>{"name": "search", "arguments": {"query": "what does '
+         '<tool_call> mean"}}</tool_call>', "", [QUERY]),
+    Case("open-tag-in-string-unclosed", '<tool_call>{"name": "search", "arguments": {"query": '
+         '"what does <tool_call> mean"}}', "", [QUERY]),
+    Case("close-tag-in-string", '<tool_call>{"name": "search", "arguments": {"query": "what does '
+         '</tool_call> mean"}}</tool_call>', "", [("search", {"query": "what does </tool_call> mean"})]),
+    Case("two-calls-tag-in-first-string", '<tool_call>{"name": "search", "arguments": {"query": '
+         '"what does <tool_call> mean"}}</tool_call>\n<tool_call>{"name": "now"}</tool_call>', "",
+         [QUERY, ("now", {})]),
+    Case("first-unclosed-before-next", '<tool_call>{"name": "now"\n<tool_call>{"name": '
+         '"get_weather", "arguments": {"city": "Paris"}}</tool_call>', "", [PARIS],
+         [("now", CUT_BEFORE_NEXT)]),
+    Case("first-unclosed-before-next-unknown", '<tool_call>{"name": "now"\n<tool_call>{"name":'
+         '"weather","arguments":{"city":"Paris"}}</tool_call>', "", [],
+         [("now", CUT_BEFORE_NEXT), ("weather", "unknown tool")]),
+    Case("forgotten-close-name-then-json", '<tool_call>get_weather\n{"city": "Paris"}\n'
+         '<tool_call>{"name": "now"}</tool_call>', "", [PARIS, ("now", {})]),
+    Case("forgotten-close-python", "<tool_call>now()\n<tool_call>get_weather(city='Paris')",
+         "", [("now", {}), PARIS]),
+    Case("close-cut-into-open-string", '<tool_call>{"name": "search", "arguments": {"query": "abc'
+         '</tool_c', "", [], [("search", "unterminated string")]),
+    Case("half-close-trimmed-python", "<tool_call>now()</tool_ca", "", [("now", {})]),
+    Case("half-close-trimmed-xml", "<tool_call>\n<function=now>\n</function>\n</tool_ca", "",
+         [("now", {})]),
+    Case("half-eom-trimmed", '<|python_tag|>get_weather.call(city="Paris")<|eo', "", [PARIS]),
+    Case("missing-quote-before-close", '<tool_call>{"name": "now", "arguments": {}, "id": "x}'
+         "</tool_call>\nDone.", "Done.", [("now", {})]),
+]
+
+# A call-shaped text the reply only mentions stays text.
+MENTION_CASES = [
+    Case("inline-code", 'Use `<tool_call>{"name": "now"}</tool_call>` to call it.',
+         'Use `<tool_call>{"name": "now"}</tool_call>` to call it.', []),
+    Case("inline-code-bare-json", 'Send `{"name": "now", "arguments": {}}` to the API.',
+         'Send `{"name": "now", "arguments": {}}` to the API.', []),
+    Case("inline-code-double", '``<tool_call>{"name": "now"}</tool_call>``',
+         '``<tool_call>{"name": "now"}</tool_call>``', []),
+    Case("quote-line", '> <tool_call>{"name": "now"}</tool_call>\nThat is the format.',
+         '> <tool_call>{"name": "now"}</tool_call>\nThat is the format.', []),
+    Case("quote-line-with-prose", '> Example: {"name": "now", "arguments": {}}\nok',
+         '> Example: {"name": "now", "arguments": {}}\nok', []),
+    Case("quote-lines-multiline", '> <tool_call>\n> {"name": "now"}\n> </tool_call>',
+         '> <tool_call>\n> {"name": "now"}\n> </tool_call>', []),
+    Case("mid-sentence", 'I could make the call <tool_call>{"name": "now"}</tool_call> which I will '
+         "not run.", 'I could make the call <tool_call>{"name": "now"}</tool_call> which I will not run.',
+         []),
+    Case("mid-sentence-bare", 'The object {"name": "now", "arguments": {}} is a call shape.',
+         'The object {"name": "now", "arguments": {}} is a call shape.', []),
+    Case("mid-sentence-comma", 'Write <tool_call>{"name": "now"}</tool_call>, then wait.',
+         'Write <tool_call>{"name": "now"}</tool_call>, then wait.', []),
+    Case("stray-backtick-then-call", 'it`s late\n<tool_call>{"name": "now"}</tool_call>',
+         "it`s late", [("now", {})]),
+    # ...and replies that announce a call still make it
+    Case("exclaim-then-call", 'Sure! <tool_call>{"name": "now"}</tool_call>', "Sure!", [("now", {})]),
+    Case("prose-then-call-ends-line", 'Let me check <tool_call>{"name": "now"}</tool_call>\nOne moment.',
+         "Let me check One moment.", [("now", {})]),  # (whitespace after a call is dropped)
+    Case("prose-then-call-ends-reply", 'Let me check <tool_call>{"name": "now"}</tool_call>',
+         "Let me check", [("now", {})]),
+    Case("sentence-then-call-then-prose", 'Sure. <tool_call>{"name": "now"}</tool_call> One moment.',
+         "Sure. One moment.", [("now", {})]),
+    Case("prose-then-two-calls", 'I will call <tool_call>{"name": "now"}</tool_call> <tool_call>'
+         '{"name": "get_weather", "arguments": {"city": "Paris"}}</tool_call>', "I will call",
+         [("now", {}), PARIS]),
+    Case("quote-then-call-line", '> a quote\n<tool_call>{"name": "now"}</tool_call>', "> a quote",
+         [("now", {})]),
+    Case("think-then-call-same-line", '<think>hmm</think> <tool_call>{"name": "now"}</tool_call> ok',
+         "<think>hmm</think> ok", [("now", {})]),
+]
+
+# functionary v3, ReAct, plain tool_input strings, llama-server's generic shapes
+NEW_FORMAT_CASES = [
+    Case("functionary-call", '>>>get_weather\n{"city": "Paris"}', "", [PARIS]),
+    Case("functionary-text-then-call", '>>>all\nLet me check.>>>get_weather\n{"city": "Paris"}',
+         "Let me check.", [PARIS]),
+    Case("functionary-two-calls", '>>>now\n{}\n>>>get_weather\n{"city": "Paris"}', "",
+         [("now", {}), PARIS]),
+    Case("functionary-text-only", ">>>all\nHello there!", "Hello there!", []),
+    Case("functionary-call-then-text", '>>>get_weather\n{"city": "Paris"}>>>all\nDone.', "Done.",
+         [PARIS]),
+    Case("functionary-unknown-tool", '>>>fly\n{"to": "Rome"}', "", [], [("fly", "unknown tool")]),
+    Case("functionary-cut-no-args", ">>>get_weather\n", "", [], [("get_weather", "arguments are missing")]),
+    Case("python-repl-is-text", ">>> x = 1\n>>>print(x)\n", ">>> x = 1\n>>>print(x)", []),
+    Case("react-json", 'Thought: I need the weather.\nAction: get_weather\nAction Input: {"city": '
+         '"Paris"}\nObservation:', "Thought: I need the weather.", [PARIS]),
+    Case("react-plain-string", "Action: lookup\nAction Input: Alan Turing\nObservation:", "",
+         [("lookup", {"term": "Alan Turing"})]),
+    Case("react-quoted-string", 'Action: lookup\nAction Input: "Alan Turing"', "",
+         [("lookup", {"term": "Alan Turing"})]),
+    Case("react-observation-kept-when-followed", "Action: lookup\nAction Input: Paris\n"
+         "Observation: a city\nThought: done", "Observation: a city\nThought: done",
+         [("lookup", {"term": "Paris"})]),
+    Case("react-numbered", 'Action 1: get_weather\nAction 1 Input: {"city": "Paris"}', "", [PARIS]),
+    Case("react-plain-string-multi-param-tool", "Action: get_weather\nAction Input: Paris", "", [],
+         [("get_weather", "arguments")]),
+    Case("react-cut-json", 'Action: get_weather\nAction Input: {"city": "Pa', "", [],
+         [("get_weather", CUT)]),
+    Case("react-not-at-line-start", "The Action: get_weather\nAction Input: Paris",
+         "The Action: get_weather\nAction Input: Paris", []),
+    Case("action-items-prose", "Action items: buy milk.", "Action items: buy milk.", []),
+    Case("tool_input-plain-string", '{"tool": "lookup", "tool_input": "Alan Turing"}', "",
+         [("lookup", {"term": "Alan Turing"})]),
+    Case("input-plain-string-in-tag", '<tool_call>{"name": "lookup", "input": "Paris"}</tool_call>',
+         "", [("lookup", {"term": "Paris"})]),
+    Case("tool_input-json-string", '{"tool": "lookup", "tool_input": "{\\"term\\": \\"x\\"}"}', "",
+         [("lookup", {"term": "x"})]),
+    Case("tool_input-string-multi-param-tool", '<tool_call>{"name": "search", "tool_input": "cats"}'
+         "</tool_call>", "", [], [("search", "arguments")]),
+    Case("tool_input-string-multi-param-bare", '{"tool": "search", "tool_input": "cats"}',
+         '{"tool": "search", "tool_input": "cats"}', []),
+    Case("arguments-plain-string-still-invalid", '<tool_call>{"name": "lookup", "arguments": "Paris"}'
+         "</tool_call>", "", [], [("lookup", "arguments")]),
+    Case("generic-tool_call", '{"tool_call": {"name": "get_weather", "arguments": {"city": "Paris"}}}',
+         "", [PARIS]),
+    Case("generic-tool_calls", '{"tool_calls": [{"name": "now", "arguments": {}, "id": "123"}]}',
+         "", [("now", {})]),
+    Case("generic-response-is-text", '{"response": "Hello"}', '{"response": "Hello"}', []),
+]
+
+ALL_CASES = CASES + TRUNCATION_CASES + TAG_IN_STRING_CASES + MENTION_CASES + NEW_FORMAT_CASES

@@ -29,7 +29,8 @@ def short_id(text: str) -> str:
 @pytest.mark.parametrize("text", [
     "{" * 30_000, "[" * 30_000, "<" * 30_000, "`" * 30_000, "<tool_call>" * 3_000,
     "<tool_call>" + "{" * 30_000, "<tool_call>" + "[" * 30_000, '{"name": "x", ' * 3_000,
-    "[TOOL_CALLS]" + "[" * 30_000,
+    "[TOOL_CALLS]" + "[" * 30_000, ">" * 30_000, ">>>" * 10_000, "A" * 30_000, "Action" * 5_000,
+    "`a" * 15_000, "<tool_call>{" + '"' * 30_000, "<tool_call>{" + "\\" * 30_000,
 ], ids=short_id)
 def test_one_shot_parse_is_fast_and_safe(text):
     start = time.perf_counter()
@@ -52,6 +53,9 @@ def test_json_reply_is_fast_and_safe(text):
     "[" + "a" * 20_000, "<|python_tag|>" + "x" * 20_000,
     '<tool_call>{"name": "search", "arguments": {"query": "' + "q" * 30_000 + '"}}</tool_call>',
     '{"name": "search", "arguments": {"query": "' + "q" * 30_000 + '"}}',
+    "`" + "a" * 20_000, "Action: lookup\nAction Input: " + "a" * 20_000, ">>>" + "a" * 20_000,
+    '<tool_call>{"name": "search", "arguments": {"query": "' + "q<" * 15_000 + '"}}</tool_call>',
+    'x <tool_call>{"name": "now"}</tool_call>' + " " * 20_000,
 ], ids=short_id)
 def test_streaming_char_by_char_is_not_quadratic(text):
     start = time.perf_counter()

@@ -5,7 +5,17 @@ from __future__ import annotations
 import re
 
 import pytest
-from emulation_cases import CASES, DS_CALLS, DS_CALLS_END, NOW, PARIS, TOOLS, WEATHER, seq_ids
+from emulation_cases import (
+    ALL_CASES,
+    CASES,
+    DS_CALLS,
+    DS_CALLS_END,
+    NOW,
+    PARIS,
+    TOOLS,
+    WEATHER,
+    seq_ids,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -17,7 +27,7 @@ def summary(reply):
             [(c["name"], c["error"]) for c in reply.invalid_tool_calls])
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+@pytest.mark.parametrize("case", ALL_CASES, ids=[c.id for c in ALL_CASES])
 def test_table(case):
     content, calls, invalid = summary(parse_tool_calls(case.text, TOOLS))
     assert content == case.content
@@ -117,13 +127,15 @@ def test_empty_tool_list_means_no_tool_is_known():
 
 
 def test_whitespace_after_a_call_is_dropped_before_it_kept():
-    text = 'A <tool_call>{"name": "now"}</tool_call>  B'
-    assert parse_tool_calls(text, TOOLS).content == "A B"
+    text = 'A: <tool_call>{"name": "now"}</tool_call>  B'  # ("A <call> B" is a mention)
+    assert parse_tool_calls(text, TOOLS).content == "A: B"
 
 
 SECTION_MARKERS = [DS_CALLS, DS_CALLS_END, "<|tool_calls_section_begin|>",
-                   "<|tool_calls_section_end|>"]
-FRAGMENTS = [*SECTION_MARKERS, *(c.text for c in CASES),
+                   "<|tool_calls_section_end|>", ">>>all\n"]  # dropped even without a call
+FRAGMENTS = [*SECTION_MARKERS, *(c.text for c in ALL_CASES),
+    ">>>", ">>>get_weather\n", "`", "``", "> ", "\n> ", "Action: ", "now\n", "Action Input: ",
+    "\nObservation:", "Sure! ", "the call ", " which", '"tool_input": ', "lookup", '"query": "',
     "<tool_call>", "</tool_call>", "{", "}", "[", "]", "```", "```json\n", "\n", '"', "'",
     "[TOOL_CALLS]", "<|python_tag|>", "<function=", ">", "</function>", '{"name": ',
     '"get_weather"', '"arguments": ', "now()", "\\", ",", " ", "<|eom_id|>", "[ARGS]",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from emulation_cases import CASES, TOOLS, seq_ids
+from emulation_cases import ALL_CASES, TOOLS, seq_ids
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_emulation_parser import messy_text
@@ -41,14 +41,14 @@ def assert_matches_invoke(text, cuts, tools=TOOLS):
     assert parser.result() == expected
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+@pytest.mark.parametrize("case", ALL_CASES, ids=[c.id for c in ALL_CASES])
 @settings(max_examples=60, deadline=None)
 @given(cuts=st.lists(st.integers(min_value=0, max_value=10_000), max_size=30))
 def test_table_case_streams_like_invoke_for_any_split(case, cuts):
     assert_matches_invoke(case.text, cuts)
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+@pytest.mark.parametrize("case", ALL_CASES, ids=[c.id for c in ALL_CASES])
 def test_table_case_char_by_char(case):
     assert_matches_invoke(case.text, list(range(len(case.text))))
 
