@@ -26,6 +26,7 @@ from langchain_compat.chat_models.reply import read_json
 from langchain_compat.chat_models.settings import CallOptions, CallSettings
 from langchain_compat.core.stream import ChatStream, StreamDelta, delta_to_chunk
 from langchain_compat.emulation.engine import random_call_id
+from langchain_compat.emulation.parser import unwrap_generic_response
 from langchain_compat.emulation.streaming import StreamingToolParser, TextDelta, ToolCallDelta
 
 __all__ = ["StreamAttempt"]
@@ -96,7 +97,8 @@ class StreamAttempt:
         self.decoder = ChatStream(think_tags=settings.profile.think_tags, provider=settings.provider)
         self._options = options
         self._policy = policy
-        self._parser = StreamingToolParser(options.tools) if options.reads_calls else None
+        self._parser = (StreamingToolParser(options.tools, calls_only=policy.native_rescue)
+                        if options.reads_calls else None)
         self._native = _NativeCalls() if options.reads_calls else None
         self._json = options.prompted_json and not options.tools
         self._hold = self._json or (self._parser is not None and options.forcing)
@@ -139,7 +141,12 @@ class StreamAttempt:
             return
         if self._parser is None and not self._native:
             return
-        tail = self._take(self._parser.finish() if self._parser is not None else [])
+        truncated = self.decoder.finish_reason == "length"
+        tail = self._take(self._parser.finish(truncated=truncated) if self._parser is not None else [])
+        inner = unwrap_generic_response("".join(self._text)) if not self._yielded else None
+        if inner is not None:  # llama-server's generic {"response": "..."} answer shape
+            self._text = [inner]
+            tail = "" if self._hold else inner
         if self._native:
             self._calls.extend(self._native.calls())
         verdict = self._policy.judge(self._message())

@@ -112,7 +112,8 @@ class Call:
                 self.payload = self._payload()
                 continue
             self.policy.answered()
-            result = read_result(body, self.options, think_tags=self.settings.profile.think_tags)
+            result = read_result(body, self.options, think_tags=self.settings.profile.think_tags,
+                                 calls_only=self.policy.native_rescue)
             verdict = self.policy.judge(result.generations[0].message)
             if isinstance(verdict, Reask):
                 self._reask(verdict)

@@ -200,6 +200,12 @@ class ReplyPolicy:
         self.mode = ToolMode.EMULATED
         return True
 
+    @property
+    def native_rescue(self) -> bool:
+        """Whether reply text is read as calls only when it is calls and nothing else
+        (native tools were sent: a call-shaped text inside an answer is a mention)."""
+        return self.mode.sends_tools and not self.withheld
+
     def answered(self) -> None:
         """A request was answered: a native probe has worked (remembered)."""
         if self.mode is ToolMode.PROBE:

@@ -16,19 +16,20 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 
 from langchain_compat.chat_models.settings import CallOptions
 from langchain_compat.core.response import parse_chat_response
-from langchain_compat.emulation.parser import parse_tool_calls
+from langchain_compat.emulation.parser import parse_tool_calls, unwrap_generic_response
 from langchain_compat.emulation.schema import validate
 from langchain_compat.emulation.structured import parse_json_reply
 
 __all__ = ["read_json", "read_message", "read_result"]
 
 
-def read_result(body: Any, options: CallOptions, *, think_tags: bool) -> ChatResult:
+def read_result(body: Any, options: CallOptions, *, think_tags: bool, calls_only: bool = False) -> ChatResult:
     """A response body as a ``ChatResult`` whose messages went through :func:`read_message`."""
     result = parse_chat_response(body, think_tags=think_tags)
     if not (options.reads_calls or options.prompted_json):
         return result
-    gens = [ChatGeneration(message=read_message(g.message, options), generation_info=g.generation_info)
+    gens = [ChatGeneration(message=read_message(g.message, options, calls_only=calls_only),
+                           generation_info=g.generation_info)
             for g in result.generations]
     return ChatResult(generations=gens, llm_output=result.llm_output)
 
@@ -49,14 +50,28 @@ def read_json(message: AIMessage, options: CallOptions) -> AIMessage:
     return message.model_copy(update={"response_metadata": meta})
 
 
-def read_message(message: AIMessage, options: CallOptions) -> AIMessage:
-    """Calls (or prompted JSON) read out of a reply's text."""
+def read_message(message: AIMessage, options: CallOptions, *, calls_only: bool = False) -> AIMessage:
+    """Calls (or prompted JSON) read out of a reply's text.
+
+    Args:
+        message: the reply as the backend sent it.
+        options: the call's options (tools, parallel_tool_calls, structured output).
+        calls_only: native tools were sent: text is read as calls only when the
+            reply is calls and nothing else (a backend that wrote its call as text).
+
+    A call cut off by the token limit (``finish_reason == "length"``) is invalid, and
+    llama-server's generic ``{"response": "..."}`` answer shape is unwrapped.
+    """
     if options.prompted_json and not options.tools:
         return read_json(message, options)
     text = _text(message)
     if message.tool_calls or not text:
         return message  # the backend parsed native calls itself
-    parsed = parse_tool_calls(text, options.tools)
+    inner = unwrap_generic_response(text)
+    if inner is not None:
+        return message.model_copy(update={"content": inner})
+    truncated = message.response_metadata.get("finish_reason") == "length"
+    parsed = parse_tool_calls(text, options.tools, truncated=truncated, calls_only=calls_only)
     if not parsed.tool_calls and not parsed.invalid_tool_calls:
         return message
     if options.parallel is False:  # one call per reply was asked for
