@@ -70,7 +70,8 @@ def _forms(secret: str) -> list[str]:
     Longest first, so an escaped form is replaced before the raw form inside it.
     """
     forms = {secret, repr(secret)[1:-1], json.dumps(secret)[1:-1],
-             json.dumps(secret)[1:-1].replace("/", "\\/"), quote(secret, safe=""), quote_plus(secret)}
+             json.dumps(secret)[1:-1].replace("/", "\\/"), quote(secret, safe=""), quote(secret),
+             quote_plus(secret)}
     return sorted(forms, key=len, reverse=True)
 
 

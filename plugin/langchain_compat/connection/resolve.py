@@ -148,5 +148,6 @@ def check_base_url(url: str) -> str:
             "which would show in reprs, traces and errors; pass the secret as api_key=... instead "
             "(for HTTP Basic auth: auth_prefix='Basic ' and the base64 of 'user:password')")
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidParameterError("base_url", f"expected an http(s) URL such as https://host/v1, got {url!r}")
+        shown = repr(url) if "@" not in url else "a URL with '@' (not shown: it may hold a password)"
+        raise InvalidParameterError("base_url", f"expected an http(s) URL such as https://host/v1, got {shown}")
     return url.rstrip("/")
