@@ -25,7 +25,12 @@ import pytest
 from langchain_core.load import dumpd, dumps
 from pydantic import SecretStr
 
-from langchain_compat import ChatCotomi, ChatOpenAICompatible, CotomiEmbeddings, OpenAICompatibleEmbeddings
+from langchain_compat import (
+    ChatCotomi,
+    ChatOpenAICompatible,
+    CotomiEmbeddings,
+    OpenAICompatibleEmbeddings,
+)
 from langchain_compat import errors as E
 from langchain_compat.testing import Emulator, emulate
 
@@ -223,3 +228,13 @@ def test_userinfo_from_env_assignment_or_copy_is_refused(monkeypatch: pytest.Mon
 def test_redact_catches_escaped_forms(form: str) -> None:
     out = E.redact(f"server said: {form} (Bearer {form})", CANARY)
     assert "CANARY" not in out and "***" in out
+
+
+@pytest.mark.parametrize("header", ["X-Api-Key", "Authorization", "x-auth-token"])
+def test_credential_headers_never_show_in_repr_or_dumpd(header: str) -> None:
+    llm = ChatCotomi(base_url=BASE, api_key="k" * 12, default_headers={header: CANARY, "X-Tenant": "t1"})
+    assert llm.default_headers is not None and llm.default_headers[header] == CANARY  # still sent
+    assert not leaks(repr(llm), str(llm), dumps(llm), json.dumps(dumpd(llm)))
+    assert "t1" in repr(llm)  # other headers stay visible
+    emb = CotomiEmbeddings(base_url=BASE, api_key="k" * 12, default_headers={header: CANARY})
+    assert not leaks(repr(emb), str(emb))

@@ -136,11 +136,6 @@ class BaseChatCompat(CompatConnection, BaseChatModel):
         return ["langchain_compat", "chat_models"]
 
     @property
-    def lc_secrets(self) -> dict[str, str]:
-        env = self.provider.api_key_env
-        return {"api_key": env} if env else {}
-
-    @property
     def _identifying_params(self) -> dict[str, Any]:
         return {"model_name": self.model_name, "base_url": self.base_url,
                 **{k: v for k, v in self._sampling_params().items() if v is not None}}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from typing import Any, ClassVar, Literal
 
 import httpx
@@ -14,6 +15,7 @@ from langchain_compat.connection.aliases import collect_kwargs
 from langchain_compat.connection.credentials import (
     check_headers,
     clean_api_key,
+    is_secret_name,
     secret_header_values,
 )
 from langchain_compat.connection.resolve import (
@@ -131,6 +133,27 @@ class CompatConnection(BaseModel):
         for name in _CHECKED.intersection(update or ()):
             setattr(copy, name, getattr(copy, name))
         return copy
+
+    # -- never showing credentials -----------------------------------------------------
+    def _secret_header(self, name: str) -> bool:
+        return is_secret_name(name) or name.lower() == (self.auth.header or "").lower()
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        for name, value in super().__repr_args__():
+            if name == "default_headers" and value:
+                value = {k: "***" if self._secret_header(k) else v for k, v in value.items()}
+            yield name, value
+
+    @property
+    def lc_secrets(self) -> dict[str, str]:
+        """What ``dumpd`` replaces by secret references: the key and credential-looking headers."""
+        env = self.provider.api_key_env
+        out = {"api_key": env} if env else {}
+        prefix = self.provider.name.upper().replace("-", "_")
+        for name in self.default_headers or {}:
+            if self._secret_header(name):
+                out[f"default_headers.{name}"] = f"{prefix}_HEADER_{name.upper().replace('-', '_')}"
+        return out
 
     # -- the driver --------------------------------------------------------------------
     @property

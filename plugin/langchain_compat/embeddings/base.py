@@ -200,11 +200,6 @@ class BaseEmbeddingsCompat(CompatConnection, Embeddings):
     def _driver_rate_limiter(self) -> BaseRateLimiter | None:
         return self.rate_limiter
 
-    @property
-    def lc_secrets(self) -> dict[str, str]:
-        env = self.provider.api_key_env
-        return {"api_key": env} if env else {}
-
     # -- the sans-IO parts of a call -------------------------------------
     def _plan(self, texts: Sequence[str], kind: Literal["query", "passage"]) -> Plan:
         if isinstance(texts, str):
