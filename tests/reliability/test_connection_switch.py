@@ -110,3 +110,14 @@ async def test_chat_key_assignment_takes_effect(tenants) -> None:
     llm.api_key = KEY_B  # a plain string is accepted and kept secret
     assert (await llm.ainvoke("accepted")).content
     assert KEY_B not in repr(llm) and KEY_B not in str(llm)
+
+
+def test_model_copy_with_another_model_refreshes_what_follows_from_it() -> None:
+    emb = CotomiEmbeddings(base_url="https://tenant.example/v1", api_key=KEY_A)
+    assert emb.query_prefix == "query: " and emb.limits.max_input_tokens == 512
+    other = emb.model_copy(update={"model": "bge-m3", "limits_overrides": {"max_input_tokens": 8192}})
+    assert other.query_prefix == "" and other.limits.max_input_tokens == 8192
+    assert emb.query_prefix == "query: "  # the original keeps its facts
+    llm = ChatCotomi(base_url="https://tenant.example/v1", api_key=KEY_A)
+    assert llm.compat_profile.native_tools is False
+    assert llm.model_copy(update={"profile_overrides": {"native_tools": True}}).compat_profile.native_tools

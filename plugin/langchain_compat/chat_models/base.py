@@ -104,6 +104,10 @@ class BaseChatCompat(CompatConnection, BaseChatModel):
         if self.rate_limiter is None and profile.rate_limit_rpm:
             self.rate_limiter = limiter_for_rpm(profile.rate_limit_rpm)
 
+    def _after_copy(self, changed: set[str]) -> None:
+        if changed & {"model_name", "model", "profile_overrides"}:
+            self._compat_profile = None
+
     def _resolve_model_profile(self) -> Any:
         return self.compat_profile.to_model_profile()
 

@@ -132,7 +132,12 @@ class CompatConnection(BaseModel):
         copy = super().model_copy(update=update, deep=deep)
         for name in _CHECKED.intersection(update or ()):
             setattr(copy, name, getattr(copy, name))
+        if update:
+            copy._after_copy(set(update))
         return copy
+
+    def _after_copy(self, changed: set[str]) -> None:
+        """Refresh what is derived from ``changed`` fields (private caches travel with a copy)."""
 
     # -- never showing credentials -----------------------------------------------------
     def _secret_header(self, name: str) -> bool:

@@ -136,15 +136,7 @@ class BaseEmbeddingsCompat(CompatConnection, Embeddings):
             if value is not None and value < low:
                 raise InvalidParameterError(name, f"must be >= {low}, got {value}")
         self._resolve_connection()
-        self._profile = profile = prov.profile_for(self.model)
-        limits = profile.embeddings or DEFAULT_LIMITS
-        if self.limits_overrides:
-            try:
-                limits = dataclasses.replace(limits, **self.limits_overrides)
-            except TypeError as exc:
-                raise InvalidParameterError("limits_overrides", str(exc)) from None
-        self._limits = limits
-        self._check_settings(limits)
+        profile = self._resolve_facts()
         if self.show_progress:
             try:
                 import tqdm  # noqa: F401
@@ -153,6 +145,24 @@ class BaseEmbeddingsCompat(CompatConnection, Embeddings):
                                          "pip install 'langchain-compat[progress]'") from None
         if self.rate_limiter is None and profile.rate_limit_rpm:
             self.rate_limiter = limiter_for_rpm(profile.rate_limit_rpm)
+
+    def _resolve_facts(self) -> Profile:
+        """The model's profile and limits (kept privately; refreshed by ``model_copy``)."""
+        self._profile = profile = self.provider.profile_for(self.model)
+        limits = profile.embeddings or DEFAULT_LIMITS
+        if self.limits_overrides:
+            try:
+                limits = dataclasses.replace(limits, **self.limits_overrides)
+            except TypeError as exc:
+                raise InvalidParameterError("limits_overrides", str(exc)) from None
+        self._limits = limits
+        self._check_settings(limits)
+        return profile
+
+    def _after_copy(self, changed: set[str]) -> None:
+        if changed & {"model", "limits_overrides", "check_limits", "batch_size", "encoding_format",
+                      "dimensions"}:
+            self._resolve_facts()
 
     def _check_settings(self, limits: EmbeddingsLimits) -> None:
         if not self.check_limits:
