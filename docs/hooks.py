@@ -93,8 +93,10 @@ def provider_facts(name: str) -> str:
             parts.append("empty strings refused")
         if limits.base64:
             parts.append("base64 accepted")
-        if limits.query_prefix:
-            parts.append(f"e5 prefixes `{limits.query_prefix}` / `{limits.passage_prefix}`")
+        model = provider.embedding_models[0] if provider.embedding_models else None
+        prefixes = provider.profile_for(model).embedding_prefixes
+        if prefixes:
+            parts.append(f"prefixes `{prefixes[0]}` / `{prefixes[1]}` ({model})")
         if limits.dimensions:
             parts.append(f"{limits.dimensions} dimensions")
         rows.append(("embeddings limits", "; ".join(parts)))

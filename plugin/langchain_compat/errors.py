@@ -9,7 +9,8 @@ network failures) into one of these classes::
     │   ├── MissingAPIKeyError          no key given and its env var is unset
     │   ├── MissingBaseURLError         no base URL and its env var is unset
     │   └── InvalidParameterError       out-of-range / wrong-type value
-    │       └── UnsupportedParameterError  the provider does not accept it
+    │       ├── UnsupportedParameterError  the provider does not accept it
+    │       └── InvalidCredentialError  a key/header/URL unusable on the wire
     ├── APIError                        the provider answered with an error
     │   ├── BadRequestError             400 / 422 (provider's own message kept)
     │   │   └── ToolsNotSupportedError  the backend refused `tools`/`functions`
@@ -35,7 +36,9 @@ provider bodies go through :func:`redact` with the key in use.
 
 from __future__ import annotations
 
+import json
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 __all__ = [
     "APIConnectionError",
@@ -46,6 +49,7 @@ __all__ = [
     "CompatError",
     "ConfigurationError",
     "ConflictError",
+    "InvalidCredentialError",
     "InvalidParameterError",
     "MissingAPIKeyError",
     "MissingBaseURLError",
@@ -63,11 +67,37 @@ __all__ = [
 ]
 
 
+def _forms(secret: str) -> list[str]:
+    """``secret`` as it may appear in text: raw, repr-, JSON- and percent-escaped.
+
+    Longest first, so an escaped form is replaced before the raw form inside it.
+    """
+    forms = {secret, repr(secret)[1:-1], json.dumps(secret)[1:-1],
+             json.dumps(secret)[1:-1].replace("/", "\\/"), quote(secret, safe=""), quote(secret),
+             quote_plus(secret)}
+    return sorted(forms, key=len, reverse=True)
+
+
 def redact(text: str, *secrets: str | None) -> str:
-    """Return ``text`` with every non-empty secret replaced by ``***``."""
+    """Return ``text`` with every secret replaced by ``***``.
+
+    Also catches the escaped forms of a secret (``repr``, JSON with or without
+    ``\\/``, percent-encoding), as servers and tracebacks echo them. Secrets
+    shorter than 4 characters are left alone (too short to be a real key).
+
+    Args:
+        text: the text to clean.
+        *secrets: the secrets in use; None and short ones are skipped.
+
+    Returns:
+        The cleaned text.
+    """
     for secret in secrets:
-        if secret and len(secret) >= 4 and secret in text:
-            text = text.replace(secret, "***")
+        if not secret or len(secret) < 4:
+            continue
+        for form in _forms(secret):
+            if form in text:
+                text = text.replace(form, "***")
     return text
 
 
@@ -121,6 +151,13 @@ class UnsupportedParameterError(InvalidParameterError):
         if hint:
             msg += f"; {hint}"
         super().__init__(param, msg)
+
+
+class InvalidCredentialError(InvalidParameterError):
+    """An API key, header or base URL that cannot travel safely (bad characters, userinfo).
+
+    The message names the setting and what is wrong, never the secret itself.
+    """
 
 
 class APIError(CompatError):

@@ -12,6 +12,7 @@ import pytest
 from langchain_core.callbacks import BaseCallbackHandler
 
 from langchain_compat import ChatCotomi, ChatOpenAICompatible, ChatTelkom
+from langchain_compat import errors as E
 from langchain_compat.connection import InsecureBaseURLWarning
 from langchain_compat.errors import AuthenticationError
 from langchain_compat.testing import emulate, server_error
@@ -147,6 +148,8 @@ def test_insecure_warning_does_not_echo_a_key_in_the_url() -> None:
         warnings.simplefilter("always")
         ChatOpenAICompatible(base_url=f"http://gw.example.com/v1?api-key={CANARY}",
                              api_key=CANARY, model="m")
-        ChatOpenAICompatible(base_url=f"http://user:{CANARY}@gw.example.com/v1", model="m")
+        # userinfo is refused outright (InvalidCredentialError, never echoing it).
+        with pytest.raises(E.InvalidCredentialError) as info:
+            ChatOpenAICompatible(base_url=f"http://user:{CANARY}@gw.example.com/v1", model="m")
     assert caught
-    clean([str(w.message) for w in caught])
+    clean([str(w.message) for w in caught] + [str(info.value)])

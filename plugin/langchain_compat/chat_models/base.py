@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import Any, ClassVar, Literal
 
-import httpx
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import LanguageModelInput
 from langchain_core.language_models.chat_models import BaseChatModel, LangSmithParams
@@ -19,22 +18,16 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
-from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, ValidationError, model_validator
+from pydantic import ConfigDict, Field, PrivateAttr
 
 from langchain_compat.chat_models.pipeline import Call
 from langchain_compat.chat_models.settings import CallOptions, CallSettings, ToolSetting
 from langchain_compat.chat_models.tools import structured_output, tool_kwargs
-from langchain_compat.connection import (
-    build_driver,
-    resolve_api_key,
-    resolve_base_url,
-    typed_validation_error,
-)
+from langchain_compat.connection import CompatConnection
 from langchain_compat.core.request import check_params
 from langchain_compat.errors import CompatError, InvalidParameterError
 from langchain_compat.profiles import Profile
-from langchain_compat.providers.base import AuthScheme, Provider
-from langchain_compat.transport.driver import HTTPDriver
+from langchain_compat.providers.base import Provider
 from langchain_compat.transport.rate_limit import limiter_for_rpm
 
 __all__ = ["BaseChatCompat"]
@@ -44,7 +37,7 @@ SAMPLING_FIELDS = ("temperature", "top_p", "max_tokens", "n", "stop", "presence_
                    "frequency_penalty", "seed", "logit_bias", "user")
 
 
-class BaseChatCompat(BaseChatModel):
+class BaseChatCompat(CompatConnection, BaseChatModel):
     """A LangChain chat model for an OpenAI-compatible chat-completions API.
 
     Subclasses set ``provider`` (connection facts + profile) and nothing else.
@@ -53,6 +46,12 @@ class BaseChatCompat(BaseChatModel):
     calls back out; ``"auto"`` follows the profile and, where the profile
     does not know, tries native once and falls back (remembered per base URL
     and model for the process).
+
+    Connection fields (``base_url``, ``api_key``, timeouts, headers, TLS,
+    clients) and the driver come from :class:`~langchain_compat.connection.CompatConnection`;
+    ChatOpenAI's names (``openai_api_key``, ``openai_api_base``,
+    ``request_timeout``) are accepted as aliases. Other unknown arguments go
+    to ``model_kwargs`` with a warning; credential-looking ones are refused.
     """
 
     provider: ClassVar[Provider]
@@ -61,15 +60,7 @@ class BaseChatCompat(BaseChatModel):
 
     model_name: str | None = Field(default=None, alias="model")
     """Model name sent in the request (defaults to the provider's default model)."""
-    base_url: str | None = None
-    """Base URL (env var per provider, e.g. ``COTOMI_BASE_URL``)."""
-    api_key: SecretStr | None = None
-    """API key (env var per provider, e.g. ``COTOMI_API_KEY``); never shown."""
     tool_calling: Literal["auto", "native", "emulated"] = "auto"
-    timeout: float | None = None
-    """Per-request timeout in seconds (read and total); None uses 60 s reads."""
-    connect_timeout: float = 10.0
-    max_retries: int = 2
     temperature: float | None = None
     top_p: float | None = None
     max_tokens: int | None = None
@@ -84,53 +75,22 @@ class BaseChatCompat(BaseChatModel):
     """Extra request parameters, checked against the profile like the named ones."""
     extra_body: dict[str, Any] | None = None
     """Fields merged into the request body last, unchecked."""
-    default_headers: dict[str, str] | None = None
     streaming: bool = False
     stream_usage: bool = True
     """Ask for token usage in streams where the profile allows it."""
     drop_unsupported_params: bool = False
     """Drop parameters the provider refuses (with a warning) instead of raising."""
-    auth_header: str | None = None
-    """Override the auth header name (e.g. ``"api-key"``); ``""`` sends no auth."""
-    auth_prefix: str | None = None
-    """Override the auth value prefix (default ``"Bearer "`` for Authorization)."""
-    verify: bool | str = True
-    """TLS verification (True, False or a CA bundle path)."""
-    max_connections: int = 128
     max_tool_reasks: int = 2
     """Re-asks when an emulated reply breaks ``tool_choice`` or the output schema."""
-    http_client: httpx.Client | None = Field(default=None, exclude=True)
-    """Your own ``httpx.Client`` (custom transport, proxies); default: a shared pooled one."""
-    http_async_client: httpx.AsyncClient | None = Field(default=None, exclude=True)
     profile_overrides: dict[str, Any] | None = None
     """Changes applied on top of the provider/model profile (e.g. {"native_tools": False})."""
 
-    _driver: HTTPDriver | None = PrivateAttr(default=None)
-    _driver_sig: tuple[Any, ...] | None = PrivateAttr(default=None)
     _compat_profile: Profile | None = PrivateAttr(default=None)
     _call_settings: CallSettings | None = PrivateAttr(default=None)
 
     # -- construction ----------------------------------------------------
-    @model_validator(mode="before")
-    @classmethod
-    def _collect_model_kwargs(cls, values: Any) -> Any:
-        """Move unknown constructor kwargs into ``model_kwargs`` (like ChatOpenAI)."""
-        if not isinstance(values, dict):
-            return values
-        known = set(cls.model_fields) | {f.alias for f in cls.model_fields.values() if f.alias}
-        extra = {k: values.pop(k) for k in list(values) if k not in known}
-        if extra:
-            values["model_kwargs"] = {**(values.get("model_kwargs") or {}), **extra}
-        return values
-
     def __init__(self, **kwargs: Any) -> None:
-        try:
-            super().__init__(**kwargs)
-        except ValidationError as exc:
-            raise typed_validation_error(exc) from None
-        # Resolution runs after pydantic so our typed errors reach the caller
-        # unwrapped (a validator's ValueError would become a ValidationError).
-        self._resolve()
+        super().__init__(**kwargs)  # CompatConnection: aliases, typed errors, _resolve()
         if "profile" not in kwargs:
             self.profile = self.compat_profile.to_model_profile()
 
@@ -140,20 +100,19 @@ class BaseChatCompat(BaseChatModel):
             self.model_name = prov.default_model
         if self.tool_calling not in ("auto", "native", "emulated"):
             raise InvalidParameterError("tool_calling", "use 'auto', 'native' or 'emulated'")
-        if self.max_retries < 0:
-            raise InvalidParameterError("max_retries", "must be >= 0")
-        if self.timeout is not None and self.timeout <= 0:
-            raise InvalidParameterError("timeout", "must be a positive number of seconds")
-        self.base_url = resolve_base_url(prov, self.base_url)
+        self._resolve_connection()
         self._compat_profile = None  # the model name may have changed
         self._call_settings = None
-        no_auth = self.auth_header == ""
-        self.api_key = resolve_api_key(prov, self.api_key, required=prov.requires_api_key and not no_auth)
         profile = self.compat_profile
         check_params(self._sampling_params(), profile, prov.display_name,
                      drop_unsupported=self.drop_unsupported_params)
         if self.rate_limiter is None and profile.rate_limit_rpm:
             self.rate_limiter = limiter_for_rpm(profile.rate_limit_rpm)
+
+    def _after_copy(self, changed: set[str]) -> None:
+        self._call_settings = None  # the copy's fields differ: a call reads them again
+        if changed & {"model_name", "model", "profile_overrides"}:
+            self._compat_profile = None
 
     def _resolve_model_profile(self) -> Any:
         return self.compat_profile.to_model_profile()
@@ -180,13 +139,6 @@ class BaseChatCompat(BaseChatModel):
             if name in ("model_name", "profile_overrides"):
                 self._compat_profile = None
 
-    def model_copy(self, *, update: Any = None, deep: bool = False) -> Any:
-        copied = super().model_copy(update=update, deep=deep)
-        if update:  # the copy's fields differ: its settings and profile are read again
-            copied._call_settings = None
-            copied._compat_profile = None
-        return copied
-
     @property
     def call_settings(self) -> CallSettings:
         """The fields a call needs, frozen (read again after a field changes)."""
@@ -201,32 +153,6 @@ class BaseChatCompat(BaseChatModel):
             )
         return settings
 
-    @property
-    def auth(self) -> AuthScheme:
-        return self.provider.auth.override(self.auth_header, self.auth_prefix)
-
-    def _driver_signature(self) -> tuple[Any, ...]:
-        """Everything the driver is built from (a change rebuilds it)."""
-        key = self.api_key.get_secret_value() if self.api_key else None
-        return (key, self.base_url, self.auth_header, self.auth_prefix,
-                tuple(sorted((self.default_headers or {}).items())), self.timeout,
-                self.connect_timeout, self.max_retries, self.verify, self.max_connections,
-                id(self.http_client), id(self.http_async_client))
-
-    @property
-    def driver(self) -> HTTPDriver:
-        """The HTTP driver (created on first use; clients are shared process-wide).
-
-        Rebuilt when a setting it depends on changed since: ``model_copy``
-        copies private attributes, so ``llm.model_copy(update={"api_key": ...})``
-        (or assigning ``llm.api_key``) would otherwise keep sending the old key.
-        """
-        sig = self._driver_signature()
-        if self._driver is None or sig != self._driver_sig:
-            self._driver_sig = sig
-            self._driver = build_driver(self)
-        return self._driver
-
     # -- LangChain metadata ----------------------------------------------
     @property
     def _llm_type(self) -> str:
@@ -239,11 +165,6 @@ class BaseChatCompat(BaseChatModel):
     @classmethod
     def get_lc_namespace(cls) -> list[str]:
         return ["langchain_compat", "chat_models"]
-
-    @property
-    def lc_secrets(self) -> dict[str, str]:
-        env = self.provider.api_key_env
-        return {"api_key": env} if env else {}
 
     @property
     def _identifying_params(self) -> dict[str, Any]:

@@ -15,12 +15,25 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
+from langchain_compat.profiles.families import (
+    E5_PREFIXES,
+    MODEL_FAMILIES,
+    ModelFamily,
+    family_changes,
+    is_e5_model,
+)
+
 __all__ = [
+    "E5_PREFIXES",
+    "MODEL_FAMILIES",
     "STANDARD_PARAMS",
     "UNDOCUMENTED",
     "EmbeddingsLimits",
+    "ModelFamily",
     "ParamRule",
     "Profile",
+    "family_changes",
+    "is_e5_model",
     "params_table",
 ]
 
@@ -91,8 +104,6 @@ class EmbeddingsLimits:
         max_input_tokens: most tokens per input (estimated client-side).
         allow_empty: whether an empty string is accepted.
         base64: whether ``encoding_format="base64"`` is accepted.
-        query_prefix, passage_prefix: prefixes the model was trained with
-            (e5 models: ``"query: "`` / ``"passage: "``).
         dimensions: vector size when known.
         dimensions_param: whether the ``dimensions`` request field is accepted.
     """
@@ -101,8 +112,6 @@ class EmbeddingsLimits:
     max_input_tokens: int | None = None
     allow_empty: bool = True
     base64: bool = True
-    query_prefix: str = ""
-    passage_prefix: str = ""
     dimensions: int | None = None
     dimensions_param: bool = False
 
@@ -114,6 +123,10 @@ class Profile:
     ``native_tools`` is tri-state: True (send ``tools``), False (always
     emulate), None (unknown: ``tool_calling="auto"`` tries native and falls
     back to emulation when the backend refuses, remembering the answer).
+
+    ``embedding_prefixes`` is ``(query prefix, passage prefix)`` for an
+    embeddings model trained with them (e5: ``("query: ", "passage: ")``,
+    set for every e5 model name by :data:`MODEL_FAMILIES`), else None.
     """
 
     native_tools: bool | None = None
@@ -131,6 +144,7 @@ class Profile:
     params: Mapping[str, ParamRule] = field(default_factory=lambda: STANDARD_PARAMS)
     tool_prompt: str | None = None
     embeddings: EmbeddingsLimits | None = None
+    embedding_prefixes: tuple[str, str] | None = None
     notes: str = ""
 
     def rule(self, param: str) -> ParamRule:
@@ -160,3 +174,4 @@ class Profile:
         if self.max_output_tokens:
             out["max_output_tokens"] = self.max_output_tokens
         return out
+

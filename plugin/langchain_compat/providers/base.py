@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from langchain_compat.profiles import Profile
+from langchain_compat.profiles import Profile, family_changes
 
 __all__ = ["BEARER", "NO_AUTH", "AuthScheme", "Provider"]
 
@@ -64,7 +64,8 @@ class Provider:
         models: chat models the docs name.
         embedding_models: embedding models the docs name.
         profile: the provider-wide profile.
-        model_profiles: per-model changes applied on top of ``profile``.
+        model_profiles: per-model changes applied on top of ``profile`` (and
+            of the model family's, see :data:`~langchain_compat.profiles.MODEL_FAMILIES`).
         chat_path, embeddings_path: paths appended to the base URL.
         docs: where the facts come from.
     """
@@ -89,6 +90,6 @@ class Provider:
     docs: str = ""
 
     def profile_for(self, model: str | None) -> Profile:
-        """The profile of ``model``: provider profile plus the model's changes."""
-        changes = self.model_profiles.get(model or "", None)
+        """The profile of ``model``: the provider's, then its family's facts, then its own."""
+        changes = {**family_changes(model), **self.model_profiles.get(model or "", {})}
         return self.profile.replace(**changes) if changes else self.profile

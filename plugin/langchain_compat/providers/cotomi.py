@@ -16,6 +16,7 @@ window for memory trimming (cotomi-fast's size is not published).
 """
 
 from langchain_compat.profiles import (
+    E5_PREFIXES,
     STANDARD_PARAMS,
     EmbeddingsLimits,
     ParamRule,
@@ -45,8 +46,6 @@ E5_LARGE = EmbeddingsLimits(
     max_input_tokens=512,
     allow_empty=False,
     base64=True,
-    query_prefix="query: ",
-    passage_prefix="passage: ",
     dimensions=1024,
 )
 
@@ -61,6 +60,8 @@ COTOMI = Provider(
     default_model="cotomi-fast-v2.0",
     models=("cotomi-fast-v2.0",),
     embedding_models=("multilingual-e5-large",),
+    # Documented model facts (also what the e5 family gives any e5 name).
+    model_profiles={"multilingual-e5-large": {"embedding_prefixes": E5_PREFIXES}},
     profile=Profile(
         native_tools=False,
         tool_choice=False,
