@@ -3,7 +3,7 @@
 Why an estimate: the real tokenizer of ``multilingual-e5-large`` (XLM-R's
 250k SentencePiece) is not shipped with this package and ``tiktoken``
 downloads its tables at run time. The limit we guard (cotomi: 512 tokens per
-input, provider-docs/cotomi.txt) is a hard server-side refusal, so the
+input, cotomi API docs) is a hard server-side refusal, so the
 estimate is built to *over*-count rather than under-count.
 
 The estimate (:func:`estimate_tokens`) splits the text into runs and charges:

@@ -1,4 +1,5 @@
-"""Avangenio — facts from shared/provider-docs/avangenio.txt.
+"""Avangenio — facts from the provider's API documentation
+(quoted in docs/providers/avangenio.md).
 
 Documented: Bearer auth, base URL ``https://apigateway.avangenio.net`` (its
 curl example posts to ``/chat/completions``; the parameter table names

@@ -1,4 +1,5 @@
-"""NEC cotomi Generative AI API (SaaS) — facts from shared/provider-docs/cotomi.txt.
+"""NEC cotomi Generative AI API (SaaS) — facts from the provider's API documentation
+(quoted in docs/providers/cotomi.md).
 
 Documented: Bearer auth (``bearerAuth``), no public base URL (each tenant
 gets its own: ``COTOMI_BASE_URL`` is required), chat model e.g.

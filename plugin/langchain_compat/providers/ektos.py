@@ -1,4 +1,5 @@
-"""Ektos AI — facts from shared/provider-docs/ektos.txt.
+"""Ektos AI — facts from the provider's API documentation
+(quoted in docs/providers/ektos.md).
 
 The docs show only the OpenAI chat-completions endpoint with Bearer auth at
 ``https://api.ektos.ai/v1/`` and ``stream=true``; they point to an API reference

@@ -1,4 +1,5 @@
-"""Telkom AI — facts from shared/provider-docs/telkom.txt.
+"""Telkom AI — facts from the provider's API documentation
+(quoted in docs/providers/telkom.md).
 
 Documented: the key goes in an ``x-api-key`` header ("key-auth"; no Bearer),
 host ``telkom-ai-dag.api.apilogy.id`` with base path ``/Telkom-LLM/0.0.4``,
