@@ -12,13 +12,12 @@ import asyncio
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Protocol
+from typing import Any, Protocol
 
 from langchain_compat.embeddings.batching import Plan
 from langchain_compat.errors import BadRequestError
-
-if TYPE_CHECKING:
-    from langchain_compat.embeddings.base import BaseEmbeddingsCompat
+from langchain_compat.providers.base import Provider
+from langchain_compat.transport.driver import HTTPDriver
 
 __all__ = ["arun", "run"]
 
@@ -26,6 +25,23 @@ __all__ = ["arun", "run"]
 _DECODE_IN_THREAD = 64
 
 Vectors = list[list[float]]
+
+
+class BaseEmbeddingsCompat(Protocol):
+    """What the runner needs of an embeddings model (the request and answer rules live there)."""
+
+    provider: Provider
+    max_concurrency: int
+    show_progress: bool
+
+    @property
+    def driver(self) -> HTTPDriver: ...
+    def _format(self) -> str: ...
+    def _body(self, texts: Sequence[str], fmt: str) -> dict[str, Any]: ...
+    def _fall_back(self, fmt: str, exc: BadRequestError) -> bool: ...
+    def _parse(self, answer: Any, count: int) -> Vectors: ...
+    def _same_size(self, sizes: set[int], vectors: Vectors) -> None: ...
+    def _finish(self, p: Plan, per_batch: list[Vectors | None]) -> Vectors: ...
 
 
 class _Bar(Protocol):
