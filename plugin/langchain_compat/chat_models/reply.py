@@ -76,12 +76,5 @@ def read_message(message: AIMessage, options: CallOptions, *, calls_only: bool =
         return message
     if options.parallel is False:  # one call per reply was asked for
         parsed.tool_calls = parsed.tool_calls[:1]
-    return AIMessage(
-        content=parsed.content,
-        tool_calls=parsed.tool_calls,
-        invalid_tool_calls=parsed.invalid_tool_calls,
-        additional_kwargs=message.additional_kwargs,
-        response_metadata=message.response_metadata,
-        id=message.id,
-        usage_metadata=message.usage_metadata,
-    )
+    return message.model_copy(update={"content": parsed.content, "tool_calls": parsed.tool_calls,
+                                      "invalid_tool_calls": parsed.invalid_tool_calls})

@@ -59,13 +59,17 @@ def clean_api_key(key: str, *, setting: str = "api_key") -> str:
             character). The message gives its code point and position only.
     """
     stripped = key.strip(_ASCII_SPACE)
-    bad = _bad_char(stripped)
+    _refuse_bad_char(stripped, setting, "the key", f" (of {len(stripped)})",
+                     "API keys are plain ASCII: copy the key again, without invisible characters")
+    return stripped
+
+
+def _refuse_bad_char(value: str, setting: str, what: str, where: str, advice: str) -> None:
+    """Raise if ``value`` has a character a header cannot carry (naming it, never the value)."""
+    bad = _bad_char(value)
     if bad is not None:
         i, ch = bad
-        raise InvalidCredentialError(
-            setting, f"the key contains {_describe(ch)} at position {i} (of {len(stripped)}); "
-            "API keys are plain ASCII: copy the key again, without invisible characters")
-    return stripped
+        raise InvalidCredentialError(setting, f"{what} contains {_describe(ch)} at position {i}{where}; {advice}")
 
 
 def is_secret_name(name: str) -> bool:
@@ -95,12 +99,8 @@ def check_headers(headers: Mapping[str, str] | None, *, setting: str = "default_
             raise InvalidCredentialError(setting, f"{name!r} is not a valid header name")
         if not isinstance(value, str):
             raise InvalidCredentialError(setting, f"header {name!r}: the value must be a string")
-        bad = _bad_char(value)
-        if bad is not None:
-            i, ch = bad
-            raise InvalidCredentialError(
-                setting, f"header {name!r} contains {_describe(ch)} at position {i}; "
-                "header values must be plain ASCII without line breaks")
+        _refuse_bad_char(value, setting, f"header {name!r}", "",
+                         "header values must be plain ASCII without line breaks")
 
 
 def secret_header_values(headers: Mapping[str, str] | None, auth_header: str | None) -> tuple[str, ...]:
