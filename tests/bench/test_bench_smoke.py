@@ -5,9 +5,9 @@ own worker process and prints the table. This checks that every client of
 every metric produced a result without an error: ours (``ours``,
 ``ours-emulated``, ``ours-emb-b64``, ``ours-emb-float``) above all, since an
 error there - or a failed call under load - is a regression of the package;
-the third-party clients too, as the floors and references the ratios need. The targets are printed with
-PASS/MISS and only their well-formedness is checked: timings on a shared
-2-core machine are reported, not asserted.
+the third-party clients too, as the floors and references the ratios need.
+The targets are printed with PASS/MISS and only their well-formedness is
+checked: timings on a shared 2-core machine are reported, not asserted.
 """
 
 from __future__ import annotations

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-
 from typing import Any
 
 import httpx
@@ -125,8 +124,8 @@ class Clock:
         assert len(grants) == n and len(sends) == n, shown
         # The k-th request to leave left after the k-th grant: none bypassed the limiter.
         assert all(s >= g for g, s in zip(grants, sends)), shown
-        # The bucket holds one token: grants are a whole interval apart (the limiter
-        # polls every 50 ms, so a gap is at most interval + 50 ms and never less).
+        # The bucket holds one token: grants are at least a whole interval apart (the
+        # limiter polls every 50 ms, so a gap lies between interval and interval + 50 ms).
         assert min(b - a for a, b in zip(grants, grants[1:])) >= interval * 0.99, shown
         assert grants[-1] - grants[0] >= (n - 1) * interval * 0.99, shown
         # What the provider would see, minus network: one request per interval
@@ -136,8 +135,9 @@ class Clock:
 
 
 def _warm_up(emu: Emulator, **client: Any) -> None:
-    """One request on the same client without the limiter: the connection, the
-    emulator and the chat path's lazy imports are ready before anything is timed."""
+    """One request on the same client, outside the timed limiter (a fast one; Telkom's
+    default is 7 rpm): the connection, the emulator and the chat path's lazy imports
+    are ready before anything is timed."""
     warm = make_chat(emu, ChatTelkom, rate_limiter=limiter_for_rpm(60_000), **client)
     assert warm.invoke("warm-up").content == "Echo: warm-up"
 
