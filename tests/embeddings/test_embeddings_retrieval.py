@@ -63,8 +63,9 @@ def test_prefixed_retrieval_beats_or_equals_unprefixed(e5: Any) -> None:
     measured = f"prefixed top-1 {top1_p}/8 MRR {mrr_p:.4f}; unprefixed top-1 {top1_u}/8 MRR {mrr_u:.4f}"
     assert (top1_p, round(mrr_p, 4)) == (8, 1.0), measured
     assert top1_p >= top1_u and mrr_p >= mrr_u, measured
-    # 7/8 and 0.9375 on x86-64 (AVX2); another CPU may round the one close call differently.
-    assert top1_u <= 8
+    # 7/8 and 0.9375 on x86-64 (AVX2): one close call ranked second. Another CPU may round
+    # that call either way (8/8, 1.0), but never more than one miss, and that one ranked 2nd.
+    assert top1_u >= 7 and mrr_u >= 0.9375, measured
 
 
 def test_reference_asymmetric_e5(e5: Any) -> None:

@@ -115,8 +115,23 @@ def test_client_kwargs(emulator):
 
 def test_stop_is_idempotent():
     emu = emulate("cotomi").start()
+    assert post_chat(emu).status_code == 200
+    url = emu.chat_url
     emu.stop()
-    emu.stop()
+    assert repr(emu).endswith("stopped>")
+    with pytest.raises(httpx.ConnectError):
+        httpx.post(url, json={}, timeout=2)
+    start = time.monotonic()
+    emu.stop()  # again: no error, no wait, still stopped
+    assert time.monotonic() - start < 0.5
+    assert repr(emu).endswith("stopped>")
+    with pytest.raises(httpx.ConnectError):
+        httpx.post(url, json={}, timeout=2)
+    emu.start()  # and a stopped-twice emulator starts again on its port
+    try:
+        assert emu.chat_url == url and post_chat(emu).status_code == 200
+    finally:
+        emu.stop()
 
 
 def test_key_never_in_the_request_log(emulator):

@@ -19,7 +19,7 @@ TEXT = st.text(
 def conversations(draw, min_turns: int = 1, max_turns: int = 8) -> list[BaseMessage]:
     """A well-formed history: optional system, human turns, tool rounds of 1-3 calls."""
     msgs: list[BaseMessage] = []
-    if draw(st.booleans()) or True:
+    if draw(st.booleans()):
         msgs.append(SystemMessage(draw(TEXT), id=f"m{next(_ids)}"))
     n_turns = draw(st.integers(min_turns, max_turns))
     for turn in range(n_turns):

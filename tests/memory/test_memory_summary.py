@@ -128,7 +128,12 @@ def test_summary_properties(msgs, budget) -> None:
     memory = SummaryMemory(make_model(), max_tokens=budget)
     out = memory.fold(msgs)
     assert count_tokens(out) <= budget
-    assert isinstance(out[0], SystemMessage) and out[0].id == msgs[0].id
-    body = [m for m in out if not isinstance(m, SystemMessage)]
+    system = [m for m in msgs[:1] if isinstance(m, SystemMessage)]
+    lead = [m for m in out if isinstance(m, SystemMessage)]
+    # the caller's system message stays first; the only one added is the summary note
+    assert [m.id for m in lead[:len(system)]] == [m.id for m in system]
+    assert all(m.id == SUMMARY_ID for m in lead[len(system):]) and len(lead) <= len(system) + 1
+    assert out[:len(lead)] == lead  # system messages lead, none in the middle
+    body = out[len(lead):]
     check_tool_pairs(body)
     assert isinstance(body[0], HumanMessage)

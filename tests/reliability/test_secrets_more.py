@@ -1,5 +1,6 @@
 """Secrets, beyond tests/unit/test_secrets.py: warnings, LangSmith params, callback
-payloads, the emulator's log; TLS verification on by default; plain-http warnings."""
+payloads, the emulator's (masked) log; TLS verification on by default; plain-http
+warnings. Where the key travels on the wire: test_secrets_wire.py (raw bytes)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from langchain_core.callbacks import BaseCallbackHandler
 from langchain_compat import ChatCotomi, ChatOpenAICompatible, ChatTelkom
 from langchain_compat import errors as E
 from langchain_compat.connection import InsecureBaseURLWarning
-from langchain_compat.errors import AuthenticationError
+from langchain_compat.errors import AuthenticationError, ServerError
 from langchain_compat.testing import emulate, server_error
 
 CANARY = "sk-canary-7f3a9c1e5b2d4f6a8c0e"
@@ -65,8 +66,9 @@ async def test_canary_absent_from_warnings_ls_params_callbacks_and_log(canary_em
         assert (await llm.ainvoke("ho", config={"callbacks": [spy]})).content == "Echo: ho"
         assert "".join(c.content for c in llm.stream("s", config={"callbacks": [spy]})) == "Echo: s"
         emu.inject(server_error(500, f"upstream refused key {CANARY}"))
-        with pytest.raises(Exception) as info:
+        with pytest.raises(ServerError) as info:
             llm.invoke("boom")
+        assert info.value.status_code == 500 and "upstream refused key" in str(info.value)
         warnings.warn(str(info.value))  # what a caller would surface
     clean([str(w.message) for w in caught], [str(w.filename) for w in caught])
     params = llm._get_ls_params(stop=["x"])
@@ -79,7 +81,7 @@ async def test_canary_absent_from_warnings_ls_params_callbacks_and_log(canary_em
     log = emu.requests
     assert len(log) == 4
     for req in log:
-        clean(req.headers, req.body, req.query, req.path)
+        clean(req.headers, req.body, req.query, req.path)  # masked: see test_secrets_wire.py
     auth = "x-api-key" if cls is ChatTelkom else "authorization"
     assert log[0].headers[auth] in ("***", "Bearer ***")
 

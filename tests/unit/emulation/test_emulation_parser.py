@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -170,8 +171,15 @@ def test_text_without_trigger_characters_is_returned_unchanged(text):
     assert reply.content == text.strip() and not reply.has_calls
 
 
-def test_paris_constant_matches_weather_tool():
-    assert PARIS[0] == WEATHER["function"]["name"]
+def test_paris_is_what_the_parser_makes_of_a_weather_call():
+    """PARIS, the expected call of most table cases, is the parser's real output for a
+    call written from the WEATHER tool's own name and schema (not a constant compared
+    with another constant)."""
+    fn = WEATHER["function"]
+    args = {name: "Paris" for name in fn["parameters"]["required"]}
+    text = f'<tool_call>{json.dumps({"name": fn["name"], "arguments": args})}</tool_call>'
+    assert summary(parse_tool_calls(text, [WEATHER])) == ("", [PARIS], [])
+    assert summary(parse_tool_calls(text, None)) == ("", [PARIS], [])
 
 
 def test_schema_echoed_as_arguments_of_a_parameterless_tool_means_no_arguments() -> None:
