@@ -17,7 +17,7 @@ import pytest
 from langchain_compat import ChatOpenAICompatible
 from langchain_compat.errors import APIConnectionError, StreamInterruptedError
 
-from .rawhttp import RawServer, ok_json
+from .rawhttp import RawServer, chunk, ok_json, response, sse
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -51,18 +51,30 @@ def test_fresh_connection_closed_after_the_request_is_not_resent(name: str) -> N
         assert srv.requests == 1
 
 
-def test_reused_pooled_connection_closed_unanswered_is_resent_once() -> None:
-    """The idle-close race: the second request on a kept-alive connection finds it closed."""
+@pytest.mark.parametrize("mode", ["sync", "async", "stream-then-invoke"])
+def test_reused_pooled_connection_closed_unanswered_is_resent_once(mode: str) -> None:
+    """The idle-close race: the second request on a kept-alive connection finds it closed
+    (llama-server does this after streams): one free resend, even with max_retries=0."""
     def handler(conn, n, head, body) -> bool:
         if n == 2:
             return False  # close the pooled connection without answering
-        conn.sendall(ok_json())
+        if b'"stream":true' in body:
+            conn.sendall(response(200, sse(chunk("hi", "stop")), {"Content-Type": "text/event-stream"}))
+        else:
+            conn.sendall(ok_json())
         return True
 
     with RawServer(handler) as srv:
         llm = _chat(srv)
-        assert llm.invoke("a").content == "hi"
-        assert llm.invoke("b").content == "hi"
+        if mode == "sync":
+            assert [llm.invoke("a").content, llm.invoke("b").content] == ["hi", "hi"]
+        elif mode == "stream-then-invoke":
+            assert "".join(c.text for c in llm.stream("a")) == "hi"
+            assert llm.invoke("b").content == "hi"
+        else:
+            async def two() -> list[str]:
+                return [(await llm.ainvoke("a")).content, (await llm.ainvoke("b")).content]
+            assert asyncio.run(two()) == ["hi", "hi"]
         assert srv.requests == 3 and srv.connections == 2
 
 
@@ -80,3 +92,16 @@ def test_reused_connection_that_sent_part_of_an_answer_is_not_resent() -> None:
         with pytest.raises(APIConnectionError):
             llm.invoke("b")
         assert srv.requests == 2
+
+
+def test_caller_owned_client_fresh_connection_is_not_resent() -> None:
+    """``http_client=`` clients do not get our socket wrapper: httpcore's trace hook
+    tells that the attempt opened its connection."""
+    import httpx
+
+    with RawServer(_close_after_reading) as srv, httpx.Client() as client:
+        llm = ChatOpenAICompatible(base_url=srv.base_url, api_key="k", model="m", max_retries=0,
+                                   timeout=10, http_client=client)
+        with pytest.raises(APIConnectionError):
+            llm.invoke("x")
+        assert srv.requests == 1
