@@ -188,11 +188,11 @@ def loop_state() -> LoopState:
     loop = asyncio.get_running_loop()
     state = _loops.get(loop)
     if state is None:
-        with _lock:
+        with _lock:  # other threads run their own loops
             closed = [st for lp, st in _loops.items() if lp.is_closed()]
+            state = _loops[loop] = LoopState(loop)
         for old in closed:
             old.discard()
-        state = _loops[loop] = LoopState(loop)
     return state
 
 
