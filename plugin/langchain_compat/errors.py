@@ -23,6 +23,7 @@ network failures) into one of these classes::
     │   │   └── ToolCallParseError      the server could not parse the model's tool
     │   │                               call (also a ToolCallError; never retried)
     │   └── ResponseParseError          2xx with a body we cannot read
+    │       └── ResponseTooLargeError   body or stream event over the size cap
     ├── APIConnectionError              could not connect / connection reset
     │   └── APITimeoutError             connect, read or total timeout
     ├── StreamInterruptedError          a stream broke after its first byte;
@@ -57,6 +58,7 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "ResponseParseError",
+    "ResponseTooLargeError",
     "ServerError",
     "StreamInterruptedError",
     "ToolCallError",
@@ -235,6 +237,24 @@ class ServerError(APIError):
 
 class ResponseParseError(APIError):
     """A success status with a body that is not a valid completion."""
+
+
+# -- transport hardening ------------------------------------------------------
+class ResponseTooLargeError(ResponseParseError):
+    """A response body (or one stream event) is larger than ``max_response_bytes``.
+
+    Attributes:
+        limit: the cap in bytes that was exceeded.
+    """
+
+    def __init__(self, limit: int, *, status_code: int | None = None, provider: str | None = None,
+                 what: str = "response body") -> None:
+        self.limit = limit
+        super().__init__(
+            f"the {what} exceeds max_response_bytes={limit}; the server sent more than any "
+            "completion needs (raise the limit only if such answers are expected)",
+            status_code=status_code, provider=provider,
+        )
 
 
 class APIConnectionError(CompatError):

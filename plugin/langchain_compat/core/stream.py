@@ -21,9 +21,22 @@ from langchain_compat.core.response import usage_to_metadata
 from langchain_compat.core.sse import DONE, SSEDecoder, SSEEvent
 from langchain_compat.errors import ResponseParseError
 
-__all__ = ["ChatStream", "StreamDelta", "delta_to_chunk"]
+__all__ = ["PARTIAL_LIMIT", "ChatStream", "StreamDelta", "delta_to_chunk"]
 
 _loads = json.loads
+#: Characters of answer text kept for ``StreamInterruptedError.partial`` (the
+#: chunks already yielded hold all of it): a long stream must not be held twice.
+PARTIAL_LIMIT = 1 << 20
+
+
+def _choice_index(choice: dict[str, Any]) -> int:
+    """A choice's ``index`` (missing means 0); anything but an integer is refused."""
+    index = choice.get("index")
+    if index is None:
+        return 0
+    if isinstance(index, bool) or not isinstance(index, int):
+        raise TypeError(f"choice index must be an integer, got {index!r}")
+    return index
 
 
 @dataclass(slots=True)
@@ -81,13 +94,15 @@ class ChatStream:
     Attributes:
         done: ``[DONE]`` was received.
         chunks: number of chunks produced so far.
-        text: the answer text produced so far (for interrupted streams).
+        text: the answer text produced so far, up to :data:`PARTIAL_LIMIT`
+            characters (for interrupted streams).
         finish_reason: the last finish reason seen.
     """
 
     __slots__ = (
         "_decoder",
         "_first",
+        "_kept",
         "_splitter",
         "_text",
         "chunks",
@@ -106,6 +121,7 @@ class ChatStream:
         self.done = False
         self.chunks = 0
         self._text: list[str] = []
+        self._kept = 0  # characters in _text
         self.finish_reason: str | None = None
         self.model_name: str | None = None
         self.response_id: str | None = None
@@ -114,12 +130,23 @@ class ChatStream:
     def text(self) -> str:
         return "".join(self._text)
 
+    @property
+    def max_event_bytes(self) -> int:
+        """Largest single SSE event accepted (see :class:`SSEDecoder`)."""
+        return self._decoder.max_event_bytes
+
+    @max_event_bytes.setter
+    def max_event_bytes(self, value: int) -> None:
+        self._decoder.max_event_bytes = value
+
     def feed(self, raw: bytes) -> list[StreamDelta]:
         """Decode a read from the network; return the chunks it completes.
 
         Raises:
             APIError: the stream carried an error event.
-            ResponseParseError: an event's data is not JSON.
+            ResponseParseError: an event's data is not JSON (or nested too
+                deeply to decode), or a chunk is malformed.
+            ResponseTooLargeError: one event is larger than ``max_event_bytes``.
         """
         out: list[StreamDelta] = []
         for event in self._decoder.feed(raw):
@@ -147,9 +174,10 @@ class ChatStream:
             return
         try:
             obj = _loads(data)
-        except ValueError:
+        except (ValueError, RecursionError) as exc:
+            why = "is nested too deeply to decode" if isinstance(exc, RecursionError) else "is not JSON"
             raise ResponseParseError(
-                f"stream event is not JSON: {data[:200]!r}", provider=self.provider
+                f"stream event {why}: {data[:200]!r}", provider=self.provider
             ) from None
         if event.event == "error" or (isinstance(obj, dict) and "error" in obj and "choices" not in obj):
             raise error_from_stream_event(obj, provider=self.provider)
@@ -179,7 +207,7 @@ class ChatStream:
         # With n > 1 every chunk carries one choice tagged by ``index``; a
         # LangChain stream is one generation, so only choice 0 is followed
         # (taking choices[0] blindly interleaved the text of all n answers).
-        choice = next((c for c in choices if (c.get("index") or 0) == 0), None)
+        choice = next((c for c in choices if _choice_index(c) == 0), None)
         if choice is None:
             if not usage:
                 return None
@@ -223,7 +251,9 @@ class ChatStream:
             self._first = False
             delta.first = True
             delta.id = self.response_id
-        if text:
+        if text and self._kept < PARTIAL_LIMIT:
+            text = text[: PARTIAL_LIMIT - self._kept]
             self._text.append(text)
+            self._kept += len(text)
         self.chunks += 1
         return delta

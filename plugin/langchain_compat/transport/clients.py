@@ -10,7 +10,7 @@ Pool limits: httpx's default keeps 20 idle connections of 100; at high
 concurrency that closes and reopens connections constantly. We keep as many
 idle connections as we allow in total. httpx 0.28's pool bookkeeping grows
 quadratically with waiting requests, so the async driver also bounds the
-requests it hands to the pool at once (see ``driver.MAX_IN_FLIGHT``).
+requests it hands to the pool at once (``MAX_IN_FLIGHT``).
 
 Async pool shards: httpcore 1.0's ``_assign_requests_to_connections`` runs on
 every request start and end and walks every connection of the pool - and,
@@ -24,30 +24,46 @@ of small clients (``SHARD_SIZE`` connections each, the same total), filled
 first-to-last: sequential traffic reuses one connection of the first shard,
 and bursts spill over into the next shards. Measured at 200 concurrent
 requests on loopback this roughly doubles throughput (see docs/benchmarks.md).
+
+Loop lifetime: a loop's pools hold its sockets, and those hold the loop, so a
+registry weak-keyed by the loop never let go of it: every ``asyncio.run``
+left its loop, sockets and pools alive for good. Each loop's state
+(:class:`LoopState`: pools and the in-flight semaphore) is now closed while
+the loop shuts down - the state registers a tiny async generator with the
+loop, and ``asyncio.run``/``asyncio.Runner``/pytest-asyncio close every live
+async generator (``loop.shutdown_asyncgens()``) before closing the loop, so
+its ``finally`` closes the pools on the still-running loop and drops the
+entry. A loop closed without that step is dropped the next time any loop
+registers (its sockets are then freed by the garbage collector).
+
+Every client made here gets the deadline-aware network backend (``wire.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import threading
-import weakref
 from typing import Any
 
 import httpx
 
-__all__ = ["DEFAULT_LIMITS", "SHARD_SIZE", "AsyncPool", "async_pool", "close_all",
-           "sync_client"]
+from langchain_compat.transport.wire import install
+
+__all__ = ["DEFAULT_LIMITS", "MAX_IN_FLIGHT", "SHARD_SIZE", "AsyncPool", "LoopState", "async_pool",
+           "close_all", "loop_state", "sync_client"]
 
 DEFAULT_LIMITS = httpx.Limits(max_connections=128, max_keepalive_connections=128, keepalive_expiry=30)
 #: Connections per async pool shard (see the module docstring).
 SHARD_SIZE = 8
+#: Most async requests one event loop hands to the httpx pool at once (see the module docstring).
+MAX_IN_FLIGHT = 64
 
+logger = logging.getLogger("langchain_compat.transport")
 _lock = threading.Lock()
 _sync: dict[tuple[Any, ...], httpx.Client] = {}
-_async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[Any, ...], AsyncPool]] = (
-    weakref.WeakKeyDictionary()
-)
+_loops: dict[asyncio.AbstractEventLoop, LoopState] = {}  # the state holds its loop: not weak
 
 
 def _key(verify: Any, limits: httpx.Limits, proxy: str | None) -> tuple[Any, ...]:
@@ -64,8 +80,8 @@ def sync_client(verify: Any = True, limits: httpx.Limits = DEFAULT_LIMITS,
         with _lock:
             client = _sync.get(key)
             if client is None or client.is_closed:
-                client = httpx.Client(verify=verify, limits=limits, proxy=proxy, timeout=None,
-                                      follow_redirects=False)
+                client = install(httpx.Client(verify=verify, limits=limits, proxy=proxy, timeout=None,
+                                              follow_redirects=False))
                 _sync[key] = client
     return client
 
@@ -111,7 +127,7 @@ class AsyncPool:
     def client(self, i: int) -> httpx.AsyncClient:
         client = self._clients[i]
         if client is None or client.is_closed:
-            client = self._clients[i] = httpx.AsyncClient(**self._kwargs)
+            client = self._clients[i] = install(httpx.AsyncClient(**self._kwargs))
         return client
 
     async def aclose(self) -> None:
@@ -120,18 +136,74 @@ class AsyncPool:
                 await client.aclose()
 
 
+class LoopState:
+    """What one event loop owns: its pools per settings and its in-flight semaphore."""
+
+    __slots__ = ("_closer", "loop", "pools", "semaphore")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.pools: dict[tuple[Any, ...], AsyncPool] = {}
+        self.semaphore = asyncio.Semaphore(MAX_IN_FLIGHT)
+        self._closer = _close_at_shutdown(self)
+        # Register the generator with the running loop (its first-iteration hook) and run
+        # it to its ``yield``: it awaits nothing before, so one ``send`` completes the step.
+        _step(self._closer.asend(None))
+
+    async def aclose(self) -> None:
+        """Close every pool (on the loop, while it still runs) and forget the loop."""
+        with _lock:
+            if _loops.get(self.loop) is self:
+                del _loops[self.loop]
+        pools, self.pools = list(self.pools.values()), {}
+        for pool in pools:
+            try:
+                await pool.aclose()
+            except Exception:
+                logger.debug("closing a connection pool at loop shutdown failed", exc_info=True)
+
+    def discard(self) -> None:
+        """The loop was closed without shutting down: drop the pools (nothing left to await)."""
+        self.pools = {}
+        _step(self._closer.aclose())
+
+
+def _step(awaitable: Any) -> None:
+    try:
+        awaitable.send(None)
+    except StopIteration:
+        pass
+
+
+async def _close_at_shutdown(state: LoopState) -> Any:
+    """Parked at ``yield`` until the loop shuts down its async generators, then closes ``state``."""
+    try:
+        yield
+    finally:
+        await state.aclose()
+
+
+def loop_state() -> LoopState:
+    """The running event loop's :class:`LoopState` (created on first use)."""
+    loop = asyncio.get_running_loop()
+    state = _loops.get(loop)
+    if state is None:
+        with _lock:  # other threads run their own loops
+            closed = [st for lp, st in _loops.items() if lp.is_closed()]
+            state = _loops[loop] = LoopState(loop)
+        for old in closed:
+            old.discard()
+    return state
+
+
 def async_pool(verify: Any = True, limits: httpx.Limits = DEFAULT_LIMITS,
                proxy: str | None = None) -> AsyncPool:
     """The async client pool for these settings bound to the running event loop."""
-    loop = asyncio.get_running_loop()
-    per_loop = _async.get(loop)
-    if per_loop is None:
-        with _lock:
-            per_loop = _async.setdefault(loop, {})
+    pools = loop_state().pools
     key = _key(verify, limits, proxy)
-    pool = per_loop.get(key)
+    pool = pools.get(key)
     if pool is None:
-        pool = per_loop[key] = AsyncPool(verify, limits, proxy)
+        pool = pools[key] = AsyncPool(verify, limits, proxy)
     return pool
 
 

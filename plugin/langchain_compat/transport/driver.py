@@ -1,197 +1,40 @@
 """Thin sync and async HTTP drivers over the sans-IO core.
 
-All decisions live in pure code: the retry policy (``retry.py``), error
-mapping (``core.errors``) and stream decoding (``core.stream``). What is left
-here is the I/O: send, read, sleep. Each driver method is a short loop; the
-per-chunk work is one call into the stream state's ``feed``.
+All decisions live in pure code: one call's timeouts, error mapping, retry
+decisions and stream verdicts in :class:`~langchain_compat.transport.exchange.Exchange`
+(with ``retry.py``, ``core.errors`` and ``core.stream``). What is left here is
+the I/O: send, read, sleep. Each driver method is a short loop; the per-chunk
+work is one call into the exchange's ``feed``.
+
+Total timeout: our own clients cut every socket call to the call's deadline
+(``wire.py``), so a server dripping bytes cannot stretch a call past it; the
+async driver also runs each attempt's send (and a stream's opening) under an
+``anyio.fail_after`` scope, which bounds caller-owned async clients and the
+wait for a slot. A caller-owned *sync* client is checked between body reads.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
-import weakref
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
+import anyio
 import httpx
 
-from langchain_compat.core.errors import error_from_response
-from langchain_compat.errors import (
-    APIConnectionError,
-    APITimeoutError,
-    CompatError,
-    InvalidParameterError,
-    ResponseParseError,
-    StreamInterruptedError,
-    redact,
-)
-from langchain_compat.transport.clients import (
-    DEFAULT_LIMITS,
-    AsyncPool,
-    async_pool,
-    sync_client,
-)
-from langchain_compat.transport.retry import RetryPolicy
+from langchain_compat.errors import InvalidParameterError
+from langchain_compat.transport.clients import MAX_IN_FLIGHT, AsyncPool, async_pool, loop_state
+from langchain_compat.transport.endpoint import Endpoint
+from langchain_compat.transport.exchange import FAILURES, Exchange, StreamState, is_stale_connection
 
-__all__ = ["MAX_IN_FLIGHT", "Endpoint", "HTTPDriver", "StreamState"]
+__all__ = ["MAX_IN_FLIGHT", "Endpoint", "HTTPDriver", "StreamState", "is_stale_connection"]
 
 logger = logging.getLogger("langchain_compat.transport")
 T = TypeVar("T")
-
-#: Most async requests one event loop hands to the httpx pool at once (see clients.py).
-MAX_IN_FLIGHT = 64
-_semaphores: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-class StreamState(Protocol[T]):  # pragma: no cover - typing only
-    done: bool
-    chunks: int
-    finish_reason: str | None
-
-    @property
-    def text(self) -> str: ...
-    def feed(self, raw: bytes) -> list[T]: ...
-    def close(self) -> list[T]: ...
-
-
-@dataclass(slots=True)
-class Endpoint:
-    """Where and how to send requests for one model instance.
-
-    ``secrets`` are redacted from every error message; ``headers`` carry the
-    auth header and are never logged.
-    """
-
-    base_url: str
-    headers: dict[str, str]
-    provider: str
-    secrets: tuple[str, ...] = ()
-    timeout: httpx.Timeout = field(default_factory=lambda: httpx.Timeout(60.0, connect=10.0))
-    total_timeout: float | None = None
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
-    verify: Any = True
-    limits: httpx.Limits = field(default_factory=lambda: DEFAULT_LIMITS)
-    proxy: str | None = None
-    rate_limiter: Any = None
-    client: httpx.Client | None = None
-    """A caller-owned sync client (tests, custom transports); else the shared one."""
-    async_client: httpx.AsyncClient | None = None
-
-    def sync(self) -> httpx.Client:
-        return self.client or sync_client(self.verify, self.limits, self.proxy)
-
-    def async_pool(self) -> AsyncPool | None:
-        """This loop's shared sharded pool, or None with a caller-owned client."""
-        return None if self.async_client is not None else async_pool(self.verify, self.limits, self.proxy)
-
-    def url(self, path: str) -> str:
-        return self.base_url.rstrip("/") + path
-
-
-def _request_timeout(ep: Endpoint, timeout: float | None) -> tuple[httpx.Timeout, float | None]:
-    """Per-call timeout: a float overrides read/total; returns (httpx timeout, deadline)."""
-    total = timeout if timeout is not None else ep.total_timeout
-    t = ep.timeout
-    if total is not None:
-        read = min(t.read, total) if t.read is not None else total
-        t = httpx.Timeout(connect=min(t.connect or total, total), read=read, write=t.write, pool=t.pool)
-    return t, (time.monotonic() + total if total is not None else None)
-
-
-def _map_transport_error(ep: Endpoint, exc: Exception) -> CompatError:
-    msg = redact(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__, *ep.secrets)
-    if isinstance(exc, httpx.TimeoutException):
-        return APITimeoutError(f"request timed out ({msg})", provider=ep.provider)
-    err = APIConnectionError(f"connection failed ({msg})", provider=ep.provider)
-    err.stale_connection = is_stale_connection(exc)  # type: ignore[attr-defined]
-    return err
-
-
-def is_stale_connection(exc: BaseException) -> bool:
-    """True when a pooled keep-alive connection was already closed by the server.
-
-    Nothing was processed, so one resend is safe. Seen with llama-server, which
-    closes idle connections after 5 s and, about a third of the time, closes the
-    connection right after a streamed response without saying so; many gateways
-    close quietly too.
-    """
-    return isinstance(exc, httpx.RemoteProtocolError) and "without sending a response" in str(exc)
-
-
-def _parse_json(ep: Endpoint, resp: httpx.Response) -> Any:
-    try:
-        return json.loads(resp.content)
-    except ValueError:
-        raise ResponseParseError(
-            f"response is not JSON: {redact(resp.text[:200], *ep.secrets)!r}",
-            status_code=resp.status_code, provider=ep.provider,
-        ) from None
-
-
-def _check_deadline(deadline: float | None, ep: Endpoint) -> None:
-    if deadline is not None and time.monotonic() > deadline:
-        raise APITimeoutError("total timeout exceeded", provider=ep.provider)
-
-
-def _past_deadline(deadline: float | None, wait: float) -> bool:
-    """Whether sleeping ``wait`` seconds before a retry would end past the total deadline."""
-    return deadline is not None and time.monotonic() + wait > deadline
-
-
-def _interrupted(ep: Endpoint, state: StreamState[Any], why: str) -> StreamInterruptedError:
-    return StreamInterruptedError(redact(why, *ep.secrets), partial=state.text,
-                                  chunks_received=state.chunks, provider=ep.provider)
-
-
-def _scrub(ep: Endpoint, err: CompatError) -> CompatError:
-    """Redact the key from an error raised while decoding a stream.
-
-    HTTP error answers are redacted where they are built (``self._error``);
-    an in-band ``error`` event is built by the stream state, which does not
-    know the key, and providers echo it there too (``key sk-... revoked``).
-    """
-    if not ep.secrets:
-        return err
-    err.args = tuple(redact(a, *ep.secrets) if isinstance(a, str) else a for a in err.args)
-    if isinstance(getattr(err, "message", None), str):
-        err.message = redact(err.message, *ep.secrets)  # type: ignore[attr-defined]
-    body = getattr(err, "body", None)
-    if isinstance(body, str):
-        err.body = redact(body, *ep.secrets)  # type: ignore[attr-defined]
-    elif body is not None:
-        try:
-            err.body = json.loads(redact(json.dumps(body), *ep.secrets))  # type: ignore[attr-defined]
-        except (TypeError, ValueError):
-            err.body = None  # type: ignore[attr-defined]
-    return err
-
-
-def _not_retryable_stream(state: StreamState[Any], err: CompatError, received: bool) -> bool:
-    """Whether a failed stream attempt must end the call instead of being retried.
-
-    After the first chunk nothing is retried. A connection break or timeout
-    after body bytes arrived is not retried either, even before a whole
-    chunk: ``state`` already holds a partial event, and feeding a fresh
-    response into it would corrupt the first line (a spurious parse error).
-    An error *event* (a typed APIError) arrives on an event boundary, so it
-    keeps the normal policy.
-    """
-    if state.chunks or isinstance(err, StreamInterruptedError):
-        return True
-    return received and isinstance(err, APIConnectionError)
-
-
-def _end_of_stream(ep: Endpoint, state: StreamState[T]) -> list[T]:
-    tail = state.close()
-    if not state.done and state.finish_reason is None:
-        raise _interrupted(ep, state, "the stream ended without [DONE] or a finish_reason")
-    return tail
 
 
 def _direct(client: httpx.Client | httpx.AsyncClient) -> Any:
@@ -210,6 +53,12 @@ def _direct(client: httpx.Client | httpx.AsyncClient) -> Any:
     return getattr(client, "_transport_for_url", None)
 
 
+def _scope(x: Exchange[Any]) -> Any:
+    """A cancel scope ending at the call's total deadline (async), or no scope."""
+    left = x.left()
+    return contextlib.nullcontext() if left is None else anyio.fail_after(max(left, 0.0))
+
+
 class HTTPDriver:
     """Sends requests for one :class:`Endpoint`, sync or async."""
 
@@ -220,6 +69,7 @@ class HTTPDriver:
         self._wire_headers: httpx.Headers | None = None
         self._urls: dict[str, httpx.URL] = {}
 
+    # -- building requests -----------------------------------------------
     def _direct_headers(self, client: httpx.Client | httpx.AsyncClient) -> httpx.Headers:
         """The headers ``Client.send`` would send: the client's defaults, ours, content-type.
 
@@ -238,42 +88,14 @@ class HTTPDriver:
             url = self._urls[path] = httpx.URL(self.ep.url(path))
         return url
 
-    def _direct_request(self, client: httpx.Client | httpx.AsyncClient, path: str, content: bytes,
-                        t: httpx.Timeout) -> httpx.Request:
-        return httpx.Request("POST", self._direct_url(path), content=content,
-                             headers=self._direct_headers(client), extensions={"timeout": t.as_dict()})
-
-    def _send(self, client: httpx.Client, path: str, url: str, content: bytes,
-              headers: dict[str, str], t: httpx.Timeout) -> httpx.Response:
-        select = _direct(client) if self.ep.client is None else None
-        if select is None:
-            return client.post(url, content=content, headers=headers, timeout=t)
-        request = self._direct_request(client, path, content, t)
-        resp = select(request.url).handle_request(request)
-        resp.request = request
-        try:
-            resp.read()
-        finally:
-            resp.close()
-        return resp
-
-    async def _asend(self, client: httpx.AsyncClient, path: str, url: str, content: bytes,
-                     headers: dict[str, str], t: httpx.Timeout, owned: bool) -> httpx.Response:
-        select = _direct(client) if owned else None
-        if select is None:
-            return await client.post(url, content=content, headers=headers, timeout=t)
-        request = self._direct_request(client, path, content, t)
-        resp = await select(request.url).handle_async_request(request)
-        resp.request = request
-        try:
-            await resp.aread()
-        finally:
-            await resp.aclose()
-        return resp
-
-    def _error(self, resp: httpx.Response) -> CompatError:
-        return error_from_response(resp.status_code, resp.content, resp.headers,
-                                   provider=self.ep.provider, secrets=self.ep.secrets)
+    def _request(self, client: httpx.Client | httpx.AsyncClient, x: Exchange[Any], path: str,
+                 direct: bool) -> httpx.Request:
+        ext = x.begin()
+        if direct:
+            return httpx.Request("POST", self._direct_url(path), content=x.content,
+                                 headers=self._direct_headers(client), extensions=ext)
+        return client.build_request("POST", self.ep.url(path), content=x.content,
+                                    headers=self._headers(), extensions=ext)
 
     def _encode(self, body: dict[str, Any]) -> bytes:
         """The JSON request body.
@@ -297,29 +119,43 @@ class HTTPDriver:
         return {**self.ep.headers, "content-type": "application/json"}
 
     # -- sync ------------------------------------------------------------
+    def _open(self, client: httpx.Client, x: Exchange[Any], path: str) -> httpx.Response:
+        """Send one attempt; the answer's head is read, its body is not (close it)."""
+        select = _direct(client) if self.ep.client is None else None
+        if select is None:
+            return client.send(self._request(client, x, path, False), stream=True)
+        request = self._request(client, x, path, True)
+        resp = select(request.url).handle_request(request)
+        resp.request = request
+        return resp
+
+    @staticmethod
+    def _read(resp: httpx.Response, x: Exchange[Any]) -> bytes:
+        """The whole (decoded) body, capped at ``max_response_bytes``; closes ``resp``."""
+        try:
+            body = x.body(resp.status_code, resp.headers)
+            for chunk in resp.iter_bytes():
+                body.add(chunk)
+        finally:
+            resp.close()
+        return body.content()
+
     def post_json(self, path: str, body: dict[str, Any], *, timeout: float | None = None) -> Any:
         """POST ``body`` and return the decoded JSON answer (retried per policy)."""
         ep = self.ep
         client = ep.sync()
-        t, deadline = _request_timeout(ep, timeout)
-        content, headers, url = self._encode(body), self._headers(), ep.url(path)
+        x: Exchange[Any] = Exchange(ep, self._encode(body), timeout, owned=ep.client is None)
         if ep.rate_limiter is not None:
             ep.rate_limiter.acquire()
-        attempt = 0
         while True:
             try:
-                resp = self._send(client, path, url, content, headers, t)
-                if resp.status_code < 400:
-                    return _parse_json(ep, resp)
-                err: CompatError = self._error(resp)
-            except httpx.TransportError as exc:
-                err = _map_transport_error(ep, exc)
-            wait = ep.retry.delay(attempt, err)
-            if wait is None or _past_deadline(deadline, wait):
-                raise err
-            logger.info("retrying %s after %s (attempt %d, %.2fs)", path, type(err).__name__, attempt + 1, wait)
+                resp = self._open(client, x, path)
+                return x.answer(resp.status_code, resp.headers, self._read(resp, x))
+            except FAILURES as exc:
+                err = x.error(exc)
+            wait = x.retry(err)  # raises ``err`` when the call is over
+            logger.info("retrying %s after %s (attempt %d, %.2fs)", path, type(err).__name__, x.attempts, wait)
             time.sleep(wait)
-            attempt += 1
 
     def stream(self, path: str, body: dict[str, Any], state: StreamState[T], *,
                timeout: float | None = None) -> Iterator[T]:
@@ -330,79 +166,84 @@ class HTTPDriver:
         """
         ep = self.ep
         client = ep.sync()
-        t, deadline = _request_timeout(ep, timeout)
-        content, headers, url = self._encode(body), self._headers(), ep.url(path)
-        attempt = 0
-        received = False  # bytes of a 2xx body were fed to ``state``
+        x = Exchange(ep, self._encode(body), timeout, owned=ep.client is None, state=state)
         while True:
             try:
-                with client.stream("POST", url, content=content, headers=headers, timeout=t) as resp:
-                    if resp.status_code >= 400:
-                        resp.read()
-                        raise self._error(resp)
-                    for raw in resp.iter_raw():
-                        received = received or bool(raw)
-                        yield from state.feed(raw)
-                        _check_deadline(deadline, ep)
-                yield from _end_of_stream(ep, state)
+                resp = self._open(client, x, path)
+                if resp.status_code >= 400:
+                    raise x.error_answer(resp.status_code, resp.headers, self._read(resp, x))
+                try:
+                    for raw in resp.iter_bytes() if x.open_stream(resp.headers) else resp.iter_raw():
+                        yield from x.feed(raw)
+                finally:
+                    resp.close()
+                yield from x.end()
                 return
-            except httpx.TransportError as exc:
-                err: CompatError = _map_transport_error(ep, exc)
-            except CompatError as exc:
-                err = _scrub(ep, exc)
-            if _not_retryable_stream(state, err, received):
-                if isinstance(err, StreamInterruptedError):
-                    raise err
-                raise _interrupted(ep, state, str(err)) from err  # keep the typed cause
-            wait = ep.retry.delay(attempt, err)
-            if wait is None or _past_deadline(deadline, wait):
-                raise err
-            time.sleep(wait)
-            attempt += 1
+            except FAILURES as exc:
+                err = x.error(exc)
+            time.sleep(x.retry(err))
 
     # -- async -----------------------------------------------------------
+    async def _aopen(self, client: httpx.AsyncClient, x: Exchange[Any], path: str,
+                     direct: bool) -> httpx.Response:
+        select = _direct(client) if direct else None
+        if select is None:
+            return await client.send(self._request(client, x, path, False), stream=True)
+        request = self._request(client, x, path, True)
+        resp = await select(request.url).handle_async_request(request)
+        resp.request = request
+        return resp
+
+    @staticmethod
+    async def _aread(resp: httpx.Response, x: Exchange[Any]) -> bytes:
+        try:
+            body = x.body(resp.status_code, resp.headers)
+            async for chunk in resp.aiter_bytes():
+                body.add(chunk)
+        finally:
+            await resp.aclose()
+        return body.content()
+
+    def _apool(self) -> AsyncPool | None:
+        """This loop's shared sharded pool, or None with a caller-owned client."""
+        ep = self.ep
+        return None if ep.async_client is not None else async_pool(ep.verify, ep.limits, ep.proxy)
+
     async def apost_json(self, path: str, body: dict[str, Any], *, timeout: float | None = None) -> Any:
         """Async :meth:`post_json`."""
         ep = self.ep
-        pool = ep.async_pool()
-        client = ep.async_client
-        t, deadline = _request_timeout(ep, timeout)
-        content, headers, url = self._encode(body), self._headers(), ep.url(path)
+        pool = self._apool()
+        x: Exchange[Any] = Exchange(ep, self._encode(body), timeout, owned=pool is not None,
+                                    is_async=True)
         if ep.rate_limiter is not None:
             await ep.rate_limiter.aacquire()
-        attempt = 0
         while True:
             try:
-                async with _semaphore():
-                    if pool is None:
-                        resp = await self._asend(client, path, url, content, headers, t, False)
-                    else:  # lease a connection of the first shard with one free (clients.py)
-                        shard = pool.acquire()
-                        try:
-                            resp = await self._asend(pool.client(shard), path, url, content, headers, t,
-                                                     True)
-                        finally:
-                            pool.release(shard)
-                if resp.status_code < 400:
-                    return _parse_json(ep, resp)
-                err: CompatError = self._error(resp)
-            except httpx.TransportError as exc:
-                err = _map_transport_error(ep, exc)
-            wait = ep.retry.delay(attempt, err)
-            if wait is None or _past_deadline(deadline, wait):
-                raise err
+                with _scope(x):
+                    async with loop_state().semaphore:
+                        if pool is None:
+                            resp = await self._aopen(ep.async_client, x, path, False)  # type: ignore[arg-type]
+                            content = await self._aread(resp, x)
+                        else:  # lease a connection of the first shard with one free (clients.py)
+                            shard = pool.acquire()
+                            try:
+                                resp = await self._aopen(pool.client(shard), x, path, True)
+                                content = await self._aread(resp, x)
+                            finally:
+                                pool.release(shard)
+                return x.answer(resp.status_code, resp.headers, content)
+            except FAILURES as exc:
+                err = x.error(exc)
+            wait = x.retry(err)
+            logger.info("retrying %s after %s (attempt %d, %.2fs)", path, type(err).__name__, x.attempts, wait)
             await asyncio.sleep(wait)
-            attempt += 1
 
     async def astream(self, path: str, body: dict[str, Any], state: StreamState[T], *,
                       timeout: float | None = None) -> AsyncIterator[T]:
         """Async :meth:`stream`."""
         ep = self.ep
-        pool = ep.async_pool()
-        t, deadline = _request_timeout(ep, timeout)
-        content, headers, url = self._encode(body), self._headers(), ep.url(path)
-        attempt = 0
-        received = False
+        pool = self._apool()
+        x = Exchange(ep, self._encode(body), timeout, owned=pool is not None, is_async=True, state=state)
         while True:
             shard = -1
             try:
@@ -411,39 +252,23 @@ class HTTPDriver:
                 else:  # the connection stays leased until the stream is closed
                     shard = pool.acquire()
                     client = pool.client(shard)
-                async with client.stream("POST", url, content=content, headers=headers, timeout=t) as resp:
+                with _scope(x):  # the head, or a whole error answer
+                    resp = await self._aopen(client, x, path, pool is not None)  # type: ignore[arg-type]
                     if resp.status_code >= 400:
-                        await resp.aread()
-                        raise self._error(resp)
-                    async for raw in resp.aiter_raw():
-                        received = received or bool(raw)
-                        for item in state.feed(raw):
+                        raise x.error_answer(resp.status_code, resp.headers, await self._aread(resp, x))
+                try:
+                    chunks = resp.aiter_bytes() if x.open_stream(resp.headers) else resp.aiter_raw()
+                    async for raw in chunks:
+                        for item in x.feed(raw):
                             yield item
-                        _check_deadline(deadline, ep)
-                for item in _end_of_stream(ep, state):
+                finally:
+                    await resp.aclose()
+                for item in x.end():
                     yield item
                 return
-            except httpx.TransportError as exc:
-                err: CompatError = _map_transport_error(ep, exc)
-            except CompatError as exc:
-                err = _scrub(ep, exc)
+            except FAILURES as exc:
+                err = x.error(exc)
             finally:
                 if shard >= 0:
                     pool.release(shard)  # type: ignore[union-attr]
-            if _not_retryable_stream(state, err, received):
-                if isinstance(err, StreamInterruptedError):
-                    raise err
-                raise _interrupted(ep, state, str(err)) from err  # keep the typed cause
-            wait = ep.retry.delay(attempt, err)
-            if wait is None or _past_deadline(deadline, wait):
-                raise err
-            await asyncio.sleep(wait)
-            attempt += 1
-
-
-def _semaphore() -> asyncio.Semaphore:
-    loop = asyncio.get_running_loop()
-    sem = _semaphores.get(loop)
-    if sem is None:
-        sem = _semaphores[loop] = asyncio.Semaphore(MAX_IN_FLIGHT)
-    return sem
+            await asyncio.sleep(x.retry(err))

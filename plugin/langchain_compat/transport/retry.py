@@ -9,22 +9,60 @@ ends the retries and raises the error so the caller can decide). The hint is
 honoured on any retried status that sends one (429, and 503 while a
 provider is overloaded), not only on 429.
 Streams are retried only before their first byte (the driver enforces it).
+A hint that is not a usable duration (``Retry-After: -5``, ``nan``) is
+ignored and the backoff applies (``inf`` is over any cap and ends retries): ``core.errors.parse_retry_after`` turns
+``-5`` and ``nan`` into 0 (an immediate retry), so the driver re-reads the
+header with :func:`retry_after_hint` and the policy checks the value too.
 """
 
 from __future__ import annotations
 
+import math
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+from langchain_compat.core.errors import parse_retry_after
 from langchain_compat.errors import (
     APIConnectionError,
     APIError,
     CompatError,
 )
 
-__all__ = ["RETRY_STATUSES", "RetryPolicy"]
+__all__ = ["RETRY_STATUSES", "RetryPolicy", "retry_after_hint"]
 
 RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
+
+
+def _usable(seconds: float | None) -> float | None:
+    if seconds is None or math.isnan(seconds) or seconds < 0:
+        return None  # +inf stays: longer than any cap, so the retries end
+    return seconds
+
+
+def _number(value: str | None) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def retry_after_hint(headers: Mapping[str, str]) -> float | None:
+    """The server's wait hint in seconds, or None when absent or not a usable duration.
+
+    ``retry-after-ms`` first, then ``Retry-After`` (seconds or an HTTP date).
+    Negative and NaN values are ignored (None: back off instead).
+    """
+    ms = _number(headers.get("retry-after-ms"))
+    if ms is not None and _usable(ms) is not None:
+        return ms / 1000
+    raw = headers.get("retry-after")
+    if raw is None:
+        return None
+    number = _number(raw.strip())
+    if number is not None:
+        return _usable(number)
+    return _usable(parse_retry_after(raw))
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +100,7 @@ class RetryPolicy:
                 return None
         elif not isinstance(error, APIConnectionError):
             return None
-        retry_after = getattr(error, "retry_after", None)
+        retry_after = _usable(getattr(error, "retry_after", None))
         if retry_after is not None:  # 429, 503 or any retried answer with Retry-After
             if retry_after > self.max_retry_after:
                 return None

@@ -1,0 +1,334 @@
+"""One call's decisions, shared by the sync and async drivers (sans-IO).
+
+An :class:`Exchange` is made per call. The drivers (``driver.py``) only send,
+read and sleep; every decision is a method here, once:
+
+* ``begin()`` - the timeouts (and trace hook) of the next attempt, cut to
+  the call's total deadline;
+* ``body()`` / ``answer()`` / ``error_answer()`` - a whole answer, capped at
+  ``max_response_bytes``, decoded or turned into the typed error;
+* ``open_stream()`` / ``feed()`` / ``end()`` - a streamed answer: decode or
+  not, per-read deadline, and the verdict on how it ended;
+* ``error()`` / ``retry()`` - any failure as the typed error, and the wait
+  before the next attempt (or the error raised).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any, Generic, Protocol, TypeVar
+
+import httpx
+
+from langchain_compat.core.errors import error_from_response
+from langchain_compat.core.sse import looks_like_sse
+from langchain_compat.errors import (
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    CompatError,
+    InvalidParameterError,
+    ResponseParseError,
+    ResponseTooLargeError,
+    StreamInterruptedError,
+    redact,
+)
+from langchain_compat.transport.endpoint import Endpoint
+from langchain_compat.transport.retry import retry_after_hint
+from langchain_compat.transport.settings import seconds
+from langchain_compat.transport.wire import Attempt, Budget
+
+__all__ = ["FAILURES", "Body", "Exchange", "StreamState", "is_stale_connection"]
+
+T = TypeVar("T")
+
+#: What a driver catches around one attempt (anything else is a bug and propagates).
+FAILURES = (httpx.HTTPError, httpx.InvalidURL, CompatError, TimeoutError)
+#: Bytes of a streamed body kept to say what it was when it is not an event stream.
+HEAD_BYTES = 512
+
+
+class StreamState(Protocol[T]):  # pragma: no cover - typing only
+    done: bool
+    chunks: int
+    finish_reason: str | None
+
+    @property
+    def text(self) -> str: ...
+    def feed(self, raw: bytes) -> list[T]: ...
+    def close(self) -> list[T]: ...
+
+
+def is_stale_connection(exc: BaseException) -> bool:
+    """True when the server closed the connection before any answer (h11's wording).
+
+    Only safe to resend when the connection was a reused pooled one and no
+    byte of the answer arrived - :meth:`Exchange.error` checks both. Seen
+    with llama-server, which closes idle connections after 5 s and, about a
+    third of the time, right after a streamed response without saying so;
+    many gateways close quietly too.
+    """
+    return isinstance(exc, httpx.RemoteProtocolError) and "without sending a response" in str(exc)
+
+
+def _scrub(ep: Endpoint, err: CompatError) -> CompatError:
+    """Redact the key from an error raised while decoding a stream.
+
+    HTTP error answers are redacted where they are built; an in-band
+    ``error`` event is built by the stream state, which does not know the
+    key, and providers echo it there too (``key sk-... revoked``).
+    """
+    if not ep.secrets:
+        return err
+    err.args = tuple(redact(a, *ep.secrets) if isinstance(a, str) else a for a in err.args)
+    if isinstance(getattr(err, "message", None), str):
+        err.message = redact(err.message, *ep.secrets)  # type: ignore[attr-defined]
+    body = getattr(err, "body", None)
+    if isinstance(body, str):
+        err.body = redact(body, *ep.secrets)  # type: ignore[attr-defined]
+    elif body is not None:
+        try:
+            err.body = json.loads(redact(json.dumps(body), *ep.secrets))  # type: ignore[attr-defined]
+        except (TypeError, ValueError, RecursionError):
+            err.body = None  # type: ignore[attr-defined]
+    return err
+
+
+def _cut(value: float | None, left: float | None) -> float | None:
+    if left is None:
+        return value
+    return left if value is None else min(value, left)
+
+
+class Body:
+    """A whole answer body read in pieces, refused past ``limit`` bytes (decoded size)."""
+
+    __slots__ = ("_exchange", "parts", "size", "status")
+
+    def __init__(self, exchange: Exchange[Any], status: int) -> None:
+        self._exchange, self.status = exchange, status
+        self.parts: list[bytes] = []
+        self.size = 0
+
+    def add(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        if self.size > self._exchange.ep.max_response_bytes:
+            self.parts = []
+            raise self._exchange.too_large(self.status)
+        self.parts.append(chunk)
+
+    def content(self) -> bytes:
+        return b"".join(self.parts)
+
+
+class Exchange(Generic[T]):
+    """The state and decisions of one call (all its attempts)."""
+
+    __slots__ = ("_async", "_owned", "attempt", "attempts", "content", "deadline", "ep", "head",
+                 "media", "received", "state", "total")
+
+    def __init__(self, ep: Endpoint, content: bytes, timeout: Any = None, *, owned: bool,
+                 is_async: bool = False, state: StreamState[T] | None = None) -> None:
+        """Start a call.
+
+        Args:
+            ep: the endpoint.
+            content: the encoded request body.
+            timeout: the per-call total timeout (None: the endpoint's).
+            owned: the client is one of ours (its sockets honour budgets).
+            is_async: the async driver runs it (selects the trace hook flavour).
+            state: the stream decoder, for a streamed call.
+
+        Raises:
+            InvalidParameterError: ``timeout`` is not a positive finite number.
+        """
+        total = seconds("timeout", timeout) if timeout is not None else ep.total_timeout
+        self.ep, self.content, self.state = ep, content, state
+        self._owned, self._async = owned, is_async
+        self.total = total
+        self.deadline = None if total is None else time.monotonic() + total
+        self.attempt = Attempt(self.deadline)
+        self.attempts = 0  # failed attempts so far
+        self.received = False  # bytes of a 2xx stream body were fed to ``state``
+        self.head = b""
+        self.media = ""
+        if state is not None and hasattr(state, "max_event_bytes"):
+            state.max_event_bytes = ep.max_response_bytes  # type: ignore[attr-defined]
+
+    # -- attempts --------------------------------------------------------
+    def begin(self) -> dict[str, Any]:
+        """Start an attempt; return its request extensions (timeouts, trace hook).
+
+        Raises:
+            APITimeoutError: the total deadline has already passed.
+        """
+        a = self.attempt = Attempt(self.deadline)
+        left = a.left()
+        if left is not None and left <= 0:
+            raise APITimeoutError("total timeout exceeded", provider=self.ep.provider)
+        t = self.ep.timeout
+        if self._owned:  # our sockets cut every call to the deadline (wire.py)
+            return {"timeout": {"connect": Budget(t.connect, a), "read": Budget(t.read, a),
+                                "write": Budget(t.write, a), "pool": _cut(t.pool, left)}}
+        cap = self.total if self.attempts == 0 else left  # a retry gets what is left
+        timeouts = {name: _cut(value, cap) for name, value in t.as_dict().items()}
+        return {"timeout": timeouts, "trace": a.atrace if self._async else a.trace}
+
+    def left(self) -> float | None:
+        """Seconds left of the total deadline (None: none), for the async shell's scope."""
+        return self.attempt.left()
+
+    def error(self, exc: BaseException) -> CompatError:
+        """Any failure of an attempt as the typed error (keys redacted)."""
+        ep = self.ep
+        if isinstance(exc, CompatError):
+            return _scrub(ep, exc)
+        msg = redact(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__, *ep.secrets)
+        if isinstance(exc, (httpx.TimeoutException, TimeoutError)):
+            return APITimeoutError(f"request timed out ({msg})", provider=ep.provider)
+        if isinstance(exc, httpx.DecodingError):
+            return ResponseParseError(
+                f"the response body does not match its Content-Encoding header ({msg}); the "
+                "server (or a proxy) sent a wrong header - fix it there", provider=ep.provider)
+        if isinstance(exc, httpx.InvalidURL):
+            return InvalidParameterError("base_url", f"httpx cannot send to it ({msg})")
+        err = APIConnectionError(f"connection failed ({msg})", provider=ep.provider)
+        a = self.attempt
+        err.stale_connection = (  # type: ignore[attr-defined]
+            is_stale_connection(exc) and not a.connected and a.received == 0)
+        return err
+
+    def retry(self, err: CompatError) -> float:
+        """The wait before the next attempt.
+
+        Raises:
+            CompatError: ``err`` (or :class:`StreamInterruptedError` with it as
+                the cause) when the call is over: not retried by the policy,
+                retries exhausted, the wait would pass the total deadline, or a
+                stream that already delivered data.
+        """
+        if self.state is not None and self._stream_over(err):
+            if isinstance(err, StreamInterruptedError):
+                raise err
+            raise self._interrupted(str(err)) from err  # keep the typed cause
+        wait = self.ep.retry.delay(self.attempts, err)
+        if wait is None or (self.deadline is not None and time.monotonic() + wait > self.deadline):
+            raise err
+        self.attempts += 1
+        return wait
+
+    def _stream_over(self, err: CompatError) -> bool:
+        """Whether a failed stream attempt ends the call instead of being retried.
+
+        After the first chunk nothing is retried. A connection break or timeout
+        after body bytes arrived is not retried either, even before a whole
+        chunk: ``state`` already holds a partial event, and feeding a fresh
+        response into it would corrupt the first line (a spurious parse error).
+        An error *event* (a typed APIError) arrives on an event boundary, so it
+        keeps the normal policy.
+        """
+        assert self.state is not None
+        if self.state.chunks or isinstance(err, StreamInterruptedError):
+            return True
+        return self.received and isinstance(err, APIConnectionError)
+
+    # -- whole answers ---------------------------------------------------
+    def too_large(self, status: int) -> ResponseTooLargeError:
+        return ResponseTooLargeError(self.ep.max_response_bytes, status_code=status,
+                                     provider=self.ep.provider)
+
+    def body(self, status: int, headers: httpx.Headers) -> Body:
+        """A collector for an answer's body.
+
+        Raises:
+            ResponseTooLargeError: ``Content-Length`` is already over the cap.
+        """
+        length = headers.get("content-length", "")
+        if length.isdigit() and int(length) > self.ep.max_response_bytes:
+            raise self.too_large(status)
+        return Body(self, status)
+
+    def answer(self, status: int, headers: httpx.Headers, content: bytes) -> Any:
+        """A whole non-streamed answer: the decoded JSON, or the typed error raised.
+
+        Raises:
+            APIError: an error status (subclass by status).
+            ResponseParseError: a 2xx body that is not JSON or nested too deeply.
+        """
+        if status >= 400:
+            raise self.error_answer(status, headers, content)
+        try:
+            return json.loads(content)
+        except (ValueError, RecursionError) as exc:
+            why = "nested too deeply to decode" if isinstance(exc, RecursionError) else "not JSON"
+            text = redact(content[:200].decode("utf-8", "replace"), *self.ep.secrets)
+            raise ResponseParseError(f"response is {why}: {text!r}", status_code=status,
+                                     provider=self.ep.provider) from None
+
+    def error_answer(self, status: int, headers: httpx.Headers, content: bytes) -> CompatError:
+        """The typed error for an HTTP error answer (usable ``Retry-After`` only)."""
+        ep = self.ep
+        try:
+            err = error_from_response(status, content, headers, provider=ep.provider, secrets=ep.secrets)
+        except RecursionError:  # a JSON error body nested deeper than the decoder goes
+            err = error_from_response(status, b"(error body nested too deeply to decode)", headers,
+                                      provider=ep.provider)
+        if isinstance(err, APIError):
+            err.retry_after = retry_after_hint(headers)
+        return err
+
+    # -- streamed answers ------------------------------------------------
+    def open_stream(self, headers: httpx.Headers) -> bool:
+        """Note a 2xx stream's content type; True when its body must be decompressed."""
+        self.media = headers.get("content-type", "")
+        return headers.get("content-encoding", "identity").strip().lower() not in ("", "identity")
+
+    def feed(self, raw: bytes) -> list[T]:
+        """Bytes of a streamed body -> what the stream state makes of them.
+
+        Raises:
+            APITimeoutError: the total deadline passed.
+        """
+        if raw:
+            self.received = True
+            if len(self.head) < HEAD_BYTES:
+                self.head += raw[: HEAD_BYTES - len(self.head)]
+        out = self.state.feed(raw)  # type: ignore[union-attr]
+        left = self.attempt.left()
+        if left is not None and left <= 0:
+            raise APITimeoutError("total timeout exceeded", provider=self.ep.provider)
+        return out
+
+    def end(self) -> list[T]:
+        """The body ended: the last items, or why the stream is not a complete answer.
+
+        Raises:
+            ResponseParseError: the body is not an event stream (a JSON or
+                HTML answer), or it held ``[DONE]`` and no chunk.
+            StreamInterruptedError: it ended without ``[DONE]`` or a finish reason.
+        """
+        state = self.state
+        assert state is not None
+        tail = state.close()
+        provider = self.ep.provider
+        if state.chunks == 0 and not looks_like_sse(self.head):
+            media = self.media.split(";")[0] or "no content type"
+            text = redact(self.head[:200].decode("utf-8", "replace"), *self.ep.secrets)
+            raise ResponseParseError(
+                f"a stream was requested but the server answered with {media}, not an event "
+                f"stream: {text!r}; if this endpoint cannot stream, call invoke() (streaming=False)",
+                provider=provider)
+        if state.done and state.chunks == 0:
+            raise ResponseParseError(
+                "the stream held [DONE] and no completion chunk: the server produced no answer "
+                "(retry, or check the server's logs)", provider=provider)
+        if not state.done and state.finish_reason is None:
+            raise self._interrupted("the stream ended without [DONE] or a finish_reason")
+        return tail
+
+    def _interrupted(self, why: str) -> StreamInterruptedError:
+        state = self.state
+        assert state is not None
+        return StreamInterruptedError(redact(why, *self.ep.secrets), partial=state.text,
+                                      chunks_received=state.chunks, provider=self.ep.provider)
