@@ -9,8 +9,9 @@ start it once and share it (state files: :mod:`.state`; processes:
 :mod:`.process`; sharing between processes: :mod:`.lease`).
 
 Flags (checked against llama.cpp build 11434 on a 2-core CPU, ~25-30 tok/s):
-``-c 4096 -t <cpus> -np 1 --jinja --embeddings --pooling mean --alias <model>
---no-webui``. ``--embeddings`` does *not* disable chat in this build: chat
+``-c 4096 -t <cpus> -np 1 --jinja --chat-template-file <ours> <sampling>
+--embeddings --pooling mean --alias <model> --no-webui`` (template and
+sampling: see :mod:`.command`). ``--embeddings`` does *not* disable chat in this build: chat
 completions (plain and streamed with usage) and ``/v1/embeddings`` both work.
 """
 
@@ -19,14 +20,21 @@ from __future__ import annotations
 import os
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from langchain_compat.local.build import install_llama_server, locate_llama_server, server_env
 from langchain_compat.local.cache import logs_dir
+from langchain_compat.local.command import MODEL_DEFAULT, resolve_template, server_command
 from langchain_compat.local.errors import LocalNotInstalledError, PortInUseError, ServerStartError
-from langchain_compat.local.model import DEFAULT_MODEL, assemble_model, get_model, is_assembled
+from langchain_compat.local.model import (
+    DEFAULT_MODEL,
+    ModelSpec,
+    assemble_model,
+    get_model,
+    is_assembled,
+)
 from langchain_compat.local.net import http_get, port_is_open, wait_for_http
 from langchain_compat.local.process import CHILDREN, log_tail, terminate
 from langchain_compat.local.state import (
@@ -131,19 +139,47 @@ def _server_from_state(state: dict[str, object], *, reused: bool) -> LocalServer
     )
 
 
-def _start_locked(
-    port: int,
-    model: str,
-    ctx: int | None,
-    threads: int | None,
-    parallel: int,
-    embeddings: bool,
-    jinja: bool,
-    extra_args: Sequence[str],
-    timeout: float,
-    install: bool,
-    host: str,
-) -> LocalServer:
+@dataclass(frozen=True)
+class _Launch:
+    """How a new server is started (see :func:`start_server` for each field)."""
+
+    ctx: int | None = 4096
+    threads: int | None = None
+    parallel: int = 1
+    embeddings: bool = True
+    jinja: bool = True
+    chat_template: str | os.PathLike[str] | None = MODEL_DEFAULT
+    sampling: Mapping[str, float] | None = None
+    extra_args: tuple[str, ...] = ()
+    host: str = DEFAULT_HOST
+
+    @classmethod
+    def from_kwargs(cls, ctx: int | None, kwargs: Mapping[str, object]) -> _Launch:
+        """From :func:`ensure_server`'s extra keyword arguments.
+
+        Raises:
+            TypeError: an argument :func:`start_server` does not take.
+        """
+        unknown = set(kwargs) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise TypeError(f"unexpected arguments: {', '.join(sorted(unknown))}")
+        values = dict(kwargs)
+        if "extra_args" in values:
+            values["extra_args"] = tuple(values["extra_args"])  # type: ignore[arg-type]
+        return cls(ctx=ctx, **values)  # type: ignore[arg-type]
+
+    def command(self, binary: Path, gguf: Path, spec: ModelSpec, port: int) -> list[str]:
+        """The llama-server argv for ``spec`` on ``port``."""
+        sampling = dict(spec.sampling) if self.sampling is None else dict(self.sampling)
+        return server_command(
+            binary, gguf, spec, host=self.host, port=port, ctx=self.ctx, threads=self.threads,
+            parallel=self.parallel, embeddings=self.embeddings, jinja=self.jinja,
+            template=resolve_template(self.chat_template, spec) if self.jinja else None,
+            sampling=sampling, extra_args=self.extra_args,
+        )
+
+
+def _start_locked(port: int, model: str, opts: _Launch, timeout: float, install: bool) -> LocalServer:
     spec = get_model(model)
     state = live_state(port)
     if state is not None:
@@ -151,6 +187,7 @@ def _start_locked(
             f"a local llama-server (pid {state['pid']}, model {state['model']}) already runs on "
             f"port {port}; use ensure_server() to reuse it or stop_server({port}) first"
         )
+    host = opts.host
     if port_is_open(port, host):
         raise PortInUseError(
             f"port {port} on {host} is in use by a process langchain-compat did not start; "
@@ -159,16 +196,7 @@ def _start_locked(
     binary = install_llama_server(progress=None) if install else locate_llama_server()
     gguf = assemble_model(spec)
     log_path = logs_dir() / f"llama-server-{port}.log"
-    cmd = [
-        str(binary), "-m", str(gguf), "--host", host, "--port", str(port),
-        "-c", str(ctx or spec.context_window),
-        "-t", str(threads or max(1, min(os.cpu_count() or 2, 8))),
-        "-np", str(parallel), "--alias", spec.name, "--no-webui",
-        "--jinja" if jinja else "--no-jinja",
-    ]
-    if embeddings:
-        cmd += ["--embeddings", "--pooling", "mean"]
-    cmd += list(extra_args)
+    cmd = opts.command(binary, gguf, spec, port)
     with log_path.open("wb") as log:
         log.write(("$ " + " ".join(cmd) + "\n").encode())
         log.flush()
@@ -204,6 +232,8 @@ def start_server(
     parallel: int = 1,
     embeddings: bool = True,
     jinja: bool = True,
+    chat_template: str | os.PathLike[str] | None = MODEL_DEFAULT,
+    sampling: Mapping[str, float] | None = None,
     extra_args: Sequence[str] = (),
     timeout: float = 180.0,
     install: bool = False,
@@ -218,7 +248,13 @@ def start_server(
         threads: CPU threads (default: the CPU count, at most 8).
         parallel: server slots (``-np``).
         embeddings: enable ``/v1/embeddings`` (mean pooling); chat keeps working.
-        jinja: use the model's Jinja chat template (needed for native tool calls).
+        jinja: render prompts with a Jinja chat template (needed for native tool calls).
+        chat_template: with ``jinja``: the model spec's template by default
+            (Qwen: our ``qwen_hermes.jinja``), None for the GGUF's own, a
+            template name shipped in ``local/templates`` or a file path.
+        sampling: server-side sampling defaults, llama-server flag -> value
+            (e.g. ``{"repeat-penalty": 1.1}``); None: the model spec's, ``{}``:
+            llama-server's own.
         extra_args: more llama-server flags, appended last.
         timeout: seconds to wait for health.
         install: install llama-server (cached wheel, else a ~10 min build) if missing.
@@ -236,8 +272,10 @@ def start_server(
     """
     with port_lock(port):
         try:
-            return _start_locked(port, model, ctx, threads, parallel, embeddings, jinja,
-                                 extra_args, timeout, install, host)
+            opts = _Launch(ctx=ctx, threads=threads, parallel=parallel, embeddings=embeddings,
+                           jinja=jinja, chat_template=chat_template, sampling=sampling,
+                           extra_args=tuple(extra_args), host=host)
+            return _start_locked(port, model, opts, timeout, install)
         except BaseException:
             tidy_locked(port)
             raise
@@ -293,15 +331,7 @@ def _ensure_locked(
                 log_path=server.log_path, log_tail=log_tail(Path(server.log_path)),
             )
         return server
-    unknown = set(kwargs) - {"threads", "parallel", "embeddings", "jinja", "extra_args", "host"}
-    if unknown:
-        raise TypeError(f"unexpected arguments: {', '.join(sorted(unknown))}")
-    return _start_locked(
-        port, spec.name, ctx, kwargs.get("threads"), int(kwargs.get("parallel", 1)),  # type: ignore[arg-type]
-        bool(kwargs.get("embeddings", True)), bool(kwargs.get("jinja", True)),
-        tuple(kwargs.get("extra_args", ())), timeout, install,  # type: ignore[arg-type]
-        str(kwargs.get("host", DEFAULT_HOST)),
-    )
+    return _start_locked(port, spec.name, _Launch.from_kwargs(ctx, kwargs), timeout, install)
 
 
 def stop_server(port: int = DEFAULT_PORT, *, timeout: float = 10.0) -> bool:
