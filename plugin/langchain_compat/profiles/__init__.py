@@ -114,6 +114,10 @@ class Profile:
     ``native_tools`` is tri-state: True (send ``tools``), False (always
     emulate), None (unknown: ``tool_calling="auto"`` tries native and falls
     back to emulation when the backend refuses, remembering the answer).
+
+    ``param_defaults`` are request parameters sent when the caller set none
+    (e.g. ``{"max_tokens": 512}`` so a small local model cannot generate
+    until its context is full); they are checked like the caller's own.
     """
 
     native_tools: bool | None = None
@@ -129,6 +133,7 @@ class Profile:
     max_output_tokens: int | None = None
     rate_limit_rpm: float | None = None
     params: Mapping[str, ParamRule] = field(default_factory=lambda: STANDARD_PARAMS)
+    param_defaults: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     tool_prompt: str | None = None
     embeddings: EmbeddingsLimits | None = None
     notes: str = ""
