@@ -1,13 +1,15 @@
 """The llama-server command line: flags, chat template and sampling defaults.
 
-Chat template. The GGUF of Qwen2.5-Coder carries a template that llama-server
-may not map to its Hermes tool-call parser; we pass our own
-(``templates/qwen_hermes.jinja``, package data) with ``--jinja
+Chat template. llama-server (build 11434) derives its tool-call parser from
+the chat template itself: it renders the template with and without calls
+and reads the call format off the difference. The GGUF's Qwen template
+renders calls inside ``<tool_call>`` tags, but the 0.5B model never writes
+that tag (it writes the JSON bare), so no call was ever parsed. We pass our
+own (``templates/qwen_hermes.jinja``, package data) with ``--jinja
 --chat-template-file``: tools in a ``<tools>`` block of the system turn,
-assistant calls as ``<tool_call>{"name": ..., "arguments": {...}}</tool_call>``,
-tool results as ``<tool_response>`` blocks in a user turn. That is the shape
-the model was trained to write, and llama-server's parser reads it back into
-OpenAI ``tool_calls``. The file is copied into ``<cache>/templates`` under a
+each assistant call as a bare ``{"name": ..., "arguments": {...}}`` line,
+tool results as ``<tool_response>`` blocks in a user turn. The parser derived
+from it reads the model's JSON lines back into OpenAI ``tool_calls``. The file is copied into ``<cache>/templates`` under a
 content-hashed name (llama-server needs a real path; the package may be
 zipped), so a running server's template never changes under it.
 

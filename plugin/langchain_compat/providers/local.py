@@ -6,9 +6,14 @@ The facts below were checked against that server (llama.cpp build 11434)
 started with our Qwen/Hermes chat template
 (``langchain_compat/local/templates/qwen_hermes.jinja``):
 
-- native tools: yes. The template renders tools in a ``<tools>`` block and
-  calls as ``<tool_call>`` JSON, the shape the model writes, so llama-server
-  parses them into OpenAI ``tool_calls``;
+- native tools: yes. The template lists tools in a ``<tools>`` block and
+  renders calls as bare ``{"name": ..., "arguments": {...}}`` lines, the shape
+  the model writes (it never emits the ``<tool_call>`` tag), so llama-server
+  parses them into OpenAI ``tool_calls``. ``tool_choice="required"`` is
+  enforced with a grammar; a named ``tool_choice`` object is ignored by
+  llama-server (answered as ``"auto"``). A reply in a fenced ```json block
+  is answered with HTTP 500 ("does not match the expected peg-native format");
+- ``response_format`` ``json_object`` and ``json_schema``: enforced;
 - ``stream_options.include_usage``: honoured;
 - ``max_tokens`` defaults to 512: greedy decoding of a 0.5B model can loop
   until the 4096-token context is full (minutes on a CPU).
@@ -43,7 +48,8 @@ LOCAL = Provider(
         stream_usage=True,
         context_window=4096,
         param_defaults=MappingProxyType({"max_tokens": 512}),
-        notes="llama-server with the Qwen/Hermes template: native tools; max_tokens 512 unless set.",
+        notes=("llama-server with our Qwen template: native tools (named tool_choice is ignored, "
+               "'required' works); max_tokens 512 unless set."),
     ),
     docs="llama.cpp tools/server/README.md",
 )
