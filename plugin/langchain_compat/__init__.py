@@ -3,7 +3,7 @@
 Public API (everything else is internal)::
 
     from langchain_compat import (
-        ChatOpenAICompatible, ChatEktos, ChatAvangenio, ChatCotomi, ChatTelkom,
+        ChatOpenAICompatible, ChatEktos, ChatAvangenio, ChatCotomi, ChatTelkom, ChatLocal,
         OpenAICompatibleEmbeddings, CotomiEmbeddings,
     )
 
@@ -23,6 +23,7 @@ _EXPORTS: dict[str, str] = {
     "ChatAvangenio": "langchain_compat.chat_models",
     "ChatCotomi": "langchain_compat.chat_models",
     "ChatTelkom": "langchain_compat.chat_models",
+    "ChatLocal": "langchain_compat.chat_models",
     "OpenAICompatibleEmbeddings": "langchain_compat.embeddings",
     "CotomiEmbeddings": "langchain_compat.embeddings",
     "Profile": "langchain_compat.profiles",
@@ -39,6 +40,7 @@ if TYPE_CHECKING:  # pragma: no cover
         ChatAvangenio,
         ChatCotomi,
         ChatEktos,
+        ChatLocal,
         ChatOpenAICompatible,
         ChatTelkom,
     )

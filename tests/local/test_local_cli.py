@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 
 import pytest
 
 from langchain_compat.cli import main as top_main
 from langchain_compat.local import free_port, server_status
-from langchain_compat.local.cli import main
+from langchain_compat.local.cache import run_dir
+from langchain_compat.local.cli import _template_options, add_arguments, main
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("LANGCHAIN_COMPAT_NO_LOCAL") == "1", reason="LANGCHAIN_COMPAT_NO_LOCAL=1"
@@ -26,6 +29,8 @@ def test_up_status_down(capsys: pytest.CaptureFixture[str]) -> None:
         assert "already running" in capsys.readouterr().out
         assert main(["status", "--port", port, "--json"]) == 0
         assert '"healthy": true' in capsys.readouterr().out
+        cmd = json.loads((run_dir() / f"server-{port}.json").read_text())["cmd"]
+        assert "--chat-template-file" in cmd and "--repeat-penalty" in cmd  # ours by default
     finally:
         assert main(["down", "--port", port]) == 0
     assert "stopped" in capsys.readouterr().out
@@ -54,3 +59,14 @@ def test_routed_from_top_level_cli(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_no_action_prints_usage(capsys: pytest.CaptureFixture[str]) -> None:
     assert main([]) == 2
+
+
+@pytest.mark.parametrize(("argv", "expected"), [
+    ([], {}),
+    (["--chat-template", "gguf", "--no-sampling-defaults"], {"chat_template": None, "sampling": {}}),
+    (["--chat-template", "/tmp/t.jinja"], {"chat_template": "/tmp/t.jinja"}),
+])
+def test_up_template_options(argv: list[str], expected: dict[str, object]) -> None:
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    assert _template_options(parser.parse_args(["up", *argv])) == expected

@@ -205,7 +205,7 @@ def test_e5_server_fixture(e5_server) -> None:
 
 def test_leases_share_one_server_and_the_last_one_out_stops_it() -> None:
     from langchain_compat.local import server_lease
-    from langchain_compat.local.server import _lease_dir
+    from langchain_compat.local.state import lease_dir
 
     port = free_port()
     with server_lease(port=port, ctx=1024, threads=1) as outer:
@@ -215,7 +215,7 @@ def test_leases_share_one_server_and_the_last_one_out_stops_it() -> None:
         assert _alive(outer.pid) and outer.is_healthy()  # inner leaving does not stop it
         # another live process holding a lease keeps it alive after we leave
         other = subprocess.Popen(["sleep", "60"])
-        (_lease_dir(port) / f"{other.pid}-1").touch()
+        (lease_dir(port) / f"{other.pid}-1").touch()
     try:
         assert _alive(outer.pid)
         other.kill()

@@ -5,6 +5,7 @@ from langchain_compat.chat_models.providers import (
     ChatAvangenio,
     ChatCotomi,
     ChatEktos,
+    ChatLocal,
     ChatOpenAICompatible,
     ChatTelkom,
 )
@@ -14,6 +15,7 @@ __all__ = [
     "ChatAvangenio",
     "ChatCotomi",
     "ChatEktos",
+    "ChatLocal",
     "ChatOpenAICompatible",
     "ChatTelkom",
 ]

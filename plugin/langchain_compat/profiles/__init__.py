@@ -127,6 +127,10 @@ class Profile:
     ``embedding_prefixes`` is ``(query prefix, passage prefix)`` for an
     embeddings model trained with them (e5: ``("query: ", "passage: ")``,
     set for every e5 model name by :data:`MODEL_FAMILIES`), else None.
+
+    ``param_defaults`` are request parameters sent when the caller set none
+    (e.g. ``{"max_tokens": 512}`` so a small local model cannot generate
+    until its context is full); they are checked like the caller's own.
     """
 
     native_tools: bool | None = None
@@ -142,6 +146,7 @@ class Profile:
     max_output_tokens: int | None = None
     rate_limit_rpm: float | None = None
     params: Mapping[str, ParamRule] = field(default_factory=lambda: STANDARD_PARAMS)
+    param_defaults: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     tool_prompt: str | None = None
     embeddings: EmbeddingsLimits | None = None
     embedding_prefixes: tuple[str, str] | None = None

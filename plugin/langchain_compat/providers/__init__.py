@@ -12,7 +12,8 @@ from langchain_compat.providers.avangenio import AVANGENIO
 from langchain_compat.providers.base import BEARER, NO_AUTH, AuthScheme, Provider
 from langchain_compat.providers.cotomi import COTOMI
 from langchain_compat.providers.ektos import EKTOS
-from langchain_compat.providers.generic import GENERIC, LOCAL
+from langchain_compat.providers.generic import GENERIC
+from langchain_compat.providers.local import LOCAL
 from langchain_compat.providers.telkom import TELKOM
 
 __all__ = [

@@ -27,25 +27,3 @@ GENERIC = Provider(
     docs="OpenAI chat-completions API",
 )
 
-# llama.cpp's llama-server started by `langchain-compat local up` (the embedded default).
-LOCAL = Provider(
-    name="local",
-    display_name="local llama-server",
-    ls_provider="llamacpp",
-    base_url="http://127.0.0.1:8089/v1",
-    base_url_env="LANGCHAIN_COMPAT_LOCAL_BASE_URL",
-    api_key_env=None,
-    auth=BEARER,
-    requires_api_key=False,
-    default_model="qwen2.5-coder-0.5b-instruct",
-    models=("qwen2.5-coder-0.5b-instruct",),
-    profile=Profile(
-        native_tools=None,
-        json_mode=True,
-        json_schema=True,
-        stream_usage=True,
-        context_window=4096,
-        notes="llama-server with --jinja: native tools parsed from the chat template when the model emits them.",
-    ),
-    docs="llama.cpp tools/server/README.md",
-)

@@ -1,0 +1,105 @@
+"""Turning runs into scores and tables."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from .loop import Run
+from .scoring import answer_right, calls_right, redundant_calls
+from .tasks import KINDS, Task
+
+__all__ = ["Score", "format_tables", "score", "summarise"]
+
+
+@dataclass(frozen=True)
+class Score:
+    """The scored outcome of one run."""
+
+    client: str
+    task: str
+    kind: str
+    rep: int
+    success: bool
+    calls_right: bool
+    answer_right: bool
+    failed: bool
+    seconds: float
+    prompt_tokens: int | None
+    turns: int
+    redundant: int
+    truncated: int
+    calls: list[tuple[str, Any]]
+    answer: str
+    error: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return asdict(self)
+
+
+def score(client: str, task: Task, rep: int, run: Run) -> Score:
+    """Score one run: success needs the right calls *and* the right answer, without a failed request."""
+    calls_ok = calls_right(task, run.calls)
+    answer_ok = not run.error and answer_right(task, run.answer)
+    return Score(client=client, task=task.id, kind=task.kind, rep=rep,
+                 success=calls_ok and answer_ok and not run.error, calls_right=calls_ok,
+                 answer_right=answer_ok, failed=bool(run.error), seconds=round(run.seconds, 3),
+                 prompt_tokens=run.prompt_tokens, turns=run.turns, redundant=redundant_calls(run.calls),
+                 truncated=run.truncated, calls=list(run.calls), answer=run.answer[:500], error=run.error)
+
+
+def _pct(n: int, d: int) -> str:
+    return f"{100 * n / d:5.1f}%" if d else "    -"
+
+
+def summarise(scores: Sequence[Score]) -> dict[str, Any]:
+    """Totals of ``scores`` (success/calls/answers right, failures, seconds, tokens)."""
+    n = len(scores)
+    tokens = [s.prompt_tokens for s in scores if s.prompt_tokens is not None]
+    return {
+        "runs": n,
+        "success": sum(s.success for s in scores),
+        "calls_right": sum(s.calls_right for s in scores),
+        "answer_right": sum(s.answer_right for s in scores),
+        "failed": sum(s.failed for s in scores),
+        "redundant_calls": sum(s.redundant for s in scores),
+        "truncated": sum(s.truncated for s in scores),
+        "seconds": round(sum(s.seconds for s in scores), 1),
+        "prompt_tokens": sum(tokens) if tokens else None,
+    }
+
+
+def _row(label: str, scores: Sequence[Score]) -> str:
+    t = summarise(scores)
+    n = t["runs"]
+    tok = "-" if t["prompt_tokens"] is None else f"{t['prompt_tokens'] / max(n, 1):.0f}"
+    return (f"{label:<20} {n:>4} {_pct(t['success'], n)} {_pct(t['calls_right'], n)} "
+            f"{_pct(t['answer_right'], n)} {t['failed']:>6} {t['redundant_calls']:>6} {t['truncated']:>5} "
+            f"{t['seconds']:>8.1f} {t['seconds'] / max(n, 1):>6.1f} {tok:>7}")
+
+
+_HEAD = (f"{'':<20} {'runs':>4} {'succ':>6} {'calls':>6} {'answer':>6} {'failed':>6} {'repeat':>6} "
+         f"{'trunc':>5} {'wall s':>8} {'s/task':>6} {'ptok/t':>7}")
+
+
+def format_tables(scores: Iterable[Score], clients: Sequence[str]) -> str:
+    """A summary table (one row per client) and, per client (mode), a table per task kind."""
+    scores = list(scores)
+    lines = ["Agent benchmark: success = right calls AND right answer; calls = right tool calls;",
+             "answer = right final answer; failed = requests that raised; repeat = calls repeating",
+             "an earlier identical call; trunc = turns cut by max_tokens; ptok/t = prompt tokens per task.",
+             "", "== all tasks ==", _HEAD]
+    for c in clients:
+        lines.append(_row(c, [s for s in scores if s.client == c]))
+    for c in clients:
+        mine = [s for s in scores if s.client == c]
+        if not mine:
+            continue
+        lines += ["", f"== {c} by kind ==", _HEAD]
+        for kind in KINDS:
+            of_kind = [s for s in mine if s.kind == kind]
+            if of_kind:
+                lines.append(_row(kind, of_kind))
+    return "\n".join(lines)

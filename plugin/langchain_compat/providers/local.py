@@ -1,0 +1,55 @@
+"""The embedded local backend: llama.cpp's llama-server started by
+``langchain-compat local up`` (or :func:`langchain_compat.local.ensure_server`)
+on 127.0.0.1:8089, serving Qwen2.5-Coder-0.5B-Instruct (Q4_K_M).
+
+The facts below were checked against that server (llama.cpp build 11434)
+started with our Qwen/Hermes chat template
+(``langchain_compat/local/templates/qwen_hermes.jinja``):
+
+- native tools: yes. The template lists tools in a ``<tools>`` block and
+  renders calls as bare ``{"name": ..., "arguments": {...}}`` lines, the shape
+  the model writes (it never emits the ``<tool_call>`` tag), so llama-server
+  parses them into OpenAI ``tool_calls``. ``tool_choice="required"`` is
+  enforced with a grammar; a named ``tool_choice`` object is ignored by
+  llama-server (answered as ``"auto"``). A reply in a fenced ```json block
+  is answered with HTTP 500 ("does not match the expected peg-native format");
+- ``response_format`` ``json_object`` and ``json_schema``: enforced;
+- ``stream_options.include_usage``: honoured;
+- ``max_tokens`` defaults to 512: greedy decoding of a 0.5B model can loop
+  until the 4096-token context is full (minutes on a CPU).
+
+No authentication: a key is sent only if one is given (llama-server's
+``--api-key``); the base URL can be moved with ``LANGCHAIN_COMPAT_LOCAL_BASE_URL``.
+"""
+
+from types import MappingProxyType
+
+from langchain_compat.profiles import Profile
+from langchain_compat.providers.base import BEARER, Provider
+
+#: The model ``langchain-compat local`` serves by default (llama-server's ``--alias``).
+LOCAL_MODEL = "qwen2.5-coder-0.5b-instruct"
+
+LOCAL = Provider(
+    name="local",
+    display_name="local llama-server",
+    ls_provider="llamacpp",
+    base_url="http://127.0.0.1:8089/v1",
+    base_url_env="LANGCHAIN_COMPAT_LOCAL_BASE_URL",
+    api_key_env=None,
+    auth=BEARER,
+    requires_api_key=False,
+    default_model=LOCAL_MODEL,
+    models=(LOCAL_MODEL,),
+    profile=Profile(
+        native_tools=True,
+        json_mode=True,
+        json_schema=True,
+        stream_usage=True,
+        context_window=4096,
+        param_defaults=MappingProxyType({"max_tokens": 512}),
+        notes=("llama-server with our Qwen template: native tools (named tool_choice is ignored, "
+               "'required' works); max_tokens 512 unless set."),
+    ),
+    docs="llama.cpp tools/server/README.md",
+)

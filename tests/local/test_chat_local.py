@@ -1,0 +1,75 @@
+"""ChatLocal: the public chat class of the embedded backend.
+
+Its facts and request defaults are checked against the bundled emulator of
+the ``local`` provider (a real HTTP server on loopback); what the real
+llama-server does with them is checked in ``test_local_tools.py``.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import langchain_compat
+from langchain_compat import ChatLocal, get_provider
+from langchain_compat.testing import emulate
+
+
+def test_provider_facts() -> None:
+    llm = ChatLocal()
+    assert llm.base_url == "http://127.0.0.1:8089/v1"
+    assert llm.model_name == "qwen2.5-coder-0.5b-instruct"
+    assert llm.api_key is None
+    profile = llm.compat_profile
+    assert profile.native_tools is True and profile.context_window == 4096
+    assert profile.param_defaults == {"max_tokens": 512}
+    assert llm.profile["max_input_tokens"] == 4096
+    assert get_provider("local") is ChatLocal.provider
+    assert "ChatLocal" in langchain_compat.__all__
+
+
+def test_base_url_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LANGCHAIN_COMPAT_LOCAL_BASE_URL", "http://127.0.0.1:9999/v1")
+    assert ChatLocal().base_url == "http://127.0.0.1:9999/v1"
+
+
+def test_max_tokens_defaults_to_512_and_the_callers_value_wins() -> None:
+    with emulate("local") as emu:
+        emu.script(["one", "two", "three"])
+        ChatLocal(base_url=emu.base_url).invoke("hi")
+        ChatLocal(base_url=emu.base_url, max_tokens=20).invoke("hi")
+        ChatLocal(base_url=emu.base_url).invoke("hi", max_tokens=7)
+        sent = [r.json["max_tokens"] for r in emu.requests if r.path.endswith("/chat/completions")]
+    assert sent == [512, 20, 7]
+
+
+def test_other_providers_send_no_default() -> None:
+    from langchain_compat import ChatOpenAICompatible
+
+    with emulate("openai-compatible") as emu:
+        emu.script(["one"])
+        ChatOpenAICompatible(base_url=emu.base_url, model="m").invoke("hi")
+        body = [r.json for r in emu.requests if r.path.endswith("/chat/completions")][0]
+    assert "max_tokens" not in body
+
+
+def test_native_tools_are_sent_without_probing() -> None:
+    from langchain_core.tools import tool
+
+    @tool
+    def get_weather(city: str) -> str:
+        """Weather for a city."""
+        return "sunny"
+
+    with emulate("local") as emu:
+        emu.script(["It is sunny."])
+        ChatLocal(base_url=emu.base_url).bind_tools([get_weather]).invoke("Weather in Paris?")
+        body = [r.json for r in emu.requests if r.path.endswith("/chat/completions")][0]
+    assert body["tools"][0]["function"]["name"] == "get_weather"
+    assert "get_weather" not in body["messages"][0]["content"]  # not an emulation prompt
+
+
+def test_chat_model_with_a_base_url_does_not_start_a_server() -> None:
+    from langchain_compat.local import chat_model
+
+    llm = chat_model(base_url="http://127.0.0.1:9/v1", temperature=0)
+    assert isinstance(llm, ChatLocal) and llm.base_url == "http://127.0.0.1:9/v1" and llm.temperature == 0
