@@ -3,11 +3,12 @@
 What it shows, end to end, with nothing but this machine:
 
 - the embedded default backend (llama.cpp's ``llama-server`` with
-  Qwen2.5-Coder-0.5B, started on 127.0.0.1 by ``langchain_compat.local``);
-- ``ChatOpenAICompatible`` driving a ``create_agent`` agent with two tools;
-  ``--tools emulated`` (default) renders them into the prompt and parses the
-  calls back out of the text, ``--tools native``/``auto`` uses the server's
-  own tool calling;
+  Qwen2.5-Coder-0.5B and our Qwen/Hermes chat template, started on 127.0.0.1
+  by ``langchain_compat.local``);
+- ``ChatLocal`` driving a ``create_agent`` agent with a calculator tool;
+  ``--tools auto`` (default) follows the local profile (native tool calls,
+  parsed by the server), ``--tools emulated`` renders the tool into the
+  prompt and parses the calls back out of the text;
 - memory: a LangGraph ``SqliteSaver`` keeps the conversation per
   ``--session`` in a SQLite file, and ``TrimToWindowMiddleware`` replays it
   each turn trimmed to the model's 4k context window — run the script twice
@@ -72,13 +73,9 @@ def today() -> str:
 def build_model(args: argparse.Namespace):
     """The chat model: the local server by default, any provider by flag."""
     if args.provider == "local":
-        from langchain_compat import ChatOpenAICompatible
-        from langchain_compat.local import ensure_server
+        from langchain_compat.local import chat_model
 
-        server = ensure_server()
-        return ChatOpenAICompatible(base_url=server.base_url, model=server.model, temperature=0,
-                                    max_tokens=args.max_tokens, tool_calling=args.tools,
-                                    profile_overrides={"context_window": 4096})
+        return chat_model(temperature=0, max_tokens=args.max_tokens, tool_calling=args.tools)
     from langchain_compat.chat_cli import build_model as build_provider_model
 
     return build_provider_model(provider=args.provider, model=args.model)

@@ -108,6 +108,23 @@ def _answered_calls(wire: list[dict[str, Any]]) -> dict[tuple[str, str], str]:
     return answered
 
 
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+def _number_text(value: float) -> str:
+    """``42.0`` -> ``"42"``: numbers compared as the text they appear as."""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def _last_question(wire: list[dict[str, Any]]) -> str:
+    """The text of the last user message."""
+    for m in reversed(wire):
+        if m["role"] == "user":
+            content = m.get("content")
+            return content if isinstance(content, str) else json.dumps(content, ensure_ascii=False)
+    return ""
+
+
 def _latest_results(wire: list[dict[str, Any]]) -> list[str]:
     """The text of the tool results that follow the last user message."""
     out: list[str] = []
@@ -127,8 +144,11 @@ def reply_text(message: AIMessage) -> str:
     return raw or ""
 
 
-_ANSWER_NOW = ("Answer my last message now, in plain text, using the tool results above. "
-               "Do not call a tool and do not write tool calls or tool results.")
+# Measured on Qwen2.5-0.5B (llama-server, our template): this short, positive request
+# got the answer from the tool results in 6 of 6 cases; a longer one that also said
+# what not to do ("do not call a tool ...") got "I'm sorry, but I can't assist" every time.
+_ANSWER_FROM_RESULTS = "Using the tool results above, answer my question in one sentence."
+_ANSWER_PLAIN = "Answer my question in plain text, in one sentence."
 _FAKE_RESULT = re.compile(r"<tool_response\b|<\|?tool_result|<\|im_start\|>\s*tool", re.IGNORECASE)
 _CALL_START = re.compile(r"^\s*(?:<tool_call|<function|\[TOOL_CALLS\]|<\|python_tag\|>|```json\s*\{\s*\"name)")
 
@@ -159,7 +179,8 @@ class ReplyPolicy:
         withheld: the current request withholds tools (a plain answer was asked for).
     """
 
-    __slots__ = ("_answered", "_key", "_latest", "_options", "_settings", "mode", "reasks", "withheld")
+    __slots__ = ("_answered", "_key", "_latest", "_options", "_question", "_settings", "mode", "reasks",
+                 "withheld")
 
     def __init__(self, settings: CallSettings, options: CallOptions, wire: list[dict[str, Any]]) -> None:
         self._settings = settings
@@ -167,6 +188,7 @@ class ReplyPolicy:
         self._key = _key(settings, options)
         self._answered = _answered_calls(wire) if options.tools else {}
         self._latest = _latest_results(wire)
+        self._question = _last_question(wire)
         self.mode = choose_mode(settings, options)
         self.reasks = 0
         self.withheld = False
@@ -223,7 +245,8 @@ class ReplyPolicy:
         self.reasks += 1
         self.withheld = answer_now
         if answer_now:
-            return Reask(({"role": "user", "content": f"{problem}. {_ANSWER_NOW}"},), withhold_tools=True)
+            nudge = _ANSWER_FROM_RESULTS if self._latest else _ANSWER_PLAIN
+            return Reask(({"role": "user", "content": nudge},), withhold_tools=True)
         return Reask((
             {"role": "assistant", "content": reply_text(message)},
             reask_message(problem),
@@ -247,7 +270,7 @@ class ReplyPolicy:
             return None, False
         if self.withheld and (message.tool_calls or message.invalid_tool_calls):
             return "you were asked for an answer, not a tool call", True
-        repeated = self._repeated_call(message)
+        repeated = self._repeated_call(message) or self._reworks_results(message)
         if repeated is not None:
             return repeated, True
         if message.tool_calls:
@@ -285,6 +308,30 @@ class ReplyPolicy:
             meta["answer_fallback"] = "latest tool results" if self._latest else "none"
         update.update(content=text, response_metadata=meta)
         return Finish(message.model_copy(update=update))
+
+    def _reworks_results(self, message: AIMessage) -> str | None:
+        """A call that only reworks this turn's tool results is not progress.
+
+        After a tool result, a small model keeps "computing" on it instead of
+        answering (Qwen2.5-0.5B: ``add(17, 25)`` -> 42, then ``multiply(42, 1)``,
+        ``add(42, 1)`` ... until the agent's turn limit). A call counts as that
+        when every argument is a number, none of them is in the user's last
+        message, and each is copied from this turn's tool results or is 0 or 1.
+        A next step the user asked for keeps a number of their own
+        (``multiply(42, 3)`` for "... then multiply by 3") and is not touched.
+        """
+        if not message.tool_calls or not self._latest or self._options.tool_choice not in (None, "auto"):
+            return None
+        results = set(_NUMBER.findall(" ".join(self._latest)))
+        asked = set(_NUMBER.findall(self._question))
+        for call in message.tool_calls:
+            values = list(call["args"].values()) if isinstance(call["args"], dict) else []
+            if not values or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+                return None
+            shown = [_number_text(v) for v in values]
+            if any(v in asked for v in shown) or not all(v in results or v in ("0", "1") for v in shown):
+                return None
+        return "the call only reworks the tool results"
 
     def _repeated_call(self, message: AIMessage) -> str | None:
         """Small models often repeat an answered call instead of answering (seen
