@@ -47,14 +47,15 @@ SCRIPT = (
 )
 
 SYSTEM = (
-    "You are a concise assistant. Use a tool only when the user's request needs it; "
-    "after a tool result, answer the user in one or two sentences."
+    "You are a concise assistant. Use the calculator only for arithmetic the user asks for; "
+    "answer everything else directly from the conversation. After a tool result, answer the "
+    "user in one sentence."
 )
 
 
 @tool
 def calculator(expression: str) -> str:
-    """Evaluate an arithmetic expression made of numbers, + - * / and parentheses."""
+    """Evaluate an arithmetic expression such as "12 * (3 + 4)": numbers, + - * / and parentheses only."""
     allowed = set("0123456789+-*/(). ")
     if not expression or set(expression) - allowed:
         return "error: only numbers and + - * / ( ) are allowed"

@@ -152,6 +152,29 @@ def test_a_call_that_only_reworks_the_tool_results_gets_the_answer_asked_for(
         assert [(c["name"], c["args"]) for c in reply.tool_calls] == [(call["name"], call["arguments"])]
 
 
+@pytest.mark.parametrize("stream", [False, True], ids=["invoke", "stream"])
+@pytest.mark.parametrize(("question", "args", "invented"), [
+    ("Hi! My name is Ada and I live in Lisbon.", {"expression": "10 + 5 * 2 / (3 - 4)"}, True),
+    ("What is 1234 * 5678?", {"expression": "1234 * 5678"}, False),
+    ("What is 1234 * 5678?", {"expression": "1234*5678"}, False),
+    ("My name is Ada.", {"expression": "Ada"}, False),  # no numbers: not this rule's business
+])
+def test_a_call_with_made_up_numbers_gets_the_answer_asked_for(
+        question: str, args: dict, invented: bool, stream: bool) -> None:
+    calc = {"type": "function", "function": {"name": "calculator", "description": "Arithmetic.",
+            "parameters": {"type": "object", "properties": {"expression": {"type": "string"}},
+                           "required": ["expression"]}}}
+    with emulate() as emu:
+        emu.script([{"tool_calls": [{"name": "calculator", "arguments": args}]}, "Hello Ada!"])
+        reply = _run(_model(emu, "native").bind_tools([calc]), [HumanMessage(question)], stream=stream)
+        bodies = [r.body for r in emu.requests]
+    assert (len(bodies) == 2) is invented
+    assert bool(reply.tool_calls) is not invented
+    if invented:
+        assert "tools" not in bodies[1] and reply.content == "Hello Ada!"
+        assert bodies[1]["messages"][-1]["content"] == "Answer my question in plain text, in one sentence."
+
+
 PEG = "Failed to parse input at pos 0: does not match the expected peg-native format"
 
 
@@ -209,3 +232,29 @@ def test_profile_flags_keep_refused_tool_fields_off_the_wire_and_the_policy_enfo
     assert len(bodies) == 2
     assert all("tools" in b and "tool_choice" not in b and "parallel_tool_calls" not in b for b in bodies)
     assert "must call the tool 'add'" in bodies[1]["messages"][-1]["content"]
+
+
+@pytest.mark.parametrize("after_chunks", [1, 3])
+def test_a_parse_failure_in_a_stream_error_event_is_resent_emulated_under_auto(after_chunks: int) -> None:
+    """llama-server reports the parse failure as an error event after the role chunk
+    (seen in the demo): under auto the stream is re-sent emulated, not interrupted."""
+    from langchain_compat.testing.faults import stream_error
+
+    with emulate() as emu:
+        emu.inject(stream_error(PEG, after_chunks=after_chunks))
+        emu.script(["Let me add.", HERMES_CALL])
+        llm = ChatOpenAICompatible(base_url=emu.base_url, model="m-peg-stream", max_retries=0,
+                                   profile_overrides={"native_tools": True})
+        reply = _run(llm.bind_tools([ADD]), [HumanMessage("What is 2 + 3?")], stream=True)
+        bodies = [r.body for r in emu.requests]
+    assert [(c["name"], c["args"]) for c in reply.tool_calls] == [("add", {"a": 2, "b": 3})]
+    assert "tools" in bodies[0] and "tools" not in bodies[1]
+
+
+def test_a_parse_failure_in_a_stream_error_event_under_native_is_the_typed_error() -> None:
+    from langchain_compat.testing.faults import stream_error
+
+    with emulate() as emu:
+        emu.inject(stream_error(PEG, after_chunks=1))
+        with pytest.raises(ToolCallParseError, match="peg-native"):
+            _run(_model(emu, "native").bind_tools([ADD]), [HumanMessage("2+3?")], stream=True)

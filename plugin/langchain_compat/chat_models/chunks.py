@@ -113,6 +113,11 @@ class StreamAttempt:
         """Whether any chunk of the answer arrived."""
         return self.decoder.chunks > 0
 
+    @property
+    def yielded_text(self) -> str:
+        """The text the user was shown by this attempt."""
+        return "".join(self._yielded)
+
     def on_delta(self, delta: StreamDelta) -> Iterator[ChatGenerationChunk]:
         """The chunks to yield for one decoded delta."""
         if self._json:

@@ -23,7 +23,12 @@ from langchain_compat.chat_models.policy import Finish, Reask, ReplyPolicy
 from langchain_compat.chat_models.reply import read_result
 from langchain_compat.chat_models.settings import CallOptions, CallSettings
 from langchain_compat.core.messages import messages_to_wire
-from langchain_compat.errors import APIError, CompatError
+from langchain_compat.errors import (
+    APIError,
+    CompatError,
+    StreamInterruptedError,
+    ToolCallParseError,
+)
 
 __all__ = ["Call", "Exchange"]
 
@@ -130,9 +135,22 @@ class Call:
         return StreamAttempt(self.settings, self.options, self.policy, shown=self._shown)
 
     def recover(self, error: CompatError, attempt: StreamAttempt) -> bool:
-        """Whether a failed stream is sent again (a refused native probe, before any chunk)."""
-        if not self.policy.on_error(error, received=attempt.received):
+        """Whether a failed stream is sent again: a refused native probe (before any
+        chunk), or a server that could not parse the model's call (llama-server says
+        so in an error event mid-stream; the text already shown is not shown again).
+
+        Raises:
+            ToolCallParseError: the cause of an interrupted stream, when not recovered.
+        """
+        cause = error.__cause__ if isinstance(error, StreamInterruptedError) else error
+        parse_failure = isinstance(cause, ToolCallParseError)
+        if not parse_failure:
+            cause = error
+        if not self.policy.on_error(cause, received=attempt.received and not parse_failure):
+            if cause is not error:
+                raise cause from None
             return False
+        self._shown = attempt.yielded_text
         self.payload = self._payload()
         return True
 

@@ -270,7 +270,8 @@ class ReplyPolicy:
             return None, False
         if self.withheld and (message.tool_calls or message.invalid_tool_calls):
             return "you were asked for an answer, not a tool call", True
-        repeated = self._repeated_call(message) or self._reworks_results(message)
+        repeated = (self._repeated_call(message) or self._reworks_results(message)
+                    or self._invents_numbers(message))
         if repeated is not None:
             return repeated, True
         if message.tool_calls:
@@ -308,6 +309,23 @@ class ReplyPolicy:
             meta["answer_fallback"] = "latest tool results" if self._latest else "none"
         update.update(content=text, response_metadata=meta)
         return Finish(message.model_copy(update=update))
+
+    def _invents_numbers(self, message: AIMessage) -> str | None:
+        """A call whose numbers are in neither the user's message nor the tool results.
+
+        Given tools, a small model calls one even for "Hi! My name is Ada"
+        (Qwen2.5-0.5B: ``calculator("10 + 5 * 2 / (3 - 4)")``). A call with
+        numbers in its arguments (also inside strings) none of which the user
+        wrote or a tool returned is made up: the answer is asked for instead.
+        """
+        if not message.tool_calls or self._options.tool_choice not in (None, "auto"):
+            return None
+        known = set(_NUMBER.findall(self._question)) | set(_NUMBER.findall(" ".join(self._latest)))
+        for call in message.tool_calls:
+            used = set(_NUMBER.findall(json.dumps(call["args"], ensure_ascii=False)))
+            if not used or used & known:
+                return None
+        return "the call's numbers are not in the question"
 
     def _reworks_results(self, message: AIMessage) -> str | None:
         """A call that only reworks this turn's tool results is not progress.
