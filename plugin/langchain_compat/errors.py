@@ -1,7 +1,7 @@
 """One exception hierarchy for everything langchain-compat raises.
 
 Every error that crosses the public API is converted at one boundary
-(``core.errors.error_from_response`` for HTTP answers, ``transport`` for
+(``core.error_mapping.error_from_response`` for HTTP answers, ``transport`` for
 network failures) into one of these classes::
 
     CompatError                         base of everything we raise

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from langchain_compat.core.errors import error_from_response
+from langchain_compat.core.error_mapping import error_from_response
 from langchain_compat.errors import RateLimitError, ServerError
 from langchain_compat.testing import rate_limited, server_error
 from langchain_compat.transport.retry import RetryPolicy

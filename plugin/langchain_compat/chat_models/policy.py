@@ -28,7 +28,7 @@ from typing import Any
 from langchain_core.messages import AIMessage
 
 from langchain_compat.chat_models.settings import CallOptions, CallSettings, ToolMode, ToolSetting
-from langchain_compat.core.errors import is_tool_parse_failure, looks_like_tools_refusal
+from langchain_compat.core.error_mapping import is_tool_parse_failure, looks_like_tools_refusal
 from langchain_compat.emulation.structured import (
     describe_invalid_calls,
     reask_message,

@@ -15,7 +15,7 @@ from typing import Any
 from langchain_core.messages import AIMessageChunk
 from langchain_core.outputs import ChatGenerationChunk
 
-from langchain_compat.core.errors import error_from_stream_event
+from langchain_compat.core.error_mapping import error_from_stream_event
 from langchain_compat.core.reasoning import ThinkSplitter, reasoning_field
 from langchain_compat.core.response import usage_to_metadata
 from langchain_compat.core.sse import DONE, SSEDecoder, SSEEvent

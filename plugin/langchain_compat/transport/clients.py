@@ -12,31 +12,10 @@ idle connections as we allow in total. httpx 0.28's pool bookkeeping grows
 quadratically with waiting requests, so the async driver also bounds the
 requests it hands to the pool at once (``MAX_IN_FLIGHT``).
 
-Async pool shards: httpcore 1.0's ``_assign_requests_to_connections`` runs on
-every request start and end and walks every connection of the pool - and,
-for each idle one, every connection again (``len([c.is_idle() for c in
-self._connections])``) plus an ``is_readable`` probe that goes through
-anyio's per-call ``extra_attributes`` dict. Its cost per request grows with
-the square of the pool size: profiled at 200 concurrent requests
-(``python -m bench.profile ours conc``) it was a third of all client CPU with
-one 128-connection pool. So each (settings, loop) gets an :class:`AsyncPool`
-of small clients (``SHARD_SIZE`` connections each, the same total), filled
-first-to-last: sequential traffic reuses one connection of the first shard,
-and bursts spill over into the next shards. Measured at 200 concurrent
-requests on loopback this roughly doubles throughput (see docs/benchmarks.md).
-
-Loop lifetime: a loop's pools hold its sockets, and those hold the loop, so a
-registry weak-keyed by the loop never let go of it: every ``asyncio.run``
-left its loop, sockets and pools alive for good. Each loop's state
-(:class:`LoopState`: pools and the in-flight semaphore) is now closed while
-the loop shuts down - the state registers a tiny async generator with the
-loop, and ``asyncio.run``/``asyncio.Runner``/pytest-asyncio close every live
-async generator (``loop.shutdown_asyncgens()``) before closing the loop, so
-its ``finally`` closes the pools on the still-running loop and drops the
-entry. A loop closed without that step is dropped the next time any loop
-registers (its sockets are then freed by the garbage collector).
-
-Every client made here gets the deadline-aware network backend (``wire.py``).
+Async pool shards: each (settings, loop) gets an :class:`AsyncPool` of small
+clients (``SHARD_SIZE`` connections each, the same total), filled first-to-last,
+because httpcore's pool bookkeeping grows with the square of the pool size; the
+profile and the A/B numbers are in docs/benchmarks.md ("What we changed").
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 All decisions live in pure code: one call's timeouts, error mapping, retry
 decisions and stream verdicts in :class:`~langchain_compat.transport.exchange.Exchange`
-(with ``retry.py``, ``core.errors`` and ``core.stream``). What is left here is
+(with ``retry.py``, ``core.error_mapping`` and ``core.stream``). What is left here is
 the I/O: send, read, sleep. Each driver method is a short loop; the per-chunk
 work is one call into the exchange's ``feed``.
 
@@ -40,15 +40,11 @@ T = TypeVar("T")
 def _direct(client: httpx.Client | httpx.AsyncClient) -> Any:
     """The client's transport selector when it is safe to skip ``Client.send``.
 
-    ``Client.send`` walks auth, redirect, cookie and event-hook layers that our
-    own shared clients never use (no auth object, ``follow_redirects=False``,
-    no hooks); profiled on loopback (``python -m bench.profile ours invoke``)
-    they were about a third of httpx's CPU per request. For those clients we
-    build the request ourselves and hand it to the transport httpx would pick
-    (``_transport_for_url`` keeps proxy mounts and environment proxies).
-    Difference: cookies the server sets are not stored - a process-wide client
-    shared by every model should not carry one server's cookies anyway.
-    Caller-owned clients always go through ``Client.send``.
+    ``Client.send`` walks auth, redirect, cookie and event-hook layers our own
+    shared clients never use, so for those the request is built here and handed to
+    the transport httpx would pick (proxy mounts kept; server cookies are not stored).
+    Why and how much: docs/benchmarks.md ("Direct transport send"). Caller-owned
+    clients always go through ``Client.send``.
     """
     return getattr(client, "_transport_for_url", None)
 

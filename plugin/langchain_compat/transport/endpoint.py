@@ -50,7 +50,6 @@ class Endpoint:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     verify: Any = True
     limits: httpx.Limits = field(default_factory=lambda: DEFAULT_LIMITS)
-    proxy: str | None = None
     rate_limiter: Any = None
     client: httpx.Client | None = None
     """A caller-owned sync client (tests, custom transports); else the shared one."""
@@ -64,11 +63,11 @@ class Endpoint:
         check_size("max_response_bytes", self.max_response_bytes)
 
     def sync(self) -> httpx.Client:
-        return self.client or sync_client(self.verify, self.limits, self.proxy)
+        return self.client or sync_client(self.verify, self.limits)
 
     def async_pool(self) -> AsyncPool | None:
         """This loop's shared sharded pool, or None with a caller-owned client."""
-        return None if self.async_client is not None else async_pool(self.verify, self.limits, self.proxy)
+        return None if self.async_client is not None else async_pool(self.verify, self.limits)
 
     def url(self, path: str) -> str:
         return self.base_url.rstrip("/") + path

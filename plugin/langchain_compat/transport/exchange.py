@@ -21,7 +21,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 import httpx
 
-from langchain_compat.core.errors import error_from_response
+from langchain_compat.core.error_mapping import error_from_response
 from langchain_compat.core.sse import looks_like_sse
 from langchain_compat.errors import (
     APIConnectionError,

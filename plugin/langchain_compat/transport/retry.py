@@ -10,7 +10,7 @@ honoured on any retried status that sends one (429, and 503 while a
 provider is overloaded), not only on 429.
 Streams are retried only before their first byte (the driver enforces it).
 A hint that is not a usable duration (``Retry-After: -5``, ``nan``) is
-ignored and the backoff applies (``inf`` is over any cap and ends retries): ``core.errors.parse_retry_after`` turns
+ignored and the backoff applies (``inf`` is over any cap and ends retries): ``core.error_mapping.parse_retry_after`` turns
 ``-5`` and ``nan`` into 0 (an immediate retry), so the driver re-reads the
 header with :func:`retry_after_hint` and the policy checks the value too.
 """
@@ -22,7 +22,7 @@ import random
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from langchain_compat.core.errors import parse_retry_after
+from langchain_compat.core.error_mapping import parse_retry_after
 from langchain_compat.errors import (
     APIConnectionError,
     APIError,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from langchain_compat import errors as E
-from langchain_compat.core.errors import error_from_response
+from langchain_compat.core.error_mapping import error_from_response
 from langchain_compat.transport.retry import RETRY_STATUSES, RetryPolicy
 
 

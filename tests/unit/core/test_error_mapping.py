@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from langchain_compat import errors as E
-from langchain_compat.core.errors import (
+from langchain_compat.core.error_mapping import (
     error_from_response,
     error_from_stream_event,
     looks_like_tools_refusal,
@@ -224,7 +224,7 @@ def test_looks_like_tools_refusal(status: int, message: str, expected: bool) -> 
     ],
 )
 def test_tool_parse_failures_are_typed_and_final(status: int, message: str, expected: bool) -> None:
-    from langchain_compat.core.errors import is_tool_parse_failure
+    from langchain_compat.core.error_mapping import is_tool_parse_failure
     from langchain_compat.errors import ServerError, ToolCallError, ToolCallParseError
     from langchain_compat.transport.retry import RetryPolicy
 
