@@ -166,13 +166,25 @@ def test_a_call_with_made_up_numbers_gets_the_answer_asked_for(
                            "required": ["expression"]}}}
     with emulate() as emu:
         emu.script([{"tool_calls": [{"name": "calculator", "arguments": args}]}, "Hello Ada!"])
-        reply = _run(_model(emu, "native").bind_tools([calc]), [HumanMessage(question)], stream=stream)
+        llm = _model(emu, "native", profile_overrides={"small_model_guards": True})
+        reply = _run(llm.bind_tools([calc]), [HumanMessage(question)], stream=stream)
         bodies = [r.body for r in emu.requests]
     assert (len(bodies) == 2) is invented
     assert bool(reply.tool_calls) is not invented
     if invented:
         assert "tools" not in bodies[1] and reply.content == "Hello Ada!"
         assert bodies[1]["messages"][-1]["content"] == "Answer my question in plain text, in one sentence."
+
+
+def test_made_up_numbers_are_left_alone_without_the_small_model_guards() -> None:
+    """A model may pick numbers of its own ("roll a die" -> roll(sides=6)): off by default."""
+    roll = {"type": "function", "function": {"name": "roll", "description": "Roll a die.",
+            "parameters": {"type": "object", "properties": {"sides": {"type": "integer"}}}}}
+    with emulate() as emu:
+        emu.script([{"tool_calls": [{"name": "roll", "arguments": {"sides": 6}}]}])
+        reply = _model(emu, "native").bind_tools([roll]).invoke("Roll a die for me.")
+        assert len(emu.requests) == 1
+    assert [(c["name"], c["args"]) for c in reply.tool_calls] == [("roll", {"sides": 6})]
 
 
 PEG = "Failed to parse input at pos 0: does not match the expected peg-native format"

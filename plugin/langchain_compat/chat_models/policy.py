@@ -116,6 +116,13 @@ def _number_text(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
+def _numbers_in(wire: list[dict[str, Any]]) -> set[str]:
+    """Every number the user wrote or a tool returned in the conversation."""
+    text = " ".join(m["content"] for m in wire
+                    if m["role"] in ("user", "tool") and isinstance(m.get("content"), str))
+    return set(_NUMBER.findall(text))
+
+
 def _last_question(wire: list[dict[str, Any]]) -> str:
     """The text of the last user message."""
     for m in reversed(wire):
@@ -179,8 +186,18 @@ class ReplyPolicy:
         withheld: the current request withholds tools (a plain answer was asked for).
     """
 
-    __slots__ = ("_answered", "_key", "_latest", "_options", "_question", "_settings", "mode", "reasks",
-                 "withheld")
+    __slots__ = (
+        "_answered",
+        "_key",
+        "_known_numbers",
+        "_latest",
+        "_options",
+        "_question",
+        "_settings",
+        "mode",
+        "reasks",
+        "withheld",
+    )
 
     def __init__(self, settings: CallSettings, options: CallOptions, wire: list[dict[str, Any]]) -> None:
         self._settings = settings
@@ -189,6 +206,7 @@ class ReplyPolicy:
         self._answered = _answered_calls(wire) if options.tools else {}
         self._latest = _latest_results(wire)
         self._question = _last_question(wire)
+        self._known_numbers = _numbers_in(wire) if options.tools else set()
         self.mode = choose_mode(settings, options)
         self.reasks = 0
         self.withheld = False
@@ -318,9 +336,10 @@ class ReplyPolicy:
         numbers in its arguments (also inside strings) none of which the user
         wrote or a tool returned is made up: the answer is asked for instead.
         """
-        if not message.tool_calls or self._options.tool_choice not in (None, "auto"):
+        if (not self._settings.profile.small_model_guards or not message.tool_calls
+                or self._options.tool_choice not in (None, "auto")):
             return None
-        known = set(_NUMBER.findall(self._question)) | set(_NUMBER.findall(" ".join(self._latest)))
+        known = self._known_numbers
         for call in message.tool_calls:
             used = set(_NUMBER.findall(json.dumps(call["args"], ensure_ascii=False)))
             if not used or used & known:
@@ -334,9 +353,11 @@ class ReplyPolicy:
         answering (Qwen2.5-0.5B: ``add(17, 25)`` -> 42, then ``multiply(42, 1)``,
         ``add(42, 1)`` ... until the agent's turn limit). A call counts as that
         when every argument is a number, none of them is in the user's last
-        message, and each is copied from this turn's tool results or is 0 or 1.
-        A next step the user asked for keeps a number of their own
-        (``multiply(42, 3)`` for "... then multiply by 3") and is not touched.
+        message, each is copied from this turn's tool results or is 0 or 1, and
+        at least one is such a 0 or 1. A next step the user asked for keeps a
+        number of their own (``multiply(42, 3)`` for "... then multiply by 3"),
+        and one that combines results (``add(545000, 232000)``) has no 0 or 1:
+        neither is touched.
         """
         if not message.tool_calls or not self._latest or self._options.tool_choice not in (None, "auto"):
             return None
@@ -348,6 +369,8 @@ class ReplyPolicy:
                 return None
             shown = [_number_text(v) for v in values]
             if any(v in asked for v in shown) or not all(v in results or v in ("0", "1") for v in shown):
+                return None
+            if not any(v in ("0", "1") and v not in results for v in shown):
                 return None
         return "the call only reworks the tool results"
 

@@ -128,6 +128,11 @@ class Profile:
     embeddings model trained with them (e5: ``("query: ", "passage: ")``,
     set for every e5 model name by :data:`MODEL_FAMILIES`), else None.
 
+    ``small_model_guards`` turns on reply-policy checks meant for small local
+    models that call a tool whatever the message (a call whose numbers appear
+    nowhere in the conversation is answered with tools withheld); off by
+    default, where a model may legitimately pick numbers of its own.
+
     ``param_defaults`` are request parameters sent when the caller set none
     (e.g. ``{"max_tokens": 512}`` so a small local model cannot generate
     until its context is full); they are checked like the caller's own.
@@ -146,6 +151,7 @@ class Profile:
     max_output_tokens: int | None = None
     rate_limit_rpm: float | None = None
     params: Mapping[str, ParamRule] = field(default_factory=lambda: STANDARD_PARAMS)
+    small_model_guards: bool = False
     param_defaults: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     tool_prompt: str | None = None
     embeddings: EmbeddingsLimits | None = None

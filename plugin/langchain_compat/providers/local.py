@@ -48,6 +48,7 @@ LOCAL = Provider(
         stream_usage=True,
         context_window=4096,
         param_defaults=MappingProxyType({"max_tokens": 512}),
+        small_model_guards=True,
         notes=("llama-server with our Qwen template: native tools (named tool_choice is ignored, "
                "'required' works); max_tokens 512 unless set."),
     ),
