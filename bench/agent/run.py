@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from .clients import CLIENTS, DEFAULT_CLIENTS, Sampling, make_client
 from .loop import MAX_TURNS, run_task
@@ -39,8 +40,14 @@ def select_tasks(quick: bool = False, only: Sequence[str] = ()) -> list[Task]:
 
 
 def run_benchmark(clients: Sequence[str], tasks: Sequence[Task], sampling: Sampling, reps: int = 1,
-                  progress: bool = True) -> list[Score]:
-    """Run ``tasks`` x ``clients`` x ``reps`` and return the scores."""
+                  progress: bool = True,
+                  on_score: Callable[[list[Score]], None] | None = None) -> list[Score]:
+    """Run ``tasks`` x ``clients`` x ``reps`` and return the scores.
+
+    ``on_score`` is called with the scores so far after every run (the
+    command line rewrites its JSON file there, so an interrupted run keeps
+    what it measured).
+    """
     models = {name: make_client(name, sampling) for name in clients}
     scores: list[Score] = []
     total = len(tasks) * len(clients) * reps
@@ -49,6 +56,8 @@ def run_benchmark(clients: Sequence[str], tasks: Sequence[Task], sampling: Sampl
             for name, llm in models.items():
                 result = score(name, task, rep, run_task(llm, task))
                 scores.append(result)
+                if on_score is not None:
+                    on_score(scores)
                 if progress:
                     mark = "ok " if result.success else ("ERR" if result.failed else "-- ")
                     print(f"[{len(scores):>3}/{total}] {mark} {name:<18} {task.id:<20} "
@@ -91,18 +100,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     sampling = Sampling(model=args.model, base_url=args.base_url, max_tokens=args.max_tokens,
                         seed=args.seed, timeout=args.timeout)
     started = time.time()
-    scores = run_benchmark(clients, tasks, sampling, reps=args.reps, progress=not args.quiet)
-    table = format_tables(scores, clients)
-    print(table)
-    if args.json:
+
+    def save(scores: list[Score], complete: bool = False) -> None:
+        if not args.json:
+            return
         data = {
             "label": args.label, "base_url": args.base_url, "model": args.model, "reps": args.reps,
             "max_tokens": args.max_tokens, "seed": args.seed, "max_turns": MAX_TURNS,
-            "started": started, "seconds": round(time.time() - started, 1),
+            "started": started, "seconds": round(time.time() - started, 1), "complete": complete,
             "tasks": [t.id for t in tasks], "clients": clients,
             "totals": {c: summarise([s for s in scores if s.client == c]) for c in clients},
-            "runs": [s.as_dict() for s in scores], "table": table,
+            "runs": [s.as_dict() for s in scores], "table": format_tables(scores, clients),
         }
-        with open(args.json, "w") as f:
+        tmp = args.json + ".tmp"
+        with open(tmp, "w") as f:
             json.dump(data, f, indent=1, default=str)
+        os.replace(tmp, args.json)
+
+    scores = run_benchmark(clients, tasks, sampling, reps=args.reps, progress=not args.quiet, on_score=save)
+    print(format_tables(scores, clients))
+    save(scores, complete=True)
     return 0

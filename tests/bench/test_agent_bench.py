@@ -1,6 +1,7 @@
 """The agent benchmark (``python -m bench.agent``): its scorer, and a trimmed run on the real server.
 
-The run against the local llama-server gates only on the harness working
+The run against the local llama-server (18 agent runs, about 5 minutes on 2
+idle cores; the timeout leaves room for a busy machine) gates only on the harness working
 (exit status 0, one scored run per task and client, a table); scores are
 printed to the terminal, never asserted, since they measure the model.
 """
@@ -84,21 +85,21 @@ def test_calls_are_matched_order_free_with_loose_arguments() -> None:
 
 
 @pytest.mark.local_llm
-@pytest.mark.timeout(600)
+@pytest.mark.timeout(960)
 def test_trimmed_benchmark_runs_on_the_local_server(local_llm, tmp_path: Path, request) -> None:
     out = tmp_path / "agent.json"
     plugin = Path(langchain_compat.__file__).resolve().parents[1]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(plugin)])}
     proc = subprocess.run(
         [sys.executable, "-m", "bench.agent", "--base-url", local_llm.base_url, "--model", local_llm.model,
-         "--quick", "--max-tokens", "192", "--json", str(out), "--label", "pytest trimmed run"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=560, check=False,
+         "--quick", "--max-tokens", "128", "--json", str(out), "--label", "pytest trimmed run"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, check=False,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     data = json.loads(out.read_text())
     runs = {(r["client"], r["task"]) for r in data["runs"]}
     assert runs == {(c, t.id) for c in DEFAULT_CLIENTS for t in quick_tasks()}
-    assert set(data["totals"]) == set(DEFAULT_CLIENTS)
+    assert data["complete"] and set(data["totals"]) == set(DEFAULT_CLIENTS)
     for run in data["runs"]:  # a failed request is a result; it must still say why
         assert run["failed"] == bool(run["error"])
     reporter = request.config.pluginmanager.getplugin("terminalreporter")

@@ -103,3 +103,10 @@ def test_server_command_sampling_flags() -> None:
                          sampling={"repeat-penalty": 1.1, "top-k": 20})
     assert cmd[cmd.index("-c") + 1] == "4096"
     assert cmd[-4:] == ["--repeat-penalty", "1.1", "--top-k", "20"]
+
+
+def test_ensure_server_options_are_the_start_server_ones() -> None:
+    opts = _Launch.from_kwargs(1024, {"threads": 1, "extra_args": ["-x"], "chat_template": None, "sampling": {}})
+    assert opts.ctx == 1024 and opts.extra_args == ("-x",) and opts.chat_template is None
+    with pytest.raises(TypeError, match="bogus"):
+        _Launch.from_kwargs(1024, {"bogus": 1})

@@ -80,7 +80,7 @@ def test_response_format_json_schema_is_enforced(templated: LocalServer) -> None
     assert set(data) == {"name", "age"} and isinstance(data["age"], int)
 
 
-def test_chat_local_binds_tools_natively(templated: LocalServer) -> None:
+def test_chat_local_binds_tools_natively_on_request(templated: LocalServer) -> None:
     from langchain_core.tools import tool
 
     @tool
@@ -88,7 +88,7 @@ def test_chat_local_binds_tools_natively(templated: LocalServer) -> None:
         """Get the current weather for a city."""
         return "sunny"
 
-    llm = ChatLocal(base_url=templated.base_url, temperature=0)
+    llm = ChatLocal(base_url=templated.base_url, temperature=0, tool_calling="native")
     reply = llm.bind_tools([get_weather]).invoke("What's the weather in Tokyo?")
     assert reply.tool_calls and reply.tool_calls[0]["name"] == "get_weather"
     assert reply.tool_calls[0]["args"]["city"].lower().startswith("tokyo")

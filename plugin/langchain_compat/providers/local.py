@@ -6,7 +6,13 @@ The facts below were checked against that server (llama.cpp build 11434)
 started with our Qwen/Hermes chat template
 (``langchain_compat/local/templates/qwen_hermes.jinja``):
 
-- native tools: yes. The template lists tools in a ``<tools>`` block and
+- tools: native, with the reply policy's fallback. Alone, native calls failed
+  5 of 6 quick benchmark tasks with HTTP 500 ("does not match the expected
+  peg-native format": the model wrote JSON that is not a call); under
+  ``tool_calling="auto"`` such a turn is re-sent emulated, so the model's
+  native calls are used where they parse and our parser reads the rest
+  (``docs/agent-benchmark.md`` has the numbers).
+  Native calls parse because the template lists tools in a ``<tools>`` block and
   renders calls as bare ``{"name": ..., "arguments": {...}}`` lines, the shape
   the model writes (it never emits the ``<tool_call>`` tag), so llama-server
   parses them into OpenAI ``tool_calls``. ``tool_choice="required"`` is
@@ -49,8 +55,8 @@ LOCAL = Provider(
         context_window=4096,
         param_defaults=MappingProxyType({"max_tokens": 512}),
         small_model_guards=True,
-        notes=("llama-server with our Qwen template: native tools (named tool_choice is ignored, "
-               "'required' works); max_tokens 512 unless set."),
+        notes=("llama-server with our Qwen template: native tools, a call the server cannot parse is "
+               "re-sent emulated; named tool_choice is ignored by the server; max_tokens 512 unless set."),
     ),
     docs="llama.cpp tools/server/README.md",
 )
