@@ -22,7 +22,7 @@ def test_provider_facts() -> None:
     assert llm.model_name == "qwen2.5-coder-0.5b-instruct"
     assert llm.api_key is None
     profile = llm.compat_profile
-    assert profile.native_tools is False and profile.context_window == 4096
+    assert profile.native_tools is True and profile.small_model_guards and profile.context_window == 4096
     assert profile.param_defaults == {"max_tokens": 512}
     assert llm.profile["max_input_tokens"] == 4096
     assert get_provider("local") is ChatLocal.provider
@@ -54,7 +54,7 @@ def test_other_providers_send_no_default() -> None:
     assert "max_tokens" not in body
 
 
-def test_tools_are_emulated_by_default() -> None:
+def test_tools_are_native_and_a_server_parse_failure_is_resent_emulated() -> None:
     from langchain_core.tools import tool
 
     @tool
@@ -62,12 +62,18 @@ def test_tools_are_emulated_by_default() -> None:
         """Weather for a city."""
         return "sunny"
 
+    from langchain_compat.testing.faults import server_error
+
     with emulate("local") as emu:
-        emu.script(["It is sunny."])
-        ChatLocal(base_url=emu.base_url).bind_tools([get_weather]).invoke("Weather in Paris?")
-        emulated = [r.json for r in emu.requests if r.path.endswith("/chat/completions")][0]
+        emu.inject(server_error(500, "Failed to parse input at pos 0: does not match the expected "
+                                     "peg-native format"))
+        emu.script(['<tool_call>{"name": "get_weather", "arguments": {"city": "Paris"}}</tool_call>'])
+        reply = ChatLocal(base_url=emu.base_url).bind_tools([get_weather]).invoke("Weather in Paris?")
+        native, emulated = [r.json for r in emu.requests if r.path.endswith("/chat/completions")]
+    assert "tools" in native
     assert "tools" not in emulated and "get_weather" in json.dumps(emulated["messages"])
-    # native on request: checked against the real server in test_local_tools.py
+    assert [(c["name"], c["args"]) for c in reply.tool_calls] == [("get_weather", {"city": "Paris"})]
+    # native calls that parse: checked against the real server in test_local_tools.py
 
 
 def test_chat_model_with_a_base_url_does_not_start_a_server() -> None:

@@ -95,11 +95,12 @@ class ChatTelkom(BaseChatCompat):
 class ChatLocal(BaseChatCompat):
     """The embedded local backend: llama-server with Qwen2.5-Coder-0.5B on 127.0.0.1:8089.
 
-    No API key. Tools are emulated by default: measured on the agent
-    benchmark, native calls (which our chat template makes llama-server
-    parse; ``tool_calling="native"``) failed with HTTP 500 whenever the 0.5B
-    model wrote JSON-like text. ``max_tokens`` is 512 unless you set it, so a small model
-    cannot loop until its context is full. Start the server with
+    No API key. Tools are native (our chat template makes llama-server parse
+    the model's calls); a turn the server cannot parse (HTTP 500 "peg-native",
+    whenever the 0.5B model writes JSON-like text that is not a call) is re-sent
+    emulated under the default ``tool_calling="auto"``. The profile turns on
+    ``small_model_guards``. ``max_tokens`` is 512 unless you set it, so a small
+    model cannot loop until its context is full. Start the server with
     ``langchain-compat local up``, or get a ready client with
     :func:`langchain_compat.local.chat_model`.
 
