@@ -2,18 +2,28 @@
 # Bootstrap (idempotent), then run the whole pytest suite with the venv's python.
 # Extra arguments go to pytest, e.g. `bash scripts/test.sh tests/local -x`.
 # LANGCHAIN_COMPAT_NO_LOCAL=1 skips the tests that need the real llama-server.
+# The whole suite runs in file order; without arguments, tests/reliability then runs
+# again in a shuffled order (pytest-randomly), so no test there leans on another.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/bootstrap.sh
 venv="${LANGCHAIN_COMPAT_VENV:-$(pwd)/.venv}"
-printf '[test] pytest %s\n' "$*"
-set +e
-"$venv/bin/python" -m pytest -q -ra --timeout="${PYTEST_TIMEOUT:-900}" "$@"
-rc=$?
-set -e
-if [ "$rc" -eq 5 ]; then
-  printf '[test] no tests were collected (pytest exit 5); not a failure\n'
-  rc=0
+run() {
+  printf '[test] pytest %s\n' "$*"
+  set +e
+  "$venv/bin/python" -m pytest -q -ra --timeout="${PYTEST_TIMEOUT:-900}" "$@"
+  local rc=$?
+  set -e
+  if [ "$rc" -eq 5 ]; then
+    printf '[test] no tests were collected (pytest exit 5); not a failure\n'
+    rc=0
+  fi
+  printf '[test] pytest exit code %s\n' "$rc"
+  return "$rc"
+}
+rc=0
+run -p no:randomly "$@" || rc=$?
+if [ "$#" -eq 0 ]; then
+  run -p randomly tests/reliability || rc=$?
 fi
-printf '[test] pytest exit code %s\n' "$rc"
 exit "$rc"
