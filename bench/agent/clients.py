@@ -58,7 +58,7 @@ CLIENTS: dict[str, Callable[[Sampling], BaseChatModel]] = {
     "ours-emulated": _ours("emulated"),
     "chatlocal": _local,
 }
-DEFAULT_CLIENTS = ("chatopenai-native", "ours-native", "ours-emulated")
+DEFAULT_CLIENTS = ("chatopenai-native", "ours-native", "ours-emulated", "chatlocal")
 
 
 def make_client(name: str, sampling: Sampling) -> Any:

@@ -21,7 +21,7 @@ from langchain_core.messages.block_translators.openai import convert_to_openai_d
 
 from langchain_compat.errors import InvalidParameterError
 
-__all__ = ["content_to_wire", "message_to_wire", "messages_to_wire", "tool_calls_to_wire"]
+__all__ = ["content_text", "content_to_wire", "message_to_wire", "messages_to_wire", "tool_calls_to_wire"]
 
 _ROLE_BY_TYPE = {
     "system": "system",
@@ -156,4 +156,29 @@ def messages_to_wire(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
     if not messages:
         raise InvalidParameterError("messages", "at least one message is required")
     return [message_to_wire(m) for m in messages]
+
+
+def content_text(content: Any, omitted: str = "[{type} content omitted]") -> str:
+    """The text of message content (a string, None, or a list of blocks/parts).
+
+    Args:
+        content: LangChain or wire content.
+        omitted: what stands for a non-text block (``{type}`` is its type).
+    """
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if not isinstance(content, list):
+        return json.dumps(content, ensure_ascii=False, default=str)
+    parts = []
+    for block in content:
+        if isinstance(block, str):
+            parts.append(block)
+        elif isinstance(block, dict) and isinstance(block.get("text"), str):
+            parts.append(block["text"])
+        else:
+            kind = block.get("type", "non-text") if isinstance(block, dict) else "non-text"
+            parts.append(omitted.format(type=kind))
+    return "\n".join(parts)
 

@@ -13,6 +13,7 @@ import re
 import string
 from typing import Any
 
+from langchain_compat.core.messages import content_text
 from langchain_compat.emulation.jsonish import load_lenient
 from langchain_compat.emulation.schema import resolve_ref
 
@@ -184,21 +185,7 @@ def _placeholder(schema: Any, root: dict, depth: int) -> str:
 
 def _text_of(content: Any) -> str:
     """Text of a wire ``content`` (str, None or a list of parts)."""
-    if content is None:
-        return ""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        out = []
-        for part in content:
-            if isinstance(part, str):
-                out.append(part)
-            elif isinstance(part, dict) and isinstance(part.get("text"), str):
-                out.append(part["text"])
-            elif isinstance(part, dict):
-                out.append(f"[{part.get('type', 'non-text')} content omitted]")
-        return "\n".join(out)
-    return json.dumps(content, ensure_ascii=False, default=str)
+    return content_text(content)
 
 
 def _call_text(name: Any, arguments: Any) -> str:

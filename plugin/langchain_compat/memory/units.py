@@ -14,6 +14,8 @@ from collections.abc import Callable, Sequence
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 
+from langchain_compat.core.messages import content_text
+
 __all__ = [
     "TRUNCATION_MARKER",
     "cut_text",
@@ -89,18 +91,7 @@ def largest_fitting(n: int, fits: Callable[[int], bool]) -> int:
 
 def text_of(message: BaseMessage) -> str:
     """A message's text; non-text blocks become a visible placeholder."""
-    content = message.content
-    if isinstance(content, str):
-        return content
-    parts = []
-    for block in content:
-        if isinstance(block, str):
-            parts.append(block)
-        elif isinstance(block, dict) and isinstance(block.get("text"), str):
-            parts.append(block["text"])
-        else:
-            parts.append("[non-text content removed to fit the model's context window]")
-    return "\n".join(parts)
+    return content_text(message.content, "[non-text content removed to fit the model's context window]")
 
 
 def cut_text(text: str, keep: int) -> str:
