@@ -270,3 +270,13 @@ def test_a_parse_failure_in_a_stream_error_event_under_native_is_the_typed_error
         emu.inject(stream_error(PEG, after_chunks=1))
         with pytest.raises(ToolCallParseError, match="peg-native"):
             _run(_model(emu, "native").bind_tools([ADD]), [HumanMessage("2+3?")], stream=True)
+
+
+@pytest.mark.parametrize("mode", ["native", "emulated"])
+def test_an_unknown_tool_choice_at_call_time_is_a_typed_error_before_any_request(mode: str) -> None:
+    from langchain_compat.errors import InvalidParameterError
+
+    with emulate() as emu:
+        with pytest.raises(InvalidParameterError, match="not one of the bound tools"):
+            _model(emu, mode).bind_tools([ADD]).invoke("2+3?", tool_choice="zzz")
+        assert not emu.requests

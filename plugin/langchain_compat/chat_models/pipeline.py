@@ -22,6 +22,7 @@ from langchain_compat.chat_models.plan import build_payload, shape_messages
 from langchain_compat.chat_models.policy import Finish, Reask, ReplyPolicy
 from langchain_compat.chat_models.reply import read_result
 from langchain_compat.chat_models.settings import CallOptions, CallSettings
+from langchain_compat.chat_models.tools import wire_tool_choice
 from langchain_compat.core.messages import messages_to_wire
 from langchain_compat.errors import (
     APIError,
@@ -71,6 +72,8 @@ class Call:
     def __init__(self, settings: CallSettings, options: CallOptions, messages: list[BaseMessage]) -> None:
         self.settings = settings
         self.options = options
+        if options.tools and options.tool_choice is not None:
+            wire_tool_choice(options.tool_choice, options.tools)  # a typed error for a bad one
         self._wire = messages_to_wire(messages)
         self._failed = frozenset(m.tool_call_id for m in messages
                                  if isinstance(m, ToolMessage) and m.status == "error")
