@@ -71,7 +71,13 @@ class TestLocalNative(_LocalBase):
     model_limits: ClassVar[dict[str, str]] = dict.fromkeys(
         ("test_tool_calling", "test_tool_calling_async", "test_tool_calling_with_no_arguments",
          "test_bind_runnables_as_tools", "test_unicode_tool_call_integration", "test_agent_loop"),
-        _NATIVE_PROSE)
+        _NATIVE_PROSE) | dict.fromkeys(
+        ("test_structured_output", "test_structured_output_async",
+         "test_structured_output_pydantic_2_v1", "test_structured_output_optional_param"),
+        "with our chat template llama-server answers HTTP 500 'does not match the expected "
+        "peg-native format' when the 0.5B model's forced call is JSON that is not a call; under "
+        "tool_calling='native' that is a ToolCallParseError by design (under 'auto' the turn is "
+        "re-sent emulated: TestLocalEmulated and ChatLocal pass these)")
 
     @property
     def has_tool_choice(self) -> bool:
