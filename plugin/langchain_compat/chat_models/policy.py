@@ -270,10 +270,6 @@ class ReplyPolicy:
             reask_message(problem),
         ))
 
-    def problem(self, message: AIMessage) -> str | None:
-        """Why a reply cannot be used as it is (None: it can)."""
-        return self._problem(message)[0]
-
     def _problem(self, message: AIMessage) -> tuple[str | None, bool]:
         """(why the reply cannot be used, whether to ask for a plain answer without tools)."""
         options = self._options
