@@ -28,7 +28,7 @@ from langchain_compat.core.request import check_params
 from langchain_compat.errors import CompatError, InvalidParameterError
 from langchain_compat.profiles import Profile
 from langchain_compat.providers.base import Provider
-from langchain_compat.transport.rate_limit import limiter_for_rpm
+from langchain_compat.transport.rate_limit import shared_limiter
 
 __all__ = ["BaseChatCompat"]
 
@@ -107,7 +107,9 @@ class BaseChatCompat(CompatConnection, BaseChatModel):
         check_params(self._sampling_params(), profile, prov.display_name,
                      drop_unsupported=self.drop_unsupported_params)
         if self.rate_limiter is None and profile.rate_limit_rpm:
-            self.rate_limiter = limiter_for_rpm(profile.rate_limit_rpm)
+            self.rate_limiter = shared_limiter(  # one bucket per provider + key
+                self.provider.name, self.api_key.get_secret_value() if self.api_key else None,
+                profile.rate_limit_rpm)
 
     def _after_copy(self, changed: set[str]) -> None:
         self._call_settings = None  # the copy's fields differ: a call reads them again
@@ -247,11 +249,13 @@ class BaseChatCompat(CompatConnection, BaseChatModel):
                   run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
         call = self._call(messages, stop, kwargs, stream=False)
         ex = call.exchange()
+        admitted = True  # LangChain's rate_limiter hook let the first request through
         while (payload := ex.request) is not None:
             try:
-                answer = self.driver.post_json(call.path, payload, timeout=call.timeout)
+                answer = self.driver.post_json(call.path, payload, timeout=call.timeout, admitted=admitted)
             except CompatError as exc:
                 answer = exc
+            admitted = False
             ex.reply(answer)
         return ex.result  # type: ignore[return-value]
 
@@ -260,11 +264,13 @@ class BaseChatCompat(CompatConnection, BaseChatModel):
                          **kwargs: Any) -> ChatResult:
         call = self._call(messages, stop, kwargs, stream=False)
         ex = call.exchange()
+        admitted = True  # LangChain's rate_limiter hook let the first request through
         while (payload := ex.request) is not None:
             try:
-                answer = await self.driver.apost_json(call.path, payload, timeout=call.timeout)
+                answer = await self.driver.apost_json(call.path, payload, timeout=call.timeout, admitted=admitted)
             except CompatError as exc:
                 answer = exc
+            admitted = False
             ex.reply(answer)
         return ex.result  # type: ignore[return-value]
 
@@ -272,11 +278,12 @@ class BaseChatCompat(CompatConnection, BaseChatModel):
                 run_manager: CallbackManagerForLLMRun | None = None,
                 **kwargs: Any) -> Iterator[ChatGenerationChunk]:
         call = self._call(messages, stop, kwargs, stream=True)
+        admitted = True  # LangChain's rate_limiter hook let the first request through
         while True:
             attempt = call.attempt()
             try:
                 for delta in self.driver.stream(call.path, call.payload, attempt.decoder,
-                                                timeout=call.timeout):
+                                                timeout=call.timeout, admitted=admitted):
                     for chunk in attempt.on_delta(delta):
                         if run_manager:
                             run_manager.on_llm_new_token(chunk.text, chunk=chunk)
@@ -284,6 +291,7 @@ class BaseChatCompat(CompatConnection, BaseChatModel):
             except CompatError as exc:
                 if not call.recover(exc, attempt):
                     raise
+                admitted = False
                 continue
             for chunk in attempt.finish():
                 if run_manager:
@@ -291,16 +299,18 @@ class BaseChatCompat(CompatConnection, BaseChatModel):
                 yield chunk
             if not call.after_stream(attempt):
                 return
+            admitted = False
 
     async def _astream(self, messages: list[BaseMessage], stop: list[str] | None = None,
                        run_manager: AsyncCallbackManagerForLLMRun | None = None,
                        **kwargs: Any) -> AsyncIterator[ChatGenerationChunk]:
         call = self._call(messages, stop, kwargs, stream=True)
+        admitted = True  # LangChain's rate_limiter hook let the first request through
         while True:
             attempt = call.attempt()
             try:
                 async for delta in self.driver.astream(call.path, call.payload, attempt.decoder,
-                                                       timeout=call.timeout):
+                                                       timeout=call.timeout, admitted=admitted):
                     for chunk in attempt.on_delta(delta):
                         if run_manager:
                             await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
@@ -308,6 +318,7 @@ class BaseChatCompat(CompatConnection, BaseChatModel):
             except CompatError as exc:
                 if not call.recover(exc, attempt):
                     raise
+                admitted = False
                 continue
             for chunk in attempt.finish():
                 if run_manager:
@@ -315,3 +326,4 @@ class BaseChatCompat(CompatConnection, BaseChatModel):
                 yield chunk
             if not call.after_stream(attempt):
                 return
+            admitted = False

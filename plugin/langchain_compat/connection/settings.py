@@ -167,8 +167,8 @@ class CompatConnection(BaseModel):
         return self.provider.auth.override(self.auth_header, self.auth_prefix)
 
     def _driver_rate_limiter(self) -> BaseRateLimiter | None:
-        """The limiter the driver acquires before each request (chat: LangChain's own hook)."""
-        return None
+        """The limiter the driver acquires before each HTTP request (the ``rate_limiter`` field)."""
+        return getattr(self, "rate_limiter", None)
 
     def _driver_signature(self) -> tuple[object, ...]:
         """Everything the driver is built from (a change rebuilds it); the key only as a digest."""
@@ -213,8 +213,8 @@ def build_driver(conn: CompatConnection, *, rate_limiter: BaseRateLimiter | None
 
     Args:
         conn: the instance whose connection fields say where and how to send.
-        rate_limiter: acquired before each request (embeddings pass theirs;
-            chat models leave it to LangChain's own hook).
+        rate_limiter: acquired before each HTTP request, retries and re-asks
+            included (a chat call's first request is admitted by LangChain's hook).
 
     Returns:
         A new driver; its clients are the shared ones unless ``conn`` has its own.

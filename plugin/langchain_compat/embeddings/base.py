@@ -33,7 +33,7 @@ from langchain_compat.errors import (
 )
 from langchain_compat.profiles import E5_PREFIXES, EmbeddingsLimits, Profile, is_e5_model
 from langchain_compat.providers.base import Provider
-from langchain_compat.transport.rate_limit import limiter_for_rpm
+from langchain_compat.transport.rate_limit import shared_limiter
 
 __all__ = ["DEFAULT_LIMITS", "BaseEmbeddingsCompat", "is_e5_model"]
 
@@ -144,7 +144,9 @@ class BaseEmbeddingsCompat(CompatConnection, Embeddings):
                 raise ConfigurationError("show_progress=True needs tqdm: "
                                          "pip install 'langchain-compat[progress]'") from None
         if self.rate_limiter is None and profile.rate_limit_rpm:
-            self.rate_limiter = limiter_for_rpm(profile.rate_limit_rpm)
+            self.rate_limiter = shared_limiter(  # one bucket per provider + key
+                self.provider.name, self.api_key.get_secret_value() if self.api_key else None,
+                profile.rate_limit_rpm)
 
     def _resolve_facts(self) -> Profile:
         """The model's profile and limits (kept privately; refreshed by ``model_copy``)."""
@@ -206,9 +208,6 @@ class BaseEmbeddingsCompat(CompatConnection, Embeddings):
         if self.model in self.provider.embedding_models:
             return self._limits.dimensions
         return None
-
-    def _driver_rate_limiter(self) -> BaseRateLimiter | None:
-        return self.rate_limiter
 
     # -- the sans-IO parts of a call -------------------------------------
     def _plan(self, texts: Sequence[str], kind: Literal["query", "passage"]) -> Plan:

@@ -26,6 +26,8 @@ from typing import Any, TypeVar
 import anyio
 import httpx
 
+from langchain_core.rate_limiters import BaseRateLimiter
+
 from langchain_compat.errors import InvalidParameterError
 from langchain_compat.transport.clients import MAX_IN_FLIGHT, AsyncPool, async_pool, loop_state
 from langchain_compat.transport.endpoint import Endpoint
@@ -136,14 +138,38 @@ class HTTPDriver:
             resp.close()
         return body.content()
 
-    def post_json(self, path: str, body: dict[str, Any], *, timeout: float | None = None) -> Any:
-        """POST ``body`` and return the decoded JSON answer (retried per policy)."""
+    def _limiter(self, retry: bool, admitted: bool = False) -> BaseRateLimiter | None:
+        """The limiter an attempt must pass first, or None.
+
+        Every HTTP request passes the rate limiter: retries and a call's later
+        requests (re-asks, recoveries) too. ``admitted`` says the caller's own
+        hook (LangChain's ``rate_limiter`` on the chat model) already let the
+        first attempt through. The first attempt waits before its deadline
+        starts, so queueing does not eat the call's ``timeout``.
+        """
+        if self.ep.rate_limiter is None or (admitted and not retry):
+            return None
+        return self.ep.rate_limiter
+
+    def post_json(self, path: str, body: dict[str, Any], *, timeout: float | None = None,
+                  admitted: bool = False) -> Any:
+        """POST ``body`` and return the decoded JSON answer (retried per policy).
+
+        Args:
+            path: the endpoint path under the base URL.
+            body: the JSON body.
+            timeout: this call's total deadline (None: the endpoint's).
+            admitted: the rate limiter already let this request's first attempt
+                through (see :meth:`_limiter`).
+        """
         ep = self.ep
         client = ep.sync()
+        if (limiter := self._limiter(False, admitted)) is not None:
+            limiter.acquire()
         x: Exchange[Any] = Exchange(ep, self._encode(body), timeout, owned=ep.client is None)
-        if ep.rate_limiter is not None:
-            ep.rate_limiter.acquire()
         while True:
+            if x.attempts and (limiter := self._limiter(True)) is not None:
+                limiter.acquire()
             try:
                 resp = self._open(client, x, path)
                 return x.answer(resp.status_code, resp.headers, self._read(resp, x))
@@ -154,7 +180,7 @@ class HTTPDriver:
             time.sleep(wait)
 
     def stream(self, path: str, body: dict[str, Any], state: StreamState[T], *,
-               timeout: float | None = None) -> Iterator[T]:
+               timeout: float | None = None, admitted: bool = False) -> Iterator[T]:
         """POST ``body`` and yield what ``state.feed`` makes of the SSE bytes.
 
         Retried only until the first chunk is yielded; a break after that
@@ -162,8 +188,12 @@ class HTTPDriver:
         """
         ep = self.ep
         client = ep.sync()
+        if (limiter := self._limiter(False, admitted)) is not None:
+            limiter.acquire()
         x = Exchange(ep, self._encode(body), timeout, owned=ep.client is None, state=state)
         while True:
+            if x.attempts and (limiter := self._limiter(True)) is not None:
+                limiter.acquire()
             try:
                 resp = self._open(client, x, path)
                 if resp.status_code >= 400:
@@ -205,15 +235,18 @@ class HTTPDriver:
         ep = self.ep
         return None if ep.async_client is not None else async_pool(ep.verify, ep.limits)
 
-    async def apost_json(self, path: str, body: dict[str, Any], *, timeout: float | None = None) -> Any:
+    async def apost_json(self, path: str, body: dict[str, Any], *, timeout: float | None = None,
+                         admitted: bool = False) -> Any:
         """Async :meth:`post_json`."""
         ep = self.ep
         pool = self._apool()
+        if (limiter := self._limiter(False, admitted)) is not None:
+            await limiter.aacquire()
         x: Exchange[Any] = Exchange(ep, self._encode(body), timeout, owned=pool is not None,
                                     is_async=True)
-        if ep.rate_limiter is not None:
-            await ep.rate_limiter.aacquire()
         while True:
+            if x.attempts and (limiter := self._limiter(True)) is not None:
+                await limiter.aacquire()
             try:
                 with _scope(x):
                     async with loop_state().semaphore:
@@ -235,12 +268,16 @@ class HTTPDriver:
             await asyncio.sleep(wait)
 
     async def astream(self, path: str, body: dict[str, Any], state: StreamState[T], *,
-                      timeout: float | None = None) -> AsyncIterator[T]:
+                      timeout: float | None = None, admitted: bool = False) -> AsyncIterator[T]:
         """Async :meth:`stream`."""
         ep = self.ep
         pool = self._apool()
+        if (limiter := self._limiter(False, admitted)) is not None:
+            await limiter.aacquire()
         x = Exchange(ep, self._encode(body), timeout, owned=pool is not None, is_async=True, state=state)
         while True:
+            if x.attempts and (limiter := self._limiter(True)) is not None:
+                await limiter.aacquire()
             shard = -1
             try:
                 if pool is None:
