@@ -22,6 +22,7 @@ network failures) into one of these classes::
     │   ├── ServerError                 5xx (``retry_after`` when sent)
     │   │   └── ToolCallParseError      the server could not parse the model's tool
     │   │                               call (also a ToolCallError; never retried)
+    │   ├── RedirectError               3xx: never followed (credentials stay put)
     │   └── ResponseParseError          2xx with a body we cannot read
     │       └── ResponseTooLargeError   body or stream event over the size cap
     ├── APIConnectionError              could not connect / connection reset
@@ -57,6 +58,7 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RedirectError",
     "ResponseParseError",
     "ResponseTooLargeError",
     "ServerError",
@@ -237,6 +239,24 @@ class ServerError(APIError):
 
 class ResponseParseError(APIError):
     """A success status with a body that is not a valid completion."""
+
+
+class RedirectError(APIError):
+    """A 3xx answer: redirects are never followed (not even by a caller's
+    ``follow_redirects=True`` client), so the key and auth headers cannot reach
+    another host. Point ``base_url`` at the final address.
+
+    Attributes:
+        location: where the server pointed, without credentials or query string.
+    """
+
+    def __init__(self, status_code: int, location: str, *, provider: str | None = None) -> None:
+        self.location = location
+        super().__init__(
+            f"the server answered a redirect to {location or '(no Location header)'}; redirects "
+            "are not followed so that credentials stay with base_url: set base_url to the "
+            "final address",
+            status_code=status_code, provider=provider)
 
 
 # -- transport hardening ------------------------------------------------------

@@ -121,7 +121,7 @@ class HTTPDriver:
         """Send one attempt; the answer's head is read, its body is not (close it)."""
         select = _direct(client) if self.ep.client is None else None
         if select is None:
-            return client.send(self._request(client, x, path, False), stream=True)
+            return client.send(self._request(client, x, path, False), stream=True, follow_redirects=False)
         request = self._request(client, x, path, True)
         resp = select(request.url).handle_request(request)
         resp.request = request
@@ -196,7 +196,7 @@ class HTTPDriver:
                 limiter.acquire()
             try:
                 resp = self._open(client, x, path)
-                if resp.status_code >= 400:
+                if resp.status_code >= 300:  # an error, or a redirect (never followed)
                     raise x.error_answer(resp.status_code, resp.headers, self._read(resp, x))
                 try:
                     for raw in resp.iter_bytes() if x.open_stream(resp.headers) else resp.iter_raw():
@@ -214,7 +214,8 @@ class HTTPDriver:
                      direct: bool) -> httpx.Response:
         select = _direct(client) if direct else None
         if select is None:
-            return await client.send(self._request(client, x, path, False), stream=True)
+            return await client.send(self._request(client, x, path, False), stream=True,
+                                     follow_redirects=False)
         request = self._request(client, x, path, True)
         resp = await select(request.url).handle_async_request(request)
         resp.request = request
@@ -287,7 +288,7 @@ class HTTPDriver:
                     client = pool.client(shard)
                 with _scope(x):  # the head, or a whole error answer
                     resp = await self._aopen(client, x, path, pool is not None)  # type: ignore[arg-type]
-                    if resp.status_code >= 400:
+                    if resp.status_code >= 300:  # an error, or a redirect (never followed)
                         raise x.error_answer(resp.status_code, resp.headers, await self._aread(resp, x))
                 try:
                     chunks = resp.aiter_bytes() if x.open_stream(resp.headers) else resp.aiter_raw()

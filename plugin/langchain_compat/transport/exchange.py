@@ -29,6 +29,7 @@ from langchain_compat.errors import (
     APITimeoutError,
     CompatError,
     InvalidParameterError,
+    RedirectError,
     ResponseParseError,
     ResponseTooLargeError,
     StreamInterruptedError,
@@ -93,6 +94,15 @@ def _scrub(ep: Endpoint, err: CompatError) -> CompatError:
         except (TypeError, ValueError, RecursionError):
             err.body = None  # type: ignore[attr-defined]
     return err
+
+
+def _where(location: str, secrets: tuple[str, ...]) -> str:
+    """A redirect target fit for an error: no userinfo, no query string, keys redacted."""
+    try:
+        url = httpx.URL(location)
+    except (httpx.InvalidURL, TypeError, ValueError):
+        return "(an invalid Location header)"
+    return redact(str(url.copy_with(userinfo=b"", query=None, fragment=None)), *secrets)
 
 
 def _cut(value: float | None, left: float | None) -> float | None:
@@ -256,7 +266,7 @@ class Exchange(Generic[T]):
             APIError: an error status (subclass by status).
             ResponseParseError: a 2xx body that is not JSON or nested too deeply.
         """
-        if status >= 400:
+        if status >= 300:  # an error, or a redirect (never followed)
             raise self.error_answer(status, headers, content)
         try:
             return json.loads(content)
@@ -267,8 +277,11 @@ class Exchange(Generic[T]):
                                      provider=self.ep.provider) from None
 
     def error_answer(self, status: int, headers: httpx.Headers, content: bytes) -> CompatError:
-        """The typed error for an HTTP error answer (usable ``Retry-After`` only)."""
+        """The typed error for an HTTP error or redirect answer (usable ``Retry-After`` only)."""
         ep = self.ep
+        if status < 400:
+            return RedirectError(status, _where(headers.get("location", ""), ep.secrets),
+                                 provider=ep.provider)
         try:
             err = error_from_response(status, content, headers, provider=ep.provider, secrets=ep.secrets)
         except RecursionError:  # a JSON error body nested deeper than the decoder goes
