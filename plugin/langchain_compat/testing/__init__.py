@@ -33,6 +33,7 @@ from langchain_compat.testing.faults import (
     stream_error,
     truncated_json,
 )
+from langchain_compat.testing.guard import block_real_requests
 from langchain_compat.testing.quirks import estimate_tokens
 from langchain_compat.testing.recording import RecordedRequest
 from langchain_compat.testing.refusals import OPTIONAL_REFUSALS
@@ -48,6 +49,7 @@ __all__ = [
     "Reply",
     "ToolCall",
     "ToolCaller",
+    "block_real_requests",
     "emulate",
     "estimate_tokens",
     "hang",
