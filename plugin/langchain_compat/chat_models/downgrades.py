@@ -121,8 +121,9 @@ _REFUSAL_STATUS = (400, 422)
 
 
 def _error_text(error: APIError) -> str:
-    param = error.body.get("error", {}).get("param") if isinstance(error.body, dict) and isinstance(
-        error.body.get("error"), dict) else None
+    """The error's message and, in an OpenAI-style body, the ``param`` it names."""
+    inner = error.body.get("error") if isinstance(error.body, dict) else None
+    param = inner.get("param") if isinstance(inner, dict) else None
     return f"{error.message or ''} {param or ''}"
 
 
