@@ -22,9 +22,9 @@ from langchain_core.messages import AIMessage, AIMessageChunk
 from langchain_core.outputs import ChatGenerationChunk
 
 from langchain_compat.chat_models.policy import Finish, Reask, ReplyPolicy
-from langchain_compat.chat_models.usage import estimate_usage
 from langchain_compat.chat_models.reply import read_json
 from langchain_compat.chat_models.settings import CallOptions, CallSettings
+from langchain_compat.chat_models.usage import estimate_usage
 from langchain_compat.core.stream import ChatStream, StreamDelta, delta_to_chunk
 from langchain_compat.emulation.engine import random_call_id
 from langchain_compat.emulation.parser import unwrap_generic_response

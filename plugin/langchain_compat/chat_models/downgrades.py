@@ -25,10 +25,15 @@ from typing import Any
 
 from langchain_compat.chat_models.plan import build_payload
 from langchain_compat.chat_models.policy import choose_mode, memory_key
-from langchain_compat.chat_models.settings import CallOptions, CallSettings, StructuredSpec, ToolSetting
+from langchain_compat.chat_models.settings import (
+    CallOptions,
+    CallSettings,
+    StructuredSpec,
+    ToolSetting,
+)
 from langchain_compat.errors import APIError
 
-__all__ = ["DOWNGRADES", "Downgrade", "apply_remembered", "forget", "refused_row"]
+__all__ = ["DOWNGRADES", "Downgrade", "apply_remembered", "refused_row", "remember"]
 
 logger = logging.getLogger("langchain_compat.chat_models")
 
@@ -162,8 +167,3 @@ def apply_remembered(settings: CallSettings, options: CallOptions) -> tuple[Call
             applied.append(row.name)
     return settings, options, applied
 
-
-def forget() -> None:
-    """Forget every remembered refusal (and warning) of the process (for tests)."""
-    _REFUSED.clear()
-    _WARNED.clear()

@@ -9,11 +9,11 @@ from typing import Any
 
 from typing_extensions import Self
 
+from langchain_compat.errors import ConfigurationError
 from langchain_compat.providers import Provider, get_provider
 from langchain_compat.testing.app import build_app
 from langchain_compat.testing.faults import Fault, Schedule
 from langchain_compat.testing.recording import RecordedRequest
-from langchain_compat.errors import ConfigurationError
 from langchain_compat.testing.refusals import OPTIONAL_REFUSALS
 from langchain_compat.testing.responders import ChatRequest, Reply, ScriptItem
 from langchain_compat.testing.server import ServerThread

@@ -62,9 +62,9 @@ def _getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
 
 
 def _check_address(sock: socket.socket, address: Any) -> None:
-    if sock.family in (socket.AF_INET, socket.AF_INET6) and isinstance(address, tuple):
-        if not _allowed(address[0]):
-            raise RealRequestBlockedError(str(address[0]), address[1] if len(address) > 1 else None)
+    inet = sock.family in (socket.AF_INET, socket.AF_INET6) and isinstance(address, tuple)
+    if inet and not _allowed(address[0]):
+        raise RealRequestBlockedError(str(address[0]), address[1] if len(address) > 1 else None)
 
 
 def _connect(self: socket.socket, address: Any) -> Any:
