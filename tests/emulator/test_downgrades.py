@@ -9,6 +9,7 @@ in the emulator's log, one warning, and the downgrade in ``response_metadata``.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import pytest
@@ -162,3 +163,20 @@ def test_estimate_counts_tools_and_calls():
                             "tools": [{"type": "function", "function": {"name": "add"}}]}, reply)
     assert usage["input_tokens"] > 150 and usage["output_tokens"] > 10
     assert usage["total_tokens"] == usage["input_tokens"] + usage["output_tokens"]
+
+
+def test_async_calls_downgrade_and_remember_too():
+    async def run(emu) -> tuple[AIMessage, list]:
+        llm = _model(emu)
+        chunks = [c async for c in llm.astream("hi")]
+        parsed = await llm.with_structured_output(Answer, method="json_mode").ainvoke("x")
+        assert isinstance(parsed, Answer)
+        return chunks
+
+    with emulate(refuse=["stream_options", "json_object"], responder=ToolCaller()) as emu:
+        chunks = asyncio.run(run(emu))
+        statuses = [r.status for r in emu.requests]
+        assert statuses == [422, 200, 400, 200]
+        assert _metadata(chunks)["downgrades"] == ["stream_options"]
+        asyncio.run(run(emu))  # both remembered: one request each
+        assert [r.status for r in emu.requests][4:] == [200, 200]
