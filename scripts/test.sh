@@ -3,7 +3,10 @@
 # Extra arguments go to pytest, e.g. `bash scripts/test.sh tests/local -x`.
 # LANGCHAIN_COMPAT_NO_LOCAL=1 skips the tests that need the real llama-server.
 # The whole suite runs in file order; without arguments, tests/reliability then runs
-# again in a shuffled order (pytest-randomly), so no test there leans on another.
+# again in a shuffled order (pytest-randomly), so no test there leans on another, and
+# the suites that need no local model run once more against the newest LangChain
+# releases in a second venv (scripts/test-newest.sh; LANGCHAIN_COMPAT_SKIP_NEWEST=1 skips it).
+# Every stage's exit code counts.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/bootstrap.sh
@@ -25,5 +28,11 @@ rc=0
 run -p no:randomly "$@" || rc=$?
 if [ "$#" -eq 0 ]; then
   run -p randomly tests/reliability || rc=$?
+  if [ "${LANGCHAIN_COMPAT_SKIP_NEWEST:-}" = "1" ]; then
+    printf '[test] LANGCHAIN_COMPAT_SKIP_NEWEST=1: the newest-releases stage is skipped\n'
+  else
+    printf '[test] stage 2: the newest LangChain releases (scripts/test-newest.sh)\n'
+    bash scripts/test-newest.sh || { newest=$?; printf '[test] newest-releases stage exit code %s\n' "$newest"; rc=$newest; }
+  fi
 fi
 exit "$rc"

@@ -29,6 +29,8 @@ network failures) into one of these classes::
     │   └── APITimeoutError             connect, read or total timeout
     ├── StreamInterruptedError          a stream broke after its first byte;
     │                                   ``partial`` holds what had arrived
+    ├── RealRequestBlockedError         a non-loopback host was reached in tests
+    │                                   (``testing.block_real_requests``)
     └── ToolCallError                   emulated tool calling failed for good
 
 Errors carry ``status_code``, the provider's ``message``, ``request_id`` and
@@ -58,6 +60,7 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RealRequestBlockedError",
     "RedirectError",
     "ResponseParseError",
     "ResponseTooLargeError",
@@ -333,3 +336,26 @@ class ToolCallParseError(ServerError, ToolCallError):
 
     retryable = False
 
+
+
+class RealRequestBlockedError(CompatError):
+    """A connection to a host that is not loopback, while real requests are blocked.
+
+    Raised by :func:`langchain_compat.testing.block_real_requests` (and the
+    pytest plugin's ``--block-real-requests`` / ``block_real_requests`` marker)
+    before any DNS lookup or connection, for sync and async clients alike.
+
+    Attributes:
+        host: the host (name or address) the code tried to reach.
+        port: its port, when known.
+    """
+
+    def __init__(self, host: str, port: int | str | None = None) -> None:
+        self.host = host
+        self.port = port
+        where = f"{host}:{port}" if port not in (None, "", 0) else host
+        super().__init__(
+            f"real request to {where} blocked: only loopback hosts (127.0.0.1, ::1, localhost) "
+            "may be reached while block_real_requests() is on; point the client at an emulator "
+            "(langchain_compat.testing.emulate) or a local server"
+        )

@@ -24,6 +24,7 @@ from langchain_core.outputs import ChatGenerationChunk
 from langchain_compat.chat_models.policy import Finish, Reask, ReplyPolicy
 from langchain_compat.chat_models.reply import read_json
 from langchain_compat.chat_models.settings import CallOptions, CallSettings
+from langchain_compat.chat_models.usage import estimate_usage
 from langchain_compat.core.stream import ChatStream, StreamDelta, delta_to_chunk
 from langchain_compat.emulation.engine import random_call_id
 from langchain_compat.emulation.parser import unwrap_generic_response
@@ -89,11 +90,12 @@ class StreamAttempt:
         shown: text the user has seen that the next attempt's reply may repeat.
     """
 
-    __slots__ = ("_calls", "_hold", "_json", "_native", "_options", "_parser", "_policy", "_text",
-                 "_yielded", "decoder", "reask", "shown")
+    __slots__ = ("_calls", "_downgrades", "_estimate", "_hold", "_json", "_native", "_options", "_parser",
+                 "_payload", "_policy", "_text", "_usage", "_yielded", "decoder", "reask", "shown")
 
     def __init__(self, settings: CallSettings, options: CallOptions, policy: ReplyPolicy,
-                 *, shown: str = "") -> None:
+                 *, shown: str = "", downgrades: tuple[str, ...] = (),
+                 payload: dict[str, Any] | None = None) -> None:
         self.decoder = ChatStream(think_tags=settings.profile.think_tags, provider=settings.provider)
         self._options = options
         self._policy = policy
@@ -107,6 +109,10 @@ class StreamAttempt:
         self._yielded: list[str] = []  # the text the user was shown
         self.reask: Reask | None = None
         self.shown = shown
+        self._downgrades = downgrades
+        # stream_options refused: the usage is estimated unless the server sends it anyway
+        self._estimate = payload if "stream_options" in downgrades else None
+        self._usage = False
 
     @property
     def received(self) -> bool:
@@ -120,6 +126,7 @@ class StreamAttempt:
 
     def on_delta(self, delta: StreamDelta) -> Iterator[ChatGenerationChunk]:
         """The chunks to yield for one decoded delta."""
+        self._usage = self._usage or bool(delta.usage)
         if self._json:
             yield from self._emit(self._take([TextDelta(delta.text)] if delta.text else []), delta)
             return
@@ -140,7 +147,22 @@ class StreamAttempt:
         yield from self._emit(self._take(self._parser.feed(delta.text) if delta.text else []), delta)
 
     def finish(self) -> Iterator[ChatGenerationChunk]:
-        """Flush what was held back, unless the reply policy re-asks (``reask``)."""
+        """Flush what was held back, unless the reply policy re-asks (``reask``); then
+        the call's downgrades and, where the server sent no usage after
+        ``stream_options`` was refused, an estimate of it (see :mod:`.downgrades`)."""
+        yield from self._finish_reply()
+        meta: dict[str, Any] = {}
+        usage = None
+        if self._estimate is not None and not self._usage:
+            usage = estimate_usage(self._estimate, self._message())
+            meta["usage_estimated"] = True
+        if self.reask is None and self._downgrades:
+            meta["downgrades"] = list(self._downgrades)
+        if meta:
+            yield ChatGenerationChunk(message=AIMessageChunk(content="", response_metadata=meta,
+                                                             usage_metadata=usage))
+
+    def _finish_reply(self) -> Iterator[ChatGenerationChunk]:
         if self._json:
             yield from self._finish_json()
             return

@@ -18,6 +18,7 @@ from langchain_core.messages import BaseMessage, ToolMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
 from langchain_compat.chat_models.chunks import StreamAttempt
+from langchain_compat.chat_models.downgrades import apply_remembered, refused_row, remember
 from langchain_compat.chat_models.plan import build_payload, shape_messages
 from langchain_compat.chat_models.policy import Finish, Reask, ReplyPolicy
 from langchain_compat.chat_models.reply import read_result
@@ -67,11 +68,13 @@ class Exchange:
 class Call:
     """Everything one call needs; the request body of its next attempt is ``payload``."""
 
-    __slots__ = ("_extra", "_failed", "_shown", "_wire", "options", "payload", "policy", "settings")
+    __slots__ = ("_extra", "_failed", "_shown", "_wire", "downgrades", "options", "payload", "policy",
+                 "settings")
 
     def __init__(self, settings: CallSettings, options: CallOptions, messages: list[BaseMessage]) -> None:
-        self.settings = settings
-        self.options = options
+        # Fields the backend is known to refuse are left out from the first request on.
+        settings, options, self.downgrades = apply_remembered(settings, options)
+        self.settings, self.options = settings, options
         if options.tools and options.tool_choice is not None:
             wire_tool_choice(options.tool_choice, options.tools)  # a typed error for a bad one
         self._wire = messages_to_wire(messages)
@@ -98,6 +101,27 @@ class Call:
             messages = [*messages, *self._extra]
         return build_payload(messages, self.settings, self.options, mode, withhold_tools=withhold)
 
+    def _downgrade(self, error: CompatError) -> bool:
+        """Whether ``error`` refused an optional field of the request: then the call
+        goes on without it (remembered for the backend, see :mod:`.downgrades`)."""
+        row = refused_row(error, self.payload)
+        if row is None:
+            return False
+        remember(self.settings, self.options, row)
+        self.settings, self.options = row.apply(self.settings, self.options)
+        self.downgrades.append(row.name)
+        old = self.policy
+        self.policy = ReplyPolicy(self.settings, self.options, self._wire)
+        self.policy.reasks, self.policy.withheld = old.reasks, old.withheld
+        return True
+
+    def _marked(self, message: BaseMessage) -> BaseMessage:
+        """``message`` with the call's downgrades in ``response_metadata["downgrades"]``."""
+        if not self.downgrades:
+            return message
+        meta = {**message.response_metadata, "downgrades": list(self.downgrades)}
+        return message.model_copy(update={"response_metadata": meta})
+
     def _reask(self, verdict: Reask) -> None:
         # The re-ask replaces an earlier one: failed attempts do not pile up in the
         # history a weak model is shown (they prime it to repeat them).
@@ -115,7 +139,7 @@ class Call:
             try:
                 body = yield self.payload
             except APIError as exc:
-                if not self.policy.on_error(exc, received=False):
+                if not (self._downgrade(exc) or self.policy.on_error(exc, received=False)):
                     raise
                 self.payload = self._payload()
                 continue
@@ -126,25 +150,33 @@ class Call:
             if isinstance(verdict, Reask):
                 self._reask(verdict)
                 continue
-            if isinstance(verdict, Finish):
-                first = ChatGeneration(message=verdict.message,
-                                       generation_info=result.generations[0].generation_info)
-                return ChatResult(generations=[first, *result.generations[1:]], llm_output=result.llm_output)
-            return result
+            message = verdict.message if isinstance(verdict, Finish) else result.generations[0].message
+            if message is result.generations[0].message and not self.downgrades:
+                return result
+            first = ChatGeneration(message=self._marked(message),
+                                   generation_info=result.generations[0].generation_info)
+            return ChatResult(generations=[first, *result.generations[1:]], llm_output=result.llm_output)
 
     # -- stream ----------------------------------------------------------
     def attempt(self) -> StreamAttempt:
         """The next streamed attempt (send ``payload`` with its ``decoder``)."""
-        return StreamAttempt(self.settings, self.options, self.policy, shown=self._shown)
+        return StreamAttempt(self.settings, self.options, self.policy, shown=self._shown,
+                             downgrades=tuple(self.downgrades), payload=self.payload)
 
     def recover(self, error: CompatError, attempt: StreamAttempt) -> bool:
         """Whether a failed stream is sent again: a refused native probe (before any
         chunk), or a server that could not parse the model's call (llama-server says
         so in an error event mid-stream; the text already shown is not shown again).
 
+        A request refused for an optional field (see :mod:`.downgrades`) is sent
+        again without it.
+
         Raises:
             ToolCallParseError: the cause of an interrupted stream, when not recovered.
         """
+        if not attempt.received and self._downgrade(error):
+            self.payload = self._payload()
+            return True
         cause = error.__cause__ if isinstance(error, StreamInterruptedError) else error
         parse_failure = isinstance(cause, ToolCallParseError)
         if not parse_failure:

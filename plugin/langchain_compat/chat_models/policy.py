@@ -36,7 +36,7 @@ from langchain_compat.emulation.structured import (
 )
 from langchain_compat.errors import APIError, CompatError, ToolsNotSupportedError
 
-__all__ = ["Accept", "Finish", "Reask", "ReplyPolicy", "Verdict", "choose_mode"]
+__all__ = ["Accept", "Finish", "Reask", "ReplyPolicy", "Verdict", "choose_mode", "memory_key"]
 
 #: (base_url, model) -> whether the backend accepted native tools.
 _NATIVE_TOOLS: dict[tuple[str, str], bool] = {}
@@ -76,13 +76,14 @@ def choose_mode(settings: CallSettings, options: CallOptions) -> ToolMode:
         return ToolMode.EMULATED
     native = settings.profile.native_tools
     if native is None:
-        native = _NATIVE_TOOLS.get(_key(settings, options))
+        native = _NATIVE_TOOLS.get(memory_key(settings, options))
     if native is None:
         return ToolMode.PROBE
     return ToolMode.NATIVE if native else ToolMode.EMULATED
 
 
-def _key(settings: CallSettings, options: CallOptions) -> tuple[str, str]:
+def memory_key(settings: CallSettings, options: CallOptions) -> tuple[str, str]:
+    """What a backend's answers are remembered under: (base URL, model)."""
     return (settings.base_url, options.model_name or "")
 
 
@@ -202,7 +203,7 @@ class ReplyPolicy:
     def __init__(self, settings: CallSettings, options: CallOptions, wire: list[dict[str, Any]]) -> None:
         self._settings = settings
         self._options = options
-        self._key = _key(settings, options)
+        self._key = memory_key(settings, options)
         self._answered = _answered_calls(wire) if options.tools else {}
         self._latest = _latest_results(wire)
         self._question = _last_question(wire)

@@ -33,16 +33,23 @@ from langchain_compat.testing.faults import (
     stream_error,
     truncated_json,
 )
+from langchain_compat.testing.guard import block_real_requests
 from langchain_compat.testing.quirks import estimate_tokens
 from langchain_compat.testing.recording import RecordedRequest
+from langchain_compat.testing.refusals import OPTIONAL_REFUSALS
 from langchain_compat.testing.responders import Reply, ToolCall
+from langchain_compat.testing.schema_values import sample_value
+from langchain_compat.testing.tool_caller import ToolCaller
 
 __all__ = [
+    "OPTIONAL_REFUSALS",
     "Emulator",
     "Fault",
     "RecordedRequest",
     "Reply",
     "ToolCall",
+    "ToolCaller",
+    "block_real_requests",
     "emulate",
     "estimate_tokens",
     "hang",
@@ -51,6 +58,7 @@ __all__ = [
     "no_done",
     "rate_limited",
     "reset_connection",
+    "sample_value",
     "server_error",
     "stream_error",
     "truncated_json",

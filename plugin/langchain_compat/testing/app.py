@@ -23,6 +23,7 @@ from starlette.routing import Route
 from langchain_compat.testing import wire
 from langchain_compat.testing.faults import Fault
 from langchain_compat.testing.quirks import APIErrorReply, check_auth, check_chat, check_embeddings
+from langchain_compat.testing.refusals import check_refused
 from langchain_compat.testing.responders import (
     ChatRequest,
     apply_limits,
@@ -146,8 +147,11 @@ async def chat(ctx: _Ctx) -> Response:
         state.provider.profile_for(model if isinstance(model, str) else None), body
     )
     _check_model(state, model, state.provider.models)
+    check_refused(state.refuse, body)
     request = ChatRequest(body=body, messages=messages, model=model)
     item = state.replies.pop()
+    if item is None:
+        item = state.responder
     if item is None and state.proxy:
         return await proxy(
             ctx, state.proxy + state.provider.chat_path, {**body, "messages": messages}

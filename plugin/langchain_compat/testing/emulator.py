@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from typing_extensions import Self
 
+from langchain_compat.errors import ConfigurationError
 from langchain_compat.providers import Provider, get_provider
 from langchain_compat.testing.app import build_app
 from langchain_compat.testing.faults import Fault, Schedule
 from langchain_compat.testing.recording import RecordedRequest
-from langchain_compat.testing.responders import Reply, ScriptItem
+from langchain_compat.testing.refusals import OPTIONAL_REFUSALS
+from langchain_compat.testing.responders import ChatRequest, Reply, ScriptItem
 from langchain_compat.testing.server import ServerThread
 from langchain_compat.testing.state import EmulatorState, base_paths_for
 
@@ -50,9 +52,14 @@ class Emulator:
             a URL: to that upstream (default False: synthetic vectors).
         base_path: serve under this path instead of the provider's.
         strict_models: 404 for a model the provider does not list.
+        refuse: optional fields to refuse as a real server does (see
+            :data:`~langchain_compat.testing.refusals.OPTIONAL_REFUSALS`):
+            ``"stream_options"``, ``"json_object"``, ``"tool_choice"``, ``"named_tool_choice"``.
+        responder: answers unscripted chat requests instead of the echo
+            (a callable script item, e.g. :class:`~langchain_compat.testing.ToolCaller`).
 
     Raises:
-        ConfigurationError: unknown provider name.
+        ConfigurationError: unknown provider name or refused field.
 
     Main properties and methods: ``base_url`` (with the provider's base
     path), ``api_key``, ``headers`` (auth headers as the provider wants them),
@@ -76,6 +83,8 @@ class Emulator:
         proxy_embeddings: bool | str = False,
         base_path: str | None = None,
         strict_models: bool = True,
+        refuse: Iterable[str] = (),
+        responder: Callable[[ChatRequest], Any] | None = None,
     ) -> None:
         self.provider = get_provider(provider) if isinstance(provider, str) else provider
         if api_key is None and self.provider.requires_api_key and self.provider.auth.header:
@@ -93,7 +102,9 @@ class Emulator:
             proxy_model=proxy_model,
             proxy_api_key=proxy_api_key,
             proxy_embeddings=proxy_embeddings,
+            responder=responder,
         )
+        self.refuse(*refuse)
         self.host = host
         self._server = ServerThread(
             build_app(self._state),
@@ -223,6 +234,19 @@ class Emulator:
         from langchain_compat.testing.quirks import SlidingWindow
 
         self._state.window = SlidingWindow(limit, window)
+        return self
+
+    def refuse(self, *fields: str) -> Emulator:
+        """Refuse requests carrying these optional fields from now on (none: accept all).
+
+        Raises:
+            ConfigurationError: a field the emulator cannot refuse.
+        """
+        unknown = sorted(set(fields) - set(OPTIONAL_REFUSALS))
+        if unknown:
+            raise ConfigurationError(f"the emulator cannot refuse {unknown}; use some of "
+                                     f"{sorted(OPTIONAL_REFUSALS)}")
+        self._state.refuse = frozenset(fields)
         return self
 
     def reset(self) -> Emulator:

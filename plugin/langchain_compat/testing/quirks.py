@@ -67,11 +67,14 @@ class APIErrorReply(Exception):
     code: str | None = None
     param: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    raw: Any = None  # the body as a real server words it (None: the OpenAI shape)
 
     def __post_init__(self) -> None:
         Exception.__init__(self, self.message)
 
-    def body(self) -> dict[str, Any]:
+    def body(self) -> Any:
+        if self.raw is not None:
+            return self.raw
         return {
             "error": {
                 "message": self.message,

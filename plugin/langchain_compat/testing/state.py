@@ -7,7 +7,7 @@ server thread reads it; every mutable part carries its own lock.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,7 +19,7 @@ from langchain_compat.providers.base import Provider
 from langchain_compat.testing.faults import FaultQueue
 from langchain_compat.testing.quirks import SlidingWindow
 from langchain_compat.testing.recording import RequestLog
-from langchain_compat.testing.responders import ReplyQueue
+from langchain_compat.testing.responders import ChatRequest, ReplyQueue
 
 __all__ = ["EmulatorState", "base_paths_for"]
 
@@ -54,6 +54,8 @@ class EmulatorState:
     proxy_model: str | Mapping[str, str] | None = None
     proxy_api_key: str | None = None
     proxy_embeddings: bool | str = False
+    responder: Callable[[ChatRequest], Any] | None = None
+    refuse: frozenset[str] = frozenset()
     log: RequestLog = field(default_factory=RequestLog)
     replies: ReplyQueue = field(default_factory=ReplyQueue)
     faults: FaultQueue = field(default_factory=FaultQueue)
