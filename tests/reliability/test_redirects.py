@@ -86,9 +86,9 @@ def test_callers_follow_redirects_client_never_carries_the_key_to_another_host(c
 
 @pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
 def test_default_client_names_the_redirect(status: int) -> None:
-    with RawServer(_redirect_to("https://api.example.test/v1/chat/completions", status)) as srv:
-        with pytest.raises(RedirectError) as info:
-            _llm(srv.base_url).invoke("hi")
+    with RawServer(_redirect_to("https://api.example.test/v1/chat/completions", status)) as srv, \
+            pytest.raises(RedirectError) as info:
+        _llm(srv.base_url).invoke("hi")
     assert info.value.status_code == status
     assert "https://api.example.test/v1/chat/completions" in str(info.value)
     assert "not JSON" not in str(info.value)

@@ -30,6 +30,7 @@ from langchain_compat.errors import (
     CompatError,
     StreamInterruptedError,
     ToolCallParseError,
+    UnsupportedParameterError,
 )
 
 __all__ = ["Call", "Exchange"]
@@ -78,6 +79,8 @@ class Call:
         if options.tools and options.tool_choice is not None:
             wire_tool_choice(options.tool_choice, options.tools)  # a typed error for a bad one
         self._wire = messages_to_wire(messages)
+        if settings.profile.image_inputs is False:
+            refuse_images(self._wire, settings)
         self._failed = frozenset(m.tool_call_id for m in messages
                                  if isinstance(m, ToolMessage) and m.status == "error")
         self._extra: tuple[dict[str, Any], ...] = ()  # re-ask turns after the conversation
@@ -197,3 +200,20 @@ class Call:
         self._shown = attempt.shown
         self._reask(attempt.reask)
         return True
+
+
+def refuse_images(wire: list[dict[str, Any]], settings: CallSettings) -> None:
+    """Refuse a conversation with an image for a model whose profile reads text only.
+
+    Raises:
+        UnsupportedParameterError: a message carries an ``image_url`` part.
+    """
+    for i, message in enumerate(wire):
+        content = message.get("content")
+        if isinstance(content, list) and any(
+                isinstance(part, dict) and part.get("type") == "image_url" for part in content):
+            raise UnsupportedParameterError(
+                f"messages[{i}].content", settings.provider,
+                f"{settings.model_name or 'this model'} reads text only, so the image would be "
+                "dropped or refused; use a vision model, or profile_overrides="
+                "{'image_inputs': True} if this one does take images")

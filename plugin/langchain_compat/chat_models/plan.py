@@ -7,12 +7,18 @@ What to do (mode, withheld tools) is decided by the reply policy and passed in.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from langchain_compat.chat_models.settings import CallOptions, CallSettings, ToolMode
+from langchain_compat.chat_models.settings import CallOptions, CallSettings, ToolMode, tool_name
 from langchain_compat.core.request import build_chat_payload
 from langchain_compat.emulation.render import emulate_messages, replay_tool_history
 from langchain_compat.emulation.structured import render_json_instructions
+from langchain_compat.errors import InvalidParameterError
+
+#: The function-name rule of the OpenAI chat-completions API (servers that mimic it
+#: refuse or mangle other names).
+NATIVE_TOOL_NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
 
 __all__ = ["build_payload", "shape_messages"]
 
@@ -70,6 +76,7 @@ def build_payload(messages: list[dict[str, Any]], settings: CallSettings, option
     params = dict(options.params)
     if mode.sends_tools and not withhold_tools:
         profile = settings.profile
+        check_native_names(options.tools)
         params["tools"] = options.tools
         if options.tool_choice is not None and profile.tool_choice:
             params["tool_choice"] = options.tool_choice
@@ -80,3 +87,18 @@ def build_payload(messages: list[dict[str, Any]], settings: CallSettings, option
         provider=settings.provider, stream=options.stream, stream_usage=settings.stream_usage,
         drop_unsupported=settings.drop_unsupported_params, extra_body=settings.extra_body,
     )
+
+
+def check_native_names(tools: list[dict[str, Any]] | None) -> None:
+    """Refuse tool names a native ``tools`` field cannot carry, before any request.
+
+    Raises:
+        InvalidParameterError: a name outside ``^[a-zA-Z0-9_-]{1,64}$``.
+    """
+    for tool in tools or ():
+        name = tool_name(tool)
+        if name is None or not NATIVE_TOOL_NAME.fullmatch(name):
+            raise InvalidParameterError(
+                "tools", f"the tool name {name!r} cannot be sent natively (names are 1-64 of "
+                         "a-z A-Z 0-9 _ -); rename the tool, or use tool_calling='emulated', "
+                         "which puts tools in the prompt and accepts any name")

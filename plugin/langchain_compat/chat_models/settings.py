@@ -93,6 +93,26 @@ class CallSettings:
     max_reasks: int
 
 
+def tool_name(tool: Any) -> str | None:
+    """The name of an OpenAI tool dict (``{"type": "function", "function": {"name"}}``)."""
+    fn = tool.get("function") if isinstance(tool, dict) else None
+    name = fn.get("name") if isinstance(fn, dict) else None
+    return name if isinstance(name, str) else None
+
+
+def _check_unique_names(tools: list[Any] | None) -> None:
+    """Refuse two tools of one name: a call could not say which one it means."""
+    seen: set[str] = set()
+    for tool in tools or ():
+        name = tool_name(tool)
+        if name in seen:
+            raise InvalidParameterError(
+                "tools", f"two tools are named {name!r}; a call names its tool, so give each "
+                         "tool its own name")
+        if name is not None:
+            seen.add(name)
+
+
 def _legacy_functions(kwargs: dict[str, Any]) -> None:
     """Translate legacy ``functions``/``function_call`` into tools/tool_choice."""
     functions = kwargs.pop("functions", None)
@@ -146,6 +166,7 @@ class CallOptions:
             raise InvalidParameterError("structured_output", "use with_structured_output(...)")
         timeout = kwargs.pop("timeout", None)
         tools = kwargs.pop("tools", None) or None
+        _check_unique_names(tools)
         tool_choice = kwargs.pop("tool_choice", None)
         parallel = kwargs.pop("parallel_tool_calls", None)
         model_name = kwargs.pop("model", None) or settings.model_name

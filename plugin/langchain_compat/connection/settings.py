@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterator
 from typing import Any, ClassVar, Literal
 
@@ -27,6 +28,7 @@ from langchain_compat.connection.resolve import (
 from langchain_compat.errors import InvalidParameterError
 from langchain_compat.providers.base import AuthScheme, Provider
 from langchain_compat.transport.driver import Endpoint, HTTPDriver
+from langchain_compat.transport.rate_limit import is_shared_limiter
 from langchain_compat.transport.retry import RetryPolicy
 
 __all__ = ["CompatConnection", "build_driver"]
@@ -138,6 +140,31 @@ class CompatConnection(BaseModel):
 
     def _after_copy(self, changed: set[str]) -> None:
         """Refresh what is derived from ``changed`` fields (private caches travel with a copy)."""
+
+    # -- pickling (multiprocessing, caches) -----------------------------------------------
+    def __getstate__(self) -> dict[Any, Any]:
+        """What ``pickle`` keeps: the fields, not the derived caches (rebuilt on load).
+
+        The process-wide default rate limiter is left out (the loading process uses
+        its own bucket for the provider and key), and so is a key read from the
+        provider's environment variable (read again there). A key passed in code is
+        kept: pickle is for handing a model to a trusted process; store models with
+        ``langchain_core.load.dumpd``, which writes secret references only.
+        """
+        state = super().__getstate__()
+        fields = dict(state["__dict__"])
+        if is_shared_limiter(fields.get("rate_limiter")):
+            fields["rate_limiter"] = None
+        env = self.provider.api_key_env
+        key = self.api_key.get_secret_value() if self.api_key else None
+        if env and key and os.environ.get(env, "").strip() == key:
+            fields["api_key"] = None
+        private = dict.fromkeys(state.get("__pydantic_private__") or {})
+        return {**state, "__dict__": fields, "__pydantic_private__": private}
+
+    def __setstate__(self, state: dict[Any, Any]) -> None:
+        super().__setstate__(state)
+        self._resolve()  # caches, the env key, the default limiter
 
     # -- never showing credentials -----------------------------------------------------
     def _secret_header(self, name: str) -> bool:

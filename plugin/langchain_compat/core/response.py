@@ -16,23 +16,29 @@ __all__ = ["parse_chat_response", "parse_wire_tool_calls", "usage_to_metadata"]
 
 
 def usage_to_metadata(usage: dict[str, Any] | None) -> UsageMetadata | None:
-    """OpenAI ``usage`` -> LangChain ``UsageMetadata`` (None when absent)."""
+    """OpenAI ``usage`` -> LangChain ``UsageMetadata`` (None when absent).
+
+    Counts that are not whole numbers >= 0 (a negative count, a string, a float)
+    make the usage unknown (None) rather than wrong in cost and budget sums.
+    """
     if not usage:
         return None
-    inp = usage.get("prompt_tokens") or 0
-    out = usage.get("completion_tokens") or 0
-    meta = UsageMetadata(
-        input_tokens=inp,
-        output_tokens=out,
-        total_tokens=usage.get("total_tokens") or inp + out,
-    )
+    counts = [usage.get(k) for k in ("prompt_tokens", "completion_tokens", "total_tokens")]
+    if not all(c is None or _is_count(c) for c in counts):
+        return None
+    inp, out, total = (c or 0 for c in counts)
+    meta = UsageMetadata(input_tokens=inp, output_tokens=out, total_tokens=total or inp + out)
     cached = (usage.get("prompt_tokens_details") or {}).get("cached_tokens")
-    if cached is not None:
+    if _is_count(cached):
         meta["input_token_details"] = InputTokenDetails(cache_read=cached)
     reasoning = (usage.get("completion_tokens_details") or {}).get("reasoning_tokens")
-    if reasoning is not None:
+    if _is_count(reasoning):
         meta["output_token_details"] = OutputTokenDetails(reasoning=reasoning)
     return meta
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 def parse_wire_tool_calls(

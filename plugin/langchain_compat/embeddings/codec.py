@@ -14,6 +14,7 @@ in input order, sorted by ``index`` (servers may answer out of order).
 from __future__ import annotations
 
 import binascii
+import math
 import sys
 from array import array
 from base64 import b64decode
@@ -71,17 +72,23 @@ def _vector(item: Any, position: int, provider: str | None) -> tuple[int, list[f
     if not isinstance(index, int) or isinstance(index, bool):
         raise _fail(f"data[{position}].index is not an integer: {index!r}", provider)
     value = item.get("embedding")
+    vector: list[float] | None = None
     if isinstance(value, str):
         try:
-            return index, decode_base64(value)
+            vector = decode_base64(value)
         except (binascii.Error, ValueError) as exc:
             raise _fail(f"data[{position}].embedding is not base64 float32 ({exc})", provider) from None
-    if isinstance(value, list):
+    elif isinstance(value, list):
         try:  # one C loop that converts ints and refuses non-numbers
-            return index, array("d", value).tolist()
+            vector = array("d", value).tolist()
         except TypeError:
             pass
-    raise _fail(f"data[{position}].embedding is neither a list of numbers nor base64", provider)
+    if vector is None:
+        raise _fail(f"data[{position}].embedding is neither a list of numbers nor base64", provider)
+    if not all(map(math.isfinite, vector)):  # NaN/inf would poison every similarity
+        raise _fail(f"data[{position}].embedding holds NaN or infinite values; the server's "
+                    "model output is broken (retry, or report it to the provider)", provider)
+    return index, vector
 
 
 def parse_embeddings(

@@ -128,6 +128,10 @@ class Profile:
     embeddings model trained with them (e5: ``("query: ", "passage: ")``,
     set for every e5 model name by :data:`MODEL_FAMILIES`), else None.
 
+    ``image_inputs`` is tri-state too: True (images are sent), False (the model
+    reads text only: a message with an image is refused before any request),
+    None (unknown, e.g. any OpenAI-compatible server: images are sent as given).
+
     ``small_model_guards`` turns on reply-policy checks meant for small local
     models that call a tool whatever the message (a call whose numbers appear
     nowhere in the conversation is answered with tools withheld); off by
@@ -145,7 +149,7 @@ class Profile:
     json_schema: bool = False
     stream_usage: bool = False
     tool_role: bool = True
-    image_inputs: bool = False
+    image_inputs: bool | None = None
     think_tags: bool = True
     context_window: int = 8192
     max_output_tokens: int | None = None
@@ -173,8 +177,8 @@ class Profile:
             "max_input_tokens": self.context_window,
             "text_inputs": True,
             "text_outputs": True,
-            "image_inputs": self.image_inputs,
-            "image_url_inputs": self.image_inputs,
+            "image_inputs": self.image_inputs is True,
+            "image_url_inputs": self.image_inputs is True,
             # Tool calling works on every backend (native or emulated).
             "tool_calling": True,
             "tool_choice": True,

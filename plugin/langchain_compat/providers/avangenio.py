@@ -45,6 +45,7 @@ AVANGENIO = Provider(
     default_model="radiance",
     models=("spark", "radiance", "supernova"),
     profile=Profile(
+        image_inputs=False,  # text-only models
         native_tools=None,
         stream_usage=False,
         tool_role=False,

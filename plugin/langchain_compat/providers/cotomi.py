@@ -64,6 +64,7 @@ COTOMI = Provider(
     # Documented model facts (also what the e5 family gives any e5 name).
     model_profiles={"multilingual-e5-large": {"embedding_prefixes": E5_PREFIXES}},
     profile=Profile(
+        image_inputs=False,  # text-only models
         native_tools=False,
         tool_choice=False,
         parallel_tool_calls=False,

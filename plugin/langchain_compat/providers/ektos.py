@@ -25,6 +25,7 @@ EKTOS = Provider(
     default_model="phi-3.5-mini-4k-instruct",
     models=("phi-3.5-mini-4k-instruct",),
     profile=Profile(
+        image_inputs=False,  # text-only models
         native_tools=None,
         stream_usage=False,
         context_window=4096,

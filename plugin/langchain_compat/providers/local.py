@@ -48,6 +48,7 @@ LOCAL = Provider(
     default_model=LOCAL_MODEL,
     models=(LOCAL_MODEL,),
     profile=Profile(
+        image_inputs=False,  # text-only models
         native_tools=True,
         json_mode=True,
         json_schema=True,

@@ -33,6 +33,7 @@ TELKOM = Provider(
     default_model="telkom-ai-instruct",
     models=("telkom-ai-instruct",),
     profile=Profile(
+        image_inputs=False,  # text-only models
         native_tools=None,
         stream_usage=False,
         tool_role=False,

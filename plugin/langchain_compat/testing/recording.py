@@ -2,8 +2,10 @@
 
 Secrets are masked when a request is recorded (not when it is read), so the
 API key never sits in memory of the log: auth-like headers keep only their
-scheme (``Bearer ***``), and the emulator's key is replaced by ``***`` wherever
-else it appears (other headers, the query string, the JSON body).
+scheme (``Bearer ***``), and so do headers whose name says they hold a
+credential (``x-custom-auth``, ``api-token``: a wrong key sent there is masked
+too). The emulator's key is replaced by ``***`` wherever else it appears (other
+headers, the query string, the JSON body).
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from langchain_compat.connection.credentials import is_secret_name
 
 __all__ = ["MASK", "RecordedRequest", "RequestLog", "mask_headers", "mask_value"]
 
@@ -77,7 +81,7 @@ def mask_headers(headers: Iterable[tuple[str, str]], secrets: Iterable[str]) -> 
     out: dict[str, str] = {}
     for name, value in headers:
         name = name.lower()
-        if name in SECRET_HEADERS:
+        if name in SECRET_HEADERS or is_secret_name(name):  # custom auth headers too
             scheme, sep, _ = value.partition(" ")
             value = f"{scheme} {MASK}" if sep and scheme.isalpha() and len(scheme) < 16 else MASK
         else:

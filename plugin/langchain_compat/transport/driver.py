@@ -25,7 +25,6 @@ from typing import Any, TypeVar
 
 import anyio
 import httpx
-
 from langchain_core.rate_limiters import BaseRateLimiter
 
 from langchain_compat.errors import InvalidParameterError

@@ -13,7 +13,7 @@ import threading
 
 from langchain_core.rate_limiters import InMemoryRateLimiter
 
-__all__ = ["limiter_for_rpm", "shared_limiter"]
+__all__ = ["is_shared_limiter", "limiter_for_rpm", "shared_limiter"]
 
 _SHARED: dict[tuple[str, bytes, float], InMemoryRateLimiter] = {}
 _LOCK = threading.Lock()
@@ -53,3 +53,9 @@ def shared_limiter(provider: str, api_key: str | None, rpm: float) -> InMemoryRa
         if limiter is None:
             limiter = _SHARED[slot] = limiter_for_rpm(rpm)
         return limiter
+
+
+def is_shared_limiter(limiter: object) -> bool:
+    """Whether ``limiter`` is one of the process-wide default buckets."""
+    with _LOCK:
+        return any(limiter is shared for shared in _SHARED.values())
