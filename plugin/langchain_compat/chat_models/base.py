@@ -28,7 +28,8 @@ from langchain_compat.core.request import check_params
 from langchain_compat.errors import CompatError, InvalidParameterError
 from langchain_compat.profiles import Profile
 from langchain_compat.providers.base import Provider
-from langchain_compat.transport.rate_limit import limiter_for_rpm
+from langchain_compat.ratelimit.protocol import throttle_of
+from langchain_compat.transport.rate_limit import limiter_for_rpm, scoped_limiter
 
 __all__ = ["BaseChatCompat"]
 
@@ -106,8 +107,15 @@ class BaseChatCompat(CompatConnection, BaseChatModel):
         profile = self.compat_profile
         check_params(self._sampling_params(), profile, prov.display_name,
                      drop_unsupported=self.drop_unsupported_params)
+        key = self.api_key.get_secret_value() if self.api_key else None
         if self.rate_limiter is None and profile.rate_limit_rpm:
-            self.rate_limiter = limiter_for_rpm(profile.rate_limit_rpm)
+            self.rate_limiter = limiter_for_rpm(profile.rate_limit_rpm, provider=prov.name, api_key=key)
+        self.rate_limiter = scoped_limiter(self.rate_limiter, prov.name, key)
+
+    def _driver_throttle(self) -> Any:
+        # LangChain acquires ``rate_limiter`` before each call; the driver only
+        # reports 429s to it and gates retries (when it is a shared limiter).
+        return throttle_of(self.rate_limiter)
 
     def _after_copy(self, changed: set[str]) -> None:
         self._call_settings = None  # the copy's fields differ: a call reads them again

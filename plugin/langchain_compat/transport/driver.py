@@ -30,6 +30,7 @@ from langchain_compat.errors import InvalidParameterError
 from langchain_compat.transport.clients import MAX_IN_FLIGHT, AsyncPool, async_pool, loop_state
 from langchain_compat.transport.endpoint import Endpoint
 from langchain_compat.transport.exchange import FAILURES, Exchange, StreamState, is_stale_connection
+from langchain_compat.transport.retry import throttle_hint
 
 __all__ = ["MAX_IN_FLIGHT", "Endpoint", "HTTPDriver", "StreamState", "is_stale_connection"]
 
@@ -114,6 +115,27 @@ class HTTPDriver:
     def _headers(self) -> dict[str, str]:
         return {**self.ep.headers, "content-type": "application/json"}
 
+    # -- a shared limiter (ratelimit/protocol.py) ---------------------------
+    def _note(self, err: Exception) -> None:
+        """Tell a shared limiter that the provider refused for its rate limit."""
+        hit, hint = throttle_hint(err)  # type: ignore[arg-type]
+        if hit and self.ep.throttle is not None:
+            self.ep.throttle.throttled(hint)
+
+    async def _anote(self, err: Exception) -> None:
+        hit, hint = throttle_hint(err)  # type: ignore[arg-type]
+        if hit and self.ep.throttle is not None:
+            await self.ep.throttle.athrottled(hint)
+
+    def _regate(self) -> None:
+        """A retry is a request too: it waits for the shared limiter."""
+        if self.ep.throttle is not None:
+            self.ep.throttle.acquire()
+
+    async def _aregate(self) -> None:
+        if self.ep.throttle is not None:
+            await self.ep.throttle.aacquire()
+
     # -- sync ------------------------------------------------------------
     def _open(self, client: httpx.Client, x: Exchange[Any], path: str) -> httpx.Response:
         """Send one attempt; the answer's head is read, its body is not (close it)."""
@@ -149,9 +171,11 @@ class HTTPDriver:
                 return x.answer(resp.status_code, resp.headers, self._read(resp, x))
             except FAILURES as exc:
                 err = x.error(exc)
+            self._note(err)
             wait = x.retry(err)  # raises ``err`` when the call is over
             logger.info("retrying %s after %s (attempt %d, %.2fs)", path, type(err).__name__, x.attempts, wait)
             time.sleep(wait)
+            self._regate()
 
     def stream(self, path: str, body: dict[str, Any], state: StreamState[T], *,
                timeout: float | None = None) -> Iterator[T]:
@@ -177,7 +201,9 @@ class HTTPDriver:
                 return
             except FAILURES as exc:
                 err = x.error(exc)
+            self._note(err)
             time.sleep(x.retry(err))
+            self._regate()
 
     # -- async -----------------------------------------------------------
     async def _aopen(self, client: httpx.AsyncClient, x: Exchange[Any], path: str,
@@ -230,9 +256,11 @@ class HTTPDriver:
                 return x.answer(resp.status_code, resp.headers, content)
             except FAILURES as exc:
                 err = x.error(exc)
+            await self._anote(err)
             wait = x.retry(err)
             logger.info("retrying %s after %s (attempt %d, %.2fs)", path, type(err).__name__, x.attempts, wait)
             await asyncio.sleep(wait)
+            await self._aregate()
 
     async def astream(self, path: str, body: dict[str, Any], state: StreamState[T], *,
                       timeout: float | None = None) -> AsyncIterator[T]:
@@ -267,4 +295,6 @@ class HTTPDriver:
             finally:
                 if shard >= 0:
                     pool.release(shard)  # type: ignore[union-attr]
+            await self._anote(err)
             await asyncio.sleep(x.retry(err))
+            await self._aregate()

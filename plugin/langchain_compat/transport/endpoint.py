@@ -51,6 +51,9 @@ class Endpoint:
     verify: Any = True
     limits: httpx.Limits = field(default_factory=lambda: DEFAULT_LIMITS)
     rate_limiter: Any = None
+    """Acquired before the first attempt (chat models leave it to LangChain's own hook)."""
+    throttle: Any = None
+    """A shared limiter told of 429s and acquired before each retry (``ratelimit/protocol.py``)."""
     client: httpx.Client | None = None
     """A caller-owned sync client (tests, custom transports); else the shared one."""
     async_client: httpx.AsyncClient | None = None

@@ -1,19 +1,42 @@
-"""Client-side rate limiting on langchain-core's rate-limiter interface."""
+"""Client-side rate limiting on langchain-core's rate-limiter interface.
+
+A profile's default limit is an in-process token bucket, unless
+``LANGCHAIN_COMPAT_RATE_LIMIT_REDIS_URL`` names a Redis: then it is a
+:class:`~langchain_compat.ratelimit.RedisRateLimiter` shared by every process
+using the same provider and key (docs/scaling.md).
+"""
 
 from __future__ import annotations
 
-from langchain_core.rate_limiters import InMemoryRateLimiter
+import math
+import os
+from typing import Any
 
-__all__ = ["limiter_for_rpm"]
+from langchain_core.rate_limiters import BaseRateLimiter, InMemoryRateLimiter
+
+__all__ = ["REDIS_URL_ENV", "limiter_for_rpm", "scoped_limiter"]
+
+REDIS_URL_ENV = "LANGCHAIN_COMPAT_RATE_LIMIT_REDIS_URL"
 
 
-def limiter_for_rpm(rpm: float) -> InMemoryRateLimiter:
-    """A token bucket allowing ``rpm`` requests per minute.
+def limiter_for_rpm(rpm: float, *, provider: str | None = None,
+                    api_key: str | None = None) -> BaseRateLimiter:
+    """A limiter allowing ``rpm`` requests per minute.
 
-    langchain-core's bucket starts empty (the first call would wait a full
-    interval, 8.6 s at 7 rpm); we start it with one token so a single call
-    goes out at once while a burst is still spread to the provider's limit.
+    In process: langchain-core's bucket starts empty (the first call would
+    wait a full interval, 8.6 s at 7 rpm); we start it with one token so a
+    single call goes out at once while a burst is still spread to the
+    provider's limit. With ``LANGCHAIN_COMPAT_RATE_LIMIT_REDIS_URL`` set: a
+    sliding window of ``rpm`` per 60 s (one request per ``60/rpm`` s below 1 rpm)
+    in that Redis, scoped to ``provider`` and a digest of ``api_key``.
     """
+    url = os.environ.get(REDIS_URL_ENV, "").strip()
+    if url:
+        from langchain_compat.ratelimit.redis import RedisRateLimiter
+
+        count, window = (math.floor(rpm), 60.0) if rpm >= 1 else (1, 60.0 / rpm)
+        return RedisRateLimiter.from_url(url, requests_per_window=count, window_seconds=window,
+                                         provider=provider, api_key=api_key)
     limiter = InMemoryRateLimiter(
         requests_per_second=rpm / 60.0,
         check_every_n_seconds=0.05,
@@ -21,3 +44,10 @@ def limiter_for_rpm(rpm: float) -> InMemoryRateLimiter:
     )
     limiter.available_tokens = 1.0
     return limiter
+
+
+def scoped_limiter(limiter: Any, provider: str, api_key: str | None) -> Any:
+    """``limiter`` scoped to one provider and key when it can be (a shared limiter made
+    without a scope), else ``limiter`` itself."""
+    scoped = getattr(limiter, "scoped", None)
+    return scoped(provider, api_key) if callable(scoped) else limiter

