@@ -14,14 +14,18 @@ other error (a bad request: the same request fails everywhere) ends the call.
 
 from __future__ import annotations
 
+import logging
 import math
 import random
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-__all__ = ["FAILOVER", "Attempt", "DeploymentState", "RouterCore", "Step", "failover_kind"]
+__all__ = ["FAILOVER", "Attempt", "DeploymentState", "RouterCore", "RouterEvent", "Step",
+           "failover_kind"]
+
+logger = logging.getLogger("langchain_compat.router")
 
 Strategy = Literal["least-busy", "weighted", "ordered"]
 
@@ -85,6 +89,18 @@ class DeploymentState:
 
 
 @dataclass(frozen=True)
+class RouterEvent:
+    """What the core did, for logs and tests: ``dispatch`` a call to a deployment,
+    or ``cooldown`` one until ``until`` (monotonic seconds, like ``at``)."""
+
+    kind: Literal["dispatch", "cooldown"]
+    deployment: str
+    at: float
+    until: float = 0.0
+    error: str = ""
+
+
+@dataclass(frozen=True)
 class Step:
     """What a shell does next: call deployment ``index``, or sleep ``wait`` seconds."""
 
@@ -106,6 +122,8 @@ class RouterCore:
         config_cooldown: seconds after a 401/403/404 (bad key, unknown model).
         max_attempts: deployments tried per call (None: twice the deployments).
         max_wait: longest a call waits for a cooling deployment before it gives up.
+        on_event: called with each :class:`RouterEvent`, under the core's lock
+            (keep it short: append to a list, log).
     """
 
     states: list[DeploymentState]
@@ -114,6 +132,7 @@ class RouterCore:
     config_cooldown: float = 60.0
     max_attempts: int | None = None
     max_wait: float = 30.0
+    on_event: Callable[[RouterEvent], None] | None = None
     rng: random.Random = field(default_factory=random.Random)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -170,6 +189,8 @@ class Attempt:
                 core.states[i].in_flight += 1
                 self.left -= 1
                 self.tried.append(i)
+                if core.on_event is not None:
+                    core.on_event(RouterEvent("dispatch", core.states[i].name, now))
                 return Step(index=i)
             wake = min(s.cooling_until for s in core.states)
         if wake > self.deadline:
@@ -212,6 +233,10 @@ class Attempt:
             rest = (hint if source == "hint" and usable else
                     core.config_cooldown if source == "config" else core.cooldown)
             s.cooling_until = max(s.cooling_until, now + rest)
+            event = RouterEvent("cooldown", s.name, now, s.cooling_until, type(error).__name__)
+            if core.on_event is not None:
+                core.on_event(event)
+        logger.info("deployment %s cools down for %.1fs after %s", s.name, rest, event.error)
         self.errors.append(error)
 
     def abandoned(self, index: int) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import Any
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from langchain_compat.errors import InvalidParameterError
 from langchain_compat.router import run
-from langchain_compat.router.core import DeploymentState, RouterCore, Strategy
+from langchain_compat.router.core import DeploymentState, RouterCore, RouterEvent, Strategy
 from langchain_compat.router.runnable import RoutedRunnable
 
 __all__ = ["Deployment", "Router"]
@@ -73,6 +73,7 @@ class Router(BaseChatModel):
         cooldown, config_cooldown, max_attempts, max_wait: see :class:`RouterCore`.
         disable_inner_retries: copy each model with ``max_retries=0`` so a failing
             deployment is left at once (default True).
+        on_event: called with each dispatch and cooldown (:class:`RouterEvent`).
 
     Raises:
         InvalidParameterError: no deployment, or two with the same name.
@@ -87,6 +88,7 @@ class Router(BaseChatModel):
     max_attempts: int | None = Field(default=None, ge=1)
     max_wait: float = Field(default=30.0, ge=0)
     disable_inner_retries: bool = True
+    on_event: Callable[[RouterEvent], None] | None = Field(default=None, exclude=True)
 
     _core: RouterCore = PrivateAttr()
     _runnables: list[Any] = PrivateAttr()
@@ -115,7 +117,7 @@ class Router(BaseChatModel):
             [DeploymentState(n, d.weight, d.priority, d.input_cost_per_token, d.output_cost_per_token)
              for n, d in zip(self._names, self.deployments)],
             strategy=self.strategy, cooldown=self.cooldown, config_cooldown=self.config_cooldown,
-            max_attempts=self.max_attempts, max_wait=self.max_wait)
+            max_attempts=self.max_attempts, max_wait=self.max_wait, on_event=self.on_event)
 
     @property
     def _llm_type(self) -> str:
