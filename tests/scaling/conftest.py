@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 from collections.abc import Iterator
@@ -27,6 +28,7 @@ def redis_url() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[Server]:
     """A fresh PostgreSQL 16 on 127.0.0.1 (stopped by PID at the end)."""
-    pytest.importorskip("pgserver", reason="pip install -e '.[dev]' installs PostgreSQL")
+    if importlib.util.find_spec("pgserver") is None:
+        pytest.skip("pip install -e '.[dev]' installs PostgreSQL (the pgserver wheel)")
     with postgres_server() as server:
         yield server

@@ -10,6 +10,7 @@ PostgreSQL refuses to run as root, so as root it runs as ``nobody``.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import pwd
 import shutil
@@ -81,9 +82,11 @@ def redis_server() -> Iterator[Server]:
 
 
 def _pg_bin(name: str) -> str:
-    import pgserver
-
-    return str(Path(pgserver.__file__).parent / "pginstall" / "bin" / name)
+    """A binary of the ``pgserver`` wheel (found without importing it: its import warns)."""
+    spec = importlib.util.find_spec("pgserver")
+    if spec is None or spec.origin is None:
+        raise RuntimeError("pgserver is not installed: pip install -e '.[dev]'")
+    return str(Path(spec.origin).parent / "pginstall" / "bin" / name)
 
 
 def _as_user() -> dict[str, object]:
