@@ -16,12 +16,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "scaling"))
 
-from servers import postgres_server, redis_server  # noqa: E402
+from servers import postgres_server, redis_server
 
-from langchain_compat import ChatOpenAICompatible, Router  # noqa: E402
-from langchain_compat.memory.store import open_checkpointer  # noqa: E402
-from langchain_compat.ratelimit import RedisRateLimiter  # noqa: E402
-from langchain_compat.testing import emulate  # noqa: E402
+from langchain_compat import ChatOpenAICompatible, Router
+from langchain_compat.memory.store import open_checkpointer
+from langchain_compat.ratelimit import RedisRateLimiter
+from langchain_compat.testing import emulate
 
 
 def timed(label: str, seconds: float) -> None:

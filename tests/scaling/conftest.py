@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,9 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from servers import Server, postgres_server, redis_server  # noqa: E402
-
-os.environ.setdefault("LANGCHAIN_COMPAT_NO_LOCAL", "1")
+from servers import Server, postgres_server, redis_server
 
 
 @pytest.fixture(scope="session")

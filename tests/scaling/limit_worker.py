@@ -28,6 +28,6 @@ def work(base_url: str, warm_url: str, api_key: str, redis_url: str, limit: int,
         try:
             model.invoke("hello")
             ok += 1
-        except Exception as exc:  # reported to the test, which fails on any
+        except Exception as exc:  # noqa: BLE001 - reported to the test, which fails on any
             errors.append(f"{type(exc).__name__}: {exc}")
     results.put({"worker": worker, "ok": ok, "errors": errors})

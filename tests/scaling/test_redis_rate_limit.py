@@ -11,11 +11,11 @@ import multiprocessing
 import time
 
 import pytest
+from limit_worker import work
 
 from langchain_compat import ChatOpenAICompatible, ChatTelkom
 from langchain_compat.ratelimit import RedisRateLimiter
 from langchain_compat.testing import emulate, rate_limited
-from limit_worker import work
 
 LIMIT, WINDOW = 7, 2.0
 #: Seconds after a 429 in which requests booked before it may still arrive.

@@ -53,7 +53,7 @@ def call(core: RouterCore, send: Callable[[int], T]) -> tuple[T, Outcome]:
             continue
         try:
             result = send(step.index)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any client's error; the core judges it
             attempt.failed(step.index, exc, time.monotonic())  # raises when not a failover
             continue
         except BaseException:
@@ -72,7 +72,7 @@ async def acall(core: RouterCore, send: Callable[[int], Awaitable[T]]) -> tuple[
             continue
         try:
             result = await send(step.index)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any client's error; the core judges it
             attempt.failed(step.index, exc, time.monotonic())
             continue
         except BaseException:  # cancelled
@@ -98,7 +98,7 @@ def stream(core: RouterCore, open_: Callable[[int], Iterator[Any]]) -> Iterator[
         chunks = iter(open_(step.index))
         try:
             first = next(chunks, None)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any client's error; the core judges it
             attempt.failed(step.index, exc, time.monotonic())
             continue
         except BaseException:
@@ -131,7 +131,7 @@ async def astream(core: RouterCore, open_: Callable[[int], AsyncIterator[Any]]) 
         chunks = aiter(open_(step.index))
         try:
             first = await anext(chunks, None)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any client's error; the core judges it
             attempt.failed(step.index, exc, time.monotonic())
             continue
         except BaseException:
