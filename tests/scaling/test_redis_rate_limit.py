@@ -135,3 +135,31 @@ async def test_async_acquire_and_non_blocking(redis_url: str) -> None:
     capped = RedisRateLimiter.from_url(redis_url, requests_per_window=1, window_seconds=30,
                                        provider="p", api_key="k2", max_wait=0.2)
     assert capped.acquire() and not capped.acquire()  # gave up after max_wait
+
+
+async def test_async_calls_report_a_429_and_retry_through_the_limiter(redis_url: str) -> None:
+    import asyncio
+
+    _fresh(redis_url)
+    hold = 1.5
+    with emulate("openai-compatible", api_key="emu-shared-key", rate_limit=None) as emu:
+        emu.schedule({1: rate_limited(retry_after=hold)})
+
+        def model(worker: str) -> ChatOpenAICompatible:  # separate limiter objects, one scope
+            limiter = RedisRateLimiter.from_url(redis_url, requests_per_window=50, window_seconds=1)
+            return ChatOpenAICompatible(base_url=emu.base_url, api_key="emu-shared-key", model="m",
+                                        rate_limiter=limiter, default_headers={"x-worker": worker})
+
+        first, second = model("a"), model("b")
+        one = asyncio.create_task(first.ainvoke("one"))  # refused once, then retried
+        while not emu.requests or emu.requests[0].status is None:
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.2)  # the 429 has been reported to Redis by now
+        await second.ainvoke("two")  # another model and limiter object, same scope
+        await one
+        seen = emu.requests
+    t429 = seen[0].time
+    assert seen[0].status == 429 and [r.status for r in seen[1:]] == [200, 200]
+    by_worker = {r.headers["x-worker"]: r.time for r in seen[1:]}
+    assert by_worker["b"] - t429 >= hold - 0.1  # held by a's 429, through Redis
+    assert by_worker["a"] - t429 >= hold - 0.1
