@@ -160,3 +160,23 @@ def test_agent_fails_over_mid_loop_from_native_to_emulated_tools() -> None:
     assert "tools" not in sent
     assert "sunny, 24 C" in str(sent["messages"]) and "get_weather" in str(sent["messages"])
     assert len(native.requests) == 2
+
+
+async def test_async_stream_fails_over_on_a_timeout_and_the_deployment_rests() -> None:
+    from langchain_compat.testing import latency
+
+    with emulate("openai-compatible", api_key="emu-key", rate_limit=None) as slow, \
+            emulate("cotomi", rate_limit=None) as spare:
+        slow.inject(latency(5.0))
+        router = Router(deployments=[
+            Deployment(model=ChatOpenAICompatible(base_url=slow.base_url, api_key="emu-key",
+                                                  model="m", timeout=1.0), name="slow"),
+            Deployment(model=ChatCotomi(**spare.client_kwargs), name="spare", priority=1)],
+            cooldown=30.0)
+        chunks = [c async for c in router.astream("hello")]
+        assert "".join(c.text for c in chunks) == "Echo: hello"
+        meta = [c.response_metadata["router"] for c in chunks if "router" in c.response_metadata]
+        assert meta[-1]["failed_over"] == ["slow"]
+        assert router.usage()["slow"]["failures"] == 1
+        await router.ainvoke("again")  # "slow" rests for 30 s: not asked again
+        assert len(slow.requests) <= 1  # (under load the timeout may fire before it arrives)
