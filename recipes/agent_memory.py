@@ -8,7 +8,8 @@ What it shows:
   agent code is the same as with native tools;
 - memory through LangGraph persistence: a ``SqliteSaver`` checkpointer keyed
   by ``--session`` keeps the whole conversation, tool calls and results
-  included, in a SQLite file, so a second run of the script continues it;
+  included, in a SQLite file, so a second run of the script continues it
+  (``--db postgresql://...``: a ``PostgresSaver``, shared by every worker);
 - ``TrimToWindowMiddleware`` trims what the model sees on each call to its
   context window (minus the tools' schemas and the reply reserve), never
   separating a tool call from its result, while the checkpoint keeps everything.
@@ -26,17 +27,15 @@ Defaults to the local llama-server with cotomi's tool profile applied
 from __future__ import annotations
 
 import argparse
-import sqlite3
 import sys
-from contextlib import closing
 
 from langchain.agents import create_agent
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langchain_core.tools import tool
-from langgraph.checkpoint.sqlite import SqliteSaver
 
 from langchain_compat.chat_cli import build_model
 from langchain_compat.memory.middleware import TrimToWindowMiddleware
+from langchain_compat.memory.store import open_checkpointer
 from langchain_compat.providers import get_provider
 
 #: The profile flags that decide how tools are called.
@@ -81,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", help="model name")
     parser.add_argument("--profile", default="cotomi", help="apply this provider's tool flags ('none' to keep the model's)")
     parser.add_argument("--session", default="agent-memory", help="conversation id")
-    parser.add_argument("--db", default="agent_memory.sqlite", help="SQLite file for the memory")
+    parser.add_argument("--db", default="agent_memory.sqlite", help="SQLite file or postgresql:// URL for the memory")
     parser.add_argument("--max-tokens", type=int, default=256, help="reply length limit")
     parser.add_argument("--timeout", type=float, default=300.0, help="per-request timeout in seconds")
     args = parser.parse_args(argv)
@@ -93,8 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     llm = build_model(args.provider, args.model, max_tokens=args.max_tokens, timeout=args.timeout, **options)
 
     turns = args.messages or [line.strip() for line in sys.stdin if line.strip()]
-    with closing(sqlite3.connect(args.db, check_same_thread=False)) as conn:
-        agent = build_agent(llm, SqliteSaver(conn))
+    with open_checkpointer(args.db) as saver:
+        agent = build_agent(llm, saver)
         config = {"configurable": {"thread_id": args.session}}
         for text in turns:
             print(f"you: {text}")

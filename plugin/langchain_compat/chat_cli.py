@@ -1,14 +1,17 @@
-"""``langchain-compat chat``: a terminal chat whose history lives in SQLite.
+"""``langchain-compat chat``: a terminal chat whose history lives in SQLite or PostgreSQL.
 
 ::
 
     langchain-compat chat                          # the local llama-server (started if needed)
     langchain-compat chat --provider cotomi --session work
     echo "hello" | langchain-compat chat --session demo --db ./chat.sqlite
+    langchain-compat chat --session team --db postgresql://user:pass@db:5432/chat
 
 Each line read from stdin is one user turn; the reply is streamed to stdout.
-The conversation is a LangGraph graph with a ``SqliteSaver`` checkpointer, one
-thread per ``--session``: quitting and starting again resumes it. Before each
+The conversation is a LangGraph graph with a ``SqliteSaver`` (or, for a
+``postgresql://`` URL, ``PostgresSaver``: ``pip install 'langchain-compat[postgres]'``)
+checkpointer, one thread per ``--session``: quitting and starting again resumes
+it, and with PostgreSQL any process on any machine can take the next turn. Before each
 model call the stored history is trimmed to the model's context window
 (:func:`langchain_compat.memory.trim_to_window`); the database keeps every
 message. Commands: ``/history`` (print the stored conversation), ``/reset``
@@ -24,10 +27,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sqlite3
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar, TextIO
 
@@ -42,6 +43,7 @@ from langchain_core.messages import (
 )
 
 from langchain_compat.errors import CompatError
+from langchain_compat.memory.store import describe, is_postgres_url
 from langchain_compat.providers import LOCAL, Provider, get_provider
 
 __all__ = ["add_arguments", "build_chat_graph", "build_model", "default_db_path", "open_checkpointer", "run"]
@@ -142,26 +144,26 @@ class _ScriptedChatModel(BaseChatModel):
 # ------------------------------------------------------------------- graph
 
 
-def default_db_path() -> Path:
-    """``$LANGCHAIN_COMPAT_CHAT_DB``, else ``$XDG_DATA_HOME/langchain-compat/chat.sqlite``."""
+def default_db_path() -> Path | str:
+    """``$LANGCHAIN_COMPAT_CHAT_DB`` (a path or a ``postgresql://`` URL), else
+    ``$XDG_DATA_HOME/langchain-compat/chat.sqlite``."""
     if os.environ.get(DB_ENV):
-        return Path(os.environ[DB_ENV]).expanduser()
+        return _target(os.environ[DB_ENV])
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "langchain-compat" / "chat.sqlite"
 
 
-@contextmanager
-def open_checkpointer(path: str | os.PathLike[str]) -> Iterator[Any]:
-    """A ``SqliteSaver`` on ``path`` (parent directories created), closed on exit."""
-    from langgraph.checkpoint.sqlite import SqliteSaver
+def open_checkpointer(target: str | os.PathLike[str]) -> Any:
+    """A checkpointer on a SQLite path or a ``postgresql://`` URL (see
+    :func:`langchain_compat.memory.store.open_checkpointer`), closed on exit."""
+    from langchain_compat.memory.store import open_checkpointer as open_store
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(str(path), check_same_thread=False)
-    try:
-        yield SqliteSaver(conn)
-    finally:
-        conn.close()
+    return open_store(target)
+
+
+def _target(value: str) -> Path | str:
+    """A ``--db`` value: a PostgreSQL URL as it is, else a path (``~`` expanded)."""
+    return value if is_postgres_url(value) else Path(value).expanduser()
 
 
 def build_chat_graph(model: BaseChatModel, checkpointer: Any, *, system: str | None = None, **trim_options: Any) -> Any:
@@ -200,7 +202,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default=None, help="model name (default: the provider's default)")
     parser.add_argument("--base-url", default=None, help="override the provider's base URL")
     parser.add_argument("--session", default="default", help="conversation name (default: 'default')")
-    parser.add_argument("--db", default=None, help=f"SQLite file (default ${DB_ENV} or {default_db_path()})")
+    parser.add_argument("--db", default=None, help=f"SQLite file or postgresql:// URL (default ${DB_ENV} or {default_db_path()})")
     parser.add_argument("--system", default=None, help="system prompt sent with every turn")
     parser.add_argument("--max-tokens", type=int, default=None, help="reply length limit")
     parser.add_argument("--timeout", type=float, default=None, help="per-request timeout in seconds")
@@ -263,16 +265,15 @@ def run(args: argparse.Namespace, *, stdin: TextIO | None = None, stdout: TextIO
         err.write(f"error: {exc}\n")
         return 2
     interactive = stdin.isatty()
-    db = Path(args.db).expanduser() if args.db else default_db_path()
+    db = _target(args.db) if args.db else default_db_path()
     with open_checkpointer(db) as saver:
         graph = build_chat_graph(model, saver, system=args.system)
         config = {"configurable": {"thread_id": args.session}}
-        _drop_unanswered(graph, config)  # a turn killed mid-way left its question behind
         stored = graph.get_state(config).values.get("messages", [])
         if stored:
             err.write(f"[resumed session {args.session!r}: {len(stored)} messages]\n")
         if interactive:
-            err.write(f"[session {args.session!r} in {db}; {HELP}]\n")
+            err.write(f"[session {args.session!r} in {describe(db)}; {HELP}]\n")
         while True:
             if interactive:
                 out.write("> ")
@@ -295,6 +296,10 @@ def run(args: argparse.Namespace, *, stdin: TextIO | None = None, stdout: TextIO
             elif text.startswith("/"):
                 out.write(f"unknown command {text.split()[0]!r}; {HELP}\n")
             else:
+                # A turn killed mid-way left its question behind; dropped just before our
+                # own turn, not at start-up: with a shared PostgreSQL another process may
+                # be answering it right now.
+                _drop_unanswered(graph, config)
                 try:
                     _turn(graph, config, text, out, stream=not args.no_stream)
                 except (CompatError, OSError) as exc:

@@ -28,7 +28,7 @@ from langchain_compat.core.request import check_params
 from langchain_compat.errors import CompatError, InvalidParameterError
 from langchain_compat.profiles import Profile
 from langchain_compat.providers.base import Provider
-from langchain_compat.transport.rate_limit import shared_limiter
+from langchain_compat.transport.rate_limit import scoped_limiter, shared_limiter
 
 __all__ = ["BaseChatCompat"]
 
@@ -106,10 +106,10 @@ class BaseChatCompat(CompatConnection, BaseChatModel):
         profile = self.compat_profile
         check_params(self._sampling_params(), profile, prov.display_name,
                      drop_unsupported=self.drop_unsupported_params)
+        key = self.api_key.get_secret_value() if self.api_key else None
         if self.rate_limiter is None and profile.rate_limit_rpm:
-            self.rate_limiter = shared_limiter(  # one bucket per provider + key
-                self.provider.name, self.api_key.get_secret_value() if self.api_key else None,
-                profile.rate_limit_rpm)
+            self.rate_limiter = shared_limiter(prov.name, key, profile.rate_limit_rpm)
+        self.rate_limiter = scoped_limiter(self.rate_limiter, prov.name, key)
 
     def _after_copy(self, changed: set[str]) -> None:
         self._call_settings = None  # the copy's fields differ: a call reads them again

@@ -31,6 +31,7 @@ from langchain_compat.errors import InvalidParameterError
 from langchain_compat.transport.clients import MAX_IN_FLIGHT, AsyncPool, async_pool, loop_state
 from langchain_compat.transport.endpoint import Endpoint
 from langchain_compat.transport.exchange import FAILURES, Exchange, StreamState, is_stale_connection
+from langchain_compat.transport.retry import throttle_hint
 
 __all__ = ["MAX_IN_FLIGHT", "Endpoint", "HTTPDriver", "StreamState", "is_stale_connection"]
 
@@ -115,6 +116,18 @@ class HTTPDriver:
     def _headers(self) -> dict[str, str]:
         return {**self.ep.headers, "content-type": "application/json"}
 
+    # -- a shared limiter (ratelimit/protocol.py) ---------------------------
+    def _note(self, err: Exception) -> None:
+        """Tell a shared limiter that the provider refused for its rate limit."""
+        hit, hint = throttle_hint(err)  # type: ignore[arg-type]
+        if hit and self.ep.throttle is not None:
+            self.ep.throttle.throttled(hint)
+
+    async def _anote(self, err: Exception) -> None:
+        hit, hint = throttle_hint(err)  # type: ignore[arg-type]
+        if hit and self.ep.throttle is not None:
+            await self.ep.throttle.athrottled(hint)
+
     # -- sync ------------------------------------------------------------
     def _open(self, client: httpx.Client, x: Exchange[Any], path: str) -> httpx.Response:
         """Send one attempt; the answer's head is read, its body is not (close it)."""
@@ -174,6 +187,7 @@ class HTTPDriver:
                 return x.answer(resp.status_code, resp.headers, self._read(resp, x))
             except FAILURES as exc:
                 err = x.error(exc)
+            self._note(err)
             wait = x.retry(err)  # raises ``err`` when the call is over
             logger.info("retrying %s after %s (attempt %d, %.2fs)", path, type(err).__name__, x.attempts, wait)
             time.sleep(wait)
@@ -206,6 +220,7 @@ class HTTPDriver:
                 return
             except FAILURES as exc:
                 err = x.error(exc)
+            self._note(err)
             time.sleep(x.retry(err))
 
     # -- async -----------------------------------------------------------
@@ -263,6 +278,7 @@ class HTTPDriver:
                 return x.answer(resp.status_code, resp.headers, content)
             except FAILURES as exc:
                 err = x.error(exc)
+            await self._anote(err)
             wait = x.retry(err)
             logger.info("retrying %s after %s (attempt %d, %.2fs)", path, type(err).__name__, x.attempts, wait)
             await asyncio.sleep(wait)
@@ -304,4 +320,5 @@ class HTTPDriver:
             finally:
                 if shard >= 0:
                     pool.release(shard)  # type: ignore[union-attr]
+            await self._anote(err)
             await asyncio.sleep(x.retry(err))

@@ -29,7 +29,7 @@ from langchain_compat.errors import (
     CompatError,
 )
 
-__all__ = ["RETRY_STATUSES", "RetryPolicy", "retry_after_hint"]
+__all__ = ["RETRY_STATUSES", "RetryPolicy", "retry_after_hint", "throttle_hint"]
 
 RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
 
@@ -63,6 +63,22 @@ def retry_after_hint(headers: Mapping[str, str]) -> float | None:
     if number is not None:
         return _usable(number)
     return _usable(parse_retry_after(raw))
+
+
+def throttle_hint(error: CompatError) -> tuple[bool, float | None]:
+    """Whether ``error`` says the provider's rate limit is full, and for how long.
+
+    A 429, or a 503 with a usable ``Retry-After``, is a throttle: a shared rate
+    limiter holds all of its workers (``ratelimit/protocol.py``).
+
+    Returns:
+        ``(is_throttle, seconds or None when the server gave no usable hint)``.
+    """
+    status = getattr(error, "status_code", None) if isinstance(error, APIError) else None
+    hint = _usable(getattr(error, "retry_after", None))
+    if status == 429 or (status == 503 and hint is not None):
+        return True, hint
+    return False, None
 
 
 @dataclass(frozen=True, slots=True)
