@@ -94,7 +94,9 @@ class StreamAttempt:
 
     def __init__(self, settings: CallSettings, options: CallOptions, policy: ReplyPolicy,
                  *, shown: str = "") -> None:
-        self.decoder = ChatStream(think_tags=settings.profile.think_tags, provider=settings.provider)
+        profile = settings.profile
+        self.decoder = ChatStream(think_tags=profile.think_tags, think_prefilled=profile.think_prefilled,
+                                  provider=settings.provider)
         self._options = options
         self._policy = policy
         self._parser = (StreamingToolParser(options.tools, calls_only=policy.native_rescue)

@@ -23,9 +23,10 @@ from langchain_compat.emulation.structured import parse_json_reply
 __all__ = ["read_json", "read_message", "read_result"]
 
 
-def read_result(body: Any, options: CallOptions, *, think_tags: bool, calls_only: bool = False) -> ChatResult:
+def read_result(body: Any, options: CallOptions, *, think_tags: bool, think_prefilled: bool = False,
+                calls_only: bool = False) -> ChatResult:
     """A response body as a ``ChatResult`` whose messages went through :func:`read_message`."""
-    result = parse_chat_response(body, think_tags=think_tags)
+    result = parse_chat_response(body, think_tags=think_tags, think_prefilled=think_prefilled)
     if not (options.reads_calls or options.prompted_json):
         return result
     gens = [ChatGeneration(message=read_message(g.message, options, calls_only=calls_only),

@@ -15,6 +15,7 @@ from typing import Any
 from langchain_core.messages import AIMessageChunk
 from langchain_core.outputs import ChatGenerationChunk
 
+from langchain_compat.core.blocks import MODEL_PROVIDER
 from langchain_compat.core.error_mapping import error_from_stream_event
 from langchain_compat.core.reasoning import ThinkSplitter, reasoning_field
 from langchain_compat.core.response import usage_to_metadata
@@ -79,7 +80,7 @@ def delta_to_chunk(delta: StreamDelta, text: str | None = None) -> ChatGeneratio
     if delta.first:
         if delta.id:
             kwargs["id"] = delta.id
-        kwargs["response_metadata"] = {"model_provider": "openai"}
+        kwargs["response_metadata"] = {"model_provider": MODEL_PROVIDER}
     info = delta.info
     if info:
         meta = {k: v for k, v in info.items() if k != "logprobs"}
@@ -113,9 +114,10 @@ class ChatStream:
         "response_id",
     )
 
-    def __init__(self, *, think_tags: bool = True, provider: str | None = None) -> None:
+    def __init__(self, *, think_tags: bool = True, think_prefilled: bool = False,
+                 provider: str | None = None) -> None:
         self._decoder = SSEDecoder()
-        self._splitter = ThinkSplitter() if think_tags else None
+        self._splitter = ThinkSplitter(prefilled=think_prefilled) if think_tags else None
         self._first = True
         self.provider = provider
         self.done = False
@@ -215,6 +217,8 @@ class ChatStream:
         delta = choice.get("delta") or {}
         text = delta.get("content") or ""
         reasoning = reasoning_field(delta)
+        if reasoning and self._splitter is not None:
+            self._splitter.server_splits()
         if self._splitter is not None and text:
             tagged, text = self._splitter.feed(text)
             reasoning = (reasoning or "") + tagged if tagged else reasoning
