@@ -22,10 +22,12 @@ from pydantic import ConfigDict, Field, PrivateAttr
 
 from langchain_compat.chat_models.pipeline import Call
 from langchain_compat.chat_models.settings import CallOptions, CallSettings, ToolSetting
+from langchain_compat.chat_models.tokens import ServerTokenizer, text_counter, tokenize_url
 from langchain_compat.chat_models.tools import structured_output, tool_kwargs
 from langchain_compat.connection import CompatConnection
 from langchain_compat.core.request import check_params
-from langchain_compat.errors import CompatError, InvalidParameterError
+from langchain_compat.errors import CompatError, ConfigurationError, InvalidParameterError
+from langchain_compat.memory.tokens import count_tokens, estimate_tools_tokens
 from langchain_compat.profiles import Profile
 from langchain_compat.providers.base import Provider
 from langchain_compat.transport.rate_limit import limiter_for_rpm
@@ -189,6 +191,55 @@ class BaseChatCompat(CompatConnection, BaseChatModel):
         elif isinstance(stop, (list, tuple)) and stop:
             params["ls_stop"] = list(stop)  # other types are refused by check_params
         return params
+
+    # -- token counts (see tokens.py) ------------------------------------
+    def _text_counter(self) -> Callable[[str], int]:
+        endpoint = self.compat_profile.tokenize_endpoint
+        server = (ServerTokenizer(self.driver, tokenize_url(self.base_url or "", endpoint), self.model_name)
+                  if endpoint and self.custom_get_token_ids is None else None)
+        return text_counter(server, self.custom_get_token_ids)
+
+    def get_num_tokens(self, text: str) -> int:
+        """Tokens in ``text``: the server's tokenizer where the profile names one, else an estimate.
+
+        Never needs ``transformers`` or ``tiktoken``; any error from the server
+        falls back to the offline estimate (an upper bound, see
+        :mod:`langchain_compat.memory.tokens`).
+        """
+        return self._text_counter()(text)
+
+    def get_num_tokens_from_messages(self, messages: list[BaseMessage],
+                                     tools: Sequence[Any] | None = None) -> int:
+        """Tokens a request with ``messages`` (and ``tools``) takes, template overhead included.
+
+        Works as ``trim_messages(..., token_counter=llm)`` with no extra install.
+
+        Args:
+            messages: the conversation.
+            tools: tools bound to the request (their schemas take prompt space).
+        """
+        counter = self._text_counter()
+        return count_tokens(messages, counter) + estimate_tools_tokens(tools, counter)
+
+    def get_token_ids(self, text: str) -> list[int]:
+        """The server tokenizer's ids of ``text`` (or ``custom_get_token_ids``'s).
+
+        Raises:
+            ConfigurationError: neither is available (or the server failed):
+                ids need the model's own tokenizer; counts do not (``get_num_tokens``).
+        """
+        if self.custom_get_token_ids is not None:
+            return self.custom_get_token_ids(text)
+        endpoint = self.compat_profile.tokenize_endpoint
+        if endpoint:
+            ids = ServerTokenizer(self.driver, tokenize_url(self.base_url or "", endpoint),
+                                  self.model_name).token_ids(text)
+            if ids is not None:
+                return ids
+        raise ConfigurationError(
+            f"{self.provider.display_name}: no tokenizer for token ids (set "
+            "profile_overrides={'tokenize_endpoint': '/tokenize'} for a server that has one, or "
+            "custom_get_token_ids=...); get_num_tokens() counts without one")
 
     # -- tools and structured output (see tools.py) ----------------------
     def bind_tools(
