@@ -99,7 +99,8 @@ class ServerTokenizer:
             body["model"] = self._model
         ep = self._driver.ep
         try:
-            resp = ep.sync().post(self.url, json=body, headers=ep.headers, timeout=TOKENIZE_TIMEOUT)
+            resp = ep.sync().post(self.url, json=body, headers=ep.headers, params=dict(ep.query),
+                                  timeout=TOKENIZE_TIMEOUT)
             resp.raise_for_status()
             return _read_ids(resp.json())
         except (httpx.HTTPError, ValueError, TypeError, KeyError) as exc:
