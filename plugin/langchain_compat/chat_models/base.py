@@ -269,6 +269,7 @@ class BaseChatCompat(CompatConnection, BaseChatModel):
         method: Literal["function_calling", "json_mode", "json_schema"] | None = None,
         include_raw: bool = False,
         strict: bool | None = None,
+        tools: Sequence[Any] | None = None,
         **kwargs: Any,
     ) -> Runnable[LanguageModelInput, Any]:
         """Return a runnable whose output follows ``schema``.
@@ -281,12 +282,20 @@ class BaseChatCompat(CompatConnection, BaseChatModel):
                 is sent; where the backend has none of them the reply is
                 prompted JSON, validated and re-asked on errors.
             include_raw: return ``{"raw", "parsed", "parsing_error"}``.
-            strict: strict schema adherence where natively supported.
+            strict: strict schema adherence where natively supported (prompted
+                JSON is always validated against the schema).
+            tools: tools bound beside the schema (JSON methods, as in ChatOpenAI):
+                a reply that calls one is returned as is (use ``include_raw=True``
+                to see its calls; ``parsed`` is then None).
+
+        Raises:
+            InvalidParameterError: unknown arguments, an unknown method, or
+                ``tools`` with ``method="function_calling"``.
         """
         if kwargs:
             raise InvalidParameterError("with_structured_output", f"unexpected arguments {sorted(kwargs)}")
         return structured_output(self, self.compat_profile, schema, method=method,
-                                 include_raw=include_raw, strict=strict)
+                                 include_raw=include_raw, strict=strict, tools=tools)
 
     # -- calls -----------------------------------------------------------
     def _call(self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any],

@@ -103,7 +103,8 @@ class StreamAttempt:
                         if options.reads_calls else None)
         self._native = _NativeCalls() if options.reads_calls else None
         self._json = options.prompted_json and not options.tools
-        self._hold = self._json or (self._parser is not None and options.forcing)
+        # held to the end: a forced call, and prompted JSON (also with tools beside it)
+        self._hold = options.prompted_json or (self._parser is not None and options.forcing)
         self._calls: list[ToolCallDelta] = []
         self._text: list[str] = []  # the reply's text; while _hold, none of it was yielded yet
         self._yielded: list[str] = []  # the text the user was shown
@@ -156,7 +157,12 @@ class StreamAttempt:
             tail = "" if self._hold else inner
         if self._native:
             self._calls.extend(self._native.calls())
-        verdict = self._policy.judge(self._message())
+        message = self._message()
+        if self._options.prompted_json and not self._calls:  # tools beside JSON: the JSON answer
+            message = read_json(message, self._options)
+            if "structured_output_error" not in message.response_metadata:
+                self._text, tail = [message.text], ""
+        verdict = self._policy.judge(message)
         if isinstance(verdict, Reask):
             self.reask = verdict
             self.shown = "".join(self._yielded)

@@ -66,15 +66,17 @@ def read_message(message: AIMessage, options: CallOptions, *, calls_only: bool =
     if options.prompted_json and not options.tools:
         return read_json(message, options)
     text = _text(message)
-    if message.tool_calls or not text:
+    if message.tool_calls:
         return message  # the backend parsed native calls itself
+    if not text:
+        return read_json(message, options) if options.prompted_json else message
     inner = unwrap_generic_response(text)
     if inner is not None:
         return message.model_copy(update={"content": inner})
     truncated = message.response_metadata.get("finish_reason") == "length"
     parsed = parse_tool_calls(text, options.tools, truncated=truncated, calls_only=calls_only)
     if not parsed.tool_calls and not parsed.invalid_tool_calls:
-        return message
+        return read_json(message, options) if options.prompted_json else message  # tools beside JSON
     if options.parallel is False:  # one call per reply was asked for
         parsed.tool_calls = parsed.tool_calls[:1]
     return message.model_copy(update={"content": parsed.content, "tool_calls": parsed.tool_calls,
