@@ -151,3 +151,19 @@ def test_an_unknown_reasoning_replay_value_is_a_typed_error():
     with pytest.raises(InvalidParameterError, match="reasoning_replay"):
         ChatOpenAICompatible(base_url="http://127.0.0.1:9/v1", model="m",
                              profile_overrides={"reasoning_replay": "always"})
+
+
+def test_v1_stream_with_a_call_keeps_reasoning_text_and_call_apart(emulator):
+    # Every chunk names our translator: a tool_call_chunk's index 0 must not merge into the
+    # reasoning or text block of an aggregated v1 stream.
+    emu = emulator("openai-compatible")
+    emu.script(['<think>plan it</think>Let me check. '
+                '<tool_call>{"name": "get_weather", "arguments": {"city": "Paris"}}</tool_call>'])
+    llm = ChatOpenAICompatible(base_url=emu.base_url, model="m", output_version="v1",
+                               tool_calling="emulated").bind_tools([get_weather])
+    total = None
+    for chunk in llm.stream("Weather in Paris?"):
+        total = chunk if total is None else total + chunk
+    assert [b["type"] for b in total.content] == ["reasoning", "text", "tool_call"]
+    assert total.content[0]["reasoning"] == "plan it" and total.content[1]["text"] == "Let me check."
+    assert total.tool_calls[0]["args"] == {"city": "Paris"}

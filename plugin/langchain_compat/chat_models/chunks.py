@@ -18,13 +18,13 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from langchain_core.messages import AIMessage, AIMessageChunk
+from langchain_core.messages import AIMessage
 from langchain_core.outputs import ChatGenerationChunk
 
 from langchain_compat.chat_models.policy import Finish, Reask, ReplyPolicy
 from langchain_compat.chat_models.reply import read_json
 from langchain_compat.chat_models.settings import CallOptions, CallSettings
-from langchain_compat.core.stream import ChatStream, StreamDelta, delta_to_chunk
+from langchain_compat.core.stream import ChatStream, StreamDelta, delta_to_chunk, message_chunk
 from langchain_compat.emulation.engine import random_call_id
 from langchain_compat.emulation.parser import unwrap_generic_response
 from langchain_compat.emulation.streaming import StreamingToolParser, TextDelta, ToolCallDelta
@@ -201,7 +201,7 @@ class StreamAttempt:
         if invalid:
             meta["invalid_tool_calls"] = invalid
         if chunks or meta:
-            yield ChatGenerationChunk(message=AIMessageChunk(content="", tool_call_chunks=chunks,
+            yield ChatGenerationChunk(message=message_chunk(content="", tool_call_chunks=chunks,
                                                              response_metadata=meta))
 
     def _finish_json(self) -> Iterator[ChatGenerationChunk]:
@@ -210,7 +210,7 @@ class StreamAttempt:
         if isinstance(verdict, Reask):
             self.reask = verdict
             return
-        yield ChatGenerationChunk(message=AIMessageChunk(
+        yield ChatGenerationChunk(message=message_chunk(
             content=message.content, response_metadata=message.response_metadata))
 
     def _release_held(self) -> Iterator[ChatGenerationChunk]:
@@ -221,7 +221,7 @@ class StreamAttempt:
 
     def _text_chunk(self, text: str) -> ChatGenerationChunk:
         self._yielded.append(text)
-        return ChatGenerationChunk(message=AIMessageChunk(content=text))
+        return ChatGenerationChunk(message=message_chunk(content=text))
 
     def _message(self) -> AIMessage:
         valid, invalid = [], []

@@ -22,7 +22,7 @@ from langchain_compat.core.response import usage_to_metadata
 from langchain_compat.core.sse import DONE, SSEDecoder, SSEEvent
 from langchain_compat.errors import ResponseParseError
 
-__all__ = ["PARTIAL_LIMIT", "ChatStream", "StreamDelta", "delta_to_chunk"]
+__all__ = ["PARTIAL_LIMIT", "ChatStream", "StreamDelta", "delta_to_chunk", "message_chunk"]
 
 _loads = json.loads
 #: Characters of answer text kept for ``StreamInterruptedError.partial`` (the
@@ -77,16 +77,19 @@ def delta_to_chunk(delta: StreamDelta, text: str | None = None) -> ChatGeneratio
         kwargs["tool_call_chunks"] = delta.tool_chunks
     if delta.usage:
         kwargs["usage_metadata"] = delta.usage
-    if delta.first:
-        if delta.id:
-            kwargs["id"] = delta.id
-        kwargs["response_metadata"] = {"model_provider": MODEL_PROVIDER}
+    if delta.first and delta.id:
+        kwargs["id"] = delta.id
     info = delta.info
     if info:
-        meta = {k: v for k, v in info.items() if k != "logprobs"}
-        if meta:
-            kwargs["response_metadata"] = {**kwargs.get("response_metadata", {}), **meta}
-    return ChatGenerationChunk(message=AIMessageChunk(**kwargs), generation_info=info)
+        kwargs["response_metadata"] = {k: v for k, v in info.items() if k != "logprobs"}
+    return ChatGenerationChunk(message=message_chunk(**kwargs), generation_info=info)
+
+
+def message_chunk(**kwargs: Any) -> AIMessageChunk:
+    """An ``AIMessageChunk`` naming :data:`MODEL_PROVIDER` (every chunk does, as ChatOpenAI's do,
+    so each one's ``content_blocks`` come from our translator and a v1 stream merges cleanly)."""
+    kwargs["response_metadata"] = {"model_provider": MODEL_PROVIDER, **kwargs.get("response_metadata", {})}
+    return AIMessageChunk(**kwargs)
 
 
 class ChatStream:
