@@ -110,3 +110,15 @@ def test_server_errors_fall_back_to_the_estimate(emulator):
     llm_down = ChatOpenAICompatible(base_url=OFFLINE, model="m",
                                     profile_overrides={"tokenize_endpoint": "/tokenize"})
     assert llm_down.get_num_tokens("x y") == estimate_text_tokens("x y")
+
+
+def test_replayed_reasoning_is_counted_only_where_it_is_sent():
+    call = {"name": "lookup", "args": {"query": "x"}, "id": "c1", "type": "tool_call"}
+    thought = "I should look this up in the wiki before answering the question. " * 5
+    history = [HumanMessage("q"), AIMessage("", tool_calls=[call], additional_kwargs={"reasoning_content": thought}),
+               ToolMessage("r", tool_call_id="c1")]
+    plain = ChatOpenAICompatible(base_url=OFFLINE, model="m").get_num_tokens_from_messages(history)
+    replaying = ChatOpenAICompatible(base_url=OFFLINE, model="m", profile_overrides={"reasoning_replay": "required"})
+    assert replaying.get_num_tokens_from_messages(history) == plain + estimate_text_tokens(thought)
+    v1 = [HumanMessage("q"), AIMessage([{"type": "reasoning", "reasoning": thought}, {"type": "text", "text": "hi"}])]
+    assert plain < 100 and count_tokens(v1) == count_tokens([HumanMessage("q"), AIMessage("hi")])

@@ -25,10 +25,11 @@ from langchain_compat.chat_models.settings import CallOptions, CallSettings, Too
 from langchain_compat.chat_models.tokens import ServerTokenizer, text_counter, tokenize_url
 from langchain_compat.chat_models.tools import structured_output, tool_kwargs
 from langchain_compat.connection import CompatConnection
+from langchain_compat.core.reasoning import message_reasoning
 from langchain_compat.core.request import check_params
 from langchain_compat.errors import CompatError, ConfigurationError, InvalidParameterError
 from langchain_compat.memory.tokens import count_tokens, estimate_tools_tokens
-from langchain_compat.profiles import Profile
+from langchain_compat.profiles import Profile, ReasoningReplay
 from langchain_compat.providers.base import Provider
 from langchain_compat.transport.rate_limit import limiter_for_rpm
 
@@ -219,7 +220,11 @@ class BaseChatCompat(CompatConnection, BaseChatModel):
             tools: tools bound to the request (their schemas take prompt space).
         """
         counter = self._text_counter()
-        return count_tokens(messages, counter) + estimate_tools_tokens(tools, counter)
+        total = count_tokens(messages, counter) + estimate_tools_tokens(tools, counter)
+        if self.compat_profile.reasoning_replay is ReasoningReplay.REQUIRED:  # sent back: counted
+            total += sum(counter(message_reasoning(m) or "") for m in messages
+                         if isinstance(m, AIMessage) and m.tool_calls)
+        return total
 
     def get_token_ids(self, text: str) -> list[int]:
         """The server tokenizer's ids of ``text`` (or ``custom_get_token_ids``'s).

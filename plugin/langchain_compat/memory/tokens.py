@@ -207,8 +207,9 @@ def _content_tokens(content: Any, text_tokens: TextCounter = estimate_text_token
                 total += IMAGE_TOKENS
             elif isinstance(block.get("text"), str):
                 total += text_tokens(block["text"])
-            elif kind in ("tool_use", "tool_call"):
-                # Anthropic-style blocks duplicate ``tool_calls``; counted there.
+            elif kind in ("tool_use", "tool_call", "reasoning", "thinking"):
+                # Anthropic-style blocks duplicate ``tool_calls``; counted there. Reasoning is
+                # not sent as content (a chat model counts what it replays itself).
                 continue
             else:
                 total += text_tokens(json.dumps(block, default=str))
