@@ -5,7 +5,10 @@ Code moved from ``langchain_openai`` passes ``openai_api_key=``,
 model go to ``model_kwargs`` (sent in the request body, as ChatOpenAI
 does), so without this table the key would travel in the JSON body and show
 in ``repr`` and ``dumpd``. Known names map to the real field; an unknown
-name that looks like a credential is refused, never moved.
+name that looks like a credential is refused, never moved. ChatOpenAI settings
+that mean nothing for an OpenAI-compatible server (:data:`IGNORED`) are dropped
+with a warning saying why, and the warning for an unknown name suggests the
+field it most likely misspells (``temprature`` -> ``temperature``).
 """
 
 from __future__ import annotations
@@ -68,6 +71,7 @@ SERVER_FIELDS = frozenset({
     "logprobs", "top_logprobs", "service_tier", "metadata", "store", "verbosity",
     "min_tokens", "ignore_eos", "skip_special_tokens", "best_of", "length_penalty", "grammar",
 })
+
 
 def _likely(name: str, known: set[str]) -> str | None:
     """The field ``name`` is most likely a misspelling of (None: no close one)."""

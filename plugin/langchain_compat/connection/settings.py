@@ -59,7 +59,8 @@ class CompatConnection(BaseModel):
     """API key (env var per provider, e.g. ``COTOMI_API_KEY``); never shown, surrounding whitespace stripped."""
     timeout: float | tuple[float, float] | httpx.Timeout | None = None
     """Seconds per request (read timeout and total per call), a ``(connect, read)`` tuple,
-    or an ``httpx.Timeout`` used as is (no total); None: 60 s reads (ChatOpenAI's ``request_timeout``)."""
+    or an ``httpx.Timeout`` used as is (no total; not serializable by ``dumpd``, a tuple is);
+    None: 60 s reads. ChatOpenAI's ``request_timeout`` is an alias."""
     connect_timeout: float = 10.0
     proxy: str | None = None
     """HTTP(S) proxy URL for requests (through httpx); ignored by your own ``http_client``."""
