@@ -98,6 +98,8 @@ class ServerTokenizer:
         if self._model:
             body["model"] = self._model
         ep = self._driver.ep
+        if ep.rate_limiter is not None:  # a tokenize request counts against the server's limit too
+            ep.rate_limiter.acquire()
         try:
             resp = ep.sync().post(self.url, json=body, headers=ep.headers, params=dict(ep.query),
                                   timeout=TOKENIZE_TIMEOUT)
