@@ -58,7 +58,7 @@ def test_site_builds_strict(site: Path) -> None:
     for page in ("quickstart", "tool-calling", "structured-output", "embeddings", "memory",
                  "testing", "capabilities", "benchmarks", "providers/cotomi", "providers/telkom",
                  "providers/ektos", "providers/avangenio", "providers/openai-compatible",
-                 "reference/chat-models"):
+                 "reference/chat-models", "migrating-from-chatopenai"):
         assert (site / page / "index.html").is_file(), page
 
 

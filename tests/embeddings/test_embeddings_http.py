@@ -321,8 +321,8 @@ def test_secret_never_shown(cotomi_emu: Emulator) -> None:
 def test_generic_needs_a_model_and_refuses_unknown_options() -> None:
     with pytest.raises(InvalidParameterError, match="model"):
         OpenAICompatibleEmbeddings(base_url="http://127.0.0.1:9/v1")
-    with pytest.raises(InvalidParameterError, match="chunk_size"):
-        OpenAICompatibleEmbeddings(base_url="http://127.0.0.1:9/v1", model="m", chunk_size=10)
+    with pytest.raises(InvalidParameterError, match="did you mean 'batch_size'"):  # chunk_size is an alias
+        OpenAICompatibleEmbeddings(base_url="http://127.0.0.1:9/v1", model="m", batch_sise=10)
     with pytest.raises(InvalidParameterError, match="on_too_long"):
         OpenAICompatibleEmbeddings(base_url="http://127.0.0.1:9/v1", model="m", on_too_long="drop")
     with pytest.raises(InvalidParameterError, match="max_concurrency"):

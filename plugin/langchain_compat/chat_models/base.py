@@ -22,11 +22,14 @@ from pydantic import ConfigDict, Field, PrivateAttr
 
 from langchain_compat.chat_models.pipeline import Call
 from langchain_compat.chat_models.settings import CallOptions, CallSettings, ToolSetting
+from langchain_compat.chat_models.tokens import ServerTokenizer, text_counter, tokenize_url
 from langchain_compat.chat_models.tools import structured_output, tool_kwargs
 from langchain_compat.connection import CompatConnection
+from langchain_compat.core.reasoning import message_reasoning
 from langchain_compat.core.request import check_params
-from langchain_compat.errors import CompatError, InvalidParameterError
-from langchain_compat.profiles import Profile
+from langchain_compat.errors import CompatError, ConfigurationError, InvalidParameterError
+from langchain_compat.memory.tokens import count_tokens, estimate_tools_tokens
+from langchain_compat.profiles import Profile, ReasoningReplay
 from langchain_compat.providers.base import Provider
 from langchain_compat.transport.rate_limit import scoped_limiter, shared_limiter
 
@@ -192,6 +195,59 @@ class BaseChatCompat(CompatConnection, BaseChatModel):
             params["ls_stop"] = list(stop)  # other types are refused by check_params
         return params
 
+    # -- token counts (see tokens.py) ------------------------------------
+    def _text_counter(self) -> Callable[[str], int]:
+        endpoint = self.compat_profile.tokenize_endpoint
+        server = (ServerTokenizer(self.driver, tokenize_url(self.base_url or "", endpoint), self.model_name)
+                  if endpoint and self.custom_get_token_ids is None else None)
+        return text_counter(server, self.custom_get_token_ids)
+
+    def get_num_tokens(self, text: str) -> int:
+        """Tokens in ``text``: the server's tokenizer where the profile names one, else an estimate.
+
+        Never needs ``transformers`` or ``tiktoken``; any error from the server
+        falls back to the offline estimate (an upper bound, see
+        :mod:`langchain_compat.memory.tokens`).
+        """
+        return self._text_counter()(text)
+
+    def get_num_tokens_from_messages(self, messages: list[BaseMessage],
+                                     tools: Sequence[Any] | None = None) -> int:
+        """Tokens a request with ``messages`` (and ``tools``) takes, template overhead included.
+
+        Works as ``trim_messages(..., token_counter=llm)`` with no extra install.
+
+        Args:
+            messages: the conversation.
+            tools: tools bound to the request (their schemas take prompt space).
+        """
+        counter = self._text_counter()
+        total = count_tokens(messages, counter) + estimate_tools_tokens(tools, counter)
+        if self.compat_profile.reasoning_replay is ReasoningReplay.REQUIRED:  # sent back: counted
+            total += sum(counter(message_reasoning(m) or "") for m in messages
+                         if isinstance(m, AIMessage) and m.tool_calls)
+        return total
+
+    def get_token_ids(self, text: str) -> list[int]:
+        """The server tokenizer's ids of ``text`` (or ``custom_get_token_ids``'s).
+
+        Raises:
+            ConfigurationError: neither is available (or the server failed):
+                ids need the model's own tokenizer; counts do not (``get_num_tokens``).
+        """
+        if self.custom_get_token_ids is not None:
+            return self.custom_get_token_ids(text)
+        endpoint = self.compat_profile.tokenize_endpoint
+        if endpoint:
+            ids = ServerTokenizer(self.driver, tokenize_url(self.base_url or "", endpoint),
+                                  self.model_name).token_ids(text)
+            if ids is not None:
+                return ids
+        raise ConfigurationError(
+            f"{self.provider.display_name}: no tokenizer for token ids (set "
+            "profile_overrides={'tokenize_endpoint': '/tokenize'} for a server that has one, or "
+            "custom_get_token_ids=...); get_num_tokens() counts without one")
+
     # -- tools and structured output (see tools.py) ----------------------
     def bind_tools(
         self,
@@ -220,6 +276,7 @@ class BaseChatCompat(CompatConnection, BaseChatModel):
         method: Literal["function_calling", "json_mode", "json_schema"] | None = None,
         include_raw: bool = False,
         strict: bool | None = None,
+        tools: Sequence[Any] | None = None,
         **kwargs: Any,
     ) -> Runnable[LanguageModelInput, Any]:
         """Return a runnable whose output follows ``schema``.
@@ -232,12 +289,20 @@ class BaseChatCompat(CompatConnection, BaseChatModel):
                 is sent; where the backend has none of them the reply is
                 prompted JSON, validated and re-asked on errors.
             include_raw: return ``{"raw", "parsed", "parsing_error"}``.
-            strict: strict schema adherence where natively supported.
+            strict: strict schema adherence where natively supported (prompted
+                JSON is always validated against the schema).
+            tools: tools bound beside the schema (JSON methods, as in ChatOpenAI):
+                a reply that calls one is returned as is (use ``include_raw=True``
+                to see its calls; ``parsed`` is then None).
+
+        Raises:
+            InvalidParameterError: unknown arguments, an unknown method, or
+                ``tools`` with ``method="function_calling"``.
         """
         if kwargs:
             raise InvalidParameterError("with_structured_output", f"unexpected arguments {sorted(kwargs)}")
         return structured_output(self, self.compat_profile, schema, method=method,
-                                 include_raw=include_raw, strict=strict)
+                                 include_raw=include_raw, strict=strict, tools=tools)
 
     # -- calls -----------------------------------------------------------
     def _call(self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any],

@@ -18,14 +18,14 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from langchain_core.messages import AIMessage, AIMessageChunk
+from langchain_core.messages import AIMessage
 from langchain_core.outputs import ChatGenerationChunk
 
 from langchain_compat.chat_models.policy import Finish, Reask, ReplyPolicy
 from langchain_compat.chat_models.reply import read_json
 from langchain_compat.chat_models.settings import CallOptions, CallSettings
 from langchain_compat.chat_models.usage import estimate_usage
-from langchain_compat.core.stream import ChatStream, StreamDelta, delta_to_chunk
+from langchain_compat.core.stream import ChatStream, StreamDelta, delta_to_chunk, message_chunk
 from langchain_compat.emulation.engine import random_call_id
 from langchain_compat.emulation.parser import unwrap_generic_response
 from langchain_compat.emulation.streaming import StreamingToolParser, TextDelta, ToolCallDelta
@@ -96,14 +96,17 @@ class StreamAttempt:
     def __init__(self, settings: CallSettings, options: CallOptions, policy: ReplyPolicy,
                  *, shown: str = "", downgrades: tuple[str, ...] = (),
                  payload: dict[str, Any] | None = None) -> None:
-        self.decoder = ChatStream(think_tags=settings.profile.think_tags, provider=settings.provider)
+        profile = settings.profile
+        self.decoder = ChatStream(think_tags=profile.think_tags, think_prefilled=profile.think_prefilled,
+                                  provider=settings.provider)
         self._options = options
         self._policy = policy
         self._parser = (StreamingToolParser(options.tools, calls_only=policy.native_rescue)
                         if options.reads_calls else None)
         self._native = _NativeCalls() if options.reads_calls else None
         self._json = options.prompted_json and not options.tools
-        self._hold = self._json or (self._parser is not None and options.forcing)
+        # held to the end: a forced call, and prompted JSON (also with tools beside it)
+        self._hold = options.prompted_json or (self._parser is not None and options.forcing)
         self._calls: list[ToolCallDelta] = []
         self._text: list[str] = []  # the reply's text; while _hold, none of it was yielded yet
         self._yielded: list[str] = []  # the text the user was shown
@@ -176,7 +179,12 @@ class StreamAttempt:
             tail = "" if self._hold else inner
         if self._native:
             self._calls.extend(self._native.calls())
-        verdict = self._policy.judge(self._message())
+        message = self._message()
+        if self._options.prompted_json and not self._calls:  # tools beside JSON: the JSON answer
+            message = read_json(message, self._options)
+            if "structured_output_error" not in message.response_metadata:
+                self._text, tail = [message.text], ""
+        verdict = self._policy.judge(message)
         if isinstance(verdict, Reask):
             self.reask = verdict
             self.shown = "".join(self._yielded)
@@ -215,7 +223,7 @@ class StreamAttempt:
         if invalid:
             meta["invalid_tool_calls"] = invalid
         if chunks or meta:
-            yield ChatGenerationChunk(message=AIMessageChunk(content="", tool_call_chunks=chunks,
+            yield ChatGenerationChunk(message=message_chunk(content="", tool_call_chunks=chunks,
                                                              response_metadata=meta))
 
     def _finish_json(self) -> Iterator[ChatGenerationChunk]:
@@ -224,7 +232,7 @@ class StreamAttempt:
         if isinstance(verdict, Reask):
             self.reask = verdict
             return
-        yield ChatGenerationChunk(message=AIMessageChunk(
+        yield ChatGenerationChunk(message=message_chunk(
             content=message.content, response_metadata=message.response_metadata))
 
     def _release_held(self) -> Iterator[ChatGenerationChunk]:
@@ -235,7 +243,7 @@ class StreamAttempt:
 
     def _text_chunk(self, text: str) -> ChatGenerationChunk:
         self._yielded.append(text)
-        return ChatGenerationChunk(message=AIMessageChunk(content=text))
+        return ChatGenerationChunk(message=message_chunk(content=text))
 
     def _message(self) -> AIMessage:
         valid, invalid = [], []

@@ -32,6 +32,7 @@ from langchain_compat.errors import (
     ToolCallParseError,
     UnsupportedParameterError,
 )
+from langchain_compat.profiles import ReasoningReplay
 
 __all__ = ["Call", "Exchange"]
 
@@ -78,7 +79,8 @@ class Call:
         self.settings, self.options = settings, options
         if options.tools and options.tool_choice is not None:
             wire_tool_choice(options.tool_choice, options.tools)  # a typed error for a bad one
-        self._wire = messages_to_wire(messages)
+        self._wire = messages_to_wire(
+            messages, reasoning=settings.profile.reasoning_replay is ReasoningReplay.REQUIRED)
         if settings.profile.image_inputs is False:
             refuse_images(self._wire, settings)
         self._failed = frozenset(m.tool_call_id for m in messages
@@ -147,7 +149,9 @@ class Call:
                 self.payload = self._payload()
                 continue
             self.policy.answered()
-            result = read_result(body, self.options, think_tags=self.settings.profile.think_tags,
+            profile = self.settings.profile
+            result = read_result(body, self.options, think_tags=profile.think_tags,
+                                 think_prefilled=profile.think_prefilled,
                                  calls_only=self.policy.native_rescue)
             verdict = self.policy.judge(result.generations[0].message)
             if isinstance(verdict, Reask):

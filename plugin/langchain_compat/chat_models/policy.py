@@ -274,8 +274,8 @@ class ReplyPolicy:
     def _problem(self, message: AIMessage) -> tuple[str | None, bool]:
         """(why the reply cannot be used, whether to ask for a plain answer without tools)."""
         options = self._options
-        if options.prompted_json and not options.tools:
-            return message.response_metadata.get("structured_output_error"), False
+        if options.prompted_json and not (message.tool_calls or message.invalid_tool_calls):
+            return message.response_metadata.get("structured_output_error"), False  # JSON (tools beside it)
         if not options.tools or self.mode is ToolMode.PLAIN:
             return None, False
         if options.forcing:
@@ -309,7 +309,7 @@ class ReplyPolicy:
         ``response_metadata["answer_fallback"]`` says so.
         """
         options = self._options
-        if options.forcing or (options.prompted_json and not options.tools):
+        if options.forcing or options.prompted_json:
             return Accept()
         meta = dict(message.response_metadata)
         update: dict[str, Any] = {}

@@ -23,9 +23,10 @@ from langchain_compat.emulation.structured import parse_json_reply
 __all__ = ["read_json", "read_message", "read_result"]
 
 
-def read_result(body: Any, options: CallOptions, *, think_tags: bool, calls_only: bool = False) -> ChatResult:
+def read_result(body: Any, options: CallOptions, *, think_tags: bool, think_prefilled: bool = False,
+                calls_only: bool = False) -> ChatResult:
     """A response body as a ``ChatResult`` whose messages went through :func:`read_message`."""
-    result = parse_chat_response(body, think_tags=think_tags)
+    result = parse_chat_response(body, think_tags=think_tags, think_prefilled=think_prefilled)
     if not (options.reads_calls or options.prompted_json):
         return result
     gens = [ChatGeneration(message=read_message(g.message, options, calls_only=calls_only),
@@ -65,15 +66,17 @@ def read_message(message: AIMessage, options: CallOptions, *, calls_only: bool =
     if options.prompted_json and not options.tools:
         return read_json(message, options)
     text = _text(message)
-    if message.tool_calls or not text:
+    if message.tool_calls:
         return message  # the backend parsed native calls itself
+    if not text:
+        return read_json(message, options) if options.prompted_json else message
     inner = unwrap_generic_response(text)
     if inner is not None:
         return message.model_copy(update={"content": inner})
     truncated = message.response_metadata.get("finish_reason") == "length"
     parsed = parse_tool_calls(text, options.tools, truncated=truncated, calls_only=calls_only)
     if not parsed.tool_calls and not parsed.invalid_tool_calls:
-        return message
+        return read_json(message, options) if options.prompted_json else message  # tools beside JSON
     if options.parallel is False:  # one call per reply was asked for
         parsed.tool_calls = parsed.tool_calls[:1]
     return message.model_copy(update={"content": parsed.content, "tool_calls": parsed.tool_calls,

@@ -105,16 +105,29 @@ def structured_output(
     method: str | None,
     include_raw: bool,
     strict: bool | None,
+    tools: Sequence[Any] | None = None,
 ) -> Runnable:
     """Build the ``with_structured_output`` runnable (see ``BaseChatCompat``).
 
     ``model`` is bound (``bind_tools``/``bind``); ``profile`` says what it accepts.
+    ``tools`` are bound beside a JSON method (native or prompted): the model
+    either calls one (the raw message has the calls, ``parsed`` is None) or
+    answers with the JSON.
+
+    Raises:
+        InvalidParameterError: an unknown method, no schema where one is
+            needed, or ``tools`` with ``method="function_calling"``.
     """
-    method = method or _default_method(profile)
+    method = method or ("json_schema" if tools else _default_method(profile))
     if method not in ("function_calling", "json_mode", "json_schema"):
         raise InvalidParameterError("method", "use 'function_calling', 'json_mode' or 'json_schema'")
     if schema is None and method != "json_mode":
         raise InvalidParameterError("schema", f"a schema is required for method={method!r}")
+    if tools and method == "function_calling":
+        raise InvalidParameterError(
+            "tools", "tools= goes with method='json_schema' or 'json_mode' (as in ChatOpenAI); "
+            "with function calling the schema is a tool itself: use bind_tools([Schema, *tools])")
+    extra = tool_kwargs(tools, None, None, strict) if tools else {}
     tool_name = None
     ls_format: dict[str, Any] = {"kwargs": {"method": method}}
     if method == "function_calling":
@@ -134,14 +147,14 @@ def structured_output(
             if strict is not None:
                 rf["json_schema"]["strict"] = strict
             bound = model.bind(response_format=rf, ls_structured_output_format=ls_format,
-                               structured_output=StructuredSpec(json_schema, native=True))
+                               structured_output=StructuredSpec(json_schema, native=True), **extra)
         elif native:
             bound = model.bind(response_format={"type": "json_object"},
                                ls_structured_output_format=ls_format,
-                               structured_output=StructuredSpec(json_schema, native=True))
-        else:  # prompted JSON, validated and re-asked
+                               structured_output=StructuredSpec(json_schema, native=True), **extra)
+        else:  # prompted JSON, validated and re-asked (strict or not: it is always validated)
             bound = model.bind(ls_structured_output_format=ls_format,
-                               structured_output=StructuredSpec(json_schema, native=False))
+                               structured_output=StructuredSpec(json_schema, native=False), **extra)
     parser = _output_parser(schema, method, tool_name) if schema is not None else JsonOutputParser()
     if not include_raw:
         return bound | parser

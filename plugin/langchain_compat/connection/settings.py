@@ -25,6 +25,7 @@ from langchain_compat.connection.resolve import (
     resolve_base_url,
     typed_validation_error,
 )
+from langchain_compat.connection.timeouts import check_proxy, check_timeouts, httpx_timeout
 from langchain_compat.errors import InvalidParameterError
 from langchain_compat.providers.base import AuthScheme, Provider
 from langchain_compat.ratelimit.protocol import throttle_of
@@ -59,9 +60,15 @@ class CompatConnection(BaseModel):
     """Base URL (env var per provider, e.g. ``COTOMI_BASE_URL``); no ``user:password@``."""
     api_key: SecretStr | None = None
     """API key (env var per provider, e.g. ``COTOMI_API_KEY``); never shown, surrounding whitespace stripped."""
-    timeout: float | None = None
-    """Per-request timeout in seconds (read and total); None uses 60 s reads."""
+    timeout: float | tuple[float, float] | httpx.Timeout | None = None
+    """Seconds per request (read timeout and total per call), a ``(connect, read)`` tuple,
+    or an ``httpx.Timeout`` used as is (no total; not serializable by ``dumpd``, a tuple is);
+    None: 60 s reads. ChatOpenAI's ``request_timeout`` is an alias."""
     connect_timeout: float = 10.0
+    proxy: str | None = None
+    """HTTP(S) proxy URL for requests (through httpx); ignored by your own ``http_client``."""
+    default_query: dict[str, str] | None = None
+    """Query parameters appended to every request's URL (e.g. ``{"api-version": "2024-06-01"}``)."""
     max_retries: int = 2
     default_headers: dict[str, str] | None = None
     """Extra headers sent with every request (plain ASCII values)."""
@@ -108,10 +115,8 @@ class CompatConnection(BaseModel):
             value = getattr(self, name)
             if value < low:
                 raise InvalidParameterError(name, f"must be >= {low}, got {value}")
-        for name in ("timeout", "connect_timeout"):
-            value = getattr(self, name)
-            if value is not None and value <= 0:
-                raise InvalidParameterError(name, "must be a positive number of seconds")
+        check_timeouts(self.timeout, self.connect_timeout)
+        check_proxy(self.proxy)
         prov = self.provider
         self.base_url = resolve_base_url(prov, self.base_url)
         self.api_key = resolve_api_key(prov, self.api_key,
@@ -210,7 +215,8 @@ class CompatConnection(BaseModel):
         key = self.api_key.get_secret_value() if self.api_key else ""
         return (hashlib.sha256(key.encode()).digest(), self.base_url, self.auth_header,
                 self.auth_prefix, tuple(sorted((self.default_headers or {}).items())), self.timeout,
-                self.connect_timeout, self.max_retries, self.verify, self.max_connections,
+                self.connect_timeout, self.proxy, tuple(sorted((self.default_query or {}).items())),
+                self.max_retries, self.verify, self.max_connections,
                 id(self.http_client), id(self.http_async_client), id(self._driver_rate_limiter()),
                 id(self._driver_throttle()))
 
@@ -257,15 +263,15 @@ def build_driver(conn: CompatConnection, *, rate_limiter: BaseRateLimiter | None
     """
     key = conn.api_key.get_secret_value() if conn.api_key else None
     auth = conn.auth
-    read = conn.timeout if conn.timeout is not None else 60.0
+    timeout, total = httpx_timeout(conn.timeout, conn.connect_timeout)
     secrets = ((key,) if key else ()) + secret_header_values(conn.default_headers, auth.header)
     return HTTPDriver(Endpoint(
         base_url=conn.base_url or "",
         headers={**(conn.default_headers or {}), **auth.headers(key)},
         provider=conn.provider.display_name,
         secrets=secrets,
-        timeout=httpx.Timeout(read, connect=min(conn.connect_timeout, read)),
-        total_timeout=conn.timeout,
+        timeout=timeout,
+        total_timeout=total,
         retry=RetryPolicy(max_retries=conn.max_retries),
         verify=conn.verify,
         limits=httpx.Limits(max_connections=conn.max_connections,
@@ -274,4 +280,6 @@ def build_driver(conn: CompatConnection, *, rate_limiter: BaseRateLimiter | None
         throttle=conn._driver_throttle(),
         client=conn.http_client,
         async_client=conn.http_async_client,
+        proxy=conn.proxy,
+        query=tuple((str(k), str(v)) for k, v in (conn.default_query or {}).items()),
     ))

@@ -19,6 +19,7 @@ from langchain_core.messages import (
 )
 from langchain_core.messages.block_translators.openai import convert_to_openai_data_block
 
+from langchain_compat.core.reasoning import message_reasoning
 from langchain_compat.errors import InvalidParameterError
 
 __all__ = ["content_text", "content_to_wire", "message_to_wire", "messages_to_wire", "tool_calls_to_wire"]
@@ -108,8 +109,14 @@ def tool_calls_to_wire(message: AIMessage) -> list[dict[str, Any]]:
     return out
 
 
-def message_to_wire(message: BaseMessage) -> dict[str, Any]:
+def message_to_wire(message: BaseMessage, *, reasoning: bool = False) -> dict[str, Any]:
     """Convert one LangChain message to an OpenAI wire dict.
+
+    Args:
+        message: the message.
+        reasoning: send an assistant turn's reasoning back as ``reasoning_content``
+            when the turn carries tool calls (backends that require it, see
+            :class:`~langchain_compat.profiles.ReasoningReplay`); otherwise it is dropped.
 
     Raises:
         InvalidParameterError: an unknown role or unsendable content.
@@ -139,6 +146,8 @@ def message_to_wire(message: BaseMessage) -> dict[str, Any]:
         if isinstance(text, list):
             text = "".join(p.get("text", "") for p in text if p.get("type") == "text")
         out["content"] = text if (text or not calls) else None
+        if reasoning and calls and (thought := message_reasoning(message)):
+            out["reasoning_content"] = thought
     elif isinstance(message, ToolMessage):
         out["tool_call_id"] = message.tool_call_id
         out["content"] = content_to_wire(content) if not isinstance(content, str) else content
@@ -151,11 +160,15 @@ def message_to_wire(message: BaseMessage) -> dict[str, Any]:
     return out
 
 
-def messages_to_wire(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
-    """Convert a conversation; raises ``InvalidParameterError`` when it is empty."""
+def messages_to_wire(messages: Sequence[BaseMessage], *, reasoning: bool = False) -> list[dict[str, Any]]:
+    """Convert a conversation (``reasoning``: see :func:`message_to_wire`).
+
+    Raises:
+        InvalidParameterError: the conversation is empty, or a message cannot be sent.
+    """
     if not messages:
         raise InvalidParameterError("messages", "at least one message is required")
-    return [message_to_wire(m) for m in messages]
+    return [message_to_wire(m, reasoning=reasoning) for m in messages]
 
 
 def content_text(content: Any, omitted: str = "[{type} content omitted]") -> str:

@@ -3,14 +3,17 @@
 Models served by vLLM/llama.cpp/Ollama return chain-of-thought either in a
 separate ``reasoning_content`` (or ``reasoning``) field, or inline as
 ``<think>…</think>`` at the start of the content. Both are surfaced as
-``additional_kwargs["reasoning_content"]`` and never mixed into the answer.
+``additional_kwargs["reasoning_content"]`` (and as standard ``reasoning``
+content blocks, see :mod:`~langchain_compat.core.blocks`) and never mixed into
+the answer. :func:`message_reasoning` reads it back from a message for backends
+that want it replayed.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["ThinkSplitter", "reasoning_field", "split_think"]
+__all__ = ["ThinkSplitter", "message_reasoning", "reasoning_field", "split_think"]
 
 OPEN = "<think>"
 CLOSE = "</think>"
@@ -24,13 +27,36 @@ def reasoning_field(message: dict[str, Any]) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def split_think(text: str) -> tuple[str | None, str]:
+def message_reasoning(message: Any) -> str | None:
+    """The reasoning a LangChain message carries, to send it back.
+
+    ``additional_kwargs["reasoning_content"]`` first, else the text of its
+    standard ``reasoning`` content blocks (``output_version="v1"`` messages).
+    """
+    value = (getattr(message, "additional_kwargs", None) or {}).get("reasoning_content")
+    if isinstance(value, str) and value:
+        return value
+    content = getattr(message, "content", None)
+    if isinstance(content, list):
+        parts = [b.get("reasoning") for b in content
+                 if isinstance(b, dict) and b.get("type") == "reasoning"]
+        text = "".join(p for p in parts if isinstance(p, str))
+        return text or None
+    return None
+
+
+def split_think(text: str, *, prefilled: bool = False) -> tuple[str | None, str]:
     """Split a whole reply into (reasoning, answer).
 
     Only a ``<think>`` block at the start counts (after white space); a
     ``</think>`` with no opening tag (templates that pre-fill ``<think>``)
-    also ends reasoning. Text without tags is returned unchanged.
+    also ends reasoning. Text without tags is returned unchanged, except with
+    ``prefilled`` (the template opened the block): then all of it is reasoning,
+    like a stream that never saw ``</think>``.
     """
+    if prefilled and OPEN not in text:
+        reasoning, sep, answer = text.partition(CLOSE)
+        return reasoning.strip() or None, answer.lstrip() if sep else ""
     stripped = text.lstrip()
     if stripped.startswith(OPEN):
         body = stripped[len(OPEN):]
@@ -53,11 +79,12 @@ class ThinkSplitter:
     through untouched (the fast path).
     """
 
-    __slots__ = ("_buf", "_state")
+    __slots__ = ("_buf", "_prefilled", "_state")
 
-    def __init__(self) -> None:
+    def __init__(self, *, prefilled: bool = False) -> None:
         self._buf = ""
         self._state = "start"  # start -> think -> gap -> answer
+        self._prefilled = prefilled  # no <think> at the start: the reply is inside reasoning
 
     def feed(self, delta: str) -> tuple[str, str]:
         if self._state == "answer":
@@ -72,12 +99,13 @@ class ThinkSplitter:
             head = self._buf.lstrip()
             if not head or (OPEN.startswith(head) and head != OPEN):
                 return "", ""  # could still become <think>
-            if not head.startswith(OPEN):
+            if head.startswith(OPEN):
+                self._buf = head[len(OPEN):]
+            elif not self._prefilled:
                 self._state = "answer"
                 out, self._buf = self._buf, ""
                 return "", out
             self._state = "think"
-            self._buf = head[len(OPEN):]
         # in <think>: emit reasoning up to a possible partial </think>
         idx = self._buf.find(CLOSE)
         if idx >= 0:
@@ -91,10 +119,15 @@ class ThinkSplitter:
         self._buf = self._buf[len(self._buf) - keep:]
         return out, ""
 
+    def server_splits(self) -> None:
+        """The server sends reasoning in its own field: content is not pre-filled reasoning."""
+        if self._state == "start":
+            self._prefilled = False
+
     def flush(self) -> tuple[str, str]:
         """End of stream: release anything held back."""
         buf, self._buf = self._buf, ""
-        if self._state == "think":
+        if self._state == "think" or (self._state == "start" and self._prefilled):
             return buf, ""
         return "", buf
 

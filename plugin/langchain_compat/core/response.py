@@ -9,6 +9,7 @@ from langchain_core.messages import AIMessage, InvalidToolCall, ToolCall
 from langchain_core.messages.ai import InputTokenDetails, OutputTokenDetails, UsageMetadata
 from langchain_core.outputs import ChatGeneration, ChatResult
 
+from langchain_compat.core.blocks import MODEL_PROVIDER
 from langchain_compat.core.reasoning import reasoning_field, split_think
 from langchain_compat.errors import ResponseParseError
 
@@ -72,7 +73,8 @@ def parse_wire_tool_calls(
 
 
 def _message_from_choice(
-    choice: dict[str, Any], body: dict[str, Any], usage: UsageMetadata | None, think_tags: bool
+    choice: dict[str, Any], body: dict[str, Any], usage: UsageMetadata | None, think_tags: bool,
+    think_prefilled: bool = False,
 ) -> AIMessage:
     msg = choice.get("message")
     if not isinstance(msg, dict):
@@ -80,8 +82,9 @@ def _message_from_choice(
     content = msg.get("content") or ""
     additional: dict[str, Any] = {}
     reasoning = reasoning_field(msg)
-    if think_tags and isinstance(content, str) and "think>" in content:
-        tagged, content = split_think(content)
+    prefilled = think_prefilled and not reasoning  # a server that splits reasoning itself
+    if think_tags and isinstance(content, str) and ("think>" in content or prefilled):
+        tagged, content = split_think(content, prefilled=prefilled)
         reasoning = reasoning or tagged
     if reasoning:
         additional["reasoning_content"] = reasoning
@@ -96,7 +99,7 @@ def _message_from_choice(
     metadata: dict[str, Any] = {
         "model_name": body.get("model"),
         "finish_reason": choice.get("finish_reason"),
-        "model_provider": "openai",
+        "model_provider": MODEL_PROVIDER,
     }
     if body.get("system_fingerprint"):
         metadata["system_fingerprint"] = body["system_fingerprint"]
@@ -115,8 +118,12 @@ def _message_from_choice(
     )
 
 
-def parse_chat_response(body: Any, *, think_tags: bool = True) -> ChatResult:
+def parse_chat_response(body: Any, *, think_tags: bool = True, think_prefilled: bool = False) -> ChatResult:
     """Turn a ``chat.completion`` body into a ``ChatResult``.
+
+    ``think_tags`` splits ``<think>`` reasoning out of the content;
+    ``think_prefilled`` reads it up to a bare ``</think>`` (see
+    :func:`~langchain_compat.core.reasoning.split_think`).
 
     Every choice becomes a generation (``n > 1``). Usage is attached to the
     first generation's message only, so aggregating generations does not
@@ -137,7 +144,8 @@ def parse_chat_response(body: Any, *, think_tags: bool = True) -> ChatResult:
         for i, choice in enumerate(body["choices"]):
             if not isinstance(choice, dict):
                 raise ResponseParseError("a response choice is not an object", body=body)
-            message = _message_from_choice(choice, body, usage if i == 0 else None, think_tags)
+            message = _message_from_choice(choice, body, usage if i == 0 else None, think_tags,
+                                           think_prefilled)
             info = {"finish_reason": choice.get("finish_reason")}
             if choice.get("logprobs") is not None:
                 info["logprobs"] = choice["logprobs"]

@@ -15,13 +15,14 @@ from typing import Any
 from langchain_core.messages import AIMessageChunk
 from langchain_core.outputs import ChatGenerationChunk
 
+from langchain_compat.core.blocks import MODEL_PROVIDER
 from langchain_compat.core.error_mapping import error_from_stream_event
 from langchain_compat.core.reasoning import ThinkSplitter, reasoning_field
 from langchain_compat.core.response import usage_to_metadata
 from langchain_compat.core.sse import DONE, SSEDecoder, SSEEvent
 from langchain_compat.errors import ResponseParseError
 
-__all__ = ["PARTIAL_LIMIT", "ChatStream", "StreamDelta", "delta_to_chunk"]
+__all__ = ["PARTIAL_LIMIT", "ChatStream", "StreamDelta", "delta_to_chunk", "message_chunk"]
 
 _loads = json.loads
 #: Characters of answer text kept for ``StreamInterruptedError.partial`` (the
@@ -76,16 +77,19 @@ def delta_to_chunk(delta: StreamDelta, text: str | None = None) -> ChatGeneratio
         kwargs["tool_call_chunks"] = delta.tool_chunks
     if delta.usage:
         kwargs["usage_metadata"] = delta.usage
-    if delta.first:
-        if delta.id:
-            kwargs["id"] = delta.id
-        kwargs["response_metadata"] = {"model_provider": "openai"}
+    if delta.first and delta.id:
+        kwargs["id"] = delta.id
     info = delta.info
     if info:
-        meta = {k: v for k, v in info.items() if k != "logprobs"}
-        if meta:
-            kwargs["response_metadata"] = {**kwargs.get("response_metadata", {}), **meta}
-    return ChatGenerationChunk(message=AIMessageChunk(**kwargs), generation_info=info)
+        kwargs["response_metadata"] = {k: v for k, v in info.items() if k != "logprobs"}
+    return ChatGenerationChunk(message=message_chunk(**kwargs), generation_info=info)
+
+
+def message_chunk(**kwargs: Any) -> AIMessageChunk:
+    """An ``AIMessageChunk`` naming :data:`MODEL_PROVIDER` (every chunk does, as ChatOpenAI's do,
+    so each one's ``content_blocks`` come from our translator and a v1 stream merges cleanly)."""
+    kwargs["response_metadata"] = {"model_provider": MODEL_PROVIDER, **kwargs.get("response_metadata", {})}
+    return AIMessageChunk(**kwargs)
 
 
 class ChatStream:
@@ -113,9 +117,10 @@ class ChatStream:
         "response_id",
     )
 
-    def __init__(self, *, think_tags: bool = True, provider: str | None = None) -> None:
+    def __init__(self, *, think_tags: bool = True, think_prefilled: bool = False,
+                 provider: str | None = None) -> None:
         self._decoder = SSEDecoder()
-        self._splitter = ThinkSplitter() if think_tags else None
+        self._splitter = ThinkSplitter(prefilled=think_prefilled) if think_tags else None
         self._first = True
         self.provider = provider
         self.done = False
@@ -215,6 +220,8 @@ class ChatStream:
         delta = choice.get("delta") or {}
         text = delta.get("content") or ""
         reasoning = reasoning_field(delta)
+        if reasoning and self._splitter is not None:
+            self._splitter.server_splits()
         if self._splitter is not None and text:
             tagged, text = self._splitter.feed(text)
             reasoning = (reasoning or "") + tagged if tagged else reasoning

@@ -61,7 +61,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage, convert_to_messages
@@ -189,28 +189,32 @@ def _mixed_segment_tokens(text: str) -> float:
     return _ascii_tokens(text) + text.count(" ")
 
 
-def _content_tokens(content: Any) -> int:
+TextCounter = Callable[[str], int]
+
+
+def _content_tokens(content: Any, text_tokens: TextCounter = estimate_text_tokens) -> int:
     if isinstance(content, str):
-        return estimate_text_tokens(content)
+        return text_tokens(content)
     if isinstance(content, dict):
         content = [content]
     total = 0
     for block in content or ():
         if isinstance(block, str):
-            total += estimate_text_tokens(block)
+            total += text_tokens(block)
         elif isinstance(block, dict):
             kind = block.get("type")
             if kind in _IMAGE_BLOCK_TYPES:
                 total += IMAGE_TOKENS
             elif isinstance(block.get("text"), str):
-                total += estimate_text_tokens(block["text"])
-            elif kind in ("tool_use", "tool_call"):
-                # Anthropic-style blocks duplicate ``tool_calls``; counted there.
+                total += text_tokens(block["text"])
+            elif kind in ("tool_use", "tool_call", "reasoning", "thinking"):
+                # Anthropic-style blocks duplicate ``tool_calls``; counted there. Reasoning is
+                # not sent as content (a chat model counts what it replays itself).
                 continue
             else:
-                total += estimate_text_tokens(json.dumps(block, default=str))
+                total += text_tokens(json.dumps(block, default=str))
         else:
-            total += estimate_text_tokens(str(block))
+            total += text_tokens(str(block))
     return total
 
 
@@ -220,11 +224,17 @@ def _args_text(args: Any) -> str:
     return json.dumps(args, ensure_ascii=False, default=str)
 
 
-def count_message_tokens(message: BaseMessage) -> int:
-    """Upper-bound token estimate of one message, template overhead included."""
-    total = PER_MESSAGE_TOKENS + _content_tokens(message.content)
+def count_message_tokens(message: BaseMessage, text_tokens: TextCounter = estimate_text_tokens) -> int:
+    """Upper-bound token estimate of one message, template overhead included.
+
+    Args:
+        message: the message.
+        text_tokens: counts one piece of text (default: :func:`estimate_text_tokens`;
+            a chat model passes its server's tokenizer where it has one).
+    """
+    total = PER_MESSAGE_TOKENS + _content_tokens(message.content, text_tokens)
     if message.name:
-        total += estimate_text_tokens(message.name)
+        total += text_tokens(message.name)
     if isinstance(message, AIMessage):
         calls: list[tuple[str, Any, str]] = [
             (c.get("name") or "", c.get("args"), c.get("id") or "") for c in message.tool_calls
@@ -234,27 +244,33 @@ def count_message_tokens(message: BaseMessage) -> int:
             for c in message.invalid_tool_calls
         ]
         for name, args, call_id in calls:
-            total += PER_TOOL_CALL_TOKENS + estimate_text_tokens(name)
-            total += estimate_text_tokens(_args_text(args)) + estimate_text_tokens(call_id)
+            total += PER_TOOL_CALL_TOKENS + text_tokens(name)
+            total += text_tokens(_args_text(args)) + text_tokens(call_id)
     elif isinstance(message, ToolMessage):
-        total += estimate_text_tokens(message.tool_call_id or "")
+        total += text_tokens(message.tool_call_id or "")
     return total
 
 
-def count_tokens(messages: Sequence[BaseMessage] | Iterable[Any]) -> int:
+def count_tokens(messages: Sequence[BaseMessage] | Iterable[Any],
+                 text_tokens: TextCounter = estimate_text_tokens) -> int:
     """Upper-bound token estimate of a whole request's messages.
 
     Usable as ``token_counter`` for ``langchain_core.messages.trim_messages``
     and for :func:`langchain_compat.memory.trim_to_window`. Accepts anything
     ``convert_to_messages`` accepts (tuples, dicts, strings).
+
+    Args:
+        messages: the conversation.
+        text_tokens: counts one piece of text (see :func:`count_message_tokens`).
     """
     msgs = convert_to_messages(list(messages))
     if not msgs:
         return 0
-    return REPLY_PRIMING_TOKENS + sum(count_message_tokens(m) for m in msgs)
+    return REPLY_PRIMING_TOKENS + sum(count_message_tokens(m, text_tokens) for m in msgs)
 
 
-def estimate_tools_tokens(tools: Sequence[Any] | None) -> int:
+def estimate_tools_tokens(tools: Sequence[Any] | None,
+                          text_tokens: TextCounter = estimate_text_tokens) -> int:
     """Upper-bound estimate of the prompt space a list of tools takes.
 
     Native tools travel as JSON schemas that the server renders into the
@@ -272,5 +288,5 @@ def estimate_tools_tokens(tools: Sequence[Any] | None) -> int:
             schema = convert_to_openai_tool(tool)
         except Exception:  # noqa: BLE001 - an unknown tool shape still costs space
             schema = {"tool": str(tool)}
-        total += estimate_text_tokens(json.dumps(schema, ensure_ascii=False, default=str)) + 10
+        total += text_tokens(json.dumps(schema, ensure_ascii=False, default=str)) + 10
     return total

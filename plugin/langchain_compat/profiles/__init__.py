@@ -10,11 +10,13 @@ Code branches on these flags, never on a provider's name.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
+from langchain_compat.errors import InvalidParameterError
 from langchain_compat.profiles.families import (
     E5_PREFIXES,
     MODEL_FAMILIES,
@@ -32,6 +34,7 @@ __all__ = [
     "ModelFamily",
     "ParamRule",
     "Profile",
+    "ReasoningReplay",
     "family_changes",
     "is_e5_model",
     "params_table",
@@ -95,6 +98,21 @@ def params_table(base: Mapping[str, ParamRule] = STANDARD_PARAMS, **overrides: P
     return MappingProxyType(table)
 
 
+class ReasoningReplay(str, enum.Enum):
+    """Whether a backend wants a thinking model's ``reasoning_content`` sent back.
+
+    ``REQUIRED``: assistant turns with tool calls must carry the reasoning the
+    model produced with them (DeepSeek thinking mode, Kimi K2 thinking: the next
+    turn is refused or degrades without it). ``FORBIDDEN``: the backend refuses
+    ``reasoning_content`` in input messages (DeepSeek-R1's first API).
+    ``OFF``: not known; nothing is sent back (the safe default).
+    """
+
+    REQUIRED = "required"
+    FORBIDDEN = "forbidden"
+    OFF = "off"
+
+
 @dataclass(frozen=True, slots=True)
 class EmbeddingsLimits:
     """Limits and habits of an ``/embeddings`` endpoint.
@@ -140,6 +158,18 @@ class Profile:
     ``param_defaults`` are request parameters sent when the caller set none
     (e.g. ``{"max_tokens": 512}`` so a small local model cannot generate
     until its context is full); they are checked like the caller's own.
+
+    ``reasoning_replay`` (a :class:`ReasoningReplay`, strings accepted) says
+    whether ``reasoning_content`` is replayed on assistant turns with tool
+    calls. ``think_prefilled`` is for chat templates that pre-fill ``<think>``
+    (the reply starts inside reasoning and only a bare ``</think>`` ends it):
+    invoke and stream then read everything up to ``</think>`` as reasoning
+    (all of it when none comes). Off, a stream passes a bare ``</think>``
+    through as text and only a reply that opens with ``<think>`` is split.
+
+    ``tokenize_endpoint`` is the path of the server's tokenizer below the
+    server root (llama.cpp and vLLM serve ``/tokenize``), used by
+    ``get_num_tokens*`` for exact counts; None: counts are estimated offline.
     """
 
     native_tools: bool | None = None
@@ -151,6 +181,9 @@ class Profile:
     tool_role: bool = True
     image_inputs: bool | None = None
     think_tags: bool = True
+    think_prefilled: bool = False
+    reasoning_replay: ReasoningReplay = ReasoningReplay.OFF
+    tokenize_endpoint: str | None = None
     context_window: int = 8192
     max_output_tokens: int | None = None
     rate_limit_rpm: float | None = None
@@ -161,6 +194,16 @@ class Profile:
     embeddings: EmbeddingsLimits | None = None
     embedding_prefixes: tuple[str, str] | None = None
     notes: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.reasoning_replay, ReasoningReplay):
+            try:
+                value = ReasoningReplay(self.reasoning_replay)
+            except ValueError:
+                raise InvalidParameterError(
+                    "reasoning_replay", f"got {self.reasoning_replay!r}; use one of "
+                    f"{[m.value for m in ReasoningReplay]}") from None
+            object.__setattr__(self, "reasoning_replay", value)
 
     def rule(self, param: str) -> ParamRule:
         """The rule for ``param`` (undocumented parameters pass through)."""

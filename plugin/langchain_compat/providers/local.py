@@ -56,6 +56,7 @@ LOCAL = Provider(
         context_window=4096,
         param_defaults=MappingProxyType({"max_tokens": 512}),
         small_model_guards=True,
+        tokenize_endpoint="/tokenize",
         notes=("llama-server with our Qwen template: native tools, a call the server cannot parse is "
                "re-sent emulated; named tool_choice is ignored by the server; max_tokens 512 unless set."),
     ),

@@ -21,6 +21,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from langchain_compat.testing import wire
+from langchain_compat.testing.extras import check_reasoning_replay, tokenize_response
 from langchain_compat.testing.faults import Fault
 from langchain_compat.testing.quirks import APIErrorReply, check_auth, check_chat, check_embeddings
 from langchain_compat.testing.refusals import check_refused
@@ -143,9 +144,9 @@ class _Ctx:
 async def chat(ctx: _Ctx) -> Response:
     state, body = ctx.state, ctx.body
     model = body.get("model") if isinstance(body, dict) else None
-    messages = check_chat(
-        state.provider.profile_for(model if isinstance(model, str) else None), body
-    )
+    profile = state.provider.profile_for(model if isinstance(model, str) else None)
+    messages = check_chat(profile, body)
+    check_reasoning_replay(profile, messages)
     _check_model(state, model, state.provider.models)
     check_refused(state.refuse, body)
     request = ChatRequest(body=body, messages=messages, model=model)
@@ -214,6 +215,10 @@ async def embeddings(ctx: _Ctx) -> Response:
         inputs, model=model, dim=dim, encoding_format=body.get("encoding_format") or "float"
     )
     return ctx.body_response(_json_bytes(out))
+
+
+async def tokenize(ctx: _Ctx) -> Response:
+    return ctx.body_response(_json_bytes(tokenize_response(ctx.body)))
 
 
 async def models(ctx: _Ctx) -> Response:
@@ -311,6 +316,7 @@ def build_app(state: EmulatorState) -> Starlette:
         table[("POST", base + p.chat_path)] = ("chat", chat)
         table[("POST", base + p.embeddings_path)] = ("embeddings", embeddings)
         table[("GET", base + "/models")] = ("models", models)
+    table[("POST", "/tokenize")] = ("tokenize", tokenize)  # at the server root, like llama.cpp and vLLM
     known_paths = {path for _, path in table}
 
     async def dispatch(request: Request) -> Response:

@@ -7,7 +7,11 @@ A script item is one of:
   backends whose tool calls are emulated in the prompt);
 - ``dict``: ``{"content": ..., "tool_calls": [{"name", "arguments"}],
   "finish_reason": ...}`` (native tool calls; ``arguments`` a dict or a JSON
-  string; ``id`` optional);
+  string; ``id`` optional), plus for thinking models and usage details
+  ``"reasoning_content"`` (sent in its own field, streamed before the answer),
+  ``"logprobs"`` (the choice's ``logprobs`` object) and ``"usage"`` (merged
+  into the usage object, e.g. ``{"completion_tokens_details":
+  {"reasoning_tokens": 12}, "prompt_tokens_details": {"cached_tokens": 8}}``);
 - :class:`Reply`;
 - a callable ``(ChatRequest) -> str | dict | Reply`` (answer from the request).
 
@@ -24,7 +28,7 @@ import re
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 __all__ = [
@@ -51,11 +55,20 @@ class ToolCall:
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """What the assistant says: text and/or native tool calls."""
+    """What the assistant says: text and/or native tool calls, with its reasoning.
+
+    Attributes:
+        reasoning: ``reasoning_content`` of a thinking model (None: none).
+        logprobs: the choice's ``logprobs`` object (None: ``null``).
+        usage: fields merged into the computed ``usage`` object (details).
+    """
 
     content: str | None = None
     tool_calls: tuple[ToolCall, ...] = ()
     finish_reason: str | None = None
+    reasoning: str | None = None
+    logprobs: Mapping[str, Any] | None = None
+    usage: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +139,9 @@ def to_reply(item: ScriptItem, request: ChatRequest) -> Reply:
     if isinstance(item, Mapping):
         calls = tuple(_tool_call(c, i) for i, c in enumerate(item.get("tool_calls") or ()))
         return Reply(
-            content=item.get("content"), tool_calls=calls, finish_reason=item.get("finish_reason")
+            content=item.get("content"), tool_calls=calls, finish_reason=item.get("finish_reason"),
+            reasoning=item.get("reasoning_content"), logprobs=item.get("logprobs"),
+            usage=item.get("usage"),
         )
     raise TypeError(f"cannot use {item!r} as a scripted reply")
 
@@ -170,7 +185,8 @@ def apply_limits(reply: Reply, stop: Any, max_tokens: Any) -> tuple[Reply, str, 
     n = len(split_tokens(content or "")) + sum(
         len(split_tokens(c.arguments)) + 2 for c in reply.tool_calls
     )
-    return Reply(content=content, tool_calls=reply.tool_calls, finish_reason=finish), finish, n
+    n += len(split_tokens(reply.reasoning or ""))
+    return replace(reply, content=content, finish_reason=finish), finish, n
 
 
 @dataclass

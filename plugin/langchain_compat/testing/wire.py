@@ -9,6 +9,7 @@ import struct
 import time
 import uuid
 from array import array
+from collections.abc import Mapping
 from typing import Any
 
 from langchain_compat.testing.responders import Reply, call_id, split_tokens
@@ -22,16 +23,21 @@ def new_id(prefix: str = "chatcmpl-") -> str:
     return prefix + uuid.uuid4().hex
 
 
-def usage(prompt: int, completion_tokens: int) -> dict[str, int]:
-    return {
+def usage(prompt: int, completion_tokens: int, details: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """A ``usage`` object; ``details`` (a scripted reply's) are merged in."""
+    out: dict[str, Any] = {
         "prompt_tokens": prompt,
         "completion_tokens": completion_tokens,
         "total_tokens": prompt + completion_tokens,
     }
+    out.update(details or {})
+    return out
 
 
 def _message(reply: Reply, choice: int) -> dict[str, Any]:
     msg: dict[str, Any] = {"role": "assistant", "content": reply.content}
+    if reply.reasoning is not None:
+        msg["reasoning_content"] = reply.reasoning
     if reply.tool_calls:
         msg["tool_calls"] = [
             {
@@ -58,12 +64,12 @@ def completion(
             {
                 "index": i,
                 "message": _message(reply, i),
-                "logprobs": None,
+                "logprobs": reply.logprobs,
                 "finish_reason": reply.finish_reason,
             }
             for i in range(n)
         ],
-        "usage": usage(prompt_tokens, completion_tokens * n),
+        "usage": usage(prompt_tokens, completion_tokens * n, reply.usage),
     }
 
 
@@ -91,6 +97,7 @@ def completion_chunks(
     cid, created = new_id(), int(time.time())
 
     def chunk(choice: int, delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+        logprobs = reply.logprobs if finish is not None else None  # all of them on the last chunk
         out = {
             "id": cid,
             "object": "chat.completion.chunk",
@@ -98,7 +105,7 @@ def completion_chunks(
             "model": model,
             "system_fingerprint": FINGERPRINT,
             "choices": [
-                {"index": choice, "delta": delta, "logprobs": None, "finish_reason": finish}
+                {"index": choice, "delta": delta, "logprobs": logprobs, "finish_reason": finish}
             ],
         }
         if include_usage:
@@ -112,6 +119,8 @@ def completion_chunks(
             "content": "" if reply.content is not None or not reply.tool_calls else None,
         }
         chunks.append(chunk(i, first))
+        for token in split_tokens(reply.reasoning or ""):
+            chunks.append(chunk(i, {"reasoning_content": token}))
         for token in split_tokens(reply.content or ""):
             chunks.append(chunk(i, {"content": token}))
         for k, call in enumerate(reply.tool_calls):
@@ -130,7 +139,7 @@ def completion_chunks(
     if include_usage:
         last = chunk(0, {})
         last["choices"] = []
-        last["usage"] = usage(prompt_tokens, completion_tokens * n)
+        last["usage"] = usage(prompt_tokens, completion_tokens * n, reply.usage)
         chunks.append(last)
     return chunks
 

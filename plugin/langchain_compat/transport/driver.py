@@ -248,7 +248,7 @@ class HTTPDriver:
     def _apool(self) -> AsyncPool | None:
         """This loop's shared sharded pool, or None with a caller-owned client."""
         ep = self.ep
-        return None if ep.async_client is not None else async_pool(ep.verify, ep.limits)
+        return None if ep.async_client is not None else async_pool(ep.verify, ep.limits, ep.proxy)
 
     async def apost_json(self, path: str, body: dict[str, Any], *, timeout: float | None = None,
                          admitted: bool = False) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 
@@ -58,6 +59,10 @@ class Endpoint:
     """A caller-owned sync client (tests, custom transports); else the shared one."""
     async_client: httpx.AsyncClient | None = None
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    proxy: str | None = None
+    """HTTP(S) proxy URL for the shared clients (a caller-owned client keeps its own)."""
+    query: tuple[tuple[str, str], ...] = ()
+    """Query parameters appended to every request URL."""
 
     def __post_init__(self) -> None:
         check_base_url(self.base_url)
@@ -66,11 +71,14 @@ class Endpoint:
         check_size("max_response_bytes", self.max_response_bytes)
 
     def sync(self) -> httpx.Client:
-        return self.client or sync_client(self.verify, self.limits)
+        return self.client or sync_client(self.verify, self.limits, self.proxy)
 
     def async_pool(self) -> AsyncPool | None:
         """This loop's shared sharded pool, or None with a caller-owned client."""
-        return None if self.async_client is not None else async_pool(self.verify, self.limits)
+        return None if self.async_client is not None else async_pool(self.verify, self.limits, self.proxy)
 
     def url(self, path: str) -> str:
-        return self.base_url.rstrip("/") + path
+        url = self.base_url.rstrip("/") + path
+        if self.query:
+            url += ("&" if "?" in url else "?") + urlencode(self.query)
+        return url

@@ -158,7 +158,7 @@ def test_first_chunk_carries_id_and_provider_even_when_empty() -> None:
     first = chunks[0].message
     assert first.content == ""
     assert first.id == "chatcmpl-9"
-    assert first.response_metadata == {"model_provider": "openai"}
+    assert first.response_metadata == {"model_provider": "openai_compatible"}
 
 
 def test_empty_keepalive_deltas_are_not_chunks() -> None:

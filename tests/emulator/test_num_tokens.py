@@ -1,0 +1,124 @@
+"""Token counting through LangChain's API, offline and through a server's ``/tokenize``.
+
+``trim_messages(token_counter=llm)`` is LangChain's documented pattern; its
+default count needs ``transformers`` (GPT-2), which is not a dependency.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage, trim_messages
+from langchain_core.tools import tool
+
+from langchain_compat import ChatOpenAICompatible
+from langchain_compat.chat_models.tokens import clear_cache, tokenize_url
+from langchain_compat.errors import ConfigurationError
+from langchain_compat.memory.tokens import count_tokens, estimate_text_tokens
+from langchain_compat.testing import server_error
+from langchain_compat.testing.extras import tokenize_response
+
+OFFLINE = "http://127.0.0.1:9/v1"  # nothing listens: counting must not send anything
+
+
+@tool
+def lookup(query: str) -> str:
+    """Look something up in the company wiki."""
+    return query
+
+
+def _history(n: int = 8) -> list:
+    out: list = [SystemMessage("You are terse.")]
+    for i in range(n):
+        out += [HumanMessage(f"question {i}: what is the capital of country number {i}?"),
+                AIMessage(f"answer {i}: it is the city number {i}, a long way from here.")]
+    return out
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    clear_cache()
+    yield
+    clear_cache()
+
+
+def test_trim_messages_with_the_model_as_counter_works_offline():
+    llm = ChatOpenAICompatible(base_url=OFFLINE, model="m")
+    history = _history()
+    trimmed = trim_messages(history, max_tokens=120, token_counter=llm, strategy="last",
+                            include_system=True, start_on="human")
+    assert trimmed[0].type == "system" and trimmed[-1] == history[-1]
+    assert 2 < len(trimmed) < len(history)
+    assert llm.get_num_tokens_from_messages(trimmed) <= 120
+    assert "transformers" not in sys.modules and "tiktoken" not in sys.modules
+
+
+def test_counts_are_the_calibrated_estimate_and_tools_count():
+    llm = ChatOpenAICompatible(base_url=OFFLINE, model="m")
+    history = _history(2)
+    assert llm.get_num_tokens("hello world") == estimate_text_tokens("hello world")
+    assert llm.get_num_tokens_from_messages(history) == count_tokens(history)
+    with_tools = llm.get_num_tokens_from_messages(history, tools=[lookup])
+    assert with_tools > count_tokens(history) + 150  # the schema and its instructions
+    calls = [AIMessage("", tool_calls=[{"name": "lookup", "args": {"query": "x"}, "id": "c1"}]),
+             ToolMessage("result", tool_call_id="c1")]
+    assert llm.get_num_tokens_from_messages(history + calls) > count_tokens(history)
+
+
+def test_token_ids_without_a_tokenizer_is_a_typed_error():
+    with pytest.raises(ConfigurationError, match="tokenize_endpoint"):
+        ChatOpenAICompatible(base_url=OFFLINE, model="m").get_token_ids("hi")
+    custom = ChatOpenAICompatible(base_url=OFFLINE, model="m", custom_get_token_ids=lambda t: [1] * len(t))
+    assert custom.get_token_ids("abc") == [1, 1, 1] and custom.get_num_tokens("abcd") == 4
+
+
+def test_tokenize_url_is_below_the_server_root():
+    assert tokenize_url("http://h:8/v1", "/tokenize") == "http://h:8/tokenize"
+    assert tokenize_url("http://h:8/llama/v1/", "tokenize") == "http://h:8/llama/tokenize"
+
+
+def _tokenizing(emu, **kw) -> ChatOpenAICompatible:
+    return ChatOpenAICompatible(base_url=emu.base_url, model="m", **kw,
+                                profile_overrides={"tokenize_endpoint": "/tokenize"})
+
+
+def test_server_tokenize_counts_and_caches(emulator):
+    emu = emulator("openai-compatible")
+    llm = _tokenizing(emu)
+    text = "one two three four five"
+    assert llm.get_num_tokens(text) == tokenize_response({"content": text})["count"] == 5
+    assert llm.get_token_ids(text) == tokenize_response({"content": text})["tokens"]
+    history = _history(3)
+    first = llm.get_num_tokens_from_messages(history)
+    asked = len(emu.requests)
+    assert llm.get_num_tokens_from_messages(history) == first
+    assert len(emu.requests) == asked  # every text was cached
+    assert all(r.path == "/tokenize" for r in emu.requests)
+    assert emu.requests[0].body["content"] == text
+    trimmed = trim_messages(history, max_tokens=60, token_counter=llm, strategy="last")
+    assert trimmed and len(emu.requests) == asked  # trimming re-counts from the cache
+
+
+def test_server_errors_fall_back_to_the_estimate(emulator):
+    emu = emulator("openai-compatible")
+    emu.inject(server_error(500).only("tokenize"))
+    llm = _tokenizing(emu)
+    assert llm.get_num_tokens("alpha beta") == estimate_text_tokens("alpha beta")
+    assert llm.get_num_tokens("alpha beta gamma") == estimate_text_tokens("alpha beta gamma")
+    assert len(emu.requests) == 1  # a failed tokenizer is not asked again at once
+    llm_down = ChatOpenAICompatible(base_url=OFFLINE, model="m",
+                                    profile_overrides={"tokenize_endpoint": "/tokenize"})
+    assert llm_down.get_num_tokens("x y") == estimate_text_tokens("x y")
+
+
+def test_replayed_reasoning_is_counted_only_where_it_is_sent():
+    call = {"name": "lookup", "args": {"query": "x"}, "id": "c1", "type": "tool_call"}
+    thought = "I should look this up in the wiki before answering the question. " * 5
+    history = [HumanMessage("q"), AIMessage("", tool_calls=[call], additional_kwargs={"reasoning_content": thought}),
+               ToolMessage("r", tool_call_id="c1")]
+    plain = ChatOpenAICompatible(base_url=OFFLINE, model="m").get_num_tokens_from_messages(history)
+    replaying = ChatOpenAICompatible(base_url=OFFLINE, model="m", profile_overrides={"reasoning_replay": "required"})
+    assert replaying.get_num_tokens_from_messages(history) == plain + estimate_text_tokens(thought)
+    v1 = [HumanMessage("q"), AIMessage([{"type": "reasoning", "reasoning": thought}, {"type": "text", "text": "hi"}])]
+    assert plain < 100 and count_tokens(v1) == count_tokens([HumanMessage("q"), AIMessage("hi")])
