@@ -162,8 +162,8 @@ class StreamAttempt:
         if self.reask is None and self._downgrades:
             meta["downgrades"] = list(self._downgrades)
         if meta:
-            yield ChatGenerationChunk(message=AIMessageChunk(content="", response_metadata=meta,
-                                                             usage_metadata=usage))
+            yield ChatGenerationChunk(message=message_chunk(content="", response_metadata=meta,
+                                                            usage_metadata=usage))
 
     def _finish_reply(self) -> Iterator[ChatGenerationChunk]:
         if self._json:
