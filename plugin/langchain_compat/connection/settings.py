@@ -57,9 +57,15 @@ class CompatConnection(BaseModel):
     api_key: SecretStr | None = None
     """API key (env var per provider, e.g. ``COTOMI_API_KEY``); never shown, surrounding whitespace stripped."""
     timeout: float | None = None
-    """Per-request timeout in seconds (read and total); None uses 60 s reads."""
+    """Seconds one HTTP request may take, its retries and the waits between them included
+    (every socket read is cut to it, streams too). Not a deadline for a whole call: a call
+    that re-asks or falls back sends several requests, each with its own ``timeout``.
+    None: no deadline, each socket read waits up to 60 s. Per call: ``invoke(..., timeout=)``."""
     connect_timeout: float = 10.0
+    """Seconds to open a connection (at most ``timeout``)."""
     max_retries: int = 2
+    """Retries of a failed request (408, 409, 429, 5xx, connection errors, timeouts), with
+    backoff and ``Retry-After``; 0 disables them."""
     default_headers: dict[str, str] | None = None
     """Extra headers sent with every request (plain ASCII values)."""
     auth_header: str | None = None
@@ -69,9 +75,11 @@ class CompatConnection(BaseModel):
     verify: bool | str = True
     """TLS verification (True, False or a CA bundle path)."""
     max_connections: int = 128
+    """Connection pool size of the shared clients."""
     http_client: httpx.Client | None = Field(default=None, exclude=True, repr=False)
     """Your own ``httpx.Client`` (custom transport, proxies); default: a shared pooled one."""
     http_async_client: httpx.AsyncClient | None = Field(default=None, exclude=True, repr=False)
+    """Your own ``httpx.AsyncClient``; default: a shared pooled one."""
 
     _driver: HTTPDriver | None = PrivateAttr(default=None)
     _driver_sig: tuple[object, ...] | None = PrivateAttr(default=None)
