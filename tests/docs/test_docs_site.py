@@ -133,8 +133,8 @@ def test_reference_shows_type_default_and_env_var(site: Path) -> None:
     ektos = _fields_section(_page(site, "reference/chat-models"), "ChatEktos")
     for field, type_, default in (("timeout", "float | None", "None"), ("max_retries", "int", "2"),
                                   ("max_tool_reasks", "int", "2"),
-                                  ("tool_calling", "Literal[&#39;auto&#39;, &#39;native&#39;, "
-                                   "&#39;emulated&#39;]", "&#39;auto&#39;")):
+                                  ("tool_calling", "Literal['auto', 'native', 'emulated']",
+                                   "'auto'")):
         row = ektos[ektos.index(f"<td><code>{field}</code>"):]
         row = row[:row.index("</tr>")]
         assert f"<code>{type_}</code>" in row and f"<code>{default}</code>" in row, row
