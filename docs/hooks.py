@@ -27,7 +27,7 @@ except ImportError:  # a checkout without `pip install -e .`
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugin"))
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from docs_fields import FIELDS_MARKER, fields_table  # noqa: E402
+from docs_fields import FIELDS_MARKER, fields_table
 
 from langchain_compat.providers import PROVIDERS
 from langchain_compat.providers.matrix import capability_matrix, render_markdown

@@ -62,7 +62,7 @@ class Block:
 
     @property
     def is_pytest_module(self) -> bool:
-        return re.search(r"^def test_", self.code, re.M) is not None
+        return re.search(r"^def test_", self.code, re.MULTILINE) is not None
 
 
 def doc_files() -> list[Path]:

@@ -24,7 +24,7 @@ from doc_blocks import ROOT, SKIP_MARK, Block, all_blocks, blocks
 
 pytest.importorskip("uvicorn", reason="the emulator needs the 'testing' extra")
 
-from langchain_compat.testing import Emulator, emulate  # noqa: E402
+from langchain_compat.testing import Emulator, emulate
 
 LIMIT = 30.0
 EMULATED = ("ektos", "avangenio", "cotomi", "telkom", "openai-compatible")

@@ -13,7 +13,7 @@ from langchain_compat.errors import APITimeoutError
 
 pytest.importorskip("uvicorn", reason="the emulator needs the 'testing' extra")
 
-from langchain_compat.testing import emulate, latency, server_error  # noqa: E402
+from langchain_compat.testing import emulate, latency, server_error
 
 
 def test_timeout_covers_a_request_and_its_retries() -> None:

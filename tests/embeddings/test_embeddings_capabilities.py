@@ -18,7 +18,7 @@ from langchain_compat.providers.matrix import capability_matrix
 
 pytest.importorskip("uvicorn", reason="the emulator needs the 'testing' extra")
 
-from langchain_compat.testing import emulate  # noqa: E402
+from langchain_compat.testing import emulate
 
 
 def test_matrix_counts_generic_and_local_embeddings() -> None:
