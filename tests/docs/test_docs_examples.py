@@ -65,6 +65,24 @@ def _run_module(block: Block, tmp_path: Path) -> str:
     return out
 
 
+def _run_local(block: Block, tmp_path: Path) -> str:
+    """A block of the embedded model: its own process, killed at LIMIT.
+
+    Killing it closes its connection, so llama-server drops the request instead of
+    keeping its single slot busy for the next block (a thread could not be stopped).
+    """
+    script = tmp_path / "example.py"
+    script.write_text(block.code, encoding="utf-8")
+    try:
+        proc = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True,
+                              text=True, timeout=LIMIT, check=False,
+                              env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"{block.id} still running after {LIMIT:.0f} s (killed)")
+    assert proc.returncode == 0, f"{block.id}:\n{proc.stdout}{proc.stderr}"
+    return proc.stdout
+
+
 def _exec(block: Block) -> str:
     """Run a block in a fresh namespace, in a thread bounded by LIMIT; return what it printed."""
     code = compile(block.code, block.id, "exec")
@@ -99,7 +117,12 @@ def test_block_runs(block: Block, request: pytest.FixtureRequest, tmp_path: Path
         for name, replies in per.items():
             emulators[name].script(replies)
     start = time.monotonic()
-    out = _run_module(block, tmp_path) if block.is_pytest_module else _exec(block)
+    if block.is_pytest_module:
+        out = _run_module(block, tmp_path)
+    elif block.local:
+        out = _run_local(block, tmp_path)
+    else:
+        out = _exec(block)
     seconds = time.monotonic() - start
     print(f"{block.id}: {seconds:.1f} s\n{out}")
     assert seconds < LIMIT, f"{block.id} took {seconds:.1f} s"
