@@ -6,7 +6,10 @@ Markers replaced in any page:
   provider (``langchain_compat.providers.matrix.render_markdown``), the same
   table ``langchain-compat providers --format markdown`` prints;
 - ``<!-- provider-facts: NAME -->``: the connection facts and profile of one
-  provider (base URL, env vars, auth, models, limits, refused parameters).
+  provider (base URL, env vars, auth, models, limits, refused parameters);
+- ``<!-- fields: dotted.path.Class -->``: every constructor field of a class
+  (pydantic model or dataclass) with its type, default, env var and docstring,
+  the ones it inherits included (``docs_fields.py``).
 
 Generating them from ``PROVIDERS`` means the docs cannot drift from the code.
 """
@@ -22,6 +25,9 @@ try:
     import langchain_compat  # noqa: F401
 except ImportError:  # a checkout without `pip install -e .`
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugin"))
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from docs_fields import FIELDS_MARKER, fields_table
 
 from langchain_compat.providers import PROVIDERS
 from langchain_compat.providers.matrix import capability_matrix, render_markdown
@@ -112,4 +118,5 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
     """Replace the markers (see the module docstring)."""
     if MATRIX_MARKER in markdown:
         markdown = markdown.replace(MATRIX_MARKER, render_markdown(capability_matrix()))
+    markdown = FIELDS_MARKER.sub(lambda m: fields_table(m.group(1)), markdown)
     return FACTS_MARKER.sub(lambda m: provider_facts(m.group(1)), markdown)

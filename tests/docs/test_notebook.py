@@ -1,8 +1,11 @@
-"""recipes/quickstart.ipynb runs top to bottom against the provider emulator (nbclient),
-quickly, and its cells produce what the notebook says they do."""
+"""recipes/quickstart.ipynb runs top to bottom (nbclient), quickly, and its cells produce
+what the notebook says they do: first against the provider emulator, then against the real
+embedded model (the cells tagged ``real-model``; dropped only when
+LANGCHAIN_COMPAT_NO_LOCAL=1). The notebook is committed with the outputs of a real run."""
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -15,6 +18,12 @@ pytest.importorskip("uvicorn", reason="the emulator needs the 'testing' extra")
 pytest.importorskip("langgraph.checkpoint.sqlite", reason="memory cells need the 'memory' extra")
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "recipes" / "quickstart.ipynb"
+REAL_TAG = "real-model"
+NO_LOCAL = os.environ.get("LANGCHAIN_COMPAT_NO_LOCAL") == "1"
+
+
+def _real(cell) -> bool:
+    return REAL_TAG in cell.get("metadata", {}).get("tags", [])
 
 
 def _text(output: dict) -> str:
@@ -26,8 +35,13 @@ def _text(output: dict) -> str:
 
 
 @pytest.fixture(scope="module")
-def executed(tmp_path_factory: pytest.TempPathFactory) -> tuple[object, float]:
+def executed(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+             ) -> tuple[object, float]:
     nb = nbformat.read(NOTEBOOK, as_version=4)
+    if NO_LOCAL:
+        nb.cells = [c for c in nb.cells if not _real(c)]
+    else:
+        request.getfixturevalue("local_llm")  # the real llama-server, up before the clock starts
     client = nbclient.NotebookClient(
         nb, timeout=60, kernel_name="python3",
         resources={"metadata": {"path": str(tmp_path_factory.mktemp("nb"))}},
@@ -45,10 +59,31 @@ def output_of(nb, snippet: str) -> str:
     raise AssertionError(f"no code cell contains {snippet!r}")
 
 
-def test_notebook_is_committed_without_outputs() -> None:
+def test_notebook_is_committed_with_the_real_model_outputs() -> None:
     nb = nbformat.read(NOTEBOOK, as_version=4)
     nbformat.validate(nb)
-    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
+    real = [c for c in nb.cells if c.cell_type == "code" and _real(c)]
+    assert len(real) >= 3
+    assert all(c.get("outputs") for c in real), "run the notebook and save it with its outputs"
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+              if o.get("output_type") == "error"]
+    assert not errors
+    stored = "".join(_text(o) for c in real for o in c.outputs)
+    for line in ("tool_calls: [('get_weather'", "structured: ", "greeting -> ", "apples -> "):
+        assert line in stored, line
+    text = "".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    for fact in ("0.5-billion-parameter", "cannot do", "ChatOpenAICompatible(base_url=",
+                 "ChatCotomi(model="):
+        assert fact in text, fact
+
+
+@pytest.mark.skipif(NO_LOCAL, reason="LANGCHAIN_COMPAT_NO_LOCAL=1: the real-model cells are dropped")
+def test_real_model_cells(executed) -> None:
+    nb, _ = executed
+    calls = output_of(nb, 'real.bind_tools([get_weather]).invoke("What\'s the weather in Tokyo?")')
+    assert "tool_calls: [('get_weather'" in calls and "structured: " in calls
+    limits = output_of(nb, "greeting = ")
+    assert "greeting -> " in limits and "apples -> " in limits
 
 
 def test_runs_quickly_without_errors(executed) -> None:

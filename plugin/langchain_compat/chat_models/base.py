@@ -64,21 +64,35 @@ class BaseChatCompat(CompatConnection, BaseChatModel):
     model_name: str | None = Field(default=None, alias="model")
     """Model name sent in the request (defaults to the provider's default model)."""
     tool_calling: Literal["auto", "native", "emulated"] = "auto"
+    """``"auto"``: follow the profile (where it does not know, try native tools once and fall
+    back to emulation); ``"native"``: send OpenAI ``tools``; ``"emulated"``: render tools into
+    the prompt and parse calls out of the reply."""
     temperature: float | None = None
+    """Sampling temperature (checked against the profile's range; None: not sent)."""
     top_p: float | None = None
+    """Nucleus sampling (None: not sent)."""
     max_tokens: int | None = None
+    """Most tokens per reply (None: the server's default, or the profile's: 512 for ``ChatLocal``)."""
     n: int | None = None
+    """Replies per request, where the provider allows several (None: not sent)."""
     stop: list[str] | str | None = None
+    """Stop sequences (the profile may limit how many; None: not sent)."""
     presence_penalty: float | None = None
+    """Presence penalty (None: not sent)."""
     frequency_penalty: float | None = None
+    """Frequency penalty (None: not sent)."""
     seed: int | None = None
+    """Sampling seed, where the backend honours it (None: not sent)."""
     logit_bias: dict[str, float] | None = None
+    """Token id -> bias (refused before sending where the provider does not accept it)."""
     user: str | None = None
+    """End-user id sent as ``user`` (None: not sent)."""
     model_kwargs: dict[str, Any] = Field(default_factory=dict)
     """Extra request parameters, checked against the profile like the named ones."""
     extra_body: dict[str, Any] | None = None
     """Fields merged into the request body last, unchecked."""
     streaming: bool = False
+    """Make ``invoke`` stream under the hood (LangChain's flag)."""
     stream_usage: bool = True
     """Ask for token usage in streams where the profile allows it."""
     drop_unsupported_params: bool = False

@@ -61,15 +61,21 @@ class CompatConnection(BaseModel):
     api_key: SecretStr | None = None
     """API key (env var per provider, e.g. ``COTOMI_API_KEY``); never shown, surrounding whitespace stripped."""
     timeout: float | tuple[float, float] | httpx.Timeout | None = None
-    """Seconds per request (read timeout and total per call), a ``(connect, read)`` tuple,
-    or an ``httpx.Timeout`` used as is (no total; not serializable by ``dumpd``, a tuple is);
-    None: 60 s reads. ChatOpenAI's ``request_timeout`` is an alias."""
+    """Seconds one HTTP request may take, its retries and the waits between them included
+    (every socket read is cut to it, streams too). Not a deadline for a whole call: a call
+    that re-asks or falls back sends several requests, each with its own ``timeout``.
+    None: no deadline, each socket read waits up to 60 s. Per call: ``invoke(..., timeout=)``.
+    Also a ``(connect, read)`` tuple, or an ``httpx.Timeout`` used as is (no total; not
+    serializable by ``dumpd``, a tuple is). ChatOpenAI's ``request_timeout`` is an alias."""
     connect_timeout: float = 10.0
+    """Seconds to open a connection (at most ``timeout``)."""
     proxy: str | None = None
     """HTTP(S) proxy URL for requests (through httpx); ignored by your own ``http_client``."""
     default_query: dict[str, str] | None = None
     """Query parameters appended to every request's URL (e.g. ``{"api-version": "2024-06-01"}``)."""
     max_retries: int = 2
+    """Retries of a failed request (408, 409, 429, 5xx, connection errors, timeouts), with
+    backoff and ``Retry-After``; 0 disables them."""
     default_headers: dict[str, str] | None = None
     """Extra headers sent with every request (plain ASCII values)."""
     auth_header: str | None = None
@@ -79,9 +85,11 @@ class CompatConnection(BaseModel):
     verify: bool | str = True
     """TLS verification (True, False or a CA bundle path)."""
     max_connections: int = 128
+    """Connection pool size of the shared clients."""
     http_client: httpx.Client | None = Field(default=None, exclude=True, repr=False)
     """Your own ``httpx.Client`` (custom transport, proxies); default: a shared pooled one."""
     http_async_client: httpx.AsyncClient | None = Field(default=None, exclude=True, repr=False)
+    """Your own ``httpx.AsyncClient``; default: a shared pooled one."""
 
     _driver: HTTPDriver | None = PrivateAttr(default=None)
     _driver_sig: tuple[object, ...] | None = PrivateAttr(default=None)

@@ -33,15 +33,14 @@ from langchain_compat.errors import (
 )
 from langchain_compat.profiles import E5_PREFIXES, EmbeddingsLimits, Profile, is_e5_model
 from langchain_compat.providers.base import Provider
+from langchain_compat.providers.generic import GENERIC_EMBEDDINGS
 from langchain_compat.transport.rate_limit import scoped_limiter, shared_limiter
 
 __all__ = ["DEFAULT_LIMITS", "BaseEmbeddingsCompat", "is_e5_model"]
 
-#: Limits assumed where a provider's profile has none (any OpenAI-compatible
-#: server): OpenAI's 2048 inputs per request, nothing else checked, every
-#: optional field passed through (the server decides).
-DEFAULT_LIMITS = EmbeddingsLimits(max_batch=2048, max_input_tokens=None, allow_empty=True,
-                                  base64=True, dimensions_param=True)
+#: Limits assumed where a provider's profile has none: the generic server's
+#: (the same record the emulator enforces, so client and emulator agree).
+DEFAULT_LIMITS = GENERIC_EMBEDDINGS
 
 #: Base URLs whose server refused ``encoding_format="base64"`` (``"auto"`` then asks for floats).
 _BASE64_REFUSED: set[str] = set()
@@ -101,6 +100,7 @@ class BaseEmbeddingsCompat(CompatConnection, Embeddings):
     dimensions: int | None = None
     """Requested vector size (sent only where the profile accepts ``dimensions``)."""
     encoding_format: Literal["auto", "float", "base64"] = "auto"
+    """``"auto"``: base64 where the profile allows it, floats once a server refused it."""
     batch_size: int | None = None
     """Most inputs per request; default and cap: the profile's ``max_batch``."""
     max_concurrency: int = 4
@@ -108,7 +108,9 @@ class BaseEmbeddingsCompat(CompatConnection, Embeddings):
     check_limits: bool = True
     """Check inputs against the profile's limits before sending."""
     on_too_long: Literal["error", "truncate", "split"] = "error"
+    """An input over the per-input token limit: raise, cut it, or embed its parts and average."""
     prefixes: bool | Literal["auto"] = "auto"
+    """e5 ``query: ``/``passage: `` prefixes: the profile's (``"auto"``), forced, or none."""
     show_progress: bool = False
     """A tqdm progress bar over inputs (needs the ``progress`` extra)."""
     user: str | None = None

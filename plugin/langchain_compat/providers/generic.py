@@ -4,8 +4,14 @@ LM Studio, a LiteLLM proxy). Nothing is assumed: native tools are probed
 key is given, and the base URL comes from ``OPENAI_COMPATIBLE_BASE_URL``.
 """
 
-from langchain_compat.profiles import Profile
+from langchain_compat.profiles import EmbeddingsLimits, Profile
 from langchain_compat.providers.base import BEARER, Provider
+
+#: What is assumed of any server's ``/embeddings`` (``OpenAICompatibleEmbeddings``, and the
+#: emulator of this provider): OpenAI's 2048 inputs per request, nothing else checked, every
+#: optional field (``dimensions``, base64) passed through - the server decides.
+GENERIC_EMBEDDINGS = EmbeddingsLimits(max_batch=2048, max_input_tokens=None, allow_empty=True,
+                                      base64=True, dimensions_param=True)
 
 GENERIC = Provider(
     name="openai-compatible",
@@ -22,6 +28,7 @@ GENERIC = Provider(
         json_mode=True,
         stream_usage=True,
         context_window=4096,
+        embeddings=GENERIC_EMBEDDINGS,
         notes="Probed at run time; parameters passed through.",
     ),
     docs="OpenAI chat-completions API",

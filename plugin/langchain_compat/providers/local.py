@@ -23,6 +23,12 @@ started with our Qwen/Hermes chat template
 - ``stream_options.include_usage``: honoured;
 - ``max_tokens`` defaults to 512: greedy decoding of a 0.5B model can loop
   until the 4096-token context is full (minutes on a CPU).
+- ``/v1/embeddings`` (``--embeddings --pooling mean``): the chat model's own
+  mean-pooled vectors, 896 floats, base64 accepted; ``dimensions`` is ignored
+  (always 896); an empty input is refused (400); an input over the physical
+  batch of 512 tokens fails with HTTP 500 ("input (701 tokens) is too large to
+  process"). Fine for trying the plumbing, poor for retrieval: the bundled
+  multilingual-e5 server (``langchain_compat.local.e5``) retrieves far better.
 
 No authentication: a key is sent only if one is given (llama-server's
 ``--api-key``); the base URL can be moved with ``LANGCHAIN_COMPAT_LOCAL_BASE_URL``.
@@ -30,7 +36,7 @@ No authentication: a key is sent only if one is given (llama-server's
 
 from types import MappingProxyType
 
-from langchain_compat.profiles import Profile
+from langchain_compat.profiles import EmbeddingsLimits, Profile
 from langchain_compat.providers.base import BEARER, Provider
 
 #: The model ``langchain-compat local`` serves by default (llama-server's ``--alias``).
@@ -47,6 +53,7 @@ LOCAL = Provider(
     requires_api_key=False,
     default_model=LOCAL_MODEL,
     models=(LOCAL_MODEL,),
+    embedding_models=(LOCAL_MODEL,),
     profile=Profile(
         image_inputs=False,  # text-only models
         native_tools=True,
@@ -57,6 +64,8 @@ LOCAL = Provider(
         param_defaults=MappingProxyType({"max_tokens": 512}),
         small_model_guards=True,
         tokenize_endpoint="/tokenize",
+        embeddings=EmbeddingsLimits(max_batch=2048, max_input_tokens=512, allow_empty=False,
+                                    base64=True, dimensions=896),
         notes=("llama-server with our Qwen template: native tools, a call the server cannot parse is "
                "re-sent emulated; named tool_choice is ignored by the server; max_tokens 512 unless set."),
     ),
