@@ -22,7 +22,7 @@ from langchain_core.messages import AIMessage, AIMessageChunk
 from langchain_core.outputs import ChatGenerationChunk
 
 from langchain_compat.chat_models.policy import Finish, Reask, ReplyPolicy
-from langchain_compat.chat_models.reply import read_json
+from langchain_compat.chat_models.reply import path_metadata, read_json
 from langchain_compat.chat_models.settings import CallOptions, CallSettings
 from langchain_compat.core.stream import ChatStream, StreamDelta, delta_to_chunk
 from langchain_compat.emulation.engine import random_call_id
@@ -140,7 +140,16 @@ class StreamAttempt:
         yield from self._emit(self._take(self._parser.feed(delta.text) if delta.text else []), delta)
 
     def finish(self) -> Iterator[ChatGenerationChunk]:
-        """Flush what was held back, unless the reply policy re-asks (``reask``)."""
+        """Flush what was held back, unless the reply policy re-asks (``reask``); the
+        last chunk of the call says how it ran (``response_metadata["tool_calling"]``)."""
+        yield from self._finish_reply()
+        if self.reask is None:
+            policy = self._policy
+            path = path_metadata(policy.mode, policy.downgraded, self._options)
+            if path:
+                yield ChatGenerationChunk(message=AIMessageChunk(content="", response_metadata=path))
+
+    def _finish_reply(self) -> Iterator[ChatGenerationChunk]:
         if self._json:
             yield from self._finish_json()
             return
@@ -202,6 +211,8 @@ class StreamAttempt:
         if isinstance(verdict, Reask):
             self.reask = verdict
             return
+        if isinstance(verdict, Finish):
+            message = verdict.message
         yield ChatGenerationChunk(message=AIMessageChunk(
             content=message.content, response_metadata=message.response_metadata))
 

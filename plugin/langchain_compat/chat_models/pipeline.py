@@ -20,7 +20,7 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_compat.chat_models.chunks import StreamAttempt
 from langchain_compat.chat_models.plan import build_payload, shape_messages
 from langchain_compat.chat_models.policy import Finish, Reask, ReplyPolicy
-from langchain_compat.chat_models.reply import read_result
+from langchain_compat.chat_models.reply import path_metadata, read_result
 from langchain_compat.chat_models.settings import CallOptions, CallSettings
 from langchain_compat.chat_models.tools import wire_tool_choice
 from langchain_compat.core.messages import messages_to_wire
@@ -126,11 +126,21 @@ class Call:
             if isinstance(verdict, Reask):
                 self._reask(verdict)
                 continue
+            gens = result.generations
             if isinstance(verdict, Finish):
-                first = ChatGeneration(message=verdict.message,
-                                       generation_info=result.generations[0].generation_info)
-                return ChatResult(generations=[first, *result.generations[1:]], llm_output=result.llm_output)
-            return result
+                gens = [ChatGeneration(message=verdict.message, generation_info=gens[0].generation_info), *gens[1:]]
+            return ChatResult(generations=[self._with_path(g) for g in gens], llm_output=result.llm_output)
+
+    def _with_path(self, generation: ChatGeneration) -> ChatGeneration:
+        """The generation with how the call ran in its ``response_metadata`` (see
+        :func:`~langchain_compat.chat_models.reply.path_metadata`)."""
+        path = path_metadata(self.policy.mode, self.policy.downgraded, self.options)
+        if not path:
+            return generation
+        message = generation.message
+        meta = {**message.response_metadata, **path}
+        return ChatGeneration(message=message.model_copy(update={"response_metadata": meta}),
+                              generation_info=generation.generation_info)
 
     # -- stream ----------------------------------------------------------
     def attempt(self) -> StreamAttempt:
