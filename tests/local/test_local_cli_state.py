@@ -7,7 +7,6 @@ is recorded in the state files the way ``start_server`` records a real one.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import time

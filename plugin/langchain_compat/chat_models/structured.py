@@ -17,7 +17,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-from langchain_core.messages import AIMessage, BaseMessage, BaseMessageChunk, message_chunk_to_message
+from langchain_core.messages import (
+    AIMessage,
+    BaseMessage,
+    BaseMessageChunk,
+    message_chunk_to_message,
+)
 from langchain_core.output_parsers import BaseOutputParser
 from langchain_core.outputs import ChatGeneration
 from langchain_core.runnables import Runnable, RunnableConfig
@@ -52,7 +57,7 @@ class StructuredOutput(Runnable[BaseMessage, Any]):
         self.include_raw = include_raw
 
     @property
-    def InputType(self) -> Any:  # noqa: N802 (LangChain's name)
+    def InputType(self) -> Any:
         return BaseMessage
 
     # -- one reply -------------------------------------------------------
