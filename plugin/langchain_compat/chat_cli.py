@@ -11,8 +11,11 @@ The conversation is a LangGraph graph with a ``SqliteSaver`` checkpointer, one
 thread per ``--session``: quitting and starting again resumes it. Before each
 model call the stored history is trimmed to the model's context window
 (:func:`langchain_compat.memory.trim_to_window`); the database keeps every
-message. Commands: ``/history`` (print the stored conversation), ``/reset``
-(forget this session), ``/help``, ``/exit`` (or end of input).
+message. A turn (question and reply) is stored only once the reply is complete:
+Ctrl-C during a reply closes the request at once, stores nothing of the turn and
+returns to the prompt; Ctrl-C at the prompt or Ctrl-D (end of input) leaves.
+Commands: ``/history`` (print the stored conversation), ``/reset`` (forget this
+session), ``/help``, ``/exit``.
 
 The provider is chosen by ``--provider`` (default ``$LANGCHAIN_COMPAT_PROVIDER``
 or ``local``); keys and base URLs come from each provider's environment
