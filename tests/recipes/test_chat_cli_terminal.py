@@ -18,6 +18,7 @@ from langchain_compat.chat_cli import build_chat_graph, open_checkpointer
 from langchain_compat.testing import emulate, latency
 
 pexpect = pytest.importorskip("pexpect")
+psutil = pytest.importorskip("psutil")
 
 PROMPT = "> "
 
@@ -31,6 +32,17 @@ def _spawn(tmp_path: Path, base_url: str, *extra: str) -> pexpect.spawn:
                           dimensions=(40, 100))
     child.expect_exact(PROMPT)
     return child
+
+
+def _connections_to(pid: int, port: int, *, expect: bool) -> bool:
+    """Whether the child has an open TCP connection to ``port`` (waits up to 1 s for ``expect``)."""
+    deadline = time.monotonic() + 1.0
+    while True:
+        is_open = any(c.raddr and c.raddr.port == port and c.status == psutil.CONN_ESTABLISHED
+                      for c in psutil.Process(pid).net_connections(kind="tcp"))
+        if is_open == expect or time.monotonic() > deadline:
+            return is_open
+        time.sleep(0.05)
 
 
 def _stored(tmp_path: Path) -> list[str]:
@@ -50,12 +62,14 @@ def test_ctrl_c_mid_reply_cancels_and_stores_nothing(tmp_path: Path) -> None:
         words = " ".join(f"word{i}" for i in range(60))  # ~60 chunks: 18 s of reply
         child.sendline(f"slow {words}")
         child.expect_exact("Echo: slow word0")  # the reply is streaming
+        assert _connections_to(child.pid, emu.port, expect=True)
         sent = time.monotonic()
         child.sendintr()
         child.expect_exact(PROMPT, timeout=2)
         assert time.monotonic() - sent < 2
         assert "Traceback" not in child.before
         assert "cancel" in child.before.lower()
+        assert not _connections_to(child.pid, emu.port, expect=False), "the HTTP stream is still open"
         child.sendeof()
         child.expect(pexpect.EOF, timeout=10)
     stored = _stored(tmp_path)
