@@ -261,10 +261,10 @@ def _turn(model: BaseChatModel, graph: Any, config: dict[str, Any], text: str, o
         answer: BaseMessage = message_chunk_to_message(reply) if reply is not None else AIMessage("")
     else:
         answer = model.invoke(window)
-        out.write(answer.text)
-    out.write("\n")
-    out.flush()
+    # Stored before the reply's line ends: a line read whole is a turn that is kept.
     graph.update_state(config, {"messages": [question, answer]}, as_node="chat")
+    out.write(("" if stream else answer.text) + "\n")
+    out.flush()
 
 
 def _drop_unanswered(graph: Any, config: dict[str, Any]) -> None:
