@@ -14,8 +14,11 @@ checkpointer, one thread per ``--session``: quitting and starting again resumes
 it, and with PostgreSQL any process on any machine can take the next turn. Before each
 model call the stored history is trimmed to the model's context window
 (:func:`langchain_compat.memory.trim_to_window`); the database keeps every
-message. Commands: ``/history`` (print the stored conversation), ``/reset``
-(forget this session), ``/help``, ``/exit`` (or end of input).
+message. A turn (question and reply) is stored only once the reply is complete:
+Ctrl-C during a reply closes the request at once, stores nothing of the turn and
+returns to the prompt; Ctrl-C at the prompt or Ctrl-D (end of input) leaves.
+Commands: ``/history`` (print the stored conversation), ``/reset`` (forget this
+session), ``/help``, ``/exit``.
 
 The provider is chosen by ``--provider`` (default ``$LANGCHAIN_COMPAT_PROVIDER``
 or ``local``); keys and base URLs come from each provider's environment
@@ -29,6 +32,7 @@ import json
 import os
 import sys
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any, ClassVar, TextIO
 
@@ -40,6 +44,7 @@ from langchain_core.messages import (
     HumanMessage,
     RemoveMessage,
     SystemMessage,
+    message_chunk_to_message,
 )
 
 from langchain_compat.errors import CompatError
@@ -166,6 +171,15 @@ def _target(value: str) -> Path | str:
     return value if is_postgres_url(value) else Path(value).expanduser()
 
 
+def _window(model: BaseChatModel, history: list[BaseMessage], trim_options: dict[str, Any]) -> list[BaseMessage]:
+    """``history`` trimmed to ``model``'s context window (4k assumed without a profile)."""
+    from langchain_compat.memory import trim_to_window
+
+    if "max_tokens" not in trim_options and "profile" not in trim_options and not getattr(model, "profile", None):
+        trim_options = {**trim_options, "max_tokens": 4096}
+    return trim_to_window(history, model=model, **trim_options)
+
+
 def build_chat_graph(model: BaseChatModel, checkpointer: Any, *, system: str | None = None, **trim_options: Any) -> Any:
     """A one-node LangGraph chat: replay the stored history, trimmed, to ``model``.
 
@@ -174,17 +188,15 @@ def build_chat_graph(model: BaseChatModel, checkpointer: Any, *, system: str | N
         checkpointer: where the history persists (thread id = session).
         system: a system prompt prepended on every call (not stored).
         **trim_options: passed to :func:`~langchain_compat.memory.trim_to_window`.
+
+    Returns:
+        The compiled graph (``invoke({"messages": [HumanMessage(...)]}, config)``).
     """
     from langgraph.graph import END, START, MessagesState, StateGraph
 
-    from langchain_compat.memory import trim_to_window
-
     def chat(state: MessagesState) -> dict[str, list[BaseMessage]]:
         history = ([SystemMessage(system)] if system else []) + list(state["messages"])
-        if "max_tokens" not in trim_options and "profile" not in trim_options and not getattr(model, "profile", None):
-            trim_options["max_tokens"] = 4096  # a model without a profile: assume a 4k window
-        window = trim_to_window(history, model=model, **trim_options)
-        return {"messages": [model.invoke(window)]}
+        return {"messages": [model.invoke(_window(model, history, trim_options))]}
 
     graph = StateGraph(MessagesState)
     graph.add_node("chat", chat)
@@ -230,20 +242,31 @@ def _print_history(messages: list[BaseMessage], out: TextIO) -> None:
         out.write(f"{role}: {msg.text}\n")
 
 
-def _turn(graph: Any, config: dict[str, Any], text: str, out: TextIO, stream: bool) -> None:
-    wrote = False
+def _turn(model: BaseChatModel, graph: Any, config: dict[str, Any], text: str, out: TextIO, *,
+          stream: bool, system: str | None) -> None:
+    """One user turn: the reply is printed as it arrives and stored with the question
+    only once it is complete.
+
+    The model is called here, in the main thread (not inside the graph's runner),
+    so a Ctrl-C (``KeyboardInterrupt``) stops it at once: closing the stream
+    generator closes the HTTP response, and nothing of the turn is stored.
+    """
+    stored = graph.get_state(config).values.get("messages", [])
+    question = HumanMessage(text)
+    window = _window(model, [*([SystemMessage(system)] if system else []), *stored, question], {})
     if stream:
-        for chunk, meta in graph.stream({"messages": [HumanMessage(text)]}, config, stream_mode="messages"):
-            if meta.get("langgraph_node") != "chat" or not isinstance(chunk, AIMessage):
-                continue
-            if isinstance(chunk, AIMessageChunk) or not wrote:
+        reply: AIMessageChunk | None = None
+        with closing(model.stream(window)) as chunks:
+            for chunk in chunks:
                 out.write(chunk.text)
                 out.flush()
-                wrote = True
+                reply = chunk if reply is None else reply + chunk
+        answer: BaseMessage = message_chunk_to_message(reply) if reply is not None else AIMessage("")
     else:
-        result = graph.invoke({"messages": [HumanMessage(text)]}, config)
-        out.write(result["messages"][-1].text)
-    out.write("\n")
+        answer = model.invoke(window)
+    # Stored before the reply's line ends: a line read whole is a turn that is kept.
+    graph.update_state(config, {"messages": [question, answer]}, as_node="chat")
+    out.write(("" if stream else answer.text) + "\n")
     out.flush()
 
 
@@ -254,8 +277,48 @@ def _drop_unanswered(graph: Any, config: dict[str, Any]) -> None:
         graph.update_state(config, {"messages": [RemoveMessage(id=messages[-1].id)]})
 
 
+CANCELLED = "[cancelled: nothing of this turn was stored]"
+
+
+def _command(text: str, graph: Any, saver: Any, config: dict[str, Any], session: str, out: TextIO) -> bool:
+    """Run a ``/command``; False for ``/exit``."""
+    if text in ("/exit", "/quit"):
+        return False
+    if text == "/help":
+        out.write(HELP + "\n")
+    elif text == "/reset":
+        saver.delete_thread(session)
+        out.write(f"[session {session!r} reset]\n")
+    elif text == "/history":
+        _print_history(graph.get_state(config).values.get("messages", []), out)
+    else:
+        out.write(f"unknown command {text.split()[0]!r}; {HELP}\n")
+    return True
+
+
+def _ask(model: BaseChatModel, graph: Any, config: dict[str, Any], text: str, out: TextIO,
+         args: argparse.Namespace) -> None:
+    """One turn, its errors reported; a Ctrl-C cancels it and stores nothing of it."""
+    # A question left without its reply (a history written before turns were stored
+    # whole) is dropped just before our own turn, not at start-up: with a shared
+    # PostgreSQL another process may be answering it right now.
+    _drop_unanswered(graph, config)
+    try:
+        _turn(model, graph, config, text, out, stream=not args.no_stream, system=args.system)
+    except KeyboardInterrupt:
+        out.write("\n")
+        sys.stderr.write(CANCELLED + "\n")
+    except (CompatError, OSError) as exc:
+        out.write("\n")
+        sys.stderr.write(f"error: {exc}\n")
+
+
 def run(args: argparse.Namespace, *, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
-    """Run the chat loop until ``/exit`` or end of input; returns the exit code."""
+    """Run the chat loop until ``/exit``, end of input (Ctrl-D) or Ctrl-C at the prompt.
+
+    Ctrl-C during a reply cancels that turn (nothing of it is stored) and returns
+    to the prompt. Returns the exit code (0; 2 when the model cannot be built).
+    """
     stdin = stdin or sys.stdin
     out = stdout or sys.stdout
     err = sys.stderr
@@ -273,38 +336,25 @@ def run(args: argparse.Namespace, *, stdin: TextIO | None = None, stdout: TextIO
         if stored:
             err.write(f"[resumed session {args.session!r}: {len(stored)} messages]\n")
         if interactive:
-            err.write(f"[session {args.session!r} in {describe(db)}; {HELP}]\n")
+            err.write(f"[session {args.session!r} in {describe(db)}; {HELP}; Ctrl-C cancels a reply]\n")
         while True:
             if interactive:
                 out.write("> ")
                 out.flush()
-            line = stdin.readline()
-            if not line:
+            try:
+                line = stdin.readline()
+            except KeyboardInterrupt:  # Ctrl-C at the prompt: leave quietly
+                line = ""
+            if not line:  # end of input (Ctrl-D): the shell's prompt starts on a new line
+                if interactive:
+                    out.write("\n")
                 break
             text = line.strip()
-            if not text:
-                continue
-            if text in ("/exit", "/quit"):
-                break
-            if text == "/help":
-                out.write(HELP + "\n")
-            elif text == "/reset":
-                saver.delete_thread(args.session)
-                out.write(f"[session {args.session!r} reset]\n")
-            elif text == "/history":
-                _print_history(graph.get_state(config).values.get("messages", []), out)
-            elif text.startswith("/"):
-                out.write(f"unknown command {text.split()[0]!r}; {HELP}\n")
-            else:
-                # A turn killed mid-way left its question behind; dropped just before our
-                # own turn, not at start-up: with a shared PostgreSQL another process may
-                # be answering it right now.
-                _drop_unanswered(graph, config)
-                try:
-                    _turn(graph, config, text, out, stream=not args.no_stream)
-                except (CompatError, OSError) as exc:
-                    out.write("\n")
-                    err.write(f"error: {exc}\n")
-                    _drop_unanswered(graph, config)
+            if text.startswith("/"):
+                if not _command(text, graph, saver, config, args.session, out):
+                    break
+            elif text:
+                _ask(model, graph, config, text, out, args)
             out.flush()
+        out.flush()
     return 0

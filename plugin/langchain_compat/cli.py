@@ -20,13 +20,21 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="langchain-compat", description=__doc__.splitlines()[0])
+DESCRIPTION = "The langchain-compat command line: chat, the local model, emulators, provider facts."
+
+
+def build_parser(*, every_command: bool = False) -> argparse.ArgumentParser:
+    """The argument parser; only the chosen subcommand's options are added (fast ``--help``).
+
+    Args:
+        every_command: add the options of every subcommand (for checks of the whole CLI).
+    """
+    parser = argparse.ArgumentParser(prog="langchain-compat", description=DESCRIPTION)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module, help_text) in SUBCOMMANDS.items():
-        sp = sub.add_parser(name, help=help_text)
+        sp = sub.add_parser(name, help=help_text, description=help_text[0].upper() + help_text[1:] + ".")
         sp.set_defaults(_module=module)
-        if name in sys.argv[1:2]:  # only the chosen subcommand's module is imported
+        if every_command or name in sys.argv[1:2]:  # only the chosen subcommand's module is imported
             importlib.import_module(module).add_arguments(sp)
     return parser
 

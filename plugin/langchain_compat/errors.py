@@ -31,6 +31,8 @@ network failures) into one of these classes::
     │                                   ``partial`` holds what had arrived
     ├── RealRequestBlockedError         a non-loopback host was reached in tests
     │                                   (``testing.block_real_requests``)
+    ├── StructuredOutputError           ``with_structured_output`` got no valid
+    │                                   object (also LangChain's OutputParserException)
     └── ToolCallError                   emulated tool calling failed for good
 
 Errors carry ``status_code``, the provider's ``message``, ``request_id`` and
@@ -43,6 +45,8 @@ from __future__ import annotations
 import json
 from typing import Any
 from urllib.parse import quote, quote_plus
+
+from langchain_core.exceptions import OutputParserException
 
 __all__ = [
     "APIConnectionError",
@@ -66,6 +70,7 @@ __all__ = [
     "ResponseTooLargeError",
     "ServerError",
     "StreamInterruptedError",
+    "StructuredOutputError",
     "ToolCallError",
     "ToolCallParseError",
     "ToolsNotSupportedError",
@@ -318,6 +323,33 @@ class StreamInterruptedError(CompatError):
             f"{provider + ': ' if provider else ''}stream interrupted after "
             f"{chunks_received} chunks: {message}"
         )
+
+
+class StructuredOutputError(CompatError, OutputParserException):
+    """``with_structured_output`` got no object that follows the schema.
+
+    Raised the same way by ``invoke``/``ainvoke`` and ``stream``/``astream`` (at the
+    end of the stream), for every method; with ``include_raw=True`` it is returned
+    as ``parsing_error`` (``parsed`` is None) instead. Also an
+    ``OutputParserException`` (and a ``ValueError``), so LangChain code that
+    catches parser errors keeps working.
+
+    Attributes:
+        reason: why the reply could not be used (as the re-asks quoted it).
+        method: the ``with_structured_output`` method.
+        llm_output: the text of the model's last reply.
+    """
+
+    def __init__(self, reason: str, *, method: str, llm_output: str = "") -> None:
+        self.reason = reason
+        self.method = method
+        message = (
+            f"structured output ({method}) failed: {reason}. The model did not produce a valid "
+            "object; raise max_tool_reasks for more re-asks, simplify the schema, or use a "
+            "bigger model (or one with native structured output)"
+        )
+        super().__init__(message, llm_output=llm_output)
+        self.args = (message,)  # without LangChain's troubleshooting link appended
 
 
 class ToolCallError(CompatError):

@@ -22,7 +22,7 @@ from langchain_core.messages import AIMessage
 from langchain_core.outputs import ChatGenerationChunk
 
 from langchain_compat.chat_models.policy import Finish, Reask, ReplyPolicy
-from langchain_compat.chat_models.reply import read_json
+from langchain_compat.chat_models.reply import path_metadata, read_json
 from langchain_compat.chat_models.settings import CallOptions, CallSettings
 from langchain_compat.chat_models.usage import estimate_usage
 from langchain_compat.core.stream import ChatStream, StreamDelta, delta_to_chunk, message_chunk
@@ -152,15 +152,19 @@ class StreamAttempt:
     def finish(self) -> Iterator[ChatGenerationChunk]:
         """Flush what was held back, unless the reply policy re-asks (``reask``); then
         the call's downgrades and, where the server sent no usage after
-        ``stream_options`` was refused, an estimate of it (see :mod:`.downgrades`)."""
+        ``stream_options`` was refused, an estimate of it (see :mod:`.downgrades`); the
+        last chunk of the call says how it ran (``response_metadata["tool_calling"]``)."""
         yield from self._finish_reply()
         meta: dict[str, Any] = {}
         usage = None
         if self._estimate is not None and not self._usage:
             usage = estimate_usage(self._estimate, self._message())
             meta["usage_estimated"] = True
-        if self.reask is None and self._downgrades:
-            meta["downgrades"] = list(self._downgrades)
+        if self.reask is None:
+            if self._downgrades:
+                meta["downgrades"] = list(self._downgrades)
+            policy = self._policy
+            meta.update(path_metadata(policy.mode, policy.downgraded, self._options))
         if meta:
             yield ChatGenerationChunk(message=message_chunk(content="", response_metadata=meta,
                                                             usage_metadata=usage))
@@ -232,6 +236,8 @@ class StreamAttempt:
         if isinstance(verdict, Reask):
             self.reask = verdict
             return
+        if isinstance(verdict, Finish):
+            message = verdict.message
         yield ChatGenerationChunk(message=message_chunk(
             content=message.content, response_metadata=message.response_metadata))
 

@@ -21,7 +21,7 @@ from langchain_compat.chat_models.chunks import StreamAttempt
 from langchain_compat.chat_models.downgrades import apply_remembered, refused_row, remember
 from langchain_compat.chat_models.plan import build_payload, shape_messages
 from langchain_compat.chat_models.policy import Finish, Reask, ReplyPolicy
-from langchain_compat.chat_models.reply import read_result
+from langchain_compat.chat_models.reply import path_metadata, read_result
 from langchain_compat.chat_models.settings import CallOptions, CallSettings
 from langchain_compat.chat_models.tools import wire_tool_choice
 from langchain_compat.core.messages import messages_to_wire
@@ -157,12 +157,24 @@ class Call:
             if isinstance(verdict, Reask):
                 self._reask(verdict)
                 continue
-            message = verdict.message if isinstance(verdict, Finish) else result.generations[0].message
-            if message is result.generations[0].message and not self.downgrades:
-                return result
-            first = ChatGeneration(message=self._marked(message),
-                                   generation_info=result.generations[0].generation_info)
-            return ChatResult(generations=[first, *result.generations[1:]], llm_output=result.llm_output)
+            gens = result.generations
+            if isinstance(verdict, Finish):
+                gens = [ChatGeneration(message=verdict.message, generation_info=gens[0].generation_info), *gens[1:]]
+            if self.downgrades:  # the call's refused-field downgrades, on the first reply
+                gens = [ChatGeneration(message=self._marked(gens[0].message),
+                                       generation_info=gens[0].generation_info), *gens[1:]]
+            return ChatResult(generations=[self._with_path(g) for g in gens], llm_output=result.llm_output)
+
+    def _with_path(self, generation: ChatGeneration) -> ChatGeneration:
+        """The generation with how the call ran in its ``response_metadata`` (see
+        :func:`~langchain_compat.chat_models.reply.path_metadata`)."""
+        path = path_metadata(self.policy.mode, self.policy.downgraded, self.options)
+        if not path:
+            return generation
+        message = generation.message
+        meta = {**message.response_metadata, **path}
+        return ChatGeneration(message=message.model_copy(update={"response_metadata": meta}),
+                              generation_info=generation.generation_info)
 
     # -- stream ----------------------------------------------------------
     def attempt(self) -> StreamAttempt:

@@ -183,6 +183,7 @@ class ReplyPolicy:
 
     Attributes:
         mode: the call's tool mode (``PROBE`` turns into ``NATIVE`` or ``EMULATED``).
+        downgraded: ``tool_calling="auto"`` went emulated after a refusal (in this call or remembered).
         reasks: re-asks made so far.
         withheld: the current request withholds tools (a plain answer was asked for).
     """
@@ -195,6 +196,7 @@ class ReplyPolicy:
         "_options",
         "_question",
         "_settings",
+        "downgraded",
         "mode",
         "reasks",
         "withheld",
@@ -209,6 +211,8 @@ class ReplyPolicy:
         self._question = _last_question(wire)
         self._known_numbers = _numbers_in(wire) if options.tools else set()
         self.mode = choose_mode(settings, options)
+        self.downgraded = (self.mode is ToolMode.EMULATED and settings.tool_calling is ToolSetting.AUTO
+                           and settings.profile.native_tools is None)  # a refusal was remembered
         self.reasks = 0
         self.withheld = False
 
@@ -239,6 +243,7 @@ class ReplyPolicy:
         else:
             return False
         self.mode = ToolMode.EMULATED
+        self.downgraded = True
         return True
 
     @property
@@ -260,7 +265,7 @@ class ReplyPolicy:
         if problem is None:
             return Accept()
         if self.reasks >= self._settings.max_reasks:
-            return self._exhausted(message)
+            return self._exhausted(message, problem)
         self.reasks += 1
         self.withheld = answer_now
         if answer_now:
@@ -299,19 +304,27 @@ class ReplyPolicy:
         # A model that invents a result wanted the tool: let it call it (tools kept) once.
         return why, self.reasks > 0 or "tool result" not in why
 
-    def _exhausted(self, message: AIMessage) -> Verdict:
-        """Re-asks spent: a forced choice or JSON keeps the reply (its parser reports it);
-        otherwise the agent gets a plain-text answer, never a repeated call, an empty
-        message or a fragment of a call.
+    def _exhausted(self, message: AIMessage, problem: str) -> Verdict:
+        """Re-asks spent: a forced choice or JSON keeps the reply, marked with why in
+        ``response_metadata["tool_choice_error"]`` / ``["structured_output_error"]``
+        (the structured-output parser raises it); otherwise the agent gets a
+        plain-text answer, never a repeated call, an empty message or a fragment of a call.
 
         Dropped calls are listed in ``response_metadata["dropped_repeated_tool_calls"]``;
         when the model wrote no usable text, the content is the latest tool results and
         ``response_metadata["answer_fallback"]`` says so.
         """
         options = self._options
-        if options.forcing or options.prompted_json:
-            return Accept()
+        calls = bool(message.tool_calls or message.invalid_tool_calls)
+        if options.prompted_json and calls and not options.forcing:
+            return Accept()  # JSON with tools beside it: the call stands (the agent runs it)
         meta = dict(message.response_metadata)
+        if options.forcing or options.prompted_json:
+            if options.forcing:
+                meta["tool_choice_error"] = f"no usable call of the required tool after {self.reasks} re-asks"
+            else:
+                meta["structured_output_error"] = f"{problem} (still after {self.reasks} re-asks)"
+            return Finish(message.model_copy(update={"response_metadata": meta}))
         update: dict[str, Any] = {}
         if message.tool_calls:
             meta["dropped_repeated_tool_calls"] = message.tool_calls

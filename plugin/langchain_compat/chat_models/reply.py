@@ -14,13 +14,13 @@ from typing import Any
 from langchain_core.messages import AIMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
-from langchain_compat.chat_models.settings import CallOptions
+from langchain_compat.chat_models.settings import CallOptions, ToolMode
 from langchain_compat.core.response import parse_chat_response
 from langchain_compat.emulation.parser import parse_tool_calls, unwrap_generic_response
 from langchain_compat.emulation.schema import validate
 from langchain_compat.emulation.structured import parse_json_reply
 
-__all__ = ["read_json", "read_message", "read_result"]
+__all__ = ["path_metadata", "read_json", "read_message", "read_result"]
 
 
 def read_result(body: Any, options: CallOptions, *, think_tags: bool, think_prefilled: bool = False,
@@ -81,3 +81,24 @@ def read_message(message: AIMessage, options: CallOptions, *, calls_only: bool =
         parsed.tool_calls = parsed.tool_calls[:1]
     return message.model_copy(update={"content": parsed.content, "tool_calls": parsed.tool_calls,
                                       "invalid_tool_calls": parsed.invalid_tool_calls})
+
+
+def path_metadata(mode: ToolMode, downgraded: bool, options: CallOptions) -> dict[str, Any]:
+    """How a reply's tools or structured output were carried, for ``response_metadata``.
+
+    Returns:
+        ``{"tool_calling": "native" | "emulated", "tool_calling_downgraded": bool}``:
+        ``"native"`` when the request carried OpenAI ``tools`` (or ``response_format``
+        for JSON structured output), ``"emulated"`` when they were written into the
+        prompt and read back from the text; ``tool_calling_downgraded`` when
+        ``tool_calling="auto"`` went emulated because the backend refused native tools
+        (in this call, or earlier in the process for the same base URL and model).
+        ``{}`` when the call bound neither tools nor structured output.
+    """
+    if options.tools:
+        how = "emulated" if mode is ToolMode.EMULATED else "native"
+    elif options.structured is not None:
+        how = "native" if options.structured.native else "emulated"
+    else:
+        return {}
+    return {"tool_calling": how, "tool_calling_downgraded": downgraded}

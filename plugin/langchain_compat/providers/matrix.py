@@ -17,7 +17,7 @@ from typing import Any
 
 from langchain_compat.providers import PROVIDERS, Provider
 
-__all__ = ["COLUMNS", "add_arguments", "capability_matrix", "render_markdown", "render_table", "run"]
+__all__ = ["COLUMNS", "NARROW_COLUMNS", "add_arguments", "capability_matrix", "render_markdown", "render_table", "run"]
 
 #: (key, column title) in display order.
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -35,6 +35,25 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("embeddings", "embeddings"),
     ("auth", "auth"),
     ("default_model", "default model"),
+)
+
+#: The columns of the default terminal table (fits 100 columns; ``--wide`` shows :data:`COLUMNS`).
+NARROW_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("provider", "provider"),
+    ("tools", "tools"),
+    ("tool_choice", "choice"),
+    ("parallel_tool_calls", "parallel"),
+    ("json_mode", "json"),
+    ("json_schema", "schema"),
+    ("tool_role", "tool role"),
+    ("embeddings", "embeddings"),
+    ("context_window", "context"),
+    ("rate_limit_rpm", "rpm"),
+)
+
+_LEGEND = (
+    "tools: native = sent in the OpenAI tools field; emulated = rendered into the prompt and parsed\n"
+    "back; auto = tried natively once, emulated if the backend refuses."
 )
 
 
@@ -107,10 +126,19 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def render_table(rows: Sequence[Mapping[str, Any]]) -> str:
-    """A fixed-width text table of ``rows`` (for the terminal)."""
-    header = [title for _, title in COLUMNS]
-    body = [[_cell(row.get(key)) for key, _ in COLUMNS] for row in rows]
+def render_table(rows: Sequence[Mapping[str, Any]],
+                 columns: Sequence[tuple[str, str]] = NARROW_COLUMNS) -> str:
+    """A fixed-width text table of ``rows`` (for the terminal).
+
+    Args:
+        rows: rows of :func:`capability_matrix`.
+        columns: (key, title) pairs; the default fits 100 columns, :data:`COLUMNS` is every one.
+
+    Returns:
+        The table, header and rule first, without a trailing newline.
+    """
+    header = [title for _, title in columns]
+    body = [[_cell(row.get(key)) for key, _ in columns] for row in rows]
     widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in [header, *body]]
     lines.insert(1, "  ".join("-" * w for w in widths))
@@ -133,6 +161,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--format", choices=("table", "markdown", "json"), default="table",
         help="output format (default: table)",
     )
+    parser.add_argument(
+        "--wide", action="store_true",
+        help="table with every column (auth, stream usage, images, default model); wider than 100 columns",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -144,7 +176,9 @@ def run(args: argparse.Namespace) -> int:
     elif fmt == "markdown":
         out = render_markdown(rows)
     else:
-        out = render_table(rows)
-        out += "\n\ntools: native = sent as `tools`; emulated = prompted and parsed; auto = tried natively, emulated if refused."
+        wide = getattr(args, "wide", False)
+        out = render_table(rows, COLUMNS if wide else NARROW_COLUMNS) + "\n\n" + _LEGEND
+        if not wide:
+            out += "\nMore columns (auth, default model, ...): --wide, or --format json."
     sys.stdout.write(out + "\n")
     return 0

@@ -47,7 +47,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="requests per --rate-window seconds (default: the provider's, if any)",
     )
-    parser.add_argument("--rate-window", type=float, default=60.0, metavar="SECONDS")
+    parser.add_argument("--rate-window", type=float, default=60.0, metavar="SECONDS",
+                        help="the window of --rate-limit in seconds (default 60)")
     parser.add_argument(
         "--latency",
         type=float,

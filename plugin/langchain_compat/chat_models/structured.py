@@ -1,0 +1,165 @@
+"""The output side of ``with_structured_output``: the object, or a typed error (never None).
+
+LangChain's parsers return None when a reply holds no tool call, and their
+streaming mode parses partial values only, so a reply that never becomes
+valid ends a stream with no value and no error. :class:`StructuredOutput`
+wraps them: it yields the partial values they find while streaming, then
+checks the whole reply once at the end exactly as ``invoke`` does, so the
+same reply gives the same object or the same
+:class:`~langchain_compat.errors.StructuredOutputError` in ``invoke``,
+``ainvoke``, ``stream`` and ``astream``. With ``include_raw=True`` the error
+is returned as ``parsing_error`` next to the raw message instead (a stream
+yields that one dict at its end, equal to ``invoke``'s).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+from langchain_core.messages import (
+    AIMessage,
+    BaseMessage,
+    BaseMessageChunk,
+    message_chunk_to_message,
+)
+from langchain_core.output_parsers import BaseOutputParser
+from langchain_core.outputs import ChatGeneration
+from langchain_core.runnables import Runnable, RunnableConfig
+
+from langchain_compat.emulation.structured import describe_invalid_calls
+from langchain_compat.errors import StructuredOutputError
+
+__all__ = ["StructuredOutput"]
+
+_NOTHING = object()
+
+
+def _text(message: BaseMessage) -> str:
+    return message.content if isinstance(message.content, str) else message.text
+
+
+class StructuredOutput(Runnable[BaseMessage, Any]):
+    """Parse a chat reply into the schema's object, or raise :class:`StructuredOutputError`.
+
+    Args:
+        parser: LangChain's parser for the method (tools or JSON).
+        method: the ``with_structured_output`` method (for the error message).
+        tool_name: the schema's tool name (``function_calling``).
+        include_raw: return ``{"raw", "parsed", "parsing_error"}`` instead of raising.
+    """
+
+    def __init__(self, parser: BaseOutputParser, method: str, *, tool_name: str | None = None,
+                 include_raw: bool = False) -> None:
+        self.parser = parser
+        self.method = method
+        self.tool_name = tool_name
+        self.include_raw = include_raw
+
+    @property
+    def InputType(self) -> Any:
+        return BaseMessage
+
+    # -- one reply -------------------------------------------------------
+    def parse(self, message: BaseMessage) -> tuple[Any, StructuredOutputError | None]:
+        """``(object, None)``, or ``(None, error)`` saying why the reply is unusable."""
+        meta = message.response_metadata or {}
+        reason = meta.get("structured_output_error")
+        if meta.get("tool_choice_error"):
+            reason = f"{self._missing(message)} ({meta['tool_choice_error']})"
+        value = None
+        if reason is None:
+            try:
+                value = self.parser.parse_result([ChatGeneration(message=message)])
+            except ValueError as exc:  # OutputParserException, pydantic's ValidationError
+                reason = str(exc).split("\nFor troubleshooting", 1)[0]
+        if reason is None and value is None:
+            reason = self._missing(message)
+        if reason is not None:
+            return None, StructuredOutputError(str(reason), method=self.method, llm_output=_text(message))
+        return value, None
+
+    def _missing(self, message: BaseMessage) -> str:
+        invalid = getattr(message, "invalid_tool_calls", None) or message.response_metadata.get("invalid_tool_calls")
+        if invalid:
+            return "the tool call could not be used: " + describe_invalid_calls(invalid)
+        if self.tool_name:
+            return f"the reply did not call the tool {self.tool_name!r}"
+        return "the reply held no JSON value"
+
+    def _result(self, message: BaseMessage) -> Any:
+        value, error = self.parse(message)
+        if self.include_raw:
+            return {"raw": message, "parsed": value, "parsing_error": error}
+        if error is not None:
+            raise error
+        return value
+
+    # -- Runnable --------------------------------------------------------
+    def invoke(self, input: BaseMessage, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
+        return self._call_with_config(self._result, input, config, run_type="parser")
+
+    async def ainvoke(self, input: BaseMessage, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
+        return self.invoke(input, config, **kwargs)  # pure CPU: no need for an executor
+
+    def transform(self, input: Iterator[BaseMessage], config: RunnableConfig | None = None,
+                  **kwargs: Any) -> Iterator[Any]:
+        yield from self._transform_stream_with_config(input, self._transform, config, run_type="parser")
+
+    async def atransform(self, input: AsyncIterator[BaseMessage], config: RunnableConfig | None = None,
+                         **kwargs: Any) -> AsyncIterator[Any]:
+        async for out in self._atransform_stream_with_config(input, self._atransform, config,
+                                                             run_type="parser"):
+            yield out
+
+    def _transform(self, chunks: Iterator[BaseMessage]) -> Iterator[Any]:
+        stream = _Stream(self)
+        for chunk in chunks:
+            yield from stream.feed(chunk)
+        yield from stream.end()
+
+    async def _atransform(self, chunks: AsyncIterator[BaseMessage]) -> AsyncIterator[Any]:
+        stream = _Stream(self)
+        async for chunk in chunks:
+            for out in stream.feed(chunk):
+                yield out
+        for out in stream.end():
+            yield out
+
+
+class _Stream:
+    """One streamed reply (shared by the sync and async transforms)."""
+
+    __slots__ = ("_last", "_message", "_owner")
+
+    def __init__(self, owner: StructuredOutput) -> None:
+        self._owner = owner
+        self._message: BaseMessage | None = None
+        self._last: Any = _NOTHING
+
+    def feed(self, chunk: BaseMessage) -> list[Any]:
+        """What to yield for one chunk: a new partial value, if any."""
+        self._message = chunk if self._message is None else self._message + chunk  # type: ignore[operator]
+        if self._owner.include_raw:
+            return []  # one result at the end, as invoke returns it
+        try:
+            value = self._owner.parser.parse_result([ChatGeneration(message=self._message)], partial=True)
+        except ValueError:
+            value = None
+        if value is None or value == self._last:
+            return []
+        self._last = value
+        return [value]
+
+    def end(self) -> list[Any]:
+        """The whole reply checked as ``invoke`` checks it: its object, or the error raised."""
+        message = self._message
+        if isinstance(message, BaseMessageChunk):
+            message = message_chunk_to_message(message)
+        message = message if message is not None else AIMessage("")
+        value, error = self._owner.parse(message)
+        if self._owner.include_raw:
+            return [{"raw": message, "parsed": value, "parsing_error": error}]
+        if error is not None:
+            raise error
+        return [] if value == self._last else [value]
