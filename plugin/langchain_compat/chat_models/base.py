@@ -22,16 +22,18 @@ from pydantic import ConfigDict, Field, PrivateAttr
 
 from langchain_compat.chat_models.pipeline import Call
 from langchain_compat.chat_models.settings import CallOptions, CallSettings, ToolSetting
-from langchain_compat.chat_models.tokens import ServerTokenizer, text_counter, tokenize_url
+from langchain_compat.chat_models.tokens import (
+    ServerTokenizer,
+    request_tokens,
+    text_counter,
+    tokenize_url,
+)
 from langchain_compat.chat_models.tools import structured_output, tool_kwargs
 from langchain_compat.connection import CompatConnection
-from langchain_compat.core.reasoning import message_reasoning
 from langchain_compat.core.request import check_params
 from langchain_compat.errors import CompatError, ConfigurationError, InvalidParameterError
-from langchain_compat.memory.tokens import count_tokens, estimate_tools_tokens
 from langchain_compat.profiles import Profile, ReasoningReplay
 from langchain_compat.providers.base import Provider
-from langchain_compat.transport.rate_limit import scoped_limiter, shared_limiter
 
 __all__ = ["BaseChatCompat"]
 
@@ -44,17 +46,15 @@ class BaseChatCompat(CompatConnection, BaseChatModel):
     """A LangChain chat model for an OpenAI-compatible chat-completions API.
 
     Subclasses set ``provider`` (connection facts + profile) and nothing else.
-    Tool calling works on every backend: ``tool_calling="native"`` sends
-    OpenAI ``tools``; ``"emulated"`` renders tools into the prompt and parses
-    calls back out; ``"auto"`` follows the profile and, where the profile
-    does not know, tries native once and falls back (remembered per base URL
-    and model for the process).
+    Tool calling works on every backend: ``tool_calling="native"`` sends OpenAI
+    ``tools``; ``"emulated"`` renders tools into the prompt and parses calls back
+    out; ``"auto"`` follows the profile, or where it does not know tries native
+    once and falls back (remembered per base URL and model for the process).
 
-    Connection fields (``base_url``, ``api_key``, timeouts, headers, TLS,
-    clients) and the driver come from :class:`~langchain_compat.connection.CompatConnection`;
-    ChatOpenAI's names (``openai_api_key``, ``openai_api_base``,
-    ``request_timeout``) are accepted as aliases. Other unknown arguments go
-    to ``model_kwargs`` with a warning; credential-looking ones are refused.
+    Connection fields (``base_url``, ``api_key``, timeouts, headers, TLS, clients)
+    and the driver come from :class:`~langchain_compat.connection.CompatConnection`;
+    ChatOpenAI's names are aliases (docs/migrating-from-chatopenai.md). Other unknown
+    arguments go to ``model_kwargs`` with a warning; credential-looking ones are refused.
     """
 
     provider: ClassVar[Provider]
@@ -123,10 +123,7 @@ class BaseChatCompat(CompatConnection, BaseChatModel):
         profile = self.compat_profile
         check_params(self._sampling_params(), profile, prov.display_name,
                      drop_unsupported=self.drop_unsupported_params)
-        key = self.api_key.get_secret_value() if self.api_key else None
-        if self.rate_limiter is None and profile.rate_limit_rpm:
-            self.rate_limiter = shared_limiter(prov.name, key, profile.rate_limit_rpm)
-        self.rate_limiter = scoped_limiter(self.rate_limiter, prov.name, key)
+        self._resolve_rate_limiter(profile.rate_limit_rpm)
 
     def _after_copy(self, changed: set[str]) -> None:
         self._call_settings = None  # the copy's fields differ: a call reads them again
@@ -196,12 +193,10 @@ class BaseChatCompat(CompatConnection, BaseChatModel):
             ls_model_name=kwargs.get("model") or self.model_name or "",
             ls_model_type="chat",
         )
-        temperature = kwargs.get("temperature", self.temperature)
-        if temperature is not None:
-            params["ls_temperature"] = temperature
-        max_tokens = kwargs.get("max_tokens", self.max_tokens)
-        if max_tokens is not None:
-            params["ls_max_tokens"] = max_tokens
+        for key, value in (("ls_temperature", kwargs.get("temperature", self.temperature)),
+                           ("ls_max_tokens", kwargs.get("max_tokens", self.max_tokens))):
+            if value is not None:
+                params[key] = value  # type: ignore[literal-required]
         stop = stop or kwargs.get("stop") or self.stop
         if isinstance(stop, str):
             params["ls_stop"] = [stop]
@@ -210,11 +205,14 @@ class BaseChatCompat(CompatConnection, BaseChatModel):
         return params
 
     # -- token counts (see tokens.py) ------------------------------------
-    def _text_counter(self) -> Callable[[str], int]:
+    def _server_tokenizer(self) -> ServerTokenizer | None:
         endpoint = self.compat_profile.tokenize_endpoint
-        server = (ServerTokenizer(self.driver, tokenize_url(self.base_url or "", endpoint), self.model_name)
-                  if endpoint and self.custom_get_token_ids is None else None)
-        return text_counter(server, self.custom_get_token_ids)
+        return (ServerTokenizer(self.driver, tokenize_url(self.base_url or "", endpoint), self.model_name)
+                if endpoint else None)
+
+    def _text_counter(self) -> Callable[[str], int]:
+        custom = self.custom_get_token_ids
+        return text_counter(None if custom else self._server_tokenizer(), custom)
 
     def get_num_tokens(self, text: str) -> int:
         """Tokens in ``text``: the server's tokenizer where the profile names one, else an estimate.
@@ -235,12 +233,8 @@ class BaseChatCompat(CompatConnection, BaseChatModel):
             messages: the conversation.
             tools: tools bound to the request (their schemas take prompt space).
         """
-        counter = self._text_counter()
-        total = count_tokens(messages, counter) + estimate_tools_tokens(tools, counter)
-        if self.compat_profile.reasoning_replay is ReasoningReplay.REQUIRED:  # sent back: counted
-            total += sum(counter(message_reasoning(m) or "") for m in messages
-                         if isinstance(m, AIMessage) and m.tool_calls)
-        return total
+        return request_tokens(messages, tools, self._text_counter(), replay_reasoning=(
+            self.compat_profile.reasoning_replay is ReasoningReplay.REQUIRED))
 
     def get_token_ids(self, text: str) -> list[int]:
         """The server tokenizer's ids of ``text`` (or ``custom_get_token_ids``'s).
@@ -251,16 +245,14 @@ class BaseChatCompat(CompatConnection, BaseChatModel):
         """
         if self.custom_get_token_ids is not None:
             return self.custom_get_token_ids(text)
-        endpoint = self.compat_profile.tokenize_endpoint
-        if endpoint:
-            ids = ServerTokenizer(self.driver, tokenize_url(self.base_url or "", endpoint),
-                                  self.model_name).token_ids(text)
-            if ids is not None:
-                return ids
-        raise ConfigurationError(
-            f"{self.provider.display_name}: no tokenizer for token ids (set "
-            "profile_overrides={'tokenize_endpoint': '/tokenize'} for a server that has one, or "
-            "custom_get_token_ids=...); get_num_tokens() counts without one")
+        tokenizer = self._server_tokenizer()
+        ids = tokenizer.token_ids(text) if tokenizer is not None else None
+        if ids is None:
+            raise ConfigurationError(
+                f"{self.provider.display_name}: no tokenizer for token ids (set "
+                "profile_overrides={'tokenize_endpoint': '/tokenize'} for a server that has one, "
+                "or custom_get_token_ids=...); get_num_tokens() counts without one")
+        return ids
 
     # -- tools and structured output (see tools.py) ----------------------
     def bind_tools(

@@ -10,12 +10,11 @@ One :class:`ReplyPolicy` per call answers, for invoke and stream alike:
 - whether a parsed reply is accepted, re-asked, or finished with a changed
   message (``judge``), within the call's re-ask budget.
 
-Re-asks are built to help a weak model finish, measured on Qwen2.5-0.5B in
-agent loops: a repeated answered call or a reply that is not an answer gets
-the answer asked for *with tools withheld* (not "reply in the required
-format"); only the latest failed attempt is quoted back, never a pile of them;
-and when the budget is spent the agent gets a plain-text answer, never an
-empty message or a fragment of a call.
+Re-asks help a weak model finish (measured on Qwen2.5-0.5B in agent loops): a
+repeated answered call or a reply that is not an answer gets the answer asked for
+*with tools withheld*; only the latest failed attempt is quoted back; when the
+budget is spent the agent gets a plain-text answer, never an empty message or a
+fragment of a call.
 """
 
 from __future__ import annotations

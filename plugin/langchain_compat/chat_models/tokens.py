@@ -21,11 +21,13 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+from langchain_core.messages import AIMessage, BaseMessage
 
-from langchain_compat.memory.tokens import estimate_text_tokens
+from langchain_compat.core.reasoning import message_reasoning
+from langchain_compat.memory.tokens import count_tokens, estimate_text_tokens, estimate_tools_tokens
 from langchain_compat.transport.driver import HTTPDriver
 
-__all__ = ["CACHE_SIZE", "RETRY_AFTER_FAILURE", "ServerTokenizer", "tokenize_url"]
+__all__ = ["CACHE_SIZE", "RETRY_AFTER_FAILURE", "ServerTokenizer", "request_tokens", "tokenize_url"]
 
 logger = logging.getLogger(__name__)
 
@@ -134,3 +136,14 @@ def clear_cache() -> None:
     with _lock:
         _cache.clear()
         _failed.clear()
+
+
+def request_tokens(messages: list[BaseMessage], tools: Any, counter: Callable[[str], int], *,
+                   replay_reasoning: bool) -> int:
+    """Tokens a request with ``messages`` and ``tools`` takes, template overhead included;
+    with ``replay_reasoning`` the reasoning sent back on assistant turns with calls too."""
+    total = count_tokens(messages, counter) + estimate_tools_tokens(tools, counter)
+    if replay_reasoning:
+        total += sum(counter(message_reasoning(m) or "") for m in messages
+                     if isinstance(m, AIMessage) and m.tool_calls)
+    return total

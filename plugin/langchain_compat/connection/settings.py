@@ -30,7 +30,7 @@ from langchain_compat.errors import InvalidParameterError
 from langchain_compat.providers.base import AuthScheme, Provider
 from langchain_compat.ratelimit.protocol import throttle_of
 from langchain_compat.transport.driver import Endpoint, HTTPDriver
-from langchain_compat.transport.rate_limit import is_shared_limiter
+from langchain_compat.transport.rate_limit import is_shared_limiter, scoped_limiter, shared_limiter
 from langchain_compat.transport.retry import RetryPolicy
 
 __all__ = ["CompatConnection", "build_driver"]
@@ -132,6 +132,16 @@ class CompatConnection(BaseModel):
         check_headers(self.default_headers)
         if self.auth_header:
             check_headers({self.auth_header: self.auth_prefix or ""}, setting="auth_header/auth_prefix")
+
+    def _resolve_rate_limiter(self, rpm: float | None) -> None:
+        """Where the caller passed no ``rate_limiter``, the profile's limit (``rpm``) as the
+        process-wide limiter of this provider and key; a shared limiter made without a
+        scope (e.g. Redis) is scoped to them."""
+        key = self.api_key.get_secret_value() if self.api_key else None
+        limiter = getattr(self, "rate_limiter", None)
+        if limiter is None and rpm:
+            limiter = shared_limiter(self.provider.name, key, rpm)
+        self.rate_limiter = scoped_limiter(limiter, self.provider.name, key)
 
     # -- keeping the fields clean after construction ---------------------------------
     def __setattr__(self, name: str, value: Any) -> None:

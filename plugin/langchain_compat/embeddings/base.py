@@ -34,7 +34,6 @@ from langchain_compat.errors import (
 from langchain_compat.profiles import E5_PREFIXES, EmbeddingsLimits, Profile, is_e5_model
 from langchain_compat.providers.base import Provider
 from langchain_compat.providers.generic import GENERIC_EMBEDDINGS
-from langchain_compat.transport.rate_limit import scoped_limiter, shared_limiter
 
 __all__ = ["DEFAULT_LIMITS", "BaseEmbeddingsCompat", "is_e5_model"]
 
@@ -145,10 +144,7 @@ class BaseEmbeddingsCompat(CompatConnection, Embeddings):
             except ImportError:
                 raise ConfigurationError("show_progress=True needs tqdm: "
                                          "pip install 'langchain-compat[progress]'") from None
-        key = self.api_key.get_secret_value() if self.api_key else None
-        if self.rate_limiter is None and profile.rate_limit_rpm:
-            self.rate_limiter = shared_limiter(self.provider.name, key, profile.rate_limit_rpm)
-        self.rate_limiter = scoped_limiter(self.rate_limiter, self.provider.name, key)
+        self._resolve_rate_limiter(profile.rate_limit_rpm)
 
     def _resolve_facts(self) -> Profile:
         """The model's profile and limits (kept privately; refreshed by ``model_copy``)."""
