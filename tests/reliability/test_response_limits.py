@@ -108,3 +108,20 @@ def test_fifty_megabyte_stream_keeps_rss_bounded() -> None:
                 peak = max(peak, _rss())
         assert n >= count and time.monotonic() - t0 < 50
     assert peak - base < 20 * MiB, f"RSS grew by {(peak - base) / MiB:.0f} MiB over a 50 MiB stream"
+
+
+def test_max_response_bytes_is_a_model_setting() -> None:
+    """The cap is set on the chat model and embeddings (it was reachable only through the
+    internal Endpoint); a value below 1 byte is a typed error at construction."""
+    big = b'{"pad": "' + b"x" * (2 * MiB) + b'"}'
+    data = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n" + big
+    with _serve(data) as srv:
+        llm = ChatOpenAICompatible(base_url=srv.base_url, model="m", max_retries=0, max_response_bytes=MiB)
+        with pytest.raises(ResponseTooLargeError, match=f"max_response_bytes={MiB}"):
+            llm.invoke("x")
+    from langchain_compat import OpenAICompatibleEmbeddings
+    from langchain_compat.errors import InvalidParameterError
+
+    for cls in (ChatOpenAICompatible, OpenAICompatibleEmbeddings):
+        with pytest.raises(InvalidParameterError, match="max_response_bytes"):
+            cls(base_url="http://127.0.0.1:9/v1", model="m", max_response_bytes=0)

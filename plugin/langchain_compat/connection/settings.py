@@ -32,6 +32,7 @@ from langchain_compat.ratelimit.protocol import throttle_of
 from langchain_compat.transport.driver import Endpoint, HTTPDriver
 from langchain_compat.transport.rate_limit import is_shared_limiter, scoped_limiter, shared_limiter
 from langchain_compat.transport.retry import RetryPolicy
+from langchain_compat.transport.settings import DEFAULT_MAX_RESPONSE_BYTES
 
 __all__ = ["CompatConnection", "build_driver"]
 
@@ -86,6 +87,9 @@ class CompatConnection(BaseModel):
     """TLS verification (True, False or a CA bundle path)."""
     max_connections: int = 128
     """Connection pool size of the shared clients."""
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    """Largest response body, and largest single stream event, read (64 MiB; beyond it a
+    ``ResponseTooLargeError``). A stream as a whole is not capped: it is never held in memory."""
     http_client: httpx.Client | None = Field(default=None, exclude=True, repr=False)
     """Your own ``httpx.Client`` (custom transport, proxies); default: a shared pooled one."""
     http_async_client: httpx.AsyncClient | None = Field(default=None, exclude=True, repr=False)
@@ -119,7 +123,7 @@ class CompatConnection(BaseModel):
                 travel (see :mod:`~langchain_compat.connection.credentials`).
             MissingAPIKeyError, MissingBaseURLError: required and unset.
         """
-        for name, low in (("max_retries", 0), ("max_connections", 1)):
+        for name, low in (("max_retries", 0), ("max_connections", 1), ("max_response_bytes", 1)):
             value = getattr(self, name)
             if value < low:
                 raise InvalidParameterError(name, f"must be >= {low}, got {value}")
@@ -234,7 +238,7 @@ class CompatConnection(BaseModel):
         return (hashlib.sha256(key.encode()).digest(), self.base_url, self.auth_header,
                 self.auth_prefix, tuple(sorted((self.default_headers or {}).items())), self.timeout,
                 self.connect_timeout, self.proxy, tuple(sorted((self.default_query or {}).items())),
-                self.max_retries, self.verify, self.max_connections,
+                self.max_retries, self.verify, self.max_connections, self.max_response_bytes,
                 id(self.http_client), id(self.http_async_client), id(self._driver_rate_limiter()),
                 id(self._driver_throttle()))
 
@@ -299,5 +303,6 @@ def build_driver(conn: CompatConnection, *, rate_limiter: BaseRateLimiter | None
         client=conn.http_client,
         async_client=conn.http_async_client,
         proxy=conn.proxy,
+        max_response_bytes=conn.max_response_bytes,
         query=tuple((str(k), str(v)) for k, v in (conn.default_query or {}).items()),
     ))
