@@ -3,9 +3,9 @@
 #
 # scripts/test.sh runs this after the pinned run (only when called with no arguments), so
 # users who `pip install` today are covered too. A second venv (default <repo>/.venv-newest,
-# LANGCHAIN_COMPAT_NEWEST_VENV moves it) gets the package (editable) with its testing, memory,
-# progress and docs extras, plus every dev dependency of pyproject.toml with its version pin
-# removed: langchain-core, langchain-openai, langgraph, langchain-tests, pytest, ... resolve
+# LANGCHAIN_COMPAT_NEWEST_VENV moves it) gets the package (editable) with the extras [dev]
+# names (testing, memory, progress, docs, redis, postgres), plus every dev dependency of
+# pyproject.toml with its version pin removed: langchain-core, langchain-openai, langgraph, langchain-tests, pytest, ... resolve
 # to whatever pip picks as newest. Installed versions are printed before the tests run.
 #
 # Idempotent: the install is redone only when pyproject.toml changed or the stamp is older
@@ -34,17 +34,20 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 vpy="$venv/bin/python"
 
-# The dev dependencies without their pins (the package's own extras expanded).
-reqs=$("$vpy" - <<'PY'
+# The dev dependencies without their pins, and the package's own extras that [dev] names
+# (langchain-compat[testing,...,redis,postgres]), so both stages install the same things.
+read -r own reqs < <("$vpy" - <<'PY'
 import re, tomllib
 data = tomllib.load(open("pyproject.toml", "rb"))
 extras = data["project"]["optional-dependencies"]
-names = []
+names, own = [], "testing"
 for req in extras["dev"]:
     name = re.match(r"[A-Za-z0-9_.\-]+(\[[^\]]*\])?", req).group(0)
-    if not name.startswith("langchain-compat"):
+    if name.startswith("langchain-compat"):
+        own = name[name.index("[") + 1:-1] if "[" in name else own
+    else:
         names.append(name)
-print(" ".join(names))
+print(own, " ".join(names))
 PY
 )
 
@@ -56,12 +59,12 @@ if [ -f "$stamp" ] && [ "$(head -c 200 "$stamp")" = "$want" ] \
   fresh=1
 fi
 if [ "$fresh" -eq 0 ]; then
-  say "installing langchain-compat[testing,memory,progress,docs] + newest: $reqs"
+  say "installing langchain-compat[$own] + newest: $reqs"
   log="$venv/pip-install.log"
   set +e
   # (this machine's pip config may list index dirs that are absent: drop those warnings)
   "$vpy" -m pip install --disable-pip-version-check --upgrade --upgrade-strategy eager \
-    -e ".[testing,memory,progress,docs]" $reqs >"$log" 2>&1
+    -e ".[$own]" $reqs >"$log" 2>&1
   pip_rc=$?
   set -e
   grep -v "^WARNING: Location 'file://" "$log" | grep -iE "error|conflict|incompatible" || true
@@ -106,7 +109,7 @@ for name in ("langchain-core", "langchain-openai", "langgraph", "langchain-tests
         print(f"[newest]   {name}: not installed")
 PY
 
-read -r -a selection <<< "${LANGCHAIN_COMPAT_NEWEST_TESTS:-tests --ignore=tests/docs --ignore=tests/bench}"
+read -r -a selection <<< "${LANGCHAIN_COMPAT_NEWEST_TESTS:-tests --ignore=tests/docs --ignore=tests/bench --ignore=tests/local}"
 say "pytest ${selection[*]} $* (LANGCHAIN_COMPAT_NO_LOCAL=1)"
 set +e
 LANGCHAIN_COMPAT_NO_LOCAL=1 "$vpy" -m pytest -q -ra -p no:randomly -p no:cacheprovider \
