@@ -28,7 +28,6 @@ from langchain_compat.connection.resolve import (
 from langchain_compat.connection.timeouts import check_proxy, check_timeouts, httpx_timeout
 from langchain_compat.errors import InvalidParameterError
 from langchain_compat.providers.base import AuthScheme, Provider
-from langchain_compat.ratelimit.protocol import throttle_of
 from langchain_compat.transport.driver import Endpoint, HTTPDriver
 from langchain_compat.transport.rate_limit import is_shared_limiter, scoped_limiter, shared_limiter
 from langchain_compat.transport.retry import RetryPolicy
@@ -225,13 +224,6 @@ class CompatConnection(BaseModel):
         """The limiter the driver acquires before each HTTP request (the ``rate_limiter`` field)."""
         return getattr(self, "rate_limiter", None)
 
-    def _driver_throttle(self) -> Any:
-        """The shared limiter told of 429s, or None.
-
-        Only a limiter with ``throttled``/``athrottled`` (``ratelimit/protocol.py``) takes part.
-        """
-        return throttle_of(self._driver_rate_limiter())
-
     def _driver_signature(self) -> tuple[object, ...]:
         """Everything the driver is built from (a change rebuilds it); the key only as a digest."""
         key = self.api_key.get_secret_value() if self.api_key else ""
@@ -239,8 +231,7 @@ class CompatConnection(BaseModel):
                 self.auth_prefix, tuple(sorted((self.default_headers or {}).items())), self.timeout,
                 self.connect_timeout, self.proxy, tuple(sorted((self.default_query or {}).items())),
                 self.max_retries, self.verify, self.max_connections, self.max_response_bytes,
-                id(self.http_client), id(self.http_async_client), id(self._driver_rate_limiter()),
-                id(self._driver_throttle()))
+                id(self.http_client), id(self.http_async_client), id(self._driver_rate_limiter()))
 
     @property
     def driver(self) -> HTTPDriver:
@@ -299,7 +290,6 @@ def build_driver(conn: CompatConnection, *, rate_limiter: BaseRateLimiter | None
         limits=httpx.Limits(max_connections=conn.max_connections,
                             max_keepalive_connections=conn.max_connections),
         rate_limiter=rate_limiter,
-        throttle=conn._driver_throttle(),
         client=conn.http_client,
         async_client=conn.http_async_client,
         proxy=conn.proxy,

@@ -3,9 +3,9 @@
 A limiter shared by several workers must hear about the provider's own
 refusals: a 429 seen by one worker means the provider's window is full for
 all of them. The transport calls :meth:`ThrottleAware.throttled` (or
-``athrottled``) on every 429, and on a 503 with ``Retry-After``, and acquires
-such a limiter again before each retry, so retries count against the shared
-limit too. Any limiter with these methods takes part; langchain-core's
+``athrottled``) on every 429, and on a 503 with ``Retry-After``. (Every
+limiter, shared or not, is acquired before each attempt, retries included.)
+Any limiter with these methods takes part; langchain-core's
 ``InMemoryRateLimiter`` has none and is left as it was.
 """
 

@@ -28,6 +28,7 @@ import httpx
 from langchain_core.rate_limiters import BaseRateLimiter
 
 from langchain_compat.errors import InvalidParameterError
+from langchain_compat.ratelimit.protocol import throttle_of
 from langchain_compat.transport.clients import MAX_IN_FLIGHT, AsyncPool, async_pool, loop_state
 from langchain_compat.transport.endpoint import Endpoint
 from langchain_compat.transport.exchange import FAILURES, Exchange, StreamState, is_stale_connection
@@ -120,13 +121,13 @@ class HTTPDriver:
     def _note(self, err: Exception) -> None:
         """Tell a shared limiter that the provider refused for its rate limit."""
         hit, hint = throttle_hint(err)  # type: ignore[arg-type]
-        if hit and self.ep.throttle is not None:
-            self.ep.throttle.throttled(hint)
+        if hit and (throttle := throttle_of(self.ep.rate_limiter)) is not None:
+            throttle.throttled(hint)
 
     async def _anote(self, err: Exception) -> None:
         hit, hint = throttle_hint(err)  # type: ignore[arg-type]
-        if hit and self.ep.throttle is not None:
-            await self.ep.throttle.athrottled(hint)
+        if hit and (throttle := throttle_of(self.ep.rate_limiter)) is not None:
+            await throttle.athrottled(hint)
 
     # -- sync ------------------------------------------------------------
     def _open(self, client: httpx.Client, x: Exchange[Any], path: str) -> httpx.Response:

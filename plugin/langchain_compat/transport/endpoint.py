@@ -52,9 +52,8 @@ class Endpoint:
     verify: Any = True
     limits: httpx.Limits = field(default_factory=lambda: DEFAULT_LIMITS)
     rate_limiter: Any = None
-    """Acquired before every attempt (a chat call's first one is admitted by LangChain's hook)."""
-    throttle: Any = None
-    """A shared limiter told of 429s (``ratelimit/protocol.py``), so every worker slows down."""
+    """Acquired before every attempt (a chat call's first one is admitted by LangChain's hook);
+    one with ``throttled`` (``ratelimit/protocol.py``) is also told of 429s."""
     client: httpx.Client | None = None
     """A caller-owned sync client (tests, custom transports); else the shared one."""
     async_client: httpx.AsyncClient | None = None
