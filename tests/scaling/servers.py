@@ -9,6 +9,7 @@ PostgreSQL refuses to run as root, so as root it runs as ``nobody``.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import importlib.util
 import os
@@ -81,12 +82,34 @@ def redis_server() -> Iterator[Server]:
         shutil.rmtree(data, ignore_errors=True)
 
 
+_PG_COPY: list[Path] = []  # the pginstall tree copied where ``nobody`` can read it (root only)
+
+
 def _pg_bin(name: str) -> str:
-    """A binary of the ``pgserver`` wheel (found without importing it: its import warns)."""
+    """A binary of the ``pgserver`` wheel (found without importing it: its import warns).
+
+    As root the servers run as ``nobody``, who may not traverse the directories above
+    the venv (a checkout in a ``mktemp -d`` directory is mode 0700): the wheel's
+    ``pginstall`` tree (34 MB) and its ``pgserver.libs`` are then copied once per
+    process into a world-readable temp dir, removed at exit.
+    """
     spec = importlib.util.find_spec("pgserver")
     if spec is None or spec.origin is None:
         raise RuntimeError("pgserver is not installed: pip install -e '.[dev]'")
-    return str(Path(spec.origin).parent / "pginstall" / "bin" / name)
+    package = Path(spec.origin).parent
+    home = package / "pginstall"
+    if _as_user():
+        if not _PG_COPY:  # the same layout: the binaries find pgserver.libs by a relative RPATH
+            top = Path(tempfile.mkdtemp(prefix="lc-pginstall-"))
+            os.chmod(top, 0o755)
+            shutil.copytree(home, top / "pgserver" / "pginstall", symlinks=True)
+            libs = package.parent / "pgserver.libs"
+            if libs.is_dir():
+                shutil.copytree(libs, top / "pgserver.libs", symlinks=True)
+            atexit.register(shutil.rmtree, top, True)
+            _PG_COPY.append(top / "pgserver" / "pginstall")
+        home = _PG_COPY[0]
+    return str(home / "bin" / name)
 
 
 def _as_user() -> dict[str, object]:
