@@ -65,6 +65,9 @@ class ChatProc:
                 return self.proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 self.kill()
+        if self.proc.returncode:
+            assert self.proc.stderr is not None
+            sys.stderr.write(f"chat process exited {self.proc.returncode}; its stderr:\n{self.proc.stderr.read()}\n")
         return self.proc.returncode
 
 

