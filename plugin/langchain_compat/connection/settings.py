@@ -140,7 +140,7 @@ class CompatConnection(BaseModel):
         """Where the caller passed no ``rate_limiter``, the profile's limit (``rpm``) as the
         process-wide limiter of this provider and key; a shared limiter made without a
         scope (e.g. Redis) is scoped to them."""
-        key = self.api_key.get_secret_value() if self.api_key else None
+        key = self._raw_key()
         limiter = getattr(self, "rate_limiter", None)
         if limiter is None and rpm:
             limiter = shared_limiter(self.provider.name, key, rpm)
@@ -183,7 +183,7 @@ class CompatConnection(BaseModel):
         if is_shared_limiter(fields.get("rate_limiter")):
             fields["rate_limiter"] = None
         env = self.provider.api_key_env
-        key = self.api_key.get_secret_value() if self.api_key else None
+        key = self._raw_key()
         if env and key and os.environ.get(env, "").strip() == key:
             fields["api_key"] = None
         private = dict.fromkeys(state.get("__pydantic_private__") or {})
@@ -215,6 +215,10 @@ class CompatConnection(BaseModel):
         return out
 
     # -- the driver --------------------------------------------------------------------
+    def _raw_key(self) -> str | None:
+        """The key in clear, for the auth header and digests only (never shown)."""
+        return self.api_key.get_secret_value() if self.api_key else None
+
     @property
     def auth(self) -> AuthScheme:
         """How the key travels: the provider's scheme with ``auth_header``/``auth_prefix`` applied."""
@@ -226,7 +230,7 @@ class CompatConnection(BaseModel):
 
     def _driver_signature(self) -> tuple[object, ...]:
         """Everything the driver is built from (a change rebuilds it); the key only as a digest."""
-        key = self.api_key.get_secret_value() if self.api_key else ""
+        key = self._raw_key() or ""
         return (hashlib.sha256(key.encode()).digest(), self.base_url, self.auth_header,
                 self.auth_prefix, tuple(sorted((self.default_headers or {}).items())), self.timeout,
                 self.connect_timeout, self.proxy, tuple(sorted((self.default_query or {}).items())),
@@ -274,7 +278,7 @@ def build_driver(conn: CompatConnection, *, rate_limiter: BaseRateLimiter | None
     Returns:
         A new driver; its clients are the shared ones unless ``conn`` has its own.
     """
-    key = conn.api_key.get_secret_value() if conn.api_key else None
+    key = conn._raw_key()
     auth = conn.auth
     timeout, total = httpx_timeout(conn.timeout, conn.connect_timeout)
     secrets = ((key,) if key else ()) + secret_header_values(conn.default_headers, auth.header)
