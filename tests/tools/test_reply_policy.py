@@ -142,7 +142,8 @@ def test_a_call_that_only_reworks_the_tool_results_gets_the_answer_asked_for(
     history = [HumanMessage(question), *HISTORY[1:]]
     with emulate() as emu:
         emu.script([{"tool_calls": [call]}, "It is 5."])
-        reply = _run(_model(emu, "native").bind_tools([ADD, MULTIPLY]), history, stream=stream)
+        llm = _model(emu, "native", profile_overrides={"small_model_guards": True})
+        reply = _run(llm.bind_tools([ADD, MULTIPLY]), history, stream=stream)
         bodies = [r.body for r in emu.requests]
     if reworks:
         assert len(bodies) == 2 and "tools" not in bodies[1]
@@ -174,6 +175,18 @@ def test_a_call_with_made_up_numbers_gets_the_answer_asked_for(
     if invented:
         assert "tools" not in bodies[1] and reply.content == "Hello Ada!"
         assert bodies[1]["messages"][-1]["content"] == "Answer my question in plain text, in one sentence."
+
+
+def test_reworked_results_are_left_alone_without_the_small_model_guards() -> None:
+    """The rework check is a small-model guard (a row of the judge's table with its flag):
+    a bigger model's multiply(5, 1) is its own business."""
+    history = [HumanMessage("What is 2 + 3?"), *HISTORY[1:]]
+    call = {"name": "multiply", "arguments": {"a": 5, "b": 1}}
+    with emulate() as emu:
+        emu.script([{"tool_calls": [call]}])
+        reply = _model(emu, "native").bind_tools([ADD, MULTIPLY]).invoke(history)
+        assert len(emu.requests) == 1
+    assert [(c["name"], c["args"]) for c in reply.tool_calls] == [("multiply", {"a": 5, "b": 1})]
 
 
 def test_made_up_numbers_are_left_alone_without_the_small_model_guards() -> None:

@@ -1,14 +1,17 @@
-"""The shared base of every chat model: fields, validation and the I/O drivers.
+"""The shared base of every chat model: fields, validation, and the two shells of a call.
 
 A call reads the model's fields once into a frozen :class:`CallSettings`
-(``settings.py``); what it does with them (shape the request, read the reply,
-re-ask) is the sans-IO :class:`~langchain_compat.chat_models.pipeline.Call`
-with its reply policy. This module only runs it over the sync or async driver.
+(``call_options.py``); everything it decides (shape the request, read the reply,
+judge it, re-ask, build the chunks) is the sans-IO
+:class:`~langchain_compat.chat_models.call.Call`. This module only runs it: one
+sync shell and one async shell that send what the call asks for and hand back
+what came. ``invoke`` is the same run without ``stream``, its chunks added up.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import aclosing, closing
 from typing import Any, ClassVar, Literal
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
@@ -20,8 +23,13 @@ from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from pydantic import ConfigDict, Field, PrivateAttr
 
-from langchain_compat.chat_models.pipeline import Call
-from langchain_compat.chat_models.settings import CallOptions, CallSettings, ToolSetting
+from langchain_compat.chat_models.backend_memory import (
+    DEFAULT_BACKEND_MEMORY,
+    BackendMemory,
+    key_digest,
+)
+from langchain_compat.chat_models.call import END, Call
+from langchain_compat.chat_models.call_options import CallOptions, CallSettings, ToolSetting
 from langchain_compat.chat_models.tokens import (
     ServerTokenizer,
     request_tokens,
@@ -101,6 +109,10 @@ class BaseChatCompat(CompatConnection, BaseChatModel):
     """Re-asks when an emulated reply breaks ``tool_choice`` or the output schema."""
     profile_overrides: dict[str, Any] | None = None
     """Changes applied on top of the provider/model profile (e.g. {"native_tools": False})."""
+    backend_memory: BackendMemory = Field(default=DEFAULT_BACKEND_MEMORY, exclude=True, repr=False)
+    """What ``auto`` tool calling and refused optional fields teach about the backend, keyed
+    by base URL, model and a digest of the key (default: the process-wide memory; pass your
+    own ``BackendMemory()`` to keep it apart)."""
 
     _compat_profile: Profile | None = PrivateAttr(default=None)
     _call_settings: CallSettings | None = PrivateAttr(default=None)
@@ -166,6 +178,7 @@ class BaseChatCompat(CompatConnection, BaseChatModel):
                 sampling=self._sampling_params(), tool_calling=ToolSetting(self.tool_calling),
                 stream_usage=self.stream_usage, drop_unsupported_params=self.drop_unsupported_params,
                 extra_body=self.extra_body, max_reasks=self.max_tool_reasks,
+                memory=self.backend_memory, key_digest=key_digest(self._raw_key()),
             )
         return settings
 
@@ -316,85 +329,61 @@ class BaseChatCompat(CompatConnection, BaseChatModel):
         settings = self.call_settings
         return Call(settings, CallOptions.read(settings, stop, kwargs, stream=stream), messages)
 
+    def _run(self, call: Call) -> Iterator[ChatGenerationChunk]:
+        """The sync shell: send what ``call`` asks for, hand back what came, yield its chunks."""
+        while (send := call.next_action()) is not None:
+            try:
+                with closing(self.driver.send(send.path, send.body, send.reader, timeout=send.timeout,
+                                              admitted=send.admitted)) as deltas:
+                    for delta in deltas:
+                        yield from call.receive(delta)
+                chunks = call.receive(END)
+            except CompatError as exc:
+                chunks = call.receive(exc)  # raises it when it ends the call
+            yield from chunks
+
+    async def _arun(self, call: Call) -> AsyncIterator[ChatGenerationChunk]:
+        """The async shell (:meth:`_run` with ``await``)."""
+        while (send := call.next_action()) is not None:
+            try:
+                async with aclosing(self.driver.asend(send.path, send.body, send.reader,
+                                                      timeout=send.timeout,
+                                                      admitted=send.admitted)) as deltas:
+                    async for delta in deltas:
+                        for chunk in call.receive(delta):
+                            yield chunk
+                chunks = call.receive(END)
+            except CompatError as exc:
+                chunks = call.receive(exc)
+            for chunk in chunks:
+                yield chunk
+
     def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
                   run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
         call = self._call(messages, stop, kwargs, stream=False)
-        ex = call.exchange()
-        admitted = True  # LangChain's rate_limiter hook let the first request through
-        while (payload := ex.request) is not None:
-            try:
-                answer = self.driver.post_json(call.path, payload, timeout=call.timeout, admitted=admitted)
-            except CompatError as exc:
-                answer = exc
-            admitted = False
-            ex.reply(answer)
-        return ex.result  # type: ignore[return-value]
+        return call.result(list(self._run(call)))
 
     async def _agenerate(self, messages: list[BaseMessage], stop: list[str] | None = None,
                          run_manager: AsyncCallbackManagerForLLMRun | None = None,
                          **kwargs: Any) -> ChatResult:
         call = self._call(messages, stop, kwargs, stream=False)
-        ex = call.exchange()
-        admitted = True  # LangChain's rate_limiter hook let the first request through
-        while (payload := ex.request) is not None:
-            try:
-                answer = await self.driver.apost_json(call.path, payload, timeout=call.timeout, admitted=admitted)
-            except CompatError as exc:
-                answer = exc
-            admitted = False
-            ex.reply(answer)
-        return ex.result  # type: ignore[return-value]
+        return call.result([chunk async for chunk in self._arun(call)])
 
     def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
                 run_manager: CallbackManagerForLLMRun | None = None,
                 **kwargs: Any) -> Iterator[ChatGenerationChunk]:
         call = self._call(messages, stop, kwargs, stream=True)
-        admitted = True  # LangChain's rate_limiter hook let the first request through
-        while True:
-            attempt = call.attempt()
-            try:
-                for delta in self.driver.stream(call.path, call.payload, attempt.decoder,
-                                                timeout=call.timeout, admitted=admitted):
-                    for chunk in attempt.on_delta(delta):
-                        if run_manager:
-                            run_manager.on_llm_new_token(chunk.text, chunk=chunk)
-                        yield chunk
-            except CompatError as exc:
-                if not call.recover(exc, attempt):
-                    raise
-                admitted = False
-                continue
-            for chunk in attempt.finish():
-                if run_manager:
-                    run_manager.on_llm_new_token(chunk.text, chunk=chunk)
-                yield chunk
-            if not call.after_stream(attempt):
-                return
-            admitted = False
+        for chunk in self._run(call):
+            if run_manager:
+                run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+            yield chunk
 
     async def _astream(self, messages: list[BaseMessage], stop: list[str] | None = None,
                        run_manager: AsyncCallbackManagerForLLMRun | None = None,
                        **kwargs: Any) -> AsyncIterator[ChatGenerationChunk]:
         call = self._call(messages, stop, kwargs, stream=True)
-        admitted = True  # LangChain's rate_limiter hook let the first request through
-        while True:
-            attempt = call.attempt()
-            try:
-                async for delta in self.driver.astream(call.path, call.payload, attempt.decoder,
-                                                       timeout=call.timeout, admitted=admitted):
-                    for chunk in attempt.on_delta(delta):
-                        if run_manager:
-                            await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
-                        yield chunk
-            except CompatError as exc:
-                if not call.recover(exc, attempt):
-                    raise
-                admitted = False
-                continue
-            for chunk in attempt.finish():
-                if run_manager:
-                    await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
-                yield chunk
-            if not call.after_stream(attempt):
-                return
-            admitted = False
+        async for chunk in self._arun(call):
+            if run_manager:
+                await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+            yield chunk
+

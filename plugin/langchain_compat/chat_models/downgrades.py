@@ -7,11 +7,16 @@ older vLLM 400), ``response_format`` ``json_object`` (LM Studio takes only
 :data:`DOWNGRADES` says, for one such field, when a request carries it
 (``sent``), how an error answer names it (``names``) and what the call does
 without it (``apply``). A refusal re-sends the request without the field,
-logs one warning per (base URL, model, field), and is remembered per
-(base URL, model) for the process -- the key ``auto`` tool mode remembers a
-refused ``tools`` field under (see :mod:`.policy`) -- so later calls send
-one request, not two. Every reply of a downgraded call lists the rows
-applied in ``response_metadata["downgrades"]``.
+logs one warning per backend and field, and is learned for the backend (the
+call's :class:`~langchain_compat.chat_models.backend_memory.BackendMemory`, the
+same memory ``auto`` tool mode learns a refused ``tools`` field in), so later
+calls send one request, not two. Every reply of a downgraded call lists the
+rows applied in ``response_metadata["downgrades"]``.
+
+Only a refusal of the *field itself* downgrades: the error must name the field
+and say the server does not take it (unsupported, not permitted, must be one
+of ...). An error about the value the caller sent -- a ``json_schema`` the
+server says is invalid -- is the caller's to see, and surfaces as it came.
 """
 
 from __future__ import annotations
@@ -23,24 +28,27 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from langchain_compat.chat_models.plan import build_payload
-from langchain_compat.chat_models.policy import choose_mode, memory_key
-from langchain_compat.chat_models.settings import (
+from langchain_compat.chat_models.call_options import (
     CallOptions,
     CallSettings,
     StructuredSpec,
     ToolSetting,
 )
+from langchain_compat.chat_models.plan import build_payload
+from langchain_compat.chat_models.tool_mode import choose_mode
 from langchain_compat.errors import APIError
 
 __all__ = ["DOWNGRADES", "Downgrade", "apply_remembered", "refused_row", "remember"]
 
 logger = logging.getLogger("langchain_compat.chat_models")
 
-#: (base_url, model) -> names of the rows whose field the backend refused.
-_REFUSED: dict[tuple[str, str], set[str]] = {}
-#: (base_url, model, row) already warned about.
-_WARNED: set[tuple[str, str, str]] = set()
+#: How servers say they do not take a field at all (Mistral's pydantic "Extra inputs are
+#: not permitted", LM Studio's "must be 'json_schema' or 'text'", vLLM's "must either be",
+#: "not supported", "unsupported", "unknown"/"unrecognized" field). "Invalid schema ..." is not.
+FIELD_REFUSED = re.compile(
+    r"not (?:be )?(?:supported|permitted|allowed|accepted)|unsupported|does not support|"
+    r"must (?:either )?be|extra(?:_forbidden| inputs)|unknown (?:field|param)|unrecogni[sz]ed|"
+    r"no such (?:field|param)", re.IGNORECASE)
 
 Shape = tuple[CallSettings, CallOptions]
 
@@ -133,10 +141,13 @@ def _error_text(error: APIError) -> str:
 
 
 def refused_row(error: Exception, body: dict[str, Any]) -> Downgrade | None:
-    """The row whose field ``body`` carried and ``error`` (a 400/422) names, if any."""
+    """The row whose field ``body`` carried and ``error`` (a 400/422) refuses, if any: the
+    error names the field and says the server does not take it (:data:`FIELD_REFUSED`)."""
     if not isinstance(error, APIError) or error.status_code not in _REFUSAL_STATUS:
         return None
     text = _error_text(error)
+    if not FIELD_REFUSED.search(text):
+        return None
     return next((row for row in DOWNGRADES if row.sent(body) and row.names.search(text)), None)
 
 
@@ -146,18 +157,17 @@ def _probe_body(settings: CallSettings, options: CallOptions) -> dict[str, Any]:
 
 
 def remember(settings: CallSettings, options: CallOptions, row: Downgrade) -> None:
-    """Record that the backend refused ``row``'s field; warn once per (base URL, model)."""
-    key = memory_key(settings, options)
-    _REFUSED.setdefault(key, set()).add(row.name)
-    if (*key, row.name) not in _WARNED:
-        _WARNED.add((*key, row.name))
-        logger.warning("%s at %s (model %r) refused %r; sending requests without it from now on: %s.",
-                       settings.provider, key[0], key[1], row.name, row.instead)
+    """Learn that the backend refused ``row``'s field; warn once per backend and field."""
+    key = settings.backend(options)
+    if settings.memory.learn_refused(key, row.name):
+        logger.warning("%s at %s (model %r) refused %r; sending requests without it from now on: "
+                       "%s.", settings.provider, key.base_url, key.model, row.name, row.instead)
 
 
-def apply_remembered(settings: CallSettings, options: CallOptions) -> tuple[CallSettings, CallOptions, list[str]]:
+def apply_remembered(settings: CallSettings, options: CallOptions
+                     ) -> tuple[CallSettings, CallOptions, list[str]]:
     """The call without every field its backend is known to refuse, and the rows applied."""
-    refused = _REFUSED.get(memory_key(settings, options))
+    refused = settings.memory.refused(settings.backend(options))
     applied: list[str] = []
     if not refused:
         return settings, options, applied

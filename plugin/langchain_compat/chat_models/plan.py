@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from langchain_compat.chat_models.settings import CallOptions, CallSettings, ToolMode, tool_name
+from langchain_compat.chat_models.call_options import CallOptions, CallSettings, ToolMode, tool_name
 from langchain_compat.core.request import build_chat_payload
 from langchain_compat.emulation.render import emulate_messages, replay_tool_history
 from langchain_compat.emulation.structured import render_json_instructions

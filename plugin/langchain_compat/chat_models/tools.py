@@ -23,7 +23,7 @@ from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_json_schema, convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
 
-from langchain_compat.chat_models.settings import StructuredSpec
+from langchain_compat.chat_models.call_options import StructuredSpec
 from langchain_compat.chat_models.structured import StructuredOutput
 from langchain_compat.emulation.render import normalize_tool_choice
 from langchain_compat.errors import InvalidParameterError

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from langchain_core.messages import AIMessage
+from langchain_core.messages import ToolCall
 from langchain_core.messages.ai import UsageMetadata
 
 __all__ = ["estimate_usage"]
@@ -25,12 +25,13 @@ def _wire_text(message: dict[str, Any]) -> str:
     return (content if isinstance(content, str) else "") + (json.dumps(calls) if calls else "")
 
 
-def estimate_usage(payload: dict[str, Any], reply: AIMessage) -> UsageMetadata:
+def estimate_usage(payload: dict[str, Any], text: str, tool_calls: list[ToolCall]) -> UsageMetadata:
     """Estimated token usage of one request (its body) and its reply.
 
     Args:
         payload: the request body sent (messages and tools are counted).
-        reply: the reply as received (text and tool calls).
+        text: the reply's text.
+        tool_calls: the reply's calls.
 
     Returns:
         ``UsageMetadata`` with the estimated input, output and total tokens.
@@ -46,8 +47,7 @@ def estimate_usage(payload: dict[str, Any], reply: AIMessage) -> UsageMetadata:
     messages = payload.get("messages") or []
     prompt = REPLY_PRIMING_TOKENS + estimate_tools_tokens(payload.get("tools"))
     prompt += sum(PER_MESSAGE_TOKENS + estimate_text_tokens(_wire_text(m)) for m in messages)
-    text = reply.content if isinstance(reply.content, str) else reply.text
     output = estimate_text_tokens(text)
     output += sum(PER_TOOL_CALL_TOKENS + estimate_text_tokens(c["name"] + json.dumps(c["args"]))
-                  for c in reply.tool_calls)
+                  for c in tool_calls)
     return UsageMetadata(input_tokens=prompt, output_tokens=output, total_tokens=prompt + output)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["ThinkSplitter", "message_reasoning", "reasoning_field", "split_think"]
+__all__ = ["ThinkSplitter", "message_reasoning", "reasoning_field"]
 
 OPEN = "<think>"
 CLOSE = "</think>"
@@ -45,33 +45,12 @@ def message_reasoning(message: Any) -> str | None:
     return None
 
 
-def split_think(text: str, *, prefilled: bool = False) -> tuple[str | None, str]:
-    """Split a whole reply into (reasoning, answer).
-
-    Only a ``<think>`` block at the start counts (after white space); a
-    ``</think>`` with no opening tag (templates that pre-fill ``<think>``)
-    also ends reasoning. Text without tags is returned unchanged, except with
-    ``prefilled`` (the template opened the block): then all of it is reasoning,
-    like a stream that never saw ``</think>``.
-    """
-    if prefilled and OPEN not in text:
-        reasoning, sep, answer = text.partition(CLOSE)
-        return reasoning.strip() or None, answer.lstrip() if sep else ""
-    stripped = text.lstrip()
-    if stripped.startswith(OPEN):
-        body = stripped[len(OPEN):]
-        reasoning, sep, answer = body.partition(CLOSE)
-        if not sep:  # never closed: all of it was reasoning
-            return reasoning.strip() or None, ""
-        return reasoning.strip() or None, answer.lstrip()
-    if CLOSE in text and OPEN not in text:
-        reasoning, _, answer = text.partition(CLOSE)
-        return reasoning.strip() or None, answer.lstrip()
-    return None, text
-
-
 class ThinkSplitter:
-    """Streaming version of :func:`split_think`.
+    """Splits ``<think>`` reasoning out of a reply's text, read in pieces of any size.
+
+    Only a ``<think>`` block at the start counts (after white space); with
+    ``prefilled`` (templates that pre-fill ``<think>``) the reply starts inside
+    reasoning and only ``</think>`` ends it. A whole reply is one piece.
 
     ``feed(delta)`` returns ``(reasoning_delta, answer_delta)``. Until the
     first non-blank text shows whether a ``<think>`` opens the reply, only

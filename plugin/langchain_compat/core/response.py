@@ -1,19 +1,21 @@
-"""Chat-completion response bodies -> LangChain ``ChatResult`` (sans-IO)."""
+"""Chat-completion response bodies -> :class:`~langchain_compat.core.stream.StreamDelta` records.
+
+A whole (non-streamed) reply is read as a stream of one delta per choice: its
+``message`` becomes the delta a stream would have added up to, so invoke and
+stream share one reply reader from here on (``chat_models/reader.py``).
+"""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from langchain_core.messages import AIMessage, InvalidToolCall, ToolCall
 from langchain_core.messages.ai import InputTokenDetails, OutputTokenDetails, UsageMetadata
-from langchain_core.outputs import ChatGeneration, ChatResult
 
-from langchain_compat.core.blocks import MODEL_PROVIDER
-from langchain_compat.core.reasoning import reasoning_field, split_think
+from langchain_compat.core.reasoning import ThinkSplitter, reasoning_field
 from langchain_compat.errors import ResponseParseError
 
-__all__ = ["parse_chat_response", "parse_wire_tool_calls", "usage_to_metadata"]
+__all__ = ["ChatBody", "choice_info", "usage_to_metadata", "wire_tool_chunks"]
 
 
 def usage_to_metadata(usage: dict[str, Any] | None) -> UsageMetadata | None:
@@ -42,124 +44,109 @@ def _is_count(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
-def parse_wire_tool_calls(
-    raw_calls: list[dict[str, Any]] | None,
-) -> tuple[list[ToolCall], list[InvalidToolCall]]:
-    """Native ``tool_calls`` from a response message -> (valid, invalid)."""
-    valid: list[ToolCall] = []
-    invalid: list[InvalidToolCall] = []
-    for raw in raw_calls or ():
-        fn = raw.get("function") or {}
-        name = fn.get("name") or ""
-        args_text = fn.get("arguments")
-        call_id = raw.get("id")
-        if isinstance(args_text, dict):  # some servers send an object
-            valid.append(ToolCall(name=name, args=args_text, id=call_id, type="tool_call"))
-            continue
-        try:
-            args = json.loads(args_text) if args_text else {}
-        except (TypeError, ValueError) as exc:
-            invalid.append(InvalidToolCall(name=name, args=args_text, id=call_id,
-                                           error=f"arguments are not valid JSON: {exc}",
-                                           type="invalid_tool_call"))
-            continue
-        if not isinstance(args, dict) or not name:
-            invalid.append(InvalidToolCall(name=name, args=args_text, id=call_id,
-                                           error="arguments must be a JSON object and name non-empty",
-                                           type="invalid_tool_call"))
-            continue
-        valid.append(ToolCall(name=name, args=args, id=call_id, type="tool_call"))
-    return valid, invalid
-
-
-def _message_from_choice(
-    choice: dict[str, Any], body: dict[str, Any], usage: UsageMetadata | None, think_tags: bool,
-    think_prefilled: bool = False,
-) -> AIMessage:
-    msg = choice.get("message")
-    if not isinstance(msg, dict):
-        raise ResponseParseError("response choice has no message object", body=body)
-    content = msg.get("content") or ""
-    additional: dict[str, Any] = {}
-    reasoning = reasoning_field(msg)
-    prefilled = think_prefilled and not reasoning  # a server that splits reasoning itself
-    if think_tags and isinstance(content, str) and ("think>" in content or prefilled):
-        tagged, content = split_think(content, prefilled=prefilled)
-        reasoning = reasoning or tagged
-    if reasoning:
-        additional["reasoning_content"] = reasoning
-    tool_calls, invalid = parse_wire_tool_calls(msg.get("tool_calls"))
-    if msg.get("function_call"):  # legacy single function call
-        fc = msg["function_call"]
-        legacy, legacy_invalid = parse_wire_tool_calls(
-            [{"id": f"call_{body.get('id', '0')}", "function": fc}]
-        )
-        tool_calls += legacy
-        invalid += legacy_invalid
-    metadata: dict[str, Any] = {
-        "model_name": body.get("model"),
-        "finish_reason": choice.get("finish_reason"),
-        "model_provider": MODEL_PROVIDER,
-    }
-    if body.get("system_fingerprint"):
-        metadata["system_fingerprint"] = body["system_fingerprint"]
-    if body.get("id"):
-        metadata["id"] = body["id"]
-    if choice.get("logprobs") is not None:
-        metadata["logprobs"] = choice["logprobs"]
-    return AIMessage(
-        content=content,
-        additional_kwargs=additional,
-        response_metadata=metadata,
-        tool_calls=tool_calls,
-        invalid_tool_calls=invalid,
-        id=body.get("id"),
-        usage_metadata=usage,
-    )
-
-
-def parse_chat_response(body: Any, *, think_tags: bool = True, think_prefilled: bool = False) -> ChatResult:
-    """Turn a ``chat.completion`` body into a ``ChatResult``.
-
-    ``think_tags`` splits ``<think>`` reasoning out of the content;
-    ``think_prefilled`` reads it up to a bare ``</think>`` (see
-    :func:`~langchain_compat.core.reasoning.split_think`).
-
-    Every choice becomes a generation (``n > 1``). Usage is attached to the
-    first generation's message only, so aggregating generations does not
-    count it twice.
+def wire_tool_chunks(calls: Any, *, call_id: str | None = None) -> list[dict[str, Any]]:
+    """OpenAI ``tool_calls`` (a response message's or a stream delta's) as LangChain
+    ``tool_call_chunk`` dicts; arguments sent as an object are encoded as JSON text.
 
     Raises:
-        ResponseParseError: the body is not a chat completion.
+        TypeError: a call is not an object (the caller reports a malformed answer).
     """
-    if not isinstance(body, dict) or not isinstance(body.get("choices"), list):
-        raise ResponseParseError(
-            "expected a chat.completion object with a 'choices' list", body=body
-        )
-    if not body["choices"]:
-        raise ResponseParseError("the response has no choices", body=body)
-    try:
-        usage = usage_to_metadata(body.get("usage"))
-        generations = []
-        for i, choice in enumerate(body["choices"]):
-            if not isinstance(choice, dict):
-                raise ResponseParseError("a response choice is not an object", body=body)
-            message = _message_from_choice(choice, body, usage if i == 0 else None, think_tags,
-                                           think_prefilled)
-            info = {"finish_reason": choice.get("finish_reason")}
-            if choice.get("logprobs") is not None:
-                info["logprobs"] = choice["logprobs"]
-            generations.append(ChatGeneration(message=message, generation_info=info))
-    except (AttributeError, TypeError, KeyError, ValueError) as exc:
-        # A malformed field deeper in the body (usage, tool_calls, ...): the
-        # documented error for a 2xx we cannot read, not a bare AttributeError.
-        if isinstance(exc, ResponseParseError):
-            raise
-        raise ResponseParseError(f"malformed chat.completion body: {exc}", body=body) from None
-    llm_output = {
-        "model_name": body.get("model"),
-        "id": body.get("id"),
-        "system_fingerprint": body.get("system_fingerprint"),
-        "token_usage": body.get("usage"),
-    }
-    return ChatResult(generations=generations, llm_output=llm_output)
+    out = []
+    for i, tc in enumerate(calls or ()):
+        fn = tc.get("function") or {}
+        args = fn.get("arguments")
+        if args is not None and not isinstance(args, str):
+            args = json.dumps(args, ensure_ascii=False)
+        out.append({"name": fn.get("name"), "args": args, "id": tc.get("id") or call_id,
+                    "index": tc.get("index", i), "type": "tool_call_chunk"})
+    return out
+
+
+def choice_info(obj: dict[str, Any], choice: dict[str, Any]) -> dict[str, Any] | None:
+    """``finish_reason``, ``model_name``, ``system_fingerprint`` and ``logprobs`` of a choice
+    (None when it carries none of them)."""
+    info: dict[str, Any] | None = None
+    finish = choice.get("finish_reason")
+    if finish:
+        info = {"finish_reason": finish, "model_name": obj.get("model")}
+        if obj.get("system_fingerprint"):
+            info["system_fingerprint"] = obj["system_fingerprint"]
+    if choice.get("logprobs"):
+        info = {**(info or {}), "logprobs": choice["logprobs"]}
+    return info
+
+
+class ChatBody:
+    """The reader of a whole ``chat.completion`` body (a transport ``WholeReader``).
+
+    :meth:`parse` turns the body into one
+    :class:`~langchain_compat.core.stream.StreamDelta` per choice, as a stream
+    of it would have delivered in all: its text (``<think>`` split out as in a
+    stream), reasoning, native calls as ``tool_call_chunk`` dicts, and on the
+    first choice the usage and the response id.
+    """
+
+    whole = True
+    __slots__ = ("_think_prefilled", "_think_tags", "provider")
+
+    def __init__(self, *, think_tags: bool = True, think_prefilled: bool = False,
+                 provider: str | None = None) -> None:
+        self._think_tags = think_tags
+        self._think_prefilled = think_prefilled
+        self.provider = provider
+
+    def parse(self, body: Any) -> list[Any]:
+        """The deltas of every choice (``choice`` 0, 1, ...).
+
+        Raises:
+            ResponseParseError: the body is not a chat completion.
+        """
+        if not isinstance(body, dict) or not isinstance(body.get("choices"), list):
+            raise ResponseParseError("expected a chat.completion object with a 'choices' list",
+                                     body=body, provider=self.provider)
+        if not body["choices"]:
+            raise ResponseParseError("the response has no choices", body=body, provider=self.provider)
+        try:
+            usage = usage_to_metadata(body.get("usage"))
+            return [self._delta(body, choice, i, usage if i == 0 else None)
+                    for i, choice in enumerate(body["choices"])]
+        except (AttributeError, TypeError, KeyError, ValueError) as exc:
+            # A malformed field deeper in the body (usage, tool_calls, ...): the
+            # documented error for a 2xx we cannot read, not a bare AttributeError.
+            if isinstance(exc, ResponseParseError):
+                raise
+            raise ResponseParseError(f"malformed chat.completion body: {exc}", body=body,
+                                     provider=self.provider) from None
+
+    def _delta(self, body: dict[str, Any], choice: Any, index: int, usage: Any) -> Any:
+        from langchain_compat.core.stream import StreamDelta
+
+        if not isinstance(choice, dict):
+            raise ResponseParseError("a response choice is not an object", body=body,
+                                     provider=self.provider)
+        msg = choice.get("message")
+        if not isinstance(msg, dict):
+            raise ResponseParseError("response choice has no message object", body=body,
+                                     provider=self.provider)
+        text = msg.get("content") or ""
+        if not isinstance(text, str):
+            raise TypeError(f"message content is not a string: {text!r:.80}")
+        reasoning = reasoning_field(msg)
+        if self._think_tags:
+            splitter = ThinkSplitter(prefilled=self._think_prefilled)
+            if reasoning:
+                splitter.server_splits()
+            tagged, text = splitter.feed(text)
+            more, tail = splitter.flush()
+            tagged += more
+            text += tail
+            reasoning = (reasoning or "") + tagged if tagged else reasoning
+        calls = wire_tool_chunks(msg.get("tool_calls"))
+        if isinstance(msg.get("function_call"), dict):  # the legacy single function call
+            calls += wire_tool_chunks([{"function": msg["function_call"], "index": len(calls)}],
+                                      call_id=f"call_{body.get('id', '0')}")
+        info = choice_info(body, choice) or {}
+        info.setdefault("model_name", body.get("model"))
+        info.setdefault("finish_reason", choice.get("finish_reason"))
+        return StreamDelta(text, reasoning or None, calls or None, usage, info, body.get("id"),
+                           first=True, choice=index)

@@ -1,9 +1,9 @@
 """Streamed ``chat.completion.chunk`` events -> :class:`StreamDelta` records (sans-IO).
 
 The sync and async drivers feed raw bytes to :meth:`ChatStream.feed` and yield
-the deltas it returns; all per-event logic lives here, once. A delta becomes a
-LangChain chunk in one place, :func:`delta_to_chunk`, after the chat model's
-tool parser has seen its text.
+the deltas it returns; all per-event logic lives here, once. A whole reply is
+read into the same records (:class:`~langchain_compat.core.response.ChatBody`),
+so the chat model's one reply reader (``chat_models/reader.py``) serves both.
 """
 
 from __future__ import annotations
@@ -12,17 +12,13 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from langchain_core.messages import AIMessageChunk
-from langchain_core.outputs import ChatGenerationChunk
-
-from langchain_compat.core.blocks import MODEL_PROVIDER
 from langchain_compat.core.error_mapping import error_from_stream_event
 from langchain_compat.core.reasoning import ThinkSplitter, reasoning_field
-from langchain_compat.core.response import usage_to_metadata
+from langchain_compat.core.response import choice_info, usage_to_metadata, wire_tool_chunks
 from langchain_compat.core.sse import DONE, SSEDecoder, SSEEvent
 from langchain_compat.errors import ResponseParseError
 
-__all__ = ["PARTIAL_LIMIT", "ChatStream", "StreamDelta", "delta_to_chunk", "message_chunk"]
+__all__ = ["PARTIAL_LIMIT", "ChatStream", "StreamDelta"]
 
 _loads = json.loads
 #: Characters of answer text kept for ``StreamInterruptedError.partial`` (the
@@ -42,16 +38,18 @@ def _choice_index(choice: dict[str, Any]) -> int:
 
 @dataclass(slots=True)
 class StreamDelta:
-    """What one stream event adds to the reply.
+    """What one stream event (or one choice of a whole reply) adds to the reply.
 
     Attributes:
         text: answer text.
         reasoning: reasoning text (``reasoning_content``, ``<think>``).
         tool_chunks: native tool-call chunks (LangChain ``tool_call_chunk`` dicts).
-        usage: token usage, when the event carries it.
+        usage: token usage, when the event carries it (a server that sends it on
+            every event sends the running total: the latest one counts).
         info: ``finish_reason``, ``model_name``, ``system_fingerprint``, ``logprobs``.
         id: the response id (first delta only).
-        first: the first delta of the stream.
+        first: the first delta of the reply.
+        choice: which choice of the reply (a stream follows choice 0 only).
     """
 
     text: str = ""
@@ -61,39 +59,11 @@ class StreamDelta:
     info: dict[str, Any] | None = None
     id: str | None = None
     first: bool = False
-
-    @property
-    def has_meta(self) -> bool:
-        """Whether the delta carries anything besides text."""
-        return bool(self.reasoning or self.tool_chunks or self.usage or self.info or self.first)
-
-
-def delta_to_chunk(delta: StreamDelta, text: str | None = None) -> ChatGenerationChunk:
-    """The LangChain chunk of ``delta``, with ``text`` in place of its own text when given."""
-    kwargs: dict[str, Any] = {"content": delta.text if text is None else text}
-    if delta.reasoning:
-        kwargs["additional_kwargs"] = {"reasoning_content": delta.reasoning}
-    if delta.tool_chunks:
-        kwargs["tool_call_chunks"] = delta.tool_chunks
-    if delta.usage:
-        kwargs["usage_metadata"] = delta.usage
-    if delta.first and delta.id:
-        kwargs["id"] = delta.id
-    info = delta.info
-    if info:
-        kwargs["response_metadata"] = {k: v for k, v in info.items() if k != "logprobs"}
-    return ChatGenerationChunk(message=message_chunk(**kwargs), generation_info=info)
-
-
-def message_chunk(**kwargs: Any) -> AIMessageChunk:
-    """An ``AIMessageChunk`` naming :data:`MODEL_PROVIDER` (every chunk does, as ChatOpenAI's do,
-    so each one's ``content_blocks`` come from our translator and a v1 stream merges cleanly)."""
-    kwargs["response_metadata"] = {"model_provider": MODEL_PROVIDER, **kwargs.get("response_metadata", {})}
-    return AIMessageChunk(**kwargs)
+    choice: int = 0
 
 
 class ChatStream:
-    """State of one streamed chat completion.
+    """State of one streamed chat completion (a transport ``StreamReader``).
 
     Attributes:
         done: ``[DONE]`` was received.
@@ -103,6 +73,7 @@ class ChatStream:
         finish_reason: the last finish reason seen.
     """
 
+    whole = False
     __slots__ = (
         "_decoder",
         "_first",
@@ -225,27 +196,10 @@ class ChatStream:
         if self._splitter is not None and text:
             tagged, text = self._splitter.feed(text)
             reasoning = (reasoning or "") + tagged if tagged else reasoning
-        tool_chunks = None
-        if delta.get("tool_calls"):
-            tool_chunks = [
-                {
-                    "name": (tc.get("function") or {}).get("name"),
-                    "args": (tc.get("function") or {}).get("arguments"),
-                    "id": tc.get("id"),
-                    "index": tc.get("index", i),
-                    "type": "tool_call_chunk",
-                }
-                for i, tc in enumerate(delta["tool_calls"])
-            ]
-        finish = choice.get("finish_reason")
-        info = None
-        if finish:
-            self.finish_reason = finish
-            info = {"finish_reason": finish, "model_name": obj.get("model")}
-            if obj.get("system_fingerprint"):
-                info["system_fingerprint"] = obj["system_fingerprint"]
-        if choice.get("logprobs"):
-            info = {**(info or {}), "logprobs": choice["logprobs"]}
+        tool_chunks = wire_tool_chunks(delta["tool_calls"]) if delta.get("tool_calls") else None
+        info = choice_info(obj, choice)
+        if info is not None and info.get("finish_reason"):
+            self.finish_reason = info["finish_reason"]
         usage_meta = usage_to_metadata(usage) if usage else None
         if not (text or reasoning or tool_chunks or info or usage_meta or self._first):
             return None

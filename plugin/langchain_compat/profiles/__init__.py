@@ -150,10 +150,12 @@ class Profile:
     reads text only: a message with an image is refused before any request),
     None (unknown, e.g. any OpenAI-compatible server: images are sent as given).
 
-    ``small_model_guards`` turns on reply-policy checks meant for small local
-    models that call a tool whatever the message (a call whose numbers appear
-    nowhere in the conversation is answered with tools withheld); off by
-    default, where a model may legitimately pick numbers of its own.
+    ``small_model_guards`` turns on the judge's checks meant for small local
+    models (``chat_models/judge.py``): a call whose numbers appear nowhere in the
+    conversation, or one that only reworks the tool results, gets the answer asked
+    for with tools withheld; off by default, where a model may legitimately pick
+    numbers of its own. ``repeated_call_guard`` (on by default) does the same for a
+    reply whose every call was already made with the same arguments and answered.
 
     ``param_defaults`` are request parameters sent when the caller set none
     (e.g. ``{"max_tokens": 512}`` so a small local model cannot generate
@@ -185,10 +187,10 @@ class Profile:
     reasoning_replay: ReasoningReplay = ReasoningReplay.OFF
     tokenize_endpoint: str | None = None
     context_window: int = 8192
-    max_output_tokens: int | None = None
     rate_limit_rpm: float | None = None
     params: Mapping[str, ParamRule] = field(default_factory=lambda: STANDARD_PARAMS)
     small_model_guards: bool = False
+    repeated_call_guard: bool = True
     param_defaults: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     tool_prompt: str | None = None
     embeddings: EmbeddingsLimits | None = None
@@ -229,7 +231,5 @@ class Profile:
             "structured_output": native and (self.json_schema or bool(self.native_tools)),
             "temperature": self.rule("temperature").supported,
         }
-        if self.max_output_tokens:
-            out["max_output_tokens"] = self.max_output_tokens
         return out
 

@@ -90,7 +90,6 @@ def _row(provider: Provider) -> dict[str, Any]:
         "tool_role": profile.tool_role,
         "image_inputs": profile.image_inputs,
         "context_window": profile.context_window,
-        "max_output_tokens": profile.max_output_tokens,
         "rate_limit_rpm": profile.rate_limit_rpm,
         "embeddings": bool(provider.embedding_models) or profile.embeddings is not None,
         "embedding_models": list(provider.embedding_models),

@@ -1,10 +1,12 @@
 """Thin sync and async HTTP drivers over the sans-IO core.
 
-All decisions live in pure code: one call's timeouts, error mapping, retry
-decisions and stream verdicts in :class:`~langchain_compat.transport.exchange.Exchange`
-(with ``retry.py``, ``core.error_mapping`` and ``core.stream``). What is left here is
-the I/O: send, read, sleep. Each driver method is a short loop; the per-chunk
-work is one call into the exchange's ``feed``.
+All decisions live in pure code: one request's timeouts, error mapping, retry
+decisions and the verdict on how a body ended are
+:class:`~langchain_compat.transport.exchange.Exchange`'s (with ``retry.py`` and
+``core.error_mapping``); what the body means is the caller's reader's (a whole
+JSON body, or a stream of SSE events). What is left here is the I/O: send, read,
+sleep. There is one loop per flavour, :meth:`HTTPDriver.send` and
+:meth:`HTTPDriver.asend`; a whole answer and a stream differ only in their reader.
 
 Total timeout: our own clients cut every socket call to the call's deadline
 (``wire.py``), so a server dripping bytes cannot stretch a call past it; the
@@ -29,12 +31,18 @@ from langchain_core.rate_limiters import BaseRateLimiter
 
 from langchain_compat.errors import InvalidParameterError
 from langchain_compat.ratelimit.protocol import throttle_of
-from langchain_compat.transport.clients import MAX_IN_FLIGHT, AsyncPool, async_pool, loop_state
+from langchain_compat.transport.clients import MAX_IN_FLIGHT, loop_state
 from langchain_compat.transport.endpoint import Endpoint
-from langchain_compat.transport.exchange import FAILURES, Exchange, StreamState, is_stale_connection
+from langchain_compat.transport.exchange import (
+    FAILURES,
+    Exchange,
+    JSONAnswer,
+    Reader,
+    is_stale_connection,
+)
 from langchain_compat.transport.retry import throttle_hint
 
-__all__ = ["MAX_IN_FLIGHT", "Endpoint", "HTTPDriver", "StreamState", "is_stale_connection"]
+__all__ = ["MAX_IN_FLIGHT", "Endpoint", "HTTPDriver", "is_stale_connection"]
 
 logger = logging.getLogger("langchain_compat.transport")
 T = TypeVar("T")
@@ -52,10 +60,12 @@ def _direct(client: httpx.Client | httpx.AsyncClient) -> Any:
     return getattr(client, "_transport_for_url", None)
 
 
-def _scope(x: Exchange[Any]) -> Any:
-    """A cancel scope ending at the call's total deadline (async), or no scope."""
+def _scope(x: Exchange[Any], *, when: bool = True) -> Any:
+    """A cancel scope ending at the request's total deadline (async), or no scope."""
     left = x.left()
-    return contextlib.nullcontext() if left is None else anyio.fail_after(max(left, 0.0))
+    if left is None or not when:
+        return contextlib.nullcontext()
+    return anyio.fail_after(max(left, 0.0))
 
 
 class HTTPDriver:
@@ -129,28 +139,7 @@ class HTTPDriver:
         if hit and (throttle := throttle_of(self.ep.rate_limiter)) is not None:
             await throttle.athrottled(hint)
 
-    # -- sync ------------------------------------------------------------
-    def _open(self, client: httpx.Client, x: Exchange[Any], path: str) -> httpx.Response:
-        """Send one attempt; the answer's head is read, its body is not (close it)."""
-        select = _direct(client) if self.ep.client is None else None
-        if select is None:
-            return client.send(self._request(client, x, path, False), stream=True, follow_redirects=False)
-        request = self._request(client, x, path, True)
-        resp = select(request.url).handle_request(request)
-        resp.request = request
-        return resp
-
-    @staticmethod
-    def _read(resp: httpx.Response, x: Exchange[Any]) -> bytes:
-        """The whole (decoded) body, capped at ``max_response_bytes``; closes ``resp``."""
-        try:
-            body = x.body(resp.status_code, resp.headers)
-            for chunk in resp.iter_bytes():
-                body.add(chunk)
-        finally:
-            resp.close()
-        return body.content()
-
+    # -- the loops ---------------------------------------------------------
     def _limiter(self, retry: bool, admitted: bool = False) -> BaseRateLimiter | None:
         """The limiter an attempt must pass first, or None.
 
@@ -164,56 +153,37 @@ class HTTPDriver:
             return None
         return self.ep.rate_limiter
 
-    def post_json(self, path: str, body: dict[str, Any], *, timeout: float | None = None,
-                  admitted: bool = False) -> Any:
-        """POST ``body`` and return the decoded JSON answer (retried per policy).
+    def send(self, path: str, body: dict[str, Any], reader: Reader[T], *,
+             timeout: float | None = None, admitted: bool = False) -> Iterator[T]:
+        """POST ``body``; yield what ``reader`` makes of the answer (retried per policy).
+
+        A whole reader's items come when the body is complete, so every failure
+        before it may be retried; a stream is retried only until its first item
+        (a break after that raises :class:`StreamInterruptedError` with the
+        partial text).
 
         Args:
             path: the endpoint path under the base URL.
             body: the JSON body.
-            timeout: this call's total deadline (None: the endpoint's).
-            admitted: the rate limiter already let this request's first attempt
-                through (see :meth:`_limiter`).
+            reader: what turns a 2xx answer into items.
+            timeout: this request's total deadline (None: the endpoint's).
+            admitted: the rate limiter already let the first attempt through
+                (see :meth:`_limiter`).
         """
         ep = self.ep
         client = ep.sync()
+        direct = _direct(client) if ep.client is None else None
         if (limiter := self._limiter(False, admitted)) is not None:
             limiter.acquire()
-        x: Exchange[Any] = Exchange(ep, self._encode(body), timeout, owned=ep.client is None)
+        x = Exchange(ep, self._encode(body), reader, timeout, owned=ep.client is None)
         while True:
-            if x.attempts and (limiter := self._limiter(True)) is not None:
-                limiter.acquire()
             try:
-                resp = self._open(client, x, path)
-                return x.answer(resp.status_code, resp.headers, self._read(resp, x))
-            except FAILURES as exc:
-                err = x.error(exc)
-            self._note(err)
-            wait = x.retry(err)  # raises ``err`` when the call is over
-            logger.info("retrying %s after %s (attempt %d, %.2fs)", path, type(err).__name__, x.attempts, wait)
-            time.sleep(wait)
-
-    def stream(self, path: str, body: dict[str, Any], state: StreamState[T], *,
-               timeout: float | None = None, admitted: bool = False) -> Iterator[T]:
-        """POST ``body`` and yield what ``state.feed`` makes of the SSE bytes.
-
-        Retried only until the first chunk is yielded; a break after that
-        raises :class:`StreamInterruptedError` carrying the partial text.
-        """
-        ep = self.ep
-        client = ep.sync()
-        if (limiter := self._limiter(False, admitted)) is not None:
-            limiter.acquire()
-        x = Exchange(ep, self._encode(body), timeout, owned=ep.client is None, state=state)
-        while True:
-            if x.attempts and (limiter := self._limiter(True)) is not None:
-                limiter.acquire()
-            try:
-                resp = self._open(client, x, path)
-                if resp.status_code >= 300:  # an error, or a redirect (never followed)
-                    raise x.error_answer(resp.status_code, resp.headers, self._read(resp, x))
+                resp = self._open(client, x, path, direct)
                 try:
-                    for raw in resp.iter_bytes() if x.open_stream(resp.headers) else resp.iter_raw():
+                    if resp.status_code >= 300:  # an error, or a redirect (never followed)
+                        raise x.error_answer(resp.status_code, resp.headers, self._read(resp, x))
+                    decode = x.open(resp.status_code, resp.headers)
+                    for raw in resp.iter_bytes() if decode else resp.iter_raw():
                         yield from x.feed(raw)
                 finally:
                     resp.close()
@@ -222,9 +192,96 @@ class HTTPDriver:
             except FAILURES as exc:
                 err = x.error(exc)
             self._note(err)
-            time.sleep(x.retry(err))
+            wait = x.retry(err)  # raises ``err`` when the request is over
+            logger.info("retrying %s after %s (attempt %d, %.2fs)", path, type(err).__name__,
+                        x.attempts, wait)
+            time.sleep(wait)
+            if (limiter := self._limiter(True)) is not None:
+                limiter.acquire()
+
+    def _open(self, client: httpx.Client, x: Exchange[Any], path: str, direct: Any) -> httpx.Response:
+        """Send one attempt; the answer's head is read, its body is not (close it)."""
+        if direct is None:
+            return client.send(self._request(client, x, path, False), stream=True,
+                               follow_redirects=False)
+        request = self._request(client, x, path, True)
+        resp = direct(request.url).handle_request(request)
+        resp.request = request
+        return resp
+
+    @staticmethod
+    def _read(resp: httpx.Response, x: Exchange[Any]) -> bytes:
+        """A whole error body (decoded), capped at ``max_response_bytes``."""
+        body = x.body(resp.status_code, resp.headers)
+        for chunk in resp.iter_bytes():
+            body.add(chunk)
+        return body.content()
+
+    def post_json(self, path: str, body: dict[str, Any], *, timeout: float | None = None,
+                  admitted: bool = False) -> Any:
+        """POST ``body`` and return the decoded JSON answer (:meth:`send` with one item)."""
+        [answer] = self.send(path, body, JSONAnswer(), timeout=timeout, admitted=admitted)
+        return answer
 
     # -- async -----------------------------------------------------------
+    async def asend(self, path: str, body: dict[str, Any], reader: Reader[T], *,
+                    timeout: float | None = None, admitted: bool = False) -> AsyncIterator[T]:
+        """Async :meth:`send`.
+
+        The head of each attempt (and a whole body, or an error answer) is read
+        under a cancel scope ending at the total deadline, which also bounds a
+        caller-owned client and the wait for a pooled connection; a stream's
+        reads are cut to the deadline by the exchange. The attempt holds one
+        connection of this loop's sharded pool (``clients.py``) until its
+        body is read, and passes the loop's in-flight bound while it opens.
+        """
+        ep = self.ep
+        pool = ep.async_pool()
+        if (limiter := self._limiter(False, admitted)) is not None:
+            await limiter.aacquire()
+        x = Exchange(ep, self._encode(body), reader, timeout, owned=pool is not None,
+                     is_async=True)
+        while True:
+            shard = -1
+            try:
+                if pool is None:
+                    client = ep.async_client
+                else:
+                    shard = pool.acquire()
+                    client = pool.client(shard)
+                with _scope(x):
+                    async with loop_state().semaphore:
+                        resp = await self._aopen(client, x, path, pool is not None)  # type: ignore[arg-type]
+                try:
+                    if resp.status_code >= 300:  # an error, or a redirect (never followed)
+                        with _scope(x):
+                            content = await self._aread(resp, x)
+                        raise x.error_answer(resp.status_code, resp.headers, content)
+                    decode = x.open(resp.status_code, resp.headers)
+                    # A whole body is read under the deadline's scope; feed() yields
+                    # nothing for it, so no item is ever yielded inside the scope.
+                    with _scope(x, when=x.whole):
+                        async for raw in resp.aiter_bytes() if decode else resp.aiter_raw():
+                            for item in x.feed(raw):
+                                yield item
+                finally:
+                    await resp.aclose()
+                for item in x.end():
+                    yield item
+                return
+            except FAILURES as exc:
+                err = x.error(exc)
+            finally:
+                if shard >= 0:
+                    pool.release(shard)  # type: ignore[union-attr]
+            await self._anote(err)
+            wait = x.retry(err)
+            logger.info("retrying %s after %s (attempt %d, %.2fs)", path, type(err).__name__,
+                        x.attempts, wait)
+            await asyncio.sleep(wait)
+            if (limiter := self._limiter(True)) is not None:
+                await limiter.aacquire()
+
     async def _aopen(self, client: httpx.AsyncClient, x: Exchange[Any], path: str,
                      direct: bool) -> httpx.Response:
         select = _direct(client) if direct else None
@@ -238,88 +295,14 @@ class HTTPDriver:
 
     @staticmethod
     async def _aread(resp: httpx.Response, x: Exchange[Any]) -> bytes:
-        try:
-            body = x.body(resp.status_code, resp.headers)
-            async for chunk in resp.aiter_bytes():
-                body.add(chunk)
-        finally:
-            await resp.aclose()
+        body = x.body(resp.status_code, resp.headers)
+        async for chunk in resp.aiter_bytes():
+            body.add(chunk)
         return body.content()
-
-    def _apool(self) -> AsyncPool | None:
-        """This loop's shared sharded pool, or None with a caller-owned client."""
-        ep = self.ep
-        return None if ep.async_client is not None else async_pool(ep.verify, ep.limits, ep.proxy)
 
     async def apost_json(self, path: str, body: dict[str, Any], *, timeout: float | None = None,
                          admitted: bool = False) -> Any:
         """Async :meth:`post_json`."""
-        ep = self.ep
-        pool = self._apool()
-        if (limiter := self._limiter(False, admitted)) is not None:
-            await limiter.aacquire()
-        x: Exchange[Any] = Exchange(ep, self._encode(body), timeout, owned=pool is not None,
-                                    is_async=True)
-        while True:
-            if x.attempts and (limiter := self._limiter(True)) is not None:
-                await limiter.aacquire()
-            try:
-                with _scope(x):
-                    async with loop_state().semaphore:
-                        if pool is None:
-                            resp = await self._aopen(ep.async_client, x, path, False)  # type: ignore[arg-type]
-                            content = await self._aread(resp, x)
-                        else:  # lease a connection of the first shard with one free (clients.py)
-                            shard = pool.acquire()
-                            try:
-                                resp = await self._aopen(pool.client(shard), x, path, True)
-                                content = await self._aread(resp, x)
-                            finally:
-                                pool.release(shard)
-                return x.answer(resp.status_code, resp.headers, content)
-            except FAILURES as exc:
-                err = x.error(exc)
-            await self._anote(err)
-            wait = x.retry(err)
-            logger.info("retrying %s after %s (attempt %d, %.2fs)", path, type(err).__name__, x.attempts, wait)
-            await asyncio.sleep(wait)
-
-    async def astream(self, path: str, body: dict[str, Any], state: StreamState[T], *,
-                      timeout: float | None = None, admitted: bool = False) -> AsyncIterator[T]:
-        """Async :meth:`stream`."""
-        ep = self.ep
-        pool = self._apool()
-        if (limiter := self._limiter(False, admitted)) is not None:
-            await limiter.aacquire()
-        x = Exchange(ep, self._encode(body), timeout, owned=pool is not None, is_async=True, state=state)
-        while True:
-            if x.attempts and (limiter := self._limiter(True)) is not None:
-                await limiter.aacquire()
-            shard = -1
-            try:
-                if pool is None:
-                    client = ep.async_client
-                else:  # the connection stays leased until the stream is closed
-                    shard = pool.acquire()
-                    client = pool.client(shard)
-                with _scope(x):  # the head, or a whole error answer
-                    resp = await self._aopen(client, x, path, pool is not None)  # type: ignore[arg-type]
-                    if resp.status_code >= 300:  # an error, or a redirect (never followed)
-                        raise x.error_answer(resp.status_code, resp.headers, await self._aread(resp, x))
-                try:
-                    chunks = resp.aiter_bytes() if x.open_stream(resp.headers) else resp.aiter_raw()
-                    async for raw in chunks:
-                        for item in x.feed(raw):
-                            yield item
-                finally:
-                    await resp.aclose()
-                for item in x.end():
-                    yield item
-                return
-            except FAILURES as exc:
-                err = x.error(exc)
-            finally:
-                if shard >= 0:
-                    pool.release(shard)  # type: ignore[union-attr]
-            await self._anote(err)
-            await asyncio.sleep(x.retry(err))
+        items = [item async for item in self.asend(path, body, JSONAnswer(), timeout=timeout,
+                                                   admitted=admitted)]
+        return items[0]

@@ -5,10 +5,13 @@ read and sleep; every decision is a method here, once:
 
 * ``begin()`` - the timeouts (and trace hook) of the next attempt, cut to
   the call's total deadline;
-* ``body()`` / ``answer()`` / ``error_answer()`` - a whole answer, capped at
-  ``max_response_bytes``, decoded or turned into the typed error;
-* ``open_stream()`` / ``feed()`` / ``end()`` - a streamed answer: decode or
-  not, per-read deadline, and the verdict on how it ended;
+* ``error_answer()`` - an error (or redirect) answer, capped at
+  ``max_response_bytes``, as the typed error;
+* ``open()`` / ``feed()`` / ``end()`` - a 2xx answer handed to the call's
+  reader: decompress or not, the per-read deadline, and the verdict on how it
+  ended. A :class:`WholeReader` gets the decoded JSON body once, at its end (it
+  is collected here, capped); a :class:`StreamReader` gets every read as it
+  arrives (the SSE decoder);
 * ``error()`` / ``retry()`` - any failure as the typed error, and the wait
   before the next attempt (or the error raised).
 """
@@ -40,7 +43,8 @@ from langchain_compat.transport.retry import retry_after_hint
 from langchain_compat.transport.settings import seconds
 from langchain_compat.transport.wire import Attempt, Budget
 
-__all__ = ["FAILURES", "Body", "Exchange", "StreamState", "is_stale_connection"]
+__all__ = ["FAILURES", "Body", "Exchange", "JSONAnswer", "Reader", "StreamReader", "WholeReader",
+           "is_stale_connection"]
 
 T = TypeVar("T")
 
@@ -50,15 +54,39 @@ FAILURES = (httpx.HTTPError, httpx.InvalidURL, CompatError, TimeoutError)
 HEAD_BYTES = 512
 
 
-class StreamState(Protocol[T]):  # pragma: no cover - typing only
+class StreamReader(Protocol[T]):  # pragma: no cover - typing only
+    """Reads a streamed body as it arrives (the SSE decoder of a chat stream)."""
+
+    whole: bool  # False
     done: bool
     chunks: int
     finish_reason: str | None
+    max_event_bytes: int
 
     @property
     def text(self) -> str: ...
     def feed(self, raw: bytes) -> list[T]: ...
     def close(self) -> list[T]: ...
+
+
+class WholeReader(Protocol[T]):  # pragma: no cover - typing only
+    """Reads a whole JSON body at once (a non-streamed chat reply, embeddings)."""
+
+    whole: bool  # True
+    def parse(self, body: Any) -> list[T]: ...
+
+
+Reader = StreamReader[T] | WholeReader[T]
+
+
+class JSONAnswer:
+    """The :class:`WholeReader` of a plain JSON request: the decoded body as the one item."""
+
+    whole = True
+    __slots__ = ()
+
+    def parse(self, body: Any) -> list[Any]:
+        return [body]
 
 
 def is_stale_connection(exc: BaseException) -> bool:
@@ -133,38 +161,40 @@ class Body:
 
 
 class Exchange(Generic[T]):
-    """The state and decisions of one call (all its attempts)."""
+    """The state and decisions of one request (all its attempts)."""
 
-    __slots__ = ("_async", "_owned", "attempt", "attempts", "content", "deadline", "ep", "head",
-                 "media", "received", "state", "total")
+    __slots__ = ("_async", "_body", "_owned", "attempt", "attempts", "content", "deadline", "ep",
+                 "head", "media", "reader", "received", "total", "whole")
 
-    def __init__(self, ep: Endpoint, content: bytes, timeout: Any = None, *, owned: bool,
-                 is_async: bool = False, state: StreamState[T] | None = None) -> None:
-        """Start a call.
+    def __init__(self, ep: Endpoint, content: bytes, reader: Reader[T], timeout: Any = None, *,
+                 owned: bool, is_async: bool = False) -> None:
+        """Start a request.
 
         Args:
             ep: the endpoint.
             content: the encoded request body.
+            reader: what turns a 2xx answer into items (whole JSON, or a stream).
             timeout: the per-call total timeout (None: the endpoint's).
             owned: the client is one of ours (its sockets honour budgets).
             is_async: the async driver runs it (selects the trace hook flavour).
-            state: the stream decoder, for a streamed call.
 
         Raises:
             InvalidParameterError: ``timeout`` is not a positive finite number.
         """
         total = seconds("timeout", timeout) if timeout is not None else ep.total_timeout
-        self.ep, self.content, self.state = ep, content, state
+        self.ep, self.content, self.reader = ep, content, reader
+        self.whole: bool = reader.whole
         self._owned, self._async = owned, is_async
         self.total = total
         self.deadline = None if total is None else time.monotonic() + total
         self.attempt = Attempt(self.deadline)
         self.attempts = 0  # failed attempts so far
-        self.received = False  # bytes of a 2xx stream body were fed to ``state``
+        self.received = False  # bytes of a 2xx streamed body were fed to the reader
+        self._body: Body | None = None
         self.head = b""
         self.media = ""
-        if state is not None and hasattr(state, "max_event_bytes"):
-            state.max_event_bytes = ep.max_response_bytes  # type: ignore[attr-defined]
+        if not self.whole:
+            reader.max_event_bytes = ep.max_response_bytes  # type: ignore[union-attr]
 
     # -- attempts --------------------------------------------------------
     def begin(self) -> dict[str, Any]:
@@ -214,11 +244,11 @@ class Exchange(Generic[T]):
 
         Raises:
             CompatError: ``err`` (or :class:`StreamInterruptedError` with it as
-                the cause) when the call is over: not retried by the policy,
+                the cause) when the request is over: not retried by the policy,
                 retries exhausted, the wait would pass the total deadline, or a
                 stream that already delivered data.
         """
-        if self.state is not None and self._stream_over(err):
+        if not self.whole and self._stream_over(err):
             if isinstance(err, StreamInterruptedError):
                 raise err
             raise self._interrupted(str(err)) from err  # keep the typed cause
@@ -229,27 +259,27 @@ class Exchange(Generic[T]):
         return wait
 
     def _stream_over(self, err: CompatError) -> bool:
-        """Whether a failed stream attempt ends the call instead of being retried.
+        """Whether a failed stream attempt ends the request instead of being retried.
 
         After the first chunk nothing is retried. A connection break or timeout
         after body bytes arrived is not retried either, even before a whole
-        chunk: ``state`` already holds a partial event, and feeding a fresh
+        chunk: the reader already holds a partial event, and feeding a fresh
         response into it would corrupt the first line (a spurious parse error).
         An error *event* (a typed APIError) arrives on an event boundary, so it
-        keeps the normal policy.
+        keeps the normal policy. (A whole body is collected afresh by every
+        attempt: nothing of a failed one was handed out.)
         """
-        assert self.state is not None
-        if self.state.chunks or isinstance(err, StreamInterruptedError):
+        if self.reader.chunks or isinstance(err, StreamInterruptedError):  # type: ignore[union-attr]
             return True
         return self.received and isinstance(err, APIConnectionError)
 
-    # -- whole answers ---------------------------------------------------
+    # -- error answers ---------------------------------------------------
     def too_large(self, status: int) -> ResponseTooLargeError:
         return ResponseTooLargeError(self.ep.max_response_bytes, status_code=status,
                                      provider=self.ep.provider)
 
     def body(self, status: int, headers: httpx.Headers) -> Body:
-        """A collector for an answer's body.
+        """A collector for a whole body.
 
         Raises:
             ResponseTooLargeError: ``Content-Length`` is already over the cap.
@@ -258,23 +288,6 @@ class Exchange(Generic[T]):
         if length.isdigit() and int(length) > self.ep.max_response_bytes:
             raise self.too_large(status)
         return Body(self, status)
-
-    def answer(self, status: int, headers: httpx.Headers, content: bytes) -> Any:
-        """A whole non-streamed answer: the decoded JSON, or the typed error raised.
-
-        Raises:
-            APIError: an error status (subclass by status).
-            ResponseParseError: a 2xx body that is not JSON or nested too deeply.
-        """
-        if status >= 300:  # an error, or a redirect (never followed)
-            raise self.error_answer(status, headers, content)
-        try:
-            return json.loads(content)
-        except (ValueError, RecursionError) as exc:
-            why = "nested too deeply to decode" if isinstance(exc, RecursionError) else "not JSON"
-            text = redact(content[:200].decode("utf-8", "replace"), *self.ep.secrets)
-            raise ResponseParseError(f"response is {why}: {text!r}", status_code=status,
-                                     provider=self.ep.provider) from None
 
     def error_answer(self, status: int, headers: httpx.Headers, content: bytes) -> CompatError:
         """The typed error for an HTTP error or redirect answer (usable ``Retry-After`` only)."""
@@ -291,57 +304,84 @@ class Exchange(Generic[T]):
             err.retry_after = retry_after_hint(headers)
         return err
 
-    # -- streamed answers ------------------------------------------------
-    def open_stream(self, headers: httpx.Headers) -> bool:
-        """Note a 2xx stream's content type; True when its body must be decompressed."""
+    # -- 2xx answers -----------------------------------------------------
+    def open(self, status: int, headers: httpx.Headers) -> bool:
+        """A 2xx answer's head arrived; True when its body is read through httpx's decoders
+        (a whole body, or a compressed stream), False for a stream's raw bytes.
+
+        Raises:
+            ResponseTooLargeError: a whole body whose ``Content-Length`` is over the cap.
+        """
         self.media = headers.get("content-type", "")
+        if self.whole:
+            self._body = self.body(status, headers)
+            return True
         return headers.get("content-encoding", "identity").strip().lower() not in ("", "identity")
 
     def feed(self, raw: bytes) -> list[T]:
-        """Bytes of a streamed body -> what the stream state makes of them.
+        """Bytes of the body -> the items the reader makes of them (none for a whole body).
 
         Raises:
             APITimeoutError: the total deadline passed.
+            ResponseTooLargeError: a whole body grew past the cap.
         """
-        if raw:
-            self.received = True
-            if len(self.head) < HEAD_BYTES:
-                self.head += raw[: HEAD_BYTES - len(self.head)]
-        out = self.state.feed(raw)  # type: ignore[union-attr]
+        if self._body is not None:
+            self._body.add(raw)
+            out: list[T] = []
+        else:
+            if raw:
+                self.received = True
+                if len(self.head) < HEAD_BYTES:
+                    self.head += raw[: HEAD_BYTES - len(self.head)]
+            out = self.reader.feed(raw)  # type: ignore[union-attr]
         left = self.attempt.left()
         if left is not None and left <= 0:
             raise APITimeoutError("total timeout exceeded", provider=self.ep.provider)
         return out
 
     def end(self) -> list[T]:
-        """The body ended: the last items, or why the stream is not a complete answer.
+        """The body ended: the last items, or why it is not a complete answer.
 
         Raises:
-            ResponseParseError: the body is not an event stream (a JSON or
-                HTML answer), or it held ``[DONE]`` and no chunk.
-            StreamInterruptedError: it ended without ``[DONE]`` or a finish reason.
+            ResponseParseError: a whole body that is not JSON (or nested too
+                deeply), a stream whose body is not an event stream (a JSON or
+                HTML answer), or that held ``[DONE]`` and no chunk.
+            StreamInterruptedError: a stream that ended without ``[DONE]`` or a
+                finish reason.
         """
-        state = self.state
-        assert state is not None
-        tail = state.close()
+        if self._body is not None:
+            body, self._body = self._body, None
+            return self.reader.parse(self._decode(body))  # type: ignore[union-attr]
+        reader = self.reader
+        tail = reader.close()  # type: ignore[union-attr]
         provider = self.ep.provider
-        if state.chunks == 0 and not looks_like_sse(self.head):
+        if reader.chunks == 0 and not looks_like_sse(self.head):  # type: ignore[union-attr]
             media = self.media.split(";")[0] or "no content type"
             text = redact(self.head[:200].decode("utf-8", "replace"), *self.ep.secrets)
             raise ResponseParseError(
                 f"a stream was requested but the server answered with {media}, not an event "
                 f"stream: {text!r}; if this endpoint cannot stream, call invoke() (streaming=False)",
                 provider=provider)
-        if state.done and state.chunks == 0:
+        if reader.done and reader.chunks == 0:  # type: ignore[union-attr]
             raise ResponseParseError(
                 "the stream held [DONE] and no completion chunk: the server produced no answer "
                 "(retry, or check the server's logs)", provider=provider)
-        if not state.done and state.finish_reason is None:
+        if not reader.done and reader.finish_reason is None:  # type: ignore[union-attr]
             raise self._interrupted("the stream ended without [DONE] or a finish_reason")
         return tail
 
+    def _decode(self, body: Body) -> Any:
+        content = body.content()
+        try:
+            return json.loads(content)
+        except (ValueError, RecursionError) as exc:
+            why = "nested too deeply to decode" if isinstance(exc, RecursionError) else "not JSON"
+            text = redact(content[:200].decode("utf-8", "replace"), *self.ep.secrets)
+            raise ResponseParseError(f"response is {why}: {text!r}", status_code=body.status,
+                                     provider=self.ep.provider) from None
+
     def _interrupted(self, why: str) -> StreamInterruptedError:
-        state = self.state
-        assert state is not None
-        return StreamInterruptedError(redact(why, *self.ep.secrets), partial=state.text,
-                                      chunks_received=state.chunks, provider=self.ep.provider)
+        reader = self.reader
+        return StreamInterruptedError(redact(why, *self.ep.secrets), partial=reader.text,  # type: ignore[union-attr]
+                                      chunks_received=reader.chunks,  # type: ignore[union-attr]
+                                      provider=self.ep.provider)

@@ -1,4 +1,4 @@
-"""chat.completion bodies -> ChatResult; reasoning fields and <think> tags."""
+"""chat.completion bodies -> what invoke returns (driven sans-IO); reasoning fields and <think> tags."""
 
 from __future__ import annotations
 
@@ -6,13 +6,11 @@ from typing import Any
 
 import pytest
 
-from langchain_compat.core.reasoning import ThinkSplitter, reasoning_field, split_think
-from langchain_compat.core.response import (
-    parse_chat_response,
-    parse_wire_tool_calls,
-    usage_to_metadata,
-)
+from langchain_compat.core.reasoning import ThinkSplitter, reasoning_field
+from langchain_compat.core.response import ChatBody, usage_to_metadata
 from langchain_compat.errors import ResponseParseError
+
+from ..drive import read_body
 
 
 def body(content: Any = "Hi", *, choices: list[dict[str, Any]] | None = None, **top: Any) -> dict[str, Any]:
@@ -31,7 +29,7 @@ def body(content: Any = "Hi", *, choices: list[dict[str, Any]] | None = None, **
 
 
 def msg(b: dict[str, Any], i: int = 0, **kw: Any) -> Any:
-    return parse_chat_response(b, **kw).generations[i].message
+    return read_body(b, **kw).generations[i].message
 
 
 # -- usage ----------------------------------------------------------------------
@@ -84,14 +82,15 @@ def test_response_metadata() -> None:
     assert meta["id"] == "cmpl-1"
     assert meta["system_fingerprint"] == "fp_1"
     assert meta["logprobs"] == logprobs
-    gen = parse_chat_response(b).generations[0]
+    gen = read_body(b).generations[0]
     assert gen.generation_info == {"finish_reason": "stop", "logprobs": logprobs}
 
 
-def test_llm_output() -> None:
-    out = parse_chat_response(body(system_fingerprint="fp")).llm_output
-    assert out == {"model_name": "radiance", "id": "cmpl-1", "system_fingerprint": "fp",
-                   "token_usage": {"prompt_tokens": 30, "completion_tokens": 60, "total_tokens": 90}}
+def test_llm_output_holds_only_what_the_message_metadata_holds() -> None:
+    """LangChain merges llm_output into invoke's response_metadata; a stream has no
+    llm_output, so it holds nothing a stream's metadata lacks (usage is usage_metadata)."""
+    out = read_body(body(system_fingerprint="fp")).llm_output
+    assert out == {"model_name": "radiance", "id": "cmpl-1", "system_fingerprint": "fp"}
 
 
 def test_optional_metadata_absent_when_not_sent() -> None:
@@ -109,7 +108,7 @@ def test_n_greater_than_one_returns_every_choice() -> None:
          "finish_reason": "stop" if i < 2 else "length"}
         for i in range(3)
     ]
-    result = parse_chat_response(body(choices=choices))
+    result = read_body(body(choices=choices))
     assert [g.message.content for g in result.generations] == ["answer 0", "answer 1", "answer 2"]
     assert [g.message.response_metadata["finish_reason"] for g in result.generations] == ["stop", "stop", "length"]
     # Usage on the first generation only, so summing generations does not double count.
@@ -132,7 +131,7 @@ def test_n_greater_than_one_returns_every_choice() -> None:
 )
 def test_unreadable_bodies_raise_parse_error(bad: Any) -> None:
     with pytest.raises(ResponseParseError):
-        parse_chat_response(bad)
+        ChatBody().parse(bad)
 
 
 # -- tool calls -----------------------------------------------------------------------
@@ -168,21 +167,24 @@ def test_native_tool_calls() -> None:
     ],
     ids=["json", "dict", "null-args", "bad-json", "array", "string", "no-name"],
 )
-def test_parse_wire_tool_calls(raw: dict[str, Any], valid: list[Any], invalid: list[Any]) -> None:
-    ok, bad = parse_wire_tool_calls([raw])
+def test_native_tool_call_arguments(raw: dict[str, Any], valid: list[Any], invalid: list[Any]) -> None:
+    choice = {"index": 0, "finish_reason": "tool_calls",
+              "message": {"role": "assistant", "content": None, "tool_calls": [raw]}}
+    m = msg(body(choices=[choice]))
+    ok, bad = m.tool_calls, m.response_metadata.get("invalid_tool_calls", [])
     assert [(c["name"], c["args"]) for c in ok] == valid
-    assert [(c["name"], c["args"]) for c in bad] == invalid
+    assert [(c["name"] or "", c["args"]) for c in bad] == invalid
     assert all(c["id"] == "call_1" for c in [*ok, *bad])
     assert all(c["error"] for c in bad)
+    assert m.invalid_tool_calls == []  # never a tool_call_chunk: see chat_models/chunks.py
 
 
-def test_bad_json_args_become_invalid_tool_calls_on_the_message() -> None:
+def test_bad_json_args_are_reported_as_invalid_calls() -> None:
     choice = {"index": 0, "finish_reason": "tool_calls", "message": {
         "role": "assistant", "content": "", "tool_calls": [tc("add", '{"a": 1,'), tc("ok", "{}", "c2")]}}
     m = msg(body(choices=[choice]))
     assert [c["name"] for c in m.tool_calls] == ["ok"]
-    assert len(m.invalid_tool_calls) == 1
-    bad = m.invalid_tool_calls[0]
+    [bad] = m.response_metadata["invalid_tool_calls"]
     assert bad["name"] == "add" and bad["args"] == '{"a": 1,' and bad["id"] == "call_1"
     assert "JSON" in bad["error"]
 
@@ -212,22 +214,6 @@ def test_reasoning_content_wins_over_reasoning() -> None:
     assert reasoning_field({}) is None
 
 
-THINK = [
-    ("<think>plan</think>answer", ("plan", "answer")),
-    ("  <think>\nplan\n</think>\n\nanswer", ("plan", "answer")),
-    ("<think>never closed", ("never closed", "")),
-    ("<think></think>answer", (None, "answer")),
-    ("prefilled plan</think> answer", ("prefilled plan", "answer")),
-    ("no tags at all", (None, "no tags at all")),
-    ("answer mentions <think> later", (None, "answer mentions <think> later")),
-]
-
-
-@pytest.mark.parametrize(("text", "expected"), THINK, ids=[t[0][:20] for t in THINK])
-def test_split_think(text: str, expected: tuple[Any, str]) -> None:
-    assert split_think(text) == expected
-
-
 def test_think_tags_split_in_responses() -> None:
     m = msg(body("<think>hmm</think>The answer is 4."))
     assert m.content == "The answer is 4."
@@ -240,12 +226,13 @@ def test_think_tags_left_alone_when_profile_says_so() -> None:
     assert m.additional_kwargs == {}
 
 
-def test_reasoning_field_wins_over_think_tags() -> None:
+def test_reasoning_field_and_think_tags_are_both_kept() -> None:
+    """As a stream reads them: the field, then the tagged reasoning (nothing is dropped)."""
     choice = {"index": 0, "finish_reason": "stop",
               "message": {"role": "assistant", "content": "<think>tag</think>4", "reasoning_content": "field"}}
     m = msg(body(choices=[choice]))
     assert m.content == "4"
-    assert m.additional_kwargs["reasoning_content"] == "field"
+    assert m.additional_kwargs["reasoning_content"] == "fieldtag"
 
 
 def _split_stream(text: str, size: int) -> tuple[str, str]:
@@ -259,8 +246,20 @@ def _split_stream(text: str, size: int) -> tuple[str, str]:
     return "".join(r + [x]), "".join(a + [y])
 
 
-@pytest.mark.parametrize(("text", "expected"), THINK[:3] + THINK[5:], ids=[t[0][:20] for t in THINK[:3] + THINK[5:]])
+THINK = [
+    ("<think>plan</think>answer", ("plan", "answer")),
+    ("  <think>\nplan\n</think>\n\nanswer", ("plan", "answer")),
+    ("<think>never closed", ("never closed", "")),
+    ("no tags at all", (None, "no tags at all")),
+    ("answer mentions <think> later", (None, "answer mentions <think> later")),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), THINK, ids=[t[0][:20] for t in THINK])
 @pytest.mark.parametrize("size", [1, 2, 3, 7, 100])
-def test_think_splitter_matches_split_think(text: str, expected: tuple[Any, str], size: int) -> None:
+def test_think_splitter_reads_the_same_whatever_the_reads(text: str, expected: tuple[Any, str],
+                                                           size: int) -> None:
     reasoning, answer = _split_stream(text, size)
     assert (reasoning.strip() or None, answer) == expected
+    m = msg(body(text))  # a whole body is read by the same splitter
+    assert ((m.additional_kwargs.get("reasoning_content") or "").strip() or None, m.content) == expected

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from langchain_core.messages import AIMessageChunk
 
-from langchain_compat.core.response import parse_chat_response
-from langchain_compat.core.stream import ChatStream, delta_to_chunk
+from langchain_compat.chat_models.call import END
+from langchain_compat.core.stream import ChatStream
+from ..drive import make_call, message, model
 from langchain_compat.errors import (
     APIError,
     AuthenticationError,
@@ -36,10 +37,17 @@ def sse(*objs: Any, done: bool = True, eol: str = "\n") -> bytes:
     return out.encode()
 
 
-def run(raw: bytes, *, size: int | None = None, **kw: Any) -> tuple[ChatStream, AIMessageChunk, list[Any]]:
-    st = ChatStream(**kw)
+def run(raw: bytes, *, size: int | None = None, **profile: Any
+        ) -> tuple[ChatStream, AIMessageChunk, list[Any]]:
+    """Stream ``raw`` through a chat call sans-IO (reads of ``size`` bytes): the call's SSE
+    decoder, what the chunks add up to, and the chunks."""
+    call = make_call(True, llm=model(**profile))
+    send = call.next_action()
+    st = send.reader
     pieces = [raw] if size is None else [raw[i:i + size] for i in range(0, len(raw), size)]
-    chunks = [delta_to_chunk(d) for d in [*(d for p in pieces for d in st.feed(p)), *st.close()]]
+    chunks = [c for p in pieces for d in st.feed(p) for c in call.receive(d)]
+    chunks += [c for d in st.close() for c in call.receive(d)]
+    chunks += call.receive(END)
     msg = chunks[0].message
     for c in chunks[1:]:
         msg = msg + c.message
@@ -110,7 +118,7 @@ PAIRS = [("text", TEXT_STREAM, TEXT_BODY), ("tools", TOOL_STREAM, TOOL_BODY),
 @pytest.mark.parametrize("size", [None, 1, 5, 64])
 def test_chunks_aggregate_to_the_invoke_message(stream: bytes, body: dict[str, Any], size: int | None) -> None:
     st, streamed, _ = run(stream, size=size)
-    invoked = parse_chat_response(body).generations[0].message
+    invoked = message(body)
     assert streamed.content == invoked.content
     assert streamed.tool_calls == invoked.tool_calls
     assert streamed.invalid_tool_calls == invoked.invalid_tool_calls
@@ -126,7 +134,8 @@ def test_chunks_aggregate_to_the_invoke_message(stream: bytes, body: dict[str, A
 def test_state_attributes() -> None:
     st, _, chunks = run(TEXT_STREAM)
     assert st.text == "There are 365 days."
-    assert st.chunks == len(chunks)
+    assert st.chunks == 5  # deltas decoded (the call makes a chunk of those with text, and a last one)
+    assert len(chunks) == 3
     assert st.model_name == "m"
     assert st.response_id == "chatcmpl-9"
 
@@ -146,19 +155,23 @@ def test_usage_inside_the_finish_chunk() -> None:
 
 
 def test_finish_chunk() -> None:
+    """The reply's metadata comes once, on the last chunk (so nothing is added up twice)."""
     _, _, chunks = run(TEXT_STREAM)
     finish = [c for c in chunks if c.generation_info]
-    assert len(finish) == 1
-    assert finish[0].generation_info == {"finish_reason": "stop", "model_name": "m", "system_fingerprint": "fp_x"}
-    assert finish[0].message.response_metadata["finish_reason"] == "stop"
+    assert finish == [chunks[-1]]
+    assert finish[0].generation_info == {"finish_reason": "stop"}
+    meta = finish[0].message.response_metadata
+    assert (meta["finish_reason"], meta["model_name"], meta["system_fingerprint"]) == ("stop", "m", "fp_x")
+    assert all(set(c.message.response_metadata) == {"model_provider"} for c in chunks[:-1])
 
 
-def test_first_chunk_carries_id_and_provider_even_when_empty() -> None:
+def test_first_chunk_carries_id_and_provider() -> None:
     _, _, chunks = run(TEXT_STREAM)
     first = chunks[0].message
-    assert first.content == ""
+    assert first.content == "There are "
     assert first.id == "chatcmpl-9"
     assert first.response_metadata == {"model_provider": "openai_compatible"}
+    assert all(c.message.id is None for c in chunks[1:])
 
 
 def test_empty_keepalive_deltas_are_not_chunks() -> None:
@@ -166,23 +179,28 @@ def test_empty_keepalive_deltas_are_not_chunks() -> None:
     assert [c.message.content for c in chunks] == ["a", ""]
 
 
-def test_logprobs_in_generation_info() -> None:
-    lp = {"content": [{"token": "a", "logprob": -1.0}]}
-    stream = sse(ev({"content": "a"}), {"id": "x", "model": "m", "choices": [
-        {"index": 0, "delta": {"content": "b"}, "logprobs": lp, "finish_reason": None}]}, ev({}, "stop"))
-    _, _, chunks = run(stream)
-    assert chunks[1].generation_info == {"logprobs": lp}
+def test_logprobs_are_collected_into_the_last_chunk() -> None:
+    lp_a = {"content": [{"token": "a", "logprob": -1.0}]}
+    lp_b = {"content": [{"token": "b", "logprob": -2.0}]}
+    stream = sse(*({"id": "x", "model": "m", "choices": [
+        {"index": 0, "delta": {"content": t}, "logprobs": lp, "finish_reason": None}]}
+        for t, lp in (("a", lp_a), ("b", lp_b))), ev({}, "stop"))
+    _, msg, chunks = run(stream)
+    both = {"content": lp_a["content"] + lp_b["content"]}
+    assert chunks[-1].generation_info == {"finish_reason": "stop", "logprobs": both}
+    assert msg.response_metadata["logprobs"] == both
 
 
-def test_bad_tool_args_in_stream_become_invalid_tool_calls() -> None:
-    # langchain-core repairs *truncated* JSON in chunks ('{"a": ' -> {}), like
-    # ChatOpenAI; arguments that are not JSON at all stay invalid.
-    stream = sse(ev({"tool_calls": [{"index": 0, "id": "c", "function": {"name": "f", "arguments": "a=1"}}]}),
+@pytest.mark.parametrize("args", ["a=1", '{"a": ', "[1]"])
+def test_bad_tool_args_in_stream_are_reported_not_called(args: str) -> None:
+    """langchain-core would complete truncated JSON in merged chunks ('{"a": ' -> {}) into
+    a runnable call: an invalid call is never a tool_call_chunk, it is reported."""
+    stream = sse(ev({"tool_calls": [{"index": 0, "id": "c", "function": {"name": "f", "arguments": args}}]}),
                  ev({}, "tool_calls"))
     _, msg, _ = run(stream)
-    assert msg.tool_calls == []
-    assert msg.invalid_tool_calls[0]["name"] == "f"
-    assert msg.invalid_tool_calls[0]["args"] == "a=1"
+    assert msg.tool_calls == [] and msg.tool_call_chunks == []
+    [bad] = msg.response_metadata["invalid_tool_calls"]
+    assert (bad["name"], bad["args"], bad["id"]) == ("f", args, "c") and bad["error"]
 
 
 def test_no_done_but_finish_reason_is_complete() -> None:
@@ -289,8 +307,10 @@ def test_aggregate_is_independent_of_read_boundaries(deltas: list[str], eol: str
     raw = sse(*(ev({"content": d}) for d in deltas), ev({}, "stop"), ev(choices=[], usage=USAGE), eol=eol)
     _, whole, _ = run(raw)
     pieces = data.draw(_splits(raw))
-    st_ = ChatStream()
-    chunks = [delta_to_chunk(d) for d in [*(d for p in pieces for d in st_.feed(p)), *st_.close()]]
+    call = make_call(True)
+    st_ = call.next_action().reader
+    chunks = [c for p in pieces for d in st_.feed(p) for c in call.receive(d)]
+    chunks += [c for d in st_.close() for c in call.receive(d)] + call.receive(END)
     msg = chunks[0].message
     for c in chunks[1:]:
         msg = msg + c.message

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from langchain_compat.core.reasoning import split_think
-from langchain_compat.core.response import parse_chat_response
-
+from ..drive import message
 from .test_stream import ev, run, sse
 
 PREFILLED = "The user greets me.\nI answer briefly.</think>\n\nHello!"
@@ -44,23 +42,25 @@ def test_stream_without_the_flag_keeps_the_tag_as_text():
 
 
 def test_invoke_and_stream_agree_when_prefilled():
-    whole = parse_chat_response(_body(PREFILLED), think_prefilled=True).generations[0].message
+    whole = message(_body(PREFILLED), think_prefilled=True)
     _, streamed, _ = run(_stream(PREFILLED), think_prefilled=True)
     assert whole.content == streamed.content == "Hello!"
     assert whole.additional_kwargs["reasoning_content"] == \
-        streamed.additional_kwargs["reasoning_content"].strip()
+        streamed.additional_kwargs["reasoning_content"]
 
 
 def test_never_closed_is_all_reasoning_and_an_explicit_open_tag_still_works():
-    assert split_think("still thinking", prefilled=True) == ("still thinking", "")
-    assert split_think("<think>plan</think>answer", prefilled=True) == ("plan", "answer")
+    whole = message(_body("still thinking"), think_prefilled=True)
+    assert (whole.additional_kwargs["reasoning_content"], whole.content) == ("still thinking", "")
+    whole = message(_body("<think>plan</think>answer"), think_prefilled=True)
+    assert (whole.additional_kwargs["reasoning_content"], whole.content) == ("plan", "answer")
     _, msg, _ = run(_stream("<think>plan</think>answer"), think_prefilled=True)
     assert (msg.additional_kwargs["reasoning_content"], msg.content) == ("plan", "answer")
 
 
 def test_a_server_that_splits_reasoning_itself_is_trusted():
     body = _body("Hello!", reasoning_content="thought")
-    msg = parse_chat_response(body, think_prefilled=True).generations[0].message
+    msg = message(body, think_prefilled=True)
     assert (msg.content, msg.additional_kwargs["reasoning_content"]) == ("Hello!", "thought")
     _, streamed, _ = run(_stream("Hello!", reasoning_content="thought"), think_prefilled=True)
     assert (streamed.content, streamed.additional_kwargs["reasoning_content"]) == ("Hello!", "thought")

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from langchain_compat.chat_models.backend_memory import BackendKey, BackendMemory
 from langchain_compat.errors import InvalidParameterError
 from langchain_compat.profiles import Profile
 
@@ -28,7 +29,7 @@ class ToolSetting(str, enum.Enum):
 
 
 class ToolMode(enum.Enum):
-    """How one call handles tools (chosen by the reply policy, see ``policy.choose_mode``).
+    """How one call handles tools (chosen by ``tool_mode.choose_mode``).
 
     ``PLAIN``: no tools bound. ``NATIVE``: OpenAI ``tools`` on the wire.
     ``PROBE``: the profile does not know; native is tried once and a refusal
@@ -78,6 +79,8 @@ class CallSettings:
         drop_unsupported_params: drop refused parameters with a warning.
         extra_body: fields merged into the request last.
         max_reasks: re-asks allowed per call.
+        memory: what the process learned about backends (``backend_memory.py``).
+        key_digest: the API key as the memory keys it (a short SHA-256 digest).
     """
 
     profile: Profile
@@ -91,6 +94,12 @@ class CallSettings:
     drop_unsupported_params: bool
     extra_body: Mapping[str, Any] | None
     max_reasks: int
+    memory: BackendMemory
+    key_digest: str
+
+    def backend(self, options: CallOptions) -> BackendKey:
+        """The backend a call with ``options`` talks to (the key of what is learned of it)."""
+        return BackendKey(self.base_url, options.model_name or "", self.key_digest)
 
 
 def tool_name(tool: Any) -> str | None:

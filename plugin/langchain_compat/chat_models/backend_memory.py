@@ -1,0 +1,161 @@
+"""What a process learns about the backends it calls, in one bounded, readable object.
+
+``tool_calling="auto"`` learns whether a backend takes native tools, and a
+refused optional field (``chat_models/downgrades.py``) is learned so later calls
+leave it out. Both are facts about one *backend*: a server URL, a model, and
+the key the requests carry (behind one gateway URL two tenants may be served
+differently), so that is the key of a :class:`BackendMemory` entry; the API key
+enters it only as a short SHA-256 digest.
+
+Every chat model reads and writes the memory it was given (``backend_memory=``),
+by default the process-wide :data:`DEFAULT_BACKEND_MEMORY`. It holds at most
+``max_backends`` entries (the least recently used go first), :meth:`BackendMemory.reset`
+forgets everything, and :meth:`BackendMemory.records` says what was learned::
+
+    from langchain_compat import DEFAULT_BACKEND_MEMORY
+    for record in DEFAULT_BACKEND_MEMORY.records():
+        print(record.base_url, record.model, record.native_tools, sorted(record.refused_fields))
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
+
+from langchain_compat.errors import InvalidParameterError
+
+__all__ = ["DEFAULT_BACKEND_MEMORY", "BackendKey", "BackendMemory", "BackendRecord", "key_digest"]
+
+
+def key_digest(api_key: str | None) -> str:
+    """The API key as the memory keys it: 16 hex digits of its SHA-256 (``"nokey"``: none)."""
+    return hashlib.sha256(api_key.encode()).hexdigest()[:16] if api_key else "nokey"
+
+
+@dataclass(frozen=True, slots=True)
+class BackendKey:
+    """Which backend a fact is true of."""
+
+    base_url: str
+    model: str
+    key_digest: str
+
+
+@dataclass(frozen=True, slots=True)
+class BackendRecord:
+    """What was learned about one backend.
+
+    Attributes:
+        base_url, model, key_digest: the backend (see :class:`BackendKey`).
+        native_tools: True: native tools worked; False: they were refused
+            (``auto`` emulates from then on); None: not tried yet.
+        refused_fields: optional request fields the backend refused (names of
+            ``chat_models.downgrades.DOWNGRADES`` rows); they are left out from then on.
+        updated: ``time.time()`` of the last fact learned.
+    """
+
+    base_url: str
+    model: str
+    key_digest: str
+    native_tools: bool | None = None
+    refused_fields: frozenset[str] = field(default_factory=frozenset)
+    updated: float = 0.0
+
+    @property
+    def key(self) -> BackendKey:
+        return BackendKey(self.base_url, self.model, self.key_digest)
+
+
+class BackendMemory:
+    """Facts learned about backends, bounded and thread-safe (see the module docstring).
+
+    Args:
+        max_backends: most backends remembered (at least 1); past it the least
+            recently used is forgotten (and learned again if it is called again).
+
+    Raises:
+        InvalidParameterError: ``max_backends`` below 1.
+    """
+
+    __slots__ = ("_entries", "_lock", "max_backends")
+
+    def __init__(self, max_backends: int = 1024) -> None:
+        if not isinstance(max_backends, int) or isinstance(max_backends, bool) or max_backends < 1:
+            raise InvalidParameterError("max_backends", f"got {max_backends!r}; use an int >= 1")
+        self.max_backends = max_backends
+        self._entries: OrderedDict[BackendKey, BackendRecord] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"BackendMemory(backends={len(self)}, max_backends={self.max_backends})"
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, key: BackendKey) -> BackendRecord | None:
+        """What is known about ``key`` (None: nothing)."""
+        with self._lock:
+            record = self._entries.get(key)
+            if record is not None:
+                self._entries.move_to_end(key)
+            return record
+
+    def native_tools(self, key: BackendKey) -> bool | None:
+        """Whether the backend took native tools (None: not known)."""
+        record = self.get(key)
+        return None if record is None else record.native_tools
+
+    def refused(self, key: BackendKey) -> frozenset[str]:
+        """The optional fields the backend refused."""
+        record = self.get(key)
+        return frozenset() if record is None else record.refused_fields
+
+    def learn_native_tools(self, key: BackendKey, accepted: bool) -> None:
+        """Record whether the backend took native tools."""
+        self._update(key, native_tools=accepted)
+
+    def learn_refused(self, key: BackendKey, name: str) -> bool:
+        """Record that the backend refused the field ``name``; True when it was new."""
+        with self._lock:
+            record = self._entries.get(key)
+            known = frozenset() if record is None else record.refused_fields
+            if name in known:
+                return False
+            self._put(key, refused_fields=known | {name})
+            return True
+
+    def records(self) -> list[BackendRecord]:
+        """Everything learned, least recently used first."""
+        with self._lock:
+            return list(self._entries.values())
+
+    def forget(self, base_url: str | None = None) -> None:
+        """Forget the backends at ``base_url`` (every backend when None)."""
+        with self._lock:
+            if base_url is None:
+                self._entries.clear()
+            else:
+                for key in [k for k in self._entries if k.base_url == base_url]:
+                    del self._entries[key]
+
+    def reset(self) -> None:
+        """Forget everything (as a new process would)."""
+        self.forget()
+
+    def _update(self, key: BackendKey, **changes: object) -> None:
+        with self._lock:
+            self._put(key, **changes)
+
+    def _put(self, key: BackendKey, **changes: object) -> None:  # the lock is held
+        record = self._entries.get(key) or BackendRecord(key.base_url, key.model, key.key_digest)
+        self._entries[key] = replace(record, updated=time.time(), **changes)  # type: ignore[arg-type]
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.max_backends:
+            self._entries.popitem(last=False)
+
+
+#: The memory every chat model uses unless it is given its own (``backend_memory=``).
+DEFAULT_BACKEND_MEMORY = BackendMemory()

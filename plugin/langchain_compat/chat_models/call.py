@@ -1,0 +1,316 @@
+"""One chat call as a sans-IO state machine, h11-style: what to send next, and what came back.
+
+A shell (``base.py``) asks :meth:`Call.next_action` what to do: :class:`Send` a
+request (its body and the reader of its answer), or nothing more (the call is
+over). It hands every answer back to :meth:`Call.receive` -- each decoded delta,
+then :data:`END`, or the error that ended the attempt -- and yields the chunks
+``receive`` returns. A stream feeds deltas as they arrive; invoke sends the same
+request without ``stream`` and feeds the one delta its whole body makes, then
+adds the chunks up. Everything else is decided here, once, for both:
+
+- the request: the conversation shaped for the tool mode (``plan.py``), fields
+  the backend is known to refuse left out (``downgrades.py``);
+- the reply: read by the one reader (``reader.py``), trimmed to one call where one
+  was asked for, judged (``judge.py``): accepted, re-asked, or finished changed;
+- the errors: a refused optional field or native tools sent again without them,
+  a server that could not parse the model's call sent again emulated, the rest raised;
+- the chunks: made in one place (``chunks.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from langchain_core.messages import BaseMessage, ToolMessage, message_chunk_to_message
+from langchain_core.messages.ai import UsageMetadata, add_usage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+
+from langchain_compat.chat_models.call_options import CallOptions, CallSettings, ToolMode
+from langchain_compat.chat_models.chunks import ChunkBuilder
+from langchain_compat.chat_models.downgrades import apply_remembered, refused_row, remember
+from langchain_compat.chat_models.judge import Finish, Judge, Reask
+from langchain_compat.chat_models.plan import build_payload, shape_messages
+from langchain_compat.chat_models.reader import Reply, ReplyReader
+from langchain_compat.chat_models.tool_mode import ToolModes
+from langchain_compat.chat_models.tools import wire_tool_choice
+from langchain_compat.chat_models.usage import estimate_usage
+from langchain_compat.core.messages import messages_to_wire
+from langchain_compat.core.response import ChatBody
+from langchain_compat.core.stream import ChatStream, StreamDelta
+from langchain_compat.errors import (
+    CompatError,
+    StreamInterruptedError,
+    ToolCallParseError,
+    UnsupportedParameterError,
+)
+from langchain_compat.profiles import ReasoningReplay
+
+__all__ = ["END", "Call", "Send"]
+
+
+class _End:
+    def __repr__(self) -> str:
+        return "END"
+
+
+#: What a shell hands to :meth:`Call.receive` when an answer ended normally.
+END = _End()
+
+
+@dataclass(frozen=True, slots=True)
+class Send:
+    """Send one request: POST ``body`` to ``path``, read the answer with ``reader``.
+
+    Attributes:
+        path: the chat-completions path below the base URL.
+        body: the JSON request body.
+        reader: the answer's reader (a stream's SSE decoder, or a whole body's).
+        timeout: the request's total timeout (None: the model's).
+        admitted: the caller's rate limiter already let this request through.
+    """
+
+    path: str
+    body: dict[str, Any]
+    reader: Any
+    timeout: float | None
+    admitted: bool
+
+
+class Call:
+    """Everything one call decides (see the module docstring).
+
+    Args:
+        settings: the model's frozen settings.
+        options: this call's options.
+        messages: the conversation.
+
+    Raises:
+        InvalidParameterError: a bad ``tool_choice``.
+        UnsupportedParameterError: an image for a text-only model.
+    """
+
+    __slots__ = ("_builder", "_done", "_extra", "_failed", "_judge", "_modes", "_payload",
+                 "_reader", "_reasks", "_replies", "_sent", "_side", "_usage", "_wire",
+                 "_withheld", "downgrades", "options", "settings")
+
+    def __init__(self, settings: CallSettings, options: CallOptions,
+                 messages: list[BaseMessage]) -> None:
+        # Fields the backend is known to refuse are left out from the first request on.
+        settings, options, self.downgrades = apply_remembered(settings, options)
+        self.settings, self.options = settings, options
+        if options.tools and options.tool_choice is not None:
+            wire_tool_choice(options.tool_choice, options.tools)  # a typed error for a bad one
+        self._wire = messages_to_wire(
+            messages, reasoning=settings.profile.reasoning_replay is ReasoningReplay.REQUIRED)
+        if settings.profile.image_inputs is False:
+            refuse_images(self._wire, settings)
+        self._failed = frozenset(m.tool_call_id for m in messages
+                                 if isinstance(m, ToolMessage) and m.status == "error")
+        self._modes = ToolModes(settings, options)
+        self._judge = Judge(settings, options, self._wire)
+        self._builder = ChunkBuilder()
+        self._extra: tuple[dict[str, Any], ...] = ()  # the re-ask turns after the conversation
+        self._withheld = False  # the next request describes no tools (an answer is asked for)
+        self._reasks = 0
+        self._sent = 0
+        self._done = False
+        self._reader: ReplyReader | None = None
+        self._payload: dict[str, Any] = {}
+        self._usage: UsageMetadata | None = None
+        self._replies: list[Reply] = []  # n > 1: the other choices of the last whole answer
+        self._side: dict[int, ReplyReader] = {}
+
+    # -- the protocol ------------------------------------------------------
+    def next_action(self) -> Send | None:
+        """The next request to send, or None when the call is over."""
+        if self._done:
+            return None
+        mode, withhold = self._modes.mode, self._withheld
+        messages = shape_messages(self._wire, self.settings, self.options, mode,
+                                  failed_ids=self._failed, withhold_tools=withhold)
+        if self._extra:
+            messages = [*messages, *self._extra]
+        self._payload = build_payload(messages, self.settings, self.options, mode,
+                                      withhold_tools=withhold)
+        self._reader = ReplyReader(self.options, calls_only=mode.sends_tools and not withhold)
+        self._side = {}
+        profile = self.settings.profile
+        kind = ChatStream if self.options.stream else ChatBody
+        reader = kind(think_tags=profile.think_tags, think_prefilled=profile.think_prefilled,
+                      provider=self.settings.provider)
+        self._sent += 1
+        return Send(self.settings.path, self._payload, reader, self.options.timeout,
+                    admitted=self._sent == 1)
+
+    def receive(self, event: StreamDelta | _End | CompatError) -> list[ChatGenerationChunk]:
+        """What came back for the request in flight; returns the chunks to yield.
+
+        Raises:
+            CompatError: the error that ends the call (given, or the cause of a broken stream).
+        """
+        if isinstance(event, StreamDelta):
+            return self._delta(event)
+        if isinstance(event, CompatError):
+            return self._error(event)
+        return self._end()
+
+    def result(self, chunks: list[ChatGenerationChunk]) -> ChatResult:
+        """Invoke's result: the call's chunks added up, as a stream's would be, and the other
+        choices of a whole answer (``n > 1``, read but not judged) as further generations."""
+        total = chunks[0] + chunks[1:] if len(chunks) > 1 else chunks[0]
+        generations = [_generation(total)]
+        generations += [_generation(ChunkBuilder().final(
+            r.text, r.tool_calls, metadata=self._metadata(r), usage=None,
+            generation_info=_generation_info(r))) for r in self._replies]
+        # LangChain merges llm_output into invoke's response_metadata: only what the
+        # stream's metadata holds too (usage is the message's usage_metadata).
+        meta = total.message.response_metadata
+        return ChatResult(generations=generations, llm_output={
+            k: meta[k] for k in ("model_name", "system_fingerprint", "id") if k in meta})
+
+    # -- answers -----------------------------------------------------------
+    def _delta(self, delta: StreamDelta) -> list[ChatGenerationChunk]:
+        if delta.choice:  # n > 1 (a whole answer): read aside, for other generations
+            side = self._side.get(delta.choice)
+            if side is None:
+                side = self._side[delta.choice] = ReplyReader(self.options)
+            side.feed(delta)
+            return []
+        assert self._reader is not None
+        if delta.first:
+            self._builder.response_id(delta.id)
+        chunk = self._builder.piece(self._reader.feed(delta), delta.reasoning)
+        return [] if chunk is None else [chunk]
+
+    def _end(self) -> list[ChatGenerationChunk]:
+        assert self._reader is not None
+        self._modes.answered()
+        reply = self._reader.finish()
+        self._replies = [self._side[i].finish() for i in sorted(self._side)]
+        self._count_usage(reply)
+        if self.options.parallel is False:
+            reply.keep_one_call()
+        verdict = self._judge.judge(reply, mode=self._modes.mode, withheld=self._withheld,
+                                    reasks=self._reasks)
+        if isinstance(verdict, Reask):
+            self._reasks += 1
+            self._withheld = verdict.withhold_tools
+            # The re-ask replaces an earlier one: failed attempts do not pile up in the
+            # history a weak model is shown (they prime it to repeat them).
+            self._extra = verdict.messages
+            self._builder.attempt_over()
+            return []
+        if isinstance(verdict, Finish):
+            reply = verdict.reply
+        self._done = True
+        return [self._builder.final(reply.text, reply.tool_calls, metadata=self._metadata(reply),
+                                    usage=self._usage, generation_info=_generation_info(reply))]
+
+    def _error(self, error: CompatError) -> list[ChatGenerationChunk]:
+        """A failed attempt: sent again (a refused field or tools, a call the server could
+        not parse) or raised. Text already shown is not shown again by the next attempt."""
+        received = self._reader is not None and self._reader.received
+        if not received and self._downgrade(error):
+            return []
+        cause = error.__cause__ if isinstance(error, StreamInterruptedError) else error
+        parse_failure = isinstance(cause, ToolCallParseError)
+        if not parse_failure:
+            cause = error
+        if not self._modes.on_error(cause, received=received and not parse_failure,  # type: ignore[arg-type]
+                                    withheld=self._withheld):
+            if cause is not error:
+                raise cause from None  # type: ignore[misc]
+            raise error
+        self._builder.attempt_over()
+        return []
+
+    def _downgrade(self, error: CompatError) -> bool:
+        """Whether ``error`` refused an optional field of the request: then the call goes on
+        without it (learned for the backend, see :mod:`.downgrades`)."""
+        row = refused_row(error, self._payload)
+        if row is None:
+            return False
+        remember(self.settings, self.options, row)
+        self.settings, self.options = row.apply(self.settings, self.options)
+        self.downgrades.append(row.name)
+        self._modes.renew(self.settings, self.options)
+        self._judge = Judge(self.settings, self.options, self._wire)
+        return True
+
+    # -- the final chunk ---------------------------------------------------
+    def _count_usage(self, reply: Reply) -> None:
+        """Every request's usage counts (re-asks cost tokens too); where ``stream_options``
+        was refused and the server sent none, it is estimated offline."""
+        usage = reply.usage
+        if usage is None and "stream_options" in self.downgrades:
+            usage = estimate_usage(self._payload, reply.text, reply.tool_calls)
+            reply.meta["usage_estimated"] = True
+        if usage is not None:
+            self._usage = usage if self._usage is None else add_usage(self._usage, usage)
+
+    def _metadata(self, reply: Reply) -> dict[str, Any]:
+        meta: dict[str, Any] = dict(reply.info)
+        if self._builder.id:
+            meta["id"] = self._builder.id
+        if reply.finish_reason is not None:
+            meta["finish_reason"] = reply.finish_reason
+        if reply.logprobs is not None:
+            meta["logprobs"] = reply.logprobs
+        if reply.invalid_tool_calls:
+            meta["invalid_tool_calls"] = reply.invalid_tool_calls
+        meta.update(reply.meta)
+        if self.downgrades:
+            meta["downgrades"] = list(self.downgrades)
+        meta.update(path_metadata(self._modes.mode, self._modes.downgraded, self.options))
+        return meta
+
+
+def _generation(chunk: ChatGenerationChunk) -> ChatGeneration:
+    return ChatGeneration(message=message_chunk_to_message(chunk.message),
+                          generation_info=chunk.generation_info)
+
+
+def _generation_info(reply: Reply) -> dict[str, Any]:
+    info: dict[str, Any] = {"finish_reason": reply.finish_reason}
+    if reply.logprobs is not None:
+        info["logprobs"] = reply.logprobs
+    return info
+
+
+def path_metadata(mode: ToolMode, downgraded: bool, options: CallOptions) -> dict[str, Any]:
+    """How a reply's tools or structured output were carried, for ``response_metadata``.
+
+    Returns:
+        ``{"tool_calling": "native" | "emulated", "tool_calling_downgraded": bool}``:
+        ``"native"`` when the request carried OpenAI ``tools`` (or ``response_format``
+        for JSON structured output), ``"emulated"`` when they were written into the
+        prompt and read back from the text; ``tool_calling_downgraded`` when
+        ``tool_calling="auto"`` went emulated because the backend refused native tools
+        (in this call, or learned earlier for the backend). ``{}`` when the call bound
+        neither tools nor structured output.
+    """
+    if options.tools:
+        how = "emulated" if mode is ToolMode.EMULATED else "native"
+    elif options.structured is not None:
+        how = "native" if options.structured.native else "emulated"
+    else:
+        return {}
+    return {"tool_calling": how, "tool_calling_downgraded": downgraded}
+
+
+def refuse_images(wire: list[dict[str, Any]], settings: CallSettings) -> None:
+    """Refuse a conversation with an image for a model whose profile reads text only.
+
+    Raises:
+        UnsupportedParameterError: a message carries an ``image_url`` part.
+    """
+    for i, message in enumerate(wire):
+        content = message.get("content")
+        if isinstance(content, list) and any(
+                isinstance(part, dict) and part.get("type") == "image_url" for part in content):
+            raise UnsupportedParameterError(
+                f"messages[{i}].content", settings.provider,
+                f"{settings.model_name or 'this model'} reads text only, so the image would be "
+                "dropped or refused; use a vision model, or profile_overrides="
+                "{'image_inputs': True} if this one does take images")

@@ -1,0 +1,234 @@
+"""The one reply reader: one attempt's deltas in, text to show and the whole reply out (pure).
+
+Invoke and stream read replies here alike: a stream feeds each
+:class:`~langchain_compat.core.stream.StreamDelta` as it arrives, invoke feeds
+the one delta its whole body makes (``core/response.py``). :meth:`ReplyReader.feed`
+returns the text that may be shown now; :meth:`ReplyReader.finish` returns the
+:class:`Reply` the judge decides on (``judge.py``).
+
+What is held back, and why:
+
+- where tools are bound, a candidate call while it may be starting (the emulation
+  parser releases prose as soon as it is known to be prose);
+- all text under a forcing ``tool_choice`` (a reply without the call is re-asked
+  unseen) and prompted JSON (validated, re-asked, and released clean, never as
+  half a JSON value);
+- every call, native or parsed, until the reply ends: the judge decides on the
+  whole reply, and a call it re-asks is never seen.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from langchain_core.messages import InvalidToolCall, ToolCall
+from langchain_core.messages.ai import UsageMetadata
+from langchain_core.messages.tool import invalid_tool_call, tool_call
+
+from langchain_compat.chat_models.call_options import CallOptions
+from langchain_compat.core.stream import StreamDelta
+from langchain_compat.emulation.calls import random_call_id
+from langchain_compat.emulation.parser import unwrap_generic_response
+from langchain_compat.emulation.schema import validate
+from langchain_compat.emulation.streaming import StreamingToolParser, TextDelta
+from langchain_compat.emulation.structured import parse_json_reply
+
+__all__ = ["NativeCalls", "Reply", "ReplyReader"]
+
+
+@dataclass(slots=True)
+class Reply:
+    """One attempt's reply, read whole.
+
+    Attributes:
+        text: the answer text (calls taken out; clean JSON for prompted JSON).
+        tool_calls: usable calls, in reply order.
+        invalid_tool_calls: calls that cannot be used, each with its ``error``.
+        finish_reason: why the model stopped (``"length"``: the token limit).
+        usage: the server's token usage of this request (None: not sent).
+        info: ``model_name``, ``system_fingerprint`` of the answer.
+        logprobs: the answer's token log-probabilities (``{"content": [...]}``).
+        meta: what the read (and the judge) add to ``response_metadata``.
+    """
+
+    text: str = ""
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    invalid_tool_calls: list[InvalidToolCall] = field(default_factory=list)
+    finish_reason: str | None = None
+    usage: UsageMetadata | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+    logprobs: dict[str, Any] | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def has_calls(self) -> bool:
+        """Whether the model tried to call a tool (validly or not)."""
+        return bool(self.tool_calls or self.invalid_tool_calls)
+
+    def keep_one_call(self) -> None:
+        """Keep the first usable call (else the first invalid one) when one call per reply
+        was asked for (``parallel_tool_calls=False``); the others are listed in
+        ``meta["dropped_tool_calls"]``. The one place a reply is trimmed, native or emulated."""
+        calls: list[Any] = [*self.tool_calls, *self.invalid_tool_calls]
+        if len(calls) <= 1:
+            return
+        keep = calls[0]
+        self.tool_calls = [keep] if keep["type"] == "tool_call" else []
+        self.invalid_tool_calls = [] if self.tool_calls else [keep]
+        self.meta["dropped_tool_calls"] = calls[1:]
+
+
+class NativeCalls:
+    """Native ``tool_call_chunk`` dicts merged by index, read at the end of the reply."""
+
+    __slots__ = ("_parts",)
+
+    def __init__(self) -> None:
+        self._parts: dict[int, list[Any]] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self._parts)
+
+    def add(self, chunks: list[dict[str, Any]]) -> None:
+        for c in chunks:
+            index = c.get("index")
+            part = self._parts.setdefault(index if isinstance(index, int) else 0, [None, None, []])
+            part[0] = part[0] or c.get("id")
+            part[1] = part[1] or c.get("name")
+            if c.get("args"):
+                part[2].append(c["args"])
+
+    def read(self) -> tuple[list[ToolCall], list[InvalidToolCall]]:
+        """(usable calls, invalid calls): a name and a JSON object of arguments are needed."""
+        valid: list[ToolCall] = []
+        invalid: list[InvalidToolCall] = []
+        for _, (call_id, name, args) in sorted(self._parts.items()):
+            text = "".join(args)
+            call_id = call_id or random_call_id()
+            try:
+                value = json.loads(text) if text.strip() else {}
+            except (ValueError, RecursionError):
+                value = None
+            if isinstance(value, dict) and name:
+                valid.append(tool_call(name=name, args=value, id=call_id))
+            else:
+                why = ("tool call has no function name" if not name else
+                       f"arguments are not a JSON object: {text[:200]!r}")
+                invalid.append(invalid_tool_call(name=name, args=text, id=call_id, error=why))
+        return valid, invalid
+
+
+def read_json(text: str, schema: dict[str, Any] | None) -> tuple[str, str | None]:
+    """Prompted JSON: ``(clean JSON text, None)``, or ``(the text, why it cannot be used)``."""
+    obj, error = parse_json_reply(text)
+    if error is None:
+        obj, errors = validate(obj, schema)
+        if not errors:
+            return json.dumps(obj, ensure_ascii=False), None
+        error = "; ".join(errors)
+    return text, error
+
+
+class ReplyReader:
+    """Reads one attempt's reply (see the module docstring).
+
+    Args:
+        options: the call's options (tools, tool_choice, structured output).
+        calls_only: native tools were sent: text is read as calls only when the
+            reply is calls and nothing else (a backend that wrote its call as text).
+    """
+
+    __slots__ = ("_hold", "_info", "_json", "_logprobs", "_native", "_options", "_parser",
+                 "_shown", "_text", "_usage", "received")
+
+    def __init__(self, options: CallOptions, *, calls_only: bool = False) -> None:
+        self._options = options
+        self._parser = (StreamingToolParser(options.tools, calls_only=calls_only)
+                        if options.reads_calls else None)
+        self._native = NativeCalls()
+        self._json = options.prompted_json and not options.tools
+        self._hold = options.prompted_json or (self._parser is not None and options.forcing)
+        self._text: list[str] = []  # the reply's text (calls taken out)
+        self._shown = 0  # pieces of _text released
+        self._usage: UsageMetadata | None = None
+        self._info: dict[str, Any] = {}
+        self._logprobs: list[Any] | None = None
+        self.received = False  # a delta of the answer arrived
+
+    def feed(self, delta: StreamDelta) -> str:
+        """Read one delta; return the text that may be shown now ("" for none)."""
+        self.received = True
+        if delta.usage:
+            self._usage = delta.usage  # a running total where servers send it every time
+        if delta.info:
+            self._note(delta.info)
+        if delta.tool_chunks:
+            self._native.add(delta.tool_chunks)
+            if self._parser is not None:  # the backend sends native calls itself
+                parser, self._parser = self._parser, None
+                self._take(parser.finish())
+        text = delta.text
+        if not text:
+            return ""
+        if self._parser is None:
+            self._text.append(text)
+        else:
+            self._take(self._parser.feed(text))
+        return self._release()
+
+    def finish(self) -> Reply:
+        """The end of the attempt: the whole reply (calls read, JSON checked).
+
+        A call cut off by the token limit (``finish_reason == "length"``) is invalid,
+        and llama-server's generic ``{"response": "..."}`` answer shape is unwrapped.
+        """
+        reply = Reply(finish_reason=self._info.get("finish_reason"), usage=self._usage,
+                      info={k: v for k, v in self._info.items() if k != "finish_reason"},
+                      logprobs={"content": self._logprobs} if self._logprobs is not None else None)
+        if self._parser is not None:
+            events = self._parser.finish(truncated=reply.finish_reason == "length")
+            self._take(events)
+            parsed = self._parser.result()
+            reply.tool_calls, reply.invalid_tool_calls = parsed.tool_calls, parsed.invalid_tool_calls
+        if self._native:
+            reply.tool_calls, reply.invalid_tool_calls = self._native.read()
+        text = "".join(self._text)
+        options = self._options
+        if options.reads_calls and not self._shown and not reply.has_calls:
+            inner = unwrap_generic_response(text)
+            text = text if inner is None else inner
+        reply.text = text
+        if options.prompted_json and not reply.has_calls:  # also JSON with tools beside it
+            schema = options.structured.schema if options.structured else None
+            reply.text, error = read_json(text, schema)
+            if error is not None:
+                reply.meta["structured_output_error"] = error
+        return reply
+
+    @property
+    def shown(self) -> str:
+        """The text released so far."""
+        return "".join(self._text[:self._shown])
+
+    def _take(self, events: list[Any]) -> None:
+        self._text.extend(e.text for e in events if isinstance(e, TextDelta) and e.text)
+
+    def _release(self) -> str:
+        if self._hold or self._shown == len(self._text):
+            return ""
+        out = "".join(self._text[self._shown:])
+        self._shown = len(self._text)
+        return out
+
+    def _note(self, info: dict[str, Any]) -> None:
+        for key, value in info.items():
+            if key == "logprobs":
+                content = value.get("content") if isinstance(value, dict) else None
+                if isinstance(content, list):
+                    if self._logprobs is None:
+                        self._logprobs = []
+                    self._logprobs.extend(content)
+            elif value is not None:
+                self._info[key] = value
