@@ -3,8 +3,8 @@
 - ``ChatStream``: random bytes, and random SSE built from random JSON, fed in
   random splits: only our typed errors (CompatError) ever escape, and a valid
   stream decodes to the same text however it is split.
-- ``parse_chat_response``: random OpenAI-shaped bodies: a ChatResult or a
-  ResponseParseError, nothing else.
+- a whole reply read by a chat call (sans-IO, ``tests/unit/drive.py``): random
+  OpenAI-shaped bodies give a ChatResult or a ResponseParseError, nothing else.
 - LangChain messages -> wire -> back (for the fields that survive): equality.
 """
 
@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 
 from langchain_compat.core.messages import message_to_wire
-from langchain_compat.core.response import parse_chat_response
 from langchain_compat.core.stream import ChatStream
 from langchain_compat.errors import CompatError, ResponseParseError
+from unit.drive import read_body
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -102,9 +102,9 @@ def test_valid_stream_text_is_split_invariant(pieces: list[str], cuts: list[int]
 
 @FUZZ
 @given(shaped)
-def test_parse_chat_response_random_shapes(body: Any) -> None:
+def test_read_body_random_shapes(body: Any) -> None:
     try:
-        parse_chat_response(body)
+        read_body(body)
     except ResponseParseError:
         pass
 
@@ -132,9 +132,9 @@ choice_shape = st.fixed_dictionaries(
                                            "total_tokens": json_scalars,
                                            "prompt_tokens_details": json_values,
                                            "completion_tokens_details": json_values})}))
-def test_parse_chat_response_openai_shaped(body: dict) -> None:
+def test_read_body_openai_shaped(body: dict) -> None:
     try:
-        result = parse_chat_response(body)
+        result = read_body(body)
     except ResponseParseError:
         return
     assert len(result.generations) == len(body["choices"])
@@ -158,8 +158,8 @@ def test_ai_message_round_trip(content: str, calls: list[dict]) -> None:
     msg = AIMessage(content=content, tool_calls=calls)
     wire = message_to_wire(msg)
     assert wire["role"] == "assistant"
-    back = parse_chat_response({"choices": [{"index": 0, "message": wire, "finish_reason": "stop"}]},
-                               think_tags=False).generations[0].message
+    back = read_body({"choices": [{"index": 0, "message": wire, "finish_reason": "stop"}]},
+                     think_tags=False).generations[0].message
     assert back.content == content
     assert [(c["name"], c["args"], c["id"]) for c in back.tool_calls] == \
         [(c["name"], c["args"], c["id"]) for c in calls]

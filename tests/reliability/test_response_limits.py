@@ -75,7 +75,7 @@ def test_undeclared_oversized_body_is_cut_at_the_cap() -> None:
 def test_stream_line_without_end_is_cut_at_the_cap() -> None:
     data = response(200, b"data: " + b"x" * (2 * MiB), {"Content-Type": "text/event-stream"})
     with _serve(data) as srv, pytest.raises((ResponseTooLargeError, StreamInterruptedError)) as info:
-        list(_driver(srv, MiB).stream("/chat/completions", {"m": 1}, ChatStream()))
+        list(_driver(srv, MiB).send("/chat/completions", {"m": 1}, ChatStream()))
     err = info.value
     assert isinstance(err, ResponseTooLargeError) or isinstance(err.__cause__, ResponseTooLargeError)
 
@@ -102,7 +102,7 @@ def test_fifty_megabyte_stream_keeps_rss_bounded() -> None:
         base = peak = _rss()
         n = 0
         t0 = time.monotonic()
-        for _ in _driver(srv).stream("/chat/completions", {"m": 1}, ChatStream()):
+        for _ in _driver(srv).send("/chat/completions", {"m": 1}, ChatStream()):
             n += 1
             if n % 256 == 0:
                 peak = max(peak, _rss())

@@ -24,6 +24,7 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from langchain_compat.errors import InvalidParameterError
 
@@ -92,6 +93,13 @@ class BackendMemory:
     def __repr__(self) -> str:
         return f"BackendMemory(backends={len(self)}, max_backends={self.max_backends})"
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # A pickled model loaded in another process uses that process's default memory;
+        # a memory of its own travels with what it learned (the lock is made anew).
+        if self is DEFAULT_BACKEND_MEMORY:
+            return (_default_memory, ())
+        return (_restore, (self.max_backends, self.records()))
+
     def __len__(self) -> int:
         return len(self._entries)
 
@@ -155,6 +163,17 @@ class BackendMemory:
         self._entries.move_to_end(key)
         while len(self._entries) > self.max_backends:
             self._entries.popitem(last=False)
+
+
+def _default_memory() -> BackendMemory:
+    return DEFAULT_BACKEND_MEMORY
+
+
+def _restore(max_backends: int, records: list[BackendRecord]) -> BackendMemory:
+    memory = BackendMemory(max_backends)
+    for record in records:
+        memory._entries[record.key] = record
+    return memory
 
 
 #: The memory every chat model uses unless it is given its own (``backend_memory=``).

@@ -51,9 +51,11 @@ class ChunkBuilder:
             self.id = value
 
     def piece(self, text: str, reasoning: str | None = None) -> ChatGenerationChunk | None:
-        """The chunk for released ``text`` and ``reasoning`` (None when there is nothing to show)."""
+        """The chunk for released ``text`` and ``reasoning`` (None when there is nothing to
+        show, except for the first chunk: it is made at once, with the answer's id, to say
+        the answer has begun)."""
         shown = self._visible(text) if text else ""
-        if not shown and not reasoning:
+        if not shown and not reasoning and self._shown_any:
             return None
         kwargs: dict[str, Any] = {"content": shown}
         if reasoning:

@@ -15,7 +15,7 @@ from langchain_core.messages.ai import InputTokenDetails, OutputTokenDetails, Us
 from langchain_compat.core.reasoning import ThinkSplitter, reasoning_field
 from langchain_compat.errors import ResponseParseError
 
-__all__ = ["ChatBody", "choice_info", "usage_to_metadata", "wire_tool_chunks"]
+__all__ = ["ChatBody", "choice_info", "text_or_none", "usage_to_metadata", "wire_tool_chunks"]
 
 
 def usage_to_metadata(usage: dict[str, Any] | None) -> UsageMetadata | None:
@@ -57,9 +57,17 @@ def wire_tool_chunks(calls: Any, *, call_id: str | None = None) -> list[dict[str
         args = fn.get("arguments")
         if args is not None and not isinstance(args, str):
             args = json.dumps(args, ensure_ascii=False)
-        out.append({"name": fn.get("name"), "args": args, "id": tc.get("id") or call_id,
-                    "index": tc.get("index", i), "type": "tool_call_chunk"})
+        index = tc.get("index", i)
+        out.append({"name": text_or_none(fn.get("name")), "args": args,
+                    "id": text_or_none(tc.get("id")) or call_id,
+                    "index": index if isinstance(index, int) and not isinstance(index, bool) else i,
+                    "type": "tool_call_chunk"})
     return out
+
+
+def text_or_none(value: Any) -> str | None:
+    """``value`` when it is a non-empty string (an id or a name), else None."""
+    return value if isinstance(value, str) and value else None
 
 
 def choice_info(obj: dict[str, Any], choice: dict[str, Any]) -> dict[str, Any] | None:
@@ -144,9 +152,9 @@ class ChatBody:
         calls = wire_tool_chunks(msg.get("tool_calls"))
         if isinstance(msg.get("function_call"), dict):  # the legacy single function call
             calls += wire_tool_chunks([{"function": msg["function_call"], "index": len(calls)}],
-                                      call_id=f"call_{body.get('id', '0')}")
+                                      call_id=f"call_{text_or_none(body.get('id')) or '0'}")
         info = choice_info(body, choice) or {}
         info.setdefault("model_name", body.get("model"))
         info.setdefault("finish_reason", choice.get("finish_reason"))
-        return StreamDelta(text, reasoning or None, calls or None, usage, info, body.get("id"),
-                           first=True, choice=index)
+        return StreamDelta(text, reasoning or None, calls or None, usage, info,
+                           text_or_none(body.get("id")), first=True, choice=index)

@@ -14,7 +14,12 @@ from typing import Any
 
 from langchain_compat.core.error_mapping import error_from_stream_event
 from langchain_compat.core.reasoning import ThinkSplitter, reasoning_field
-from langchain_compat.core.response import choice_info, usage_to_metadata, wire_tool_chunks
+from langchain_compat.core.response import (
+    choice_info,
+    text_or_none,
+    usage_to_metadata,
+    wire_tool_chunks,
+)
 from langchain_compat.core.sse import DONE, SSEDecoder, SSEEvent
 from langchain_compat.errors import ResponseParseError
 
@@ -173,7 +178,7 @@ class ChatStream:
     def _from_obj(self, obj: dict[str, Any]) -> StreamDelta | None:
         if self._first:
             self.model_name = obj.get("model")
-            self.response_id = obj.get("id")
+            self.response_id = text_or_none(obj.get("id"))
         usage = obj.get("usage")
         choices = obj.get("choices")
         if not choices:

@@ -134,8 +134,8 @@ def test_chunks_aggregate_to_the_invoke_message(stream: bytes, body: dict[str, A
 def test_state_attributes() -> None:
     st, _, chunks = run(TEXT_STREAM)
     assert st.text == "There are 365 days."
-    assert st.chunks == 5  # deltas decoded (the call makes a chunk of those with text, and a last one)
-    assert len(chunks) == 3
+    assert st.chunks == 5  # deltas decoded: the call makes a chunk of the first, of those
+    assert len(chunks) == 4  # with text, and a last one
     assert st.model_name == "m"
     assert st.response_id == "chatcmpl-9"
 
@@ -165,10 +165,10 @@ def test_finish_chunk() -> None:
     assert all(set(c.message.response_metadata) == {"model_provider"} for c in chunks[:-1])
 
 
-def test_first_chunk_carries_id_and_provider() -> None:
+def test_first_chunk_carries_id_and_provider_even_when_empty() -> None:
     _, _, chunks = run(TEXT_STREAM)
     first = chunks[0].message
-    assert first.content == "There are "
+    assert first.content == ""
     assert first.id == "chatcmpl-9"
     assert first.response_metadata == {"model_provider": "openai_compatible"}
     assert all(c.message.id is None for c in chunks[1:])
