@@ -39,6 +39,7 @@ from langchain_compat.chat_models.tokens import (
 from langchain_compat.chat_models.tools import structured_output, tool_kwargs
 from langchain_compat.connection import CompatConnection
 from langchain_compat.core.request import check_params
+from langchain_compat.emulation.formats import writer
 from langchain_compat.errors import CompatError, ConfigurationError, InvalidParameterError
 from langchain_compat.profiles import Profile, ReasoningReplay
 from langchain_compat.providers.base import Provider
@@ -133,6 +134,7 @@ class BaseChatCompat(CompatConnection, BaseChatModel):
         self._compat_profile = None  # the model name may have changed
         self._call_settings = None
         profile = self.compat_profile
+        writer(profile.tool_format)  # a typed error now for an unknown format, not at a call
         check_params(self._sampling_params(), profile, prov.display_name,
                      drop_unsupported=self.drop_unsupported_params)
         self._resolve_rate_limiter(profile.rate_limit_rpm)

@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 
 from langchain_compat.chat_models.call_options import CallOptions, CallSettings, ToolMode
 from langchain_compat.chat_models.reader import Reply
+from langchain_compat.emulation.formats import CALL_OPENERS, FAKE_RESULT, writer
 from langchain_compat.emulation.structured import (
     describe_invalid_calls,
     reask_message,
@@ -80,9 +81,10 @@ _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 # what not to do ("do not call a tool ...") got "I'm sorry, but I can't assist" every time.
 _ANSWER_FROM_RESULTS = "Using the tool results above, answer my question in one sentence."
 _ANSWER_PLAIN = "Answer my question in plain text, in one sentence."
-_FAKE_RESULT = re.compile(r"<tool_response\b|<\|?tool_result|<\|im_start\|>\s*tool", re.IGNORECASE)
-_CALL_START = re.compile(
-    r"^\s*(?:<tool_call|<function|\[TOOL_CALLS\]|<\|python_tag\|>|```json\s*\{\s*\"name)")
+_FAKE_RESULT = FAKE_RESULT
+# A reply that starts like a call (any format's opener, or a fenced JSON call).
+_CALL_START = re.compile(r"^\s*(?:" + "|".join(re.escape(o) for o in CALL_OPENERS)
+                         + r"|```json\s*\{\s*\"name)")
 
 
 class Judge:
@@ -193,7 +195,8 @@ def _forced_choice(judge: Judge, reply: Reply) -> Problem | Accept | None:
         return ACCEPT
     if not options.forcing:
         return None
-    why = tool_choice_violation(reply, options.tool_choice, options.tools or [])
+    why = tool_choice_violation(reply, options.tool_choice, options.tools or [],
+                                writer(judge.settings.profile.tool_format))
     return Problem(why, False) if why else ACCEPT
 
 

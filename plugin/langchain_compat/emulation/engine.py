@@ -24,15 +24,8 @@ from langchain_compat.emulation.calls import (
     index_tools,
     random_call_id,
 )
-from langchain_compat.emulation.formats import (
-    NEED,
-    RECOGNISERS,
-    TRIGGERS,
-    Ctx,
-    Match,
-    OpenFence,
-    Reject,
-)
+from langchain_compat.emulation.formats import RECOGNISERS, TRIGGERS
+from langchain_compat.emulation.formats.scanning import NEED, Ctx, Match, OpenFence, Reject
 from langchain_compat.emulation.jsonish import RawCall
 from langchain_compat.emulation.readers import single_string_param
 

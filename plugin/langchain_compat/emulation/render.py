@@ -1,8 +1,10 @@
 """Render tools into the prompt and rewrite tool history for backends without native tools.
 
-We ask for the Hermes/Qwen format (``<tool_call>{"name", "arguments"}</tool_call>``), which
-most open models were trained on, and show earlier calls and results in that same format so
-the model imitates its own history. ``parser.py`` accepts many more formats than we ask for.
+The format the model is asked in is a profile fact (``Profile.tool_format``; the
+writers are in ``formats/``): by default Hermes/Qwen (``<tool_call>{"name",
+"arguments"}</tool_call>``), which most open models were trained on. Earlier calls and
+results are shown in that same format so the model imitates its own history.
+``parser.py`` reads many more formats than we ask for.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ import string
 from typing import Any
 
 from langchain_compat.core.messages import content_text
-from langchain_compat.emulation.jsonish import load_lenient
+from langchain_compat.emulation.formats import writer
+from langchain_compat.emulation.formats.hermes import WRITER as HERMES
+from langchain_compat.emulation.formats.writer import Writer, arguments_json
 from langchain_compat.emulation.schema import resolve_ref
 
 __all__ = [
@@ -28,35 +32,13 @@ __all__ = [
     "replay_tool_history",
 ]
 
-#: The default system-prompt block. Placeholders: ``$tools`` (the tool catalogue, one JSON
-#: object per line) and ``$choice`` (the instruction for ``tool_choice``). A custom template
-#: may use ``string.Template`` style (``$tools``/``${tools}``) or ``{tools}``/``{choice}``;
-#: the latter are replaced literally, so other braces in a template need no escaping.
-DEFAULT_TOOL_TEMPLATE = """# Tools
+#: The default system-prompt block (the Hermes writer's). Placeholders: ``$tools`` (the tool
+#: catalogue, one JSON object per line) and ``$choice`` (the instruction for ``tool_choice``).
+#: A custom template (``Profile.tool_prompt``) may use ``string.Template`` style
+#: (``$tools``/``${tools}``) or ``{tools}``/``{choice}``; the latter are replaced literally, so
+#: other braces in a template need no escaping.
+DEFAULT_TOOL_TEMPLATE = HERMES.template
 
-You may call one or more functions to assist with the user query.
-
-You are provided with function signatures within <tools></tools> XML tags:
-<tools>
-$tools
-</tools>
-
-For each function call, return a json object with function name and arguments within \
-<tool_call></tool_call> XML tags:
-<tool_call>
-{"name": <function-name>, "arguments": <args-json-object>}
-</tool_call>
-
-Results of the calls come back inside <tool_response></tool_response> tags. $choice"""
-
-_CHOICE_TEXT = {
-    "auto": "Call a function only when it helps; otherwise answer normally in plain text. "
-            "Never invent a function result: wait for the <tool_response>.",
-    "required": "You MUST call at least one of the functions above now: reply with "
-                "<tool_call> blocks only, no other text.",
-    "named": "You MUST call the function \"{name}\" now: reply with a <tool_call> block "
-             "for \"{name}\" only, no other text.",
-}
 # A filled-in shape of the one call a forced choice wants. Measured on Qwen2.5-0.5B with
 # with_structured_output's Joke schema: 12/12 replies were calls with it, 6/12 without.
 _SHAPE = " Reply in exactly this shape, with real values in place of the placeholders:\n"
@@ -104,14 +86,16 @@ def _tool_fn(tool: dict) -> dict:
 
 
 def render_tool_prompt(tools: list[dict], tool_choice: Any = None, *,
-                       template: str | None = None, parallel: bool = True) -> str:
+                       template: str | None = None, parallel: bool = True,
+                       fmt: str = "hermes") -> str:
     """The system-prompt block describing ``tools`` and how to call them.
 
     Args:
         tools: OpenAI-format tools.
         tool_choice: As for ``normalize_tool_choice``.
-        template: Overrides ``DEFAULT_TOOL_TEMPLATE`` (same placeholders).
+        template: Overrides the format's template (same placeholders).
         parallel: ``False`` adds "at most one call per reply".
+        fmt: the format the model is asked to call in (``Profile.tool_format``).
 
     Returns:
         The block ("" when ``tool_choice`` is ``"none"`` or there are no tools).
@@ -119,13 +103,14 @@ def render_tool_prompt(tools: list[dict], tool_choice: Any = None, *,
     mode, name = normalize_tool_choice(tool_choice, tools)
     if mode == "none" or not tools:
         return ""
+    out = writer(fmt)
     shown = [t for t in tools if mode != "named" or _tool_fn(t).get("name") == name]
     catalogue = "\n".join(json.dumps({"type": "function", "function": _tool_fn(t)},
                                      ensure_ascii=False) for t in shown)
-    choice = _CHOICE_TEXT[mode].format(name=name) + ("" if parallel else _ONE_CALL)
+    choice = out.choice[mode].format(name=name) + ("" if parallel else _ONE_CALL)
     if mode == "named" or (mode == "required" and len(shown) == 1):
-        choice += _SHAPE + call_skeleton(shown[0])
-    template = DEFAULT_TOOL_TEMPLATE if template is None else template
+        choice += _SHAPE + call_skeleton(shown[0], out)
+    template = out.template if template is None else template
     if "{tools}" in template and "$tools" not in template and "${tools}" not in template:
         return template.replace("{tools}", catalogue).replace("{choice}", choice)
     return string.Template(template).safe_substitute(tools=catalogue, choice=choice)
@@ -140,8 +125,8 @@ def is_placeholder(value: str) -> bool:
     return v == "..." or v in _TYPE_PLACEHOLDERS or (v.startswith("<one of:") and v.endswith(">"))
 
 
-def call_skeleton(tool: dict) -> str:
-    """A ``<tool_call>`` block for ``tool`` with placeholder arguments.
+def call_skeleton(tool: dict, out: Writer = HERMES) -> str:
+    """A call of ``tool`` with placeholder arguments, written as ``out`` writes calls.
 
     Strings become ``"..."``, other types ``<integer>``/``<number>``/…, enums
     ``<one of: …>``; objects are spelled out two levels deep. Placeholders that
@@ -150,7 +135,7 @@ def call_skeleton(tool: dict) -> str:
     fn = _tool_fn(tool)
     params = fn.get("parameters") or {}
     args = _placeholder(params, params, 0) if params.get("properties") else "{}"
-    return f'<tool_call>\n{{"name": {json.dumps(fn.get("name"), ensure_ascii=False)}, "arguments": {args}}}\n</tool_call>'
+    return out.call(fn.get("name") or "", args)
 
 
 def _placeholder(schema: Any, root: dict, depth: int) -> str:
@@ -188,57 +173,25 @@ def _text_of(content: Any) -> str:
     return content_text(content)
 
 
-def _call_text(name: Any, arguments: Any) -> str:
-    if isinstance(arguments, str):
-        parsed, err = load_lenient(arguments) if arguments.strip() else ({}, None)
-        arguments = parsed if err is None else arguments
-    body = json.dumps({"name": name, "arguments": arguments if arguments is not None else {}},
-                      ensure_ascii=False)
-    # Every "<" in JSON text is inside a string, where "\u003c" means the same.
-    body = _OWN_TAG.sub(lambda _: "\\u003c", body)
-    return f"<tool_call>\n{body}\n</tool_call>"
-
-
-def _assistant(msg: dict) -> dict:
+def _assistant(msg: dict, out: Writer) -> dict:
     calls = [c.get("function", c) for c in msg.get("tool_calls") or [] if isinstance(c, dict)]
     if isinstance(msg.get("function_call"), dict):
         calls.append(msg["function_call"])
-    out = {k: v for k, v in msg.items() if k not in ("tool_calls", "function_call")}
+    new = {k: v for k, v in msg.items() if k not in ("tool_calls", "function_call")}
     if calls:
         parts = [_text_of(msg.get("content")).strip()]
-        parts += [_call_text(c.get("name"), c.get("arguments")) for c in calls]
-        out["content"] = "\n".join(p for p in parts if p)
-    elif out.get("content") is None:
-        out["content"] = ""
-    return out
+        parts += [out.call(str(c.get("name") or ""), arguments_json(c.get("arguments")))
+                  for c in calls]
+        new["content"] = "\n".join(p for p in parts if p)
+    elif new.get("content") is None:
+        new["content"] = ""
+    return new
 
 
-# A "<" that would start one of the prompt's own tags. Tool results, ids, names and
-# replayed arguments are data: written into the prompt, they must not close a
-# <tool_response> or open a <tool_call> the model would take as real.
-_OWN_TAG = re.compile(r"<(?=\s*/?\s*(?:tool_call|tool_response|tools))", re.IGNORECASE)
-
-
-def escape_tags(text: str) -> str:
-    """``text`` with the ``<`` of our own prompt tags written ``&lt;`` (nothing else changes,
-    so a result stays readable: ``&lt;/tool_response>`` reads as what it is)."""
-    return _OWN_TAG.sub("&lt;", text)
-
-
-def _attr(value: Any) -> str:
-    """An attribute value in double quotes, JSON-escaped (quotes, backslashes, newlines)."""
-    return escape_tags(json.dumps(str(value), ensure_ascii=False))
-
-
-def _tool_result(msg: dict, names: dict[str, str], failed: bool) -> str:
+def _tool_result(msg: dict, names: dict[str, str], failed: bool, out: Writer) -> str:
     call_id = msg.get("tool_call_id")
     name = msg.get("name") or names.get(call_id or "", "")
-    attrs = "".join(f" {k}={_attr(v)}" for k, v in (("name", name), ("tool_call_id", call_id)) if v)
-    text = escape_tags(_text_of(msg.get("content")))
-    if failed:
-        attrs += ' status="error"'
-        text = f"ERROR: the tool call failed.\n{text}"
-    return f"<tool_response{attrs}>\n{text}\n</tool_response>"
+    return out.result(name, call_id, _text_of(msg.get("content")), failed)
 
 
 def _merge_user(prev: dict, msg: dict) -> None:
@@ -252,28 +205,32 @@ def _merge_user(prev: dict, msg: dict) -> None:
 
 
 def replay_tool_history(messages: list[dict], *, tool_role: bool,
-                        failed_ids: frozenset[str] = frozenset()) -> list[dict]:
+                        failed_ids: frozenset[str] = frozenset(), fmt: str = "hermes") -> list[dict]:
     """Rewrite tool calls and results in history as text the backend accepts.
 
-    Assistant ``tool_calls`` become ``<tool_call>`` text in the assistant content; tool
-    results become ``<tool_response ...>`` text (``status="error"`` marked) in ``role: tool``
-    messages (``tool_role=True``) or in ``role: user`` messages merged with neighbouring
-    user messages so roles keep alternating (``tool_role=False``). Unused keys (``status``)
-    are removed. The input is not modified.
+    Assistant ``tool_calls`` become calls written in the format ``fmt`` (Hermes:
+    ``<tool_call>`` text) in the assistant content; tool results are written as that
+    format writes them (Hermes: ``<tool_response ...>``, ``status="error"`` marked) in
+    ``role: tool`` messages (``tool_role=True``) or in ``role: user`` messages merged with
+    neighbouring user messages so roles keep alternating (``tool_role=False``). Unused keys
+    (``status``) are removed. The input is not modified.
 
-    Data cannot forge structure: in results, ids and names the ``<`` of ``tool_call``,
-    ``tool_response`` and ``tools`` tags becomes ``&lt;``; attribute values are JSON-quoted
-    (``name="a\\"b"``); in replayed arguments such a ``<`` is the JSON escape ``\\u003c``.
+    Data cannot forge structure: in results, ids and names the opening character of the
+    format's own markers is escaped (Hermes: ``<`` of ``tool_call``, ``tool_response`` and
+    ``tools`` becomes ``&lt;``; attribute values are JSON-quoted); in replayed arguments it
+    is a JSON escape (``\\u003c``).
 
     Args:
         messages: OpenAI wire messages.
         tool_role: Whether the backend accepts ``role: "tool"`` messages.
         failed_ids: ``tool_call_id``s of results whose tool failed (marked like
             ``status: "error"`` in the input).
+        fmt: the tool-call format (``Profile.tool_format``).
 
     Returns:
         New list of new message dicts.
     """
+    out_format = writer(fmt)
     names: dict[str, str] = {}
     out: list[dict] = []
     merged_tool_user = False  # last out message is a user message we built from results
@@ -284,11 +241,11 @@ def replay_tool_history(messages: list[dict], *, tool_role: bool,
             for c in msg.get("tool_calls") or []:
                 if isinstance(c, dict) and c.get("id"):
                     names[c["id"]] = c.get("function", {}).get("name", "")
-            out.append(_assistant(msg))
+            out.append(_assistant(msg, out_format))
             merged_tool_user = False
         elif role in ("tool", "function"):
             failed = msg.pop("status", None) == "error" or msg.get("tool_call_id") in failed_ids
-            text = _tool_result(msg, names, failed)
+            text = _tool_result(msg, names, failed, out_format)
             if tool_role:
                 new = {"role": "tool", "content": text}
                 new.update({k: msg[k] for k in ("tool_call_id", "name") if msg.get(k)})
@@ -309,7 +266,7 @@ def replay_tool_history(messages: list[dict], *, tool_role: bool,
 
 def emulate_messages(messages: list[dict] | str | None, tools: list[dict], tool_choice: Any, *,
                      tool_role: bool, template: str | None = None, parallel: bool = True,
-                     failed_ids: frozenset[str] = frozenset()) -> list[dict]:
+                     failed_ids: frozenset[str] = frozenset(), fmt: str = "hermes") -> list[dict]:
     """The wire messages of a plain chat request that offers ``tools`` in the prompt.
 
     Args:
@@ -318,9 +275,10 @@ def emulate_messages(messages: list[dict] | str | None, tools: list[dict], tool_
         tool_choice: ``None``/``"auto"``, ``"none"``, ``"required"``/``"any"``/``True``, a tool
             name or ``{"type": "function", "function": {"name": ...}}``.
         tool_role: Whether the backend accepts ``role: "tool"`` messages.
-        template: Overrides ``DEFAULT_TOOL_TEMPLATE`` (placeholders ``$tools``, ``$choice``).
+        template: Overrides the format's template (placeholders ``$tools``, ``$choice``).
         parallel: ``False`` asks for at most one call per reply.
         failed_ids: ids of tool results whose tool failed.
+        fmt: the tool-call format (``Profile.tool_format``).
 
     Returns:
         New messages: the tool block in the (first) system message and the tool
@@ -329,9 +287,10 @@ def emulate_messages(messages: list[dict] | str | None, tools: list[dict], tool_
     Raises:
         ValueError: ``tool_choice`` names a tool that is not in ``tools``.
     """
-    out = replay_tool_history(messages, tool_role=tool_role, failed_ids=failed_ids) \
+    out = replay_tool_history(messages, tool_role=tool_role, failed_ids=failed_ids, fmt=fmt) \
         if isinstance(messages, list) else [{"role": "user", "content": messages or ""}]
-    block = render_tool_prompt(tools, tool_choice, template=template, parallel=parallel) if tools else ""
+    block = render_tool_prompt(tools, tool_choice, template=template, parallel=parallel,
+                               fmt=fmt) if tools else ""
     if block:
         first = out[0] if out else None
         if first and first.get("role") in ("system", "developer"):
@@ -346,7 +305,7 @@ def emulate_messages(messages: list[dict] | str | None, tools: list[dict], tool_
 
 
 def emulate_request(payload: dict, tools: list[dict], tool_choice: Any, *, tool_role: bool,
-                    template: str | None = None) -> dict:
+                    template: str | None = None, fmt: str = "hermes") -> dict:
     """Turn a native tool-calling request into a plain chat request.
 
     Args:
@@ -354,7 +313,8 @@ def emulate_request(payload: dict, tools: list[dict], tool_choice: Any, *, tool_
         tools: OpenAI-format tools to offer.
         tool_choice: As for ``emulate_messages``.
         tool_role: Whether the backend accepts ``role: "tool"`` messages.
-        template: Overrides ``DEFAULT_TOOL_TEMPLATE`` (placeholders ``$tools``, ``$choice``).
+        template: Overrides the format's template (placeholders ``$tools``, ``$choice``).
+        fmt: the tool-call format (``Profile.tool_format``).
 
     Returns:
         A new payload without ``tools``/``tool_choice``/``parallel_tool_calls``/``functions``/
@@ -365,6 +325,6 @@ def emulate_request(payload: dict, tools: list[dict], tool_choice: Any, *, tool_
     """
     new = {k: v for k, v in payload.items() if k not in _REMOVED_KEYS and k != "messages"}
     new["messages"] = emulate_messages(payload.get("messages"), tools, tool_choice,
-                                       tool_role=tool_role, template=template,
+                                       tool_role=tool_role, template=template, fmt=fmt,
                                        parallel=payload.get("parallel_tool_calls") is not False)
     return new

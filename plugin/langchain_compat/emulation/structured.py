@@ -15,6 +15,8 @@ from langchain_core.messages import AIMessage
 
 from langchain_compat.emulation.jsonish import load_lenient, value_end
 from langchain_compat.emulation.parser import ParsedReply
+from langchain_compat.emulation.formats.hermes import WRITER as HERMES
+from langchain_compat.emulation.formats.writer import Writer
 from langchain_compat.emulation.render import call_skeleton, normalize_tool_choice
 from langchain_compat.emulation.schema import validate
 
@@ -124,7 +126,7 @@ def describe_invalid_calls(calls: list) -> str:
 
 
 def tool_choice_violation(parsed: ParsedReply | AIMessage, tool_choice: Any,
-                          tools: list[dict]) -> str | None:
+                          tools: list[dict], out: Writer = HERMES) -> str | None:
     """Why a reply does not honour a forcing ``tool_choice`` (``None`` if it does).
 
     Args:
@@ -132,6 +134,7 @@ def tool_choice_violation(parsed: ParsedReply | AIMessage, tool_choice: Any,
             ``invalid_tool_calls`` (an ``AIMessage`` with native calls works too).
         tool_choice: The request's tool_choice (any spelling ``normalize_tool_choice`` takes).
         tools: The offered OpenAI-format tools.
+        out: The format the model was asked to call in (for the call it is shown).
 
     Returns:
         A reason for ``reask_message``, or ``None`` ("auto"/"none" are never violated).
@@ -143,9 +146,9 @@ def tool_choice_violation(parsed: ParsedReply | AIMessage, tool_choice: Any,
     bad = describe_invalid_calls(parsed.invalid_tool_calls)
     hint = f" Your invalid call(s): {bad}." if bad else ""
     if mode == "required" and not parsed.tool_calls:
-        return "you must call one of the tools with a <tool_call> block." + hint
+        return f"you must call one of the tools with {out.block}." + hint
     if mode == "named" and not any(c["name"] == name for c in parsed.tool_calls):
         tool = next(t for t in tools if (t.get("function") or t).get("name") == name)
-        return (f"you must call the tool {name!r} with a <tool_call> block like this one:\n"
-                f"{call_skeleton(tool)}" + hint)
+        return (f"you must call the tool {name!r} with {out.block} like this one:\n"
+                f"{call_skeleton(tool, out)}" + hint)
     return None

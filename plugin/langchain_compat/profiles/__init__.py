@@ -169,6 +169,11 @@ class Profile:
     (all of it when none comes). Off, a stream passes a bare ``</think>``
     through as text and only a reply that opens with ``<think>`` is split.
 
+    ``tool_format`` is the tool-call format emulation prompts in (``"hermes"``,
+    ``"llama3"``, ``"mistral"``; ``emulation/formats/``): a model is best asked in the
+    format it was trained on. Replies are read in every known format whatever it is.
+    ``tool_prompt`` replaces that format's system-prompt block.
+
     ``tokenize_endpoint`` is the path of the server's tokenizer below the
     server root (llama.cpp and vLLM serve ``/tokenize``), used by
     ``get_num_tokens*`` for exact counts; None: counts are estimated offline.
@@ -193,6 +198,7 @@ class Profile:
     repeated_call_guard: bool = True
     param_defaults: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     tool_prompt: str | None = None
+    tool_format: str = "hermes"
     embeddings: EmbeddingsLimits | None = None
     embedding_prefixes: tuple[str, str] | None = None
     notes: str = ""

@@ -26,6 +26,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
+from langchain_compat.emulation.formats.hermes import WRITER as HERMES
+from langchain_compat.emulation.parser import parse_tool_calls
 from langchain_compat.testing.responders import ChatRequest, Reply, ToolCall, message_text
 from langchain_compat.testing.schema_values import sample_value
 
@@ -34,7 +36,6 @@ __all__ = ["ToolCaller"]
 _CATALOGUE = re.compile(r"<tools>\s*\n(.*?)\n\s*</tools>", re.DOTALL)
 _PROMPTED_SCHEMA = re.compile(r"JSON schema:\n(\{.*\})\s*$", re.DOTALL)
 _FORCED_PROMPT = "You MUST call"
-_CALL_TAG = re.compile(r"<tool_call>\s*(\{.*?\})\s*</tool_call>", re.DOTALL)
 
 
 def _functions(tools: Any) -> list[dict[str, Any]]:
@@ -65,18 +66,16 @@ def _emulated_tools(system: str) -> list[dict[str, Any]]:
 
 
 def _called(messages: Sequence[Mapping[str, Any]]) -> set[str]:
-    """Names of the tools called so far (native calls and ``<tool_call>`` text)."""
+    """Names of the tools called so far (native calls, and calls written as text in any
+    format the package reads)."""
     names: set[str] = set()
     for m in messages:
         if m.get("role") != "assistant":
             continue
         for call in m.get("tool_calls") or ():
             names.add(((call or {}).get("function") or {}).get("name"))
-        for block in _CALL_TAG.findall(message_text(m)):
-            try:
-                names.add(json.loads(block).get("name"))
-            except (ValueError, AttributeError):
-                continue
+        parsed = parse_tool_calls(message_text(m), None)
+        names.update(c["name"] for c in parsed.tool_calls)
     return names
 
 
@@ -135,9 +134,7 @@ class ToolCaller:
         calls = [(fn["name"], sample_value(fn.get("parameters"))) for fn in chosen]
         if native:
             return Reply(tool_calls=tuple(ToolCall(name, json.dumps(args)) for name, args in calls))
-        return Reply(content="\n".join(
-            f"<tool_call>\n{json.dumps({'name': name, 'arguments': args})}\n</tool_call>"
-            for name, args in calls))
+        return Reply(content=HERMES.calls(calls))  # a model trained on Hermes, as we prompt
 
     def _json(self, body: Mapping[str, Any], system: str, tools: list[dict[str, Any]]) -> Any:
         """The JSON answer when the request asks for JSON, else None."""

@@ -7,7 +7,7 @@ import re
 
 from langchain_compat.emulation.jsonish import RawCall, value_end
 from langchain_compat.emulation.readers import AT_END, cut_error
-from langchain_compat.emulation.scanning import (
+from langchain_compat.emulation.formats.scanning import (
     NEED,
     Ctx,
     Match,
@@ -19,7 +19,7 @@ from langchain_compat.emulation.scanning import (
     prefix_regex,
 )
 
-__all__ = ["functionary", "react"]
+__all__ = ["RECOGNISERS", "functionary", "react"]
 
 _SEGMENT = re.compile(r">>>([\w.\-]+)\n")
 
@@ -104,3 +104,9 @@ def _input_span(buf: str, j: int, ctx: Ctx) -> tuple[int, int, bool] | None:
     if k < len(buf):
         return o.start(), o.start(), True
     return (o.start(), len(buf), True) if ctx.final else None
+
+
+RECOGNISERS = {
+    ">": (functionary,),  # functionary v3 >>>name / >>>all segments
+    "A": (react,),  # ReAct Action: / Action Input:
+}

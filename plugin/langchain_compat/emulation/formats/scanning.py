@@ -23,10 +23,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from langchain_compat.emulation.jsonish import RawCall, value_end
-from langchain_compat.emulation.readers import AT_END, BEFORE_NEXT
+from langchain_compat.emulation.readers import AT_END, BEFORE_NEXT, explicit_calls
 
 __all__ = ["NEED", "Ctx", "Match", "OpenFence", "Recogniser", "Reject", "Verdict", "body_end",
-           "json_at", "opens", "partial", "prefix_regex"]
+           "ended", "json_at", "marker", "opener", "opens", "partial", "prefix_regex", "tag"]
 
 
 @dataclass
@@ -71,6 +71,54 @@ class OpenFence:
 
 Verdict = _Need | Reject | Match | OpenFence
 Recogniser = Callable[[str, int, Ctx], Verdict]
+Reader = Callable[..., list[RawCall]]  # (body, cut=None) -> calls
+
+
+def opener(literal: str) -> Callable[[Recogniser], Recogniser]:
+    """Decorator: the literal text ``recognise`` starts with (the format table collects
+    these to know where a call may start; see ``formats/__init__.py``)."""
+
+    def mark(recognise: Recogniser) -> Recogniser:
+        recognise.opener = literal  # type: ignore[attr-defined]
+        return recognise
+
+    return mark
+
+
+def tag(open_: str, *closes: str, reader: Reader = explicit_calls) -> Recogniser:
+    """A wrapper ``open_ body close``: the body is read by ``reader``.
+
+    The body also ends at the next ``open_`` outside a string (a forgotten closing tag) and,
+    at the end of the reply, at the end of the text; a call left unfinished there is
+    invalid (see ``readers.cut_error``).
+    """
+
+    @opener(open_)
+    def recognise(buf: str, pos: int, ctx: Ctx) -> Verdict:
+        o = opens(buf, pos, open_, ctx)
+        if o is not True:
+            return NEED if o is NEED else Reject()
+        start = pos + len(open_)
+        span = body_end(buf, start, closes, (open_,), ctx)
+        if span is None:
+            return NEED
+        end, consumed, cut = span
+        return Match(consumed, reader(buf[start:end], cut=cut), closed=cut is None)
+
+    return recognise
+
+
+def marker(lit: str) -> Recogniser:
+    """A bare special token that only frames calls (DeepSeek/Kimi section markers): dropped."""
+
+    @opener(lit)
+    def recognise(buf: str, pos: int, ctx: Ctx) -> Verdict:
+        o = opens(buf, pos, lit, ctx)
+        if o is not True:
+            return NEED if o is NEED else Reject()
+        return Match(pos + len(lit), [])
+
+    return recognise
 
 
 def opens(buf: str, pos: int, lit: str, ctx: Ctx) -> bool | _Need:
@@ -113,6 +161,11 @@ def prefix_regex(*parts: str | tuple[str]) -> re.Pattern:
         else:
             pattern = f"(?:{part}(?:{pattern})?)" if pattern else part
     return re.compile(pattern)
+
+
+def ended(buf: str, end: int, ctx: Ctx) -> str | None:
+    """``AT_END`` when a value that runs to ``end`` was stopped by the end of the reply."""
+    return AT_END if ctx.final and end == len(buf) else None
 
 
 def json_at(buf: str, i: int, ctx: Ctx) -> int | _Need:
