@@ -10,6 +10,8 @@ call fragment; a server that cannot parse the model's call is not retried, and u
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, ToolMessage
 
@@ -293,3 +295,19 @@ def test_an_unknown_tool_choice_at_call_time_is_a_typed_error_before_any_request
         with pytest.raises(InvalidParameterError, match="not one of the bound tools"):
             _model(emu, mode).bind_tools([ADD]).invoke("2+3?", tool_choice="zzz")
         assert not emu.requests
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["invoke", "stream"])
+@pytest.mark.parametrize("mode", ["native", "emulated"])
+def test_a_repeated_call_beside_a_new_one_is_progress(mode: str, stream: bool) -> None:
+    """Only a reply whose *every* call was answered is a repeat; one new call beside it is
+    the next step (the agent runs both): no re-ask, both calls kept."""
+    calls = [CALL, {"name": "multiply", "arguments": {"a": 5, "b": 4}}]
+    reply = {"tool_calls": calls} if mode == "native" else "".join(
+        f"<tool_call>{json.dumps(c)}</tool_call>" for c in calls)
+    with emulate() as emu:
+        emu.script([reply])
+        got = _run(_model(emu, mode).bind_tools([ADD, MULTIPLY]), HISTORY, stream=stream)
+        assert len(emu.requests) == 1
+    assert [(c["name"], c["args"]) for c in got.tool_calls] == [
+        ("add", {"a": 2, "b": 3}), ("multiply", {"a": 5, "b": 4})]

@@ -25,11 +25,12 @@ from typing import Any
 
 from langchain_core.messages import InvalidToolCall, ToolCall
 from langchain_core.messages.ai import UsageMetadata
-from langchain_core.messages.tool import invalid_tool_call, tool_call
+from langchain_core.messages.tool import invalid_tool_call
 
 from langchain_compat.chat_models.call_options import CallOptions
 from langchain_compat.core.stream import StreamDelta
-from langchain_compat.emulation.calls import random_call_id
+from langchain_compat.emulation.calls import build_call, index_tools, random_call_id
+from langchain_compat.emulation.jsonish import RawCall
 from langchain_compat.emulation.parser import unwrap_generic_response
 from langchain_compat.emulation.schema import validate
 from langchain_compat.emulation.streaming import StreamingToolParser, TextDelta
@@ -100,8 +101,12 @@ class NativeCalls:
             if c.get("args"):
                 part[2].append(c["args"])
 
-    def read(self) -> tuple[list[ToolCall], list[InvalidToolCall]]:
-        """(usable calls, invalid calls): a name and a JSON object of arguments are needed."""
+    def read(self, tools: list[dict[str, Any]] | None) -> tuple[list[ToolCall],
+                                                                list[InvalidToolCall]]:
+        """(usable calls, invalid calls). A call needs a name and a JSON object of
+        arguments; where tools are bound, the tool must be one of them and the arguments
+        must follow its schema, exactly as for an emulated call (``emulation/calls.py``)."""
+        catalogue = index_tools(tools)
         valid: list[ToolCall] = []
         invalid: list[InvalidToolCall] = []
         for _, (call_id, name, args) in sorted(self._parts.items()):
@@ -111,12 +116,16 @@ class NativeCalls:
                 value = json.loads(text) if text.strip() else {}
             except (ValueError, RecursionError):
                 value = None
-            if isinstance(value, dict) and name:
-                valid.append(tool_call(name=name, args=value, id=call_id))
+            if name and isinstance(value, dict):
+                call = build_call(RawCall(name, value), catalogue, call_id)
             else:
                 why = ("tool call has no function name" if not name else
                        f"arguments are not a JSON object: {text[:200]!r}")
-                invalid.append(invalid_tool_call(name=name, args=text, id=call_id, error=why))
+                call = invalid_tool_call(name=name, args=text, id=call_id, error=why)
+            if call["type"] == "tool_call":
+                valid.append(call)  # type: ignore[arg-type]
+            else:
+                invalid.append(call)  # type: ignore[arg-type]
         return valid, invalid
 
 
@@ -164,19 +173,18 @@ class ReplyReader:
             self._usage = delta.usage  # a running total where servers send it every time
         if delta.info:
             self._note(delta.info)
+        text = delta.text  # (a whole reply's text comes before its calls, as in a stream)
+        if text:
+            if self._parser is None:
+                self._text.append(text)
+            else:
+                self._take(self._parser.feed(text))
         if delta.tool_chunks:
             self._native.add(delta.tool_chunks)
             if self._parser is not None:  # the backend sends native calls itself
                 parser, self._parser = self._parser, None
                 self._take(parser.finish())
-        text = delta.text
-        if not text:
-            return ""
-        if self._parser is None:
-            self._text.append(text)
-        else:
-            self._take(self._parser.feed(text))
-        return self._release()
+        return self._release() if text or delta.tool_chunks else ""
 
     def finish(self) -> Reply:
         """The end of the attempt: the whole reply (calls read, JSON checked).
@@ -193,7 +201,7 @@ class ReplyReader:
             parsed = self._parser.result()
             reply.tool_calls, reply.invalid_tool_calls = parsed.tool_calls, parsed.invalid_tool_calls
         if self._native:
-            reply.tool_calls, reply.invalid_tool_calls = self._native.read()
+            reply.tool_calls, reply.invalid_tool_calls = self._native.read(self._options.tools)
         text = "".join(self._text)
         options = self._options
         if options.reads_calls and not self._shown and not reply.has_calls:

@@ -182,7 +182,7 @@ class HTTPDriver:
                 try:
                     if resp.status_code >= 300:  # an error, or a redirect (never followed)
                         raise x.error_answer(resp.status_code, resp.headers, self._read(resp, x))
-                    decode = x.open(resp.status_code, resp.headers)
+                    decode = x.open(resp.status_code, resp.headers) or resp.is_stream_consumed
                     for raw in resp.iter_bytes() if decode else resp.iter_raw():
                         yield from x.feed(raw)
                 finally:
@@ -257,7 +257,8 @@ class HTTPDriver:
                         with _scope(x):
                             content = await self._aread(resp, x)
                         raise x.error_answer(resp.status_code, resp.headers, content)
-                    decode = x.open(resp.status_code, resp.headers)
+                    # (a caller's transport may hand back a body it already read: decoded then)
+                    decode = x.open(resp.status_code, resp.headers) or resp.is_stream_consumed
                     # A whole body is read under the deadline's scope; feed() yields
                     # nothing for it, so no item is ever yielded inside the scope.
                     with _scope(x, when=x.whole):

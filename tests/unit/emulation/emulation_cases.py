@@ -72,11 +72,21 @@ CASES = [
          "Let me check.\n\nOne moment.", [PARIS]),
     Case("hermes-unclosed", '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}',
          "", [PARIS]),
-    Case("hermes-truncated-close", '<tool_call>{"name": "now", "arguments": {}}</tool_ca',
+    # The reply stopped inside </tool_call>: the half tag is not part of the body. (A JSON
+    # body reads the same without that rule; a markup or pythonic body does not.)
+    Case("hermes-truncated-close", "<tool_call>\n<function=get_weather>\n<parameter=city>\nParis\n"
+         "</parameter>\n</function>\n</tool_ca", "", [PARIS]),
+    Case("hermes-truncated-close-pythonic", '<tool_call>get_weather(city="Paris")</tool_ca', "",
+         [PARIS]),
+    Case("hermes-truncated-close-json", '<tool_call>{"name": "now", "arguments": {}}</tool_ca',
          "", [("now", {})]),
     Case("hermes-two", '<tool_call>{"name": "get_weather", "arguments": {"city": "Paris"}}'
          '</tool_call>\n<tool_call>{"name": "now"}</tool_call>', "", [PARIS, ("now", {})]),
-    Case("hermes-two-missing-first-close", '<tool_call>{"name": "get_weather", "arguments": '
+    # The first call's body ends where the next <tool_call> opens. (Two JSON bodies read the
+    # same without that rule; a pythonic body does not.)
+    Case("hermes-two-missing-first-close", '<tool_call>get_weather(city="Paris")\n'
+         "<tool_call>now()</tool_call>", "", [PARIS, ("now", {})]),
+    Case("hermes-two-missing-first-close-json", '<tool_call>{"name": "get_weather", "arguments": '
          '{"city": "Paris"}}\n<tool_call>{"name": "now", "arguments": {}}</tool_call>',
          "", [PARIS, ("now", {})]),
     Case("hermes-two-objects-in-one-tag", '<tool_call>\n{"name": "now", "arguments": {}}\n'
