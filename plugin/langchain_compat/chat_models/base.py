@@ -36,10 +36,8 @@ from langchain_compat.chat_models.tokens import (
     text_counter,
     tokenize_url,
 )
-from langchain_compat.chat_models.tools import structured_output, tool_kwargs
 from langchain_compat.connection import CompatConnection
 from langchain_compat.core.request import check_params
-from langchain_compat.emulation.formats import writer
 from langchain_compat.errors import CompatError, ConfigurationError, InvalidParameterError
 from langchain_compat.profiles import Profile, ReasoningReplay
 from langchain_compat.providers.base import Provider
@@ -134,7 +132,6 @@ class BaseChatCompat(CompatConnection, BaseChatModel):
         self._compat_profile = None  # the model name may have changed
         self._call_settings = None
         profile = self.compat_profile
-        writer(profile.tool_format)  # a typed error now for an unknown format, not at a call
         check_params(self._sampling_params(), profile, prov.display_name,
                      drop_unsupported=self.drop_unsupported_params)
         self._resolve_rate_limiter(profile.rate_limit_rpm)
@@ -288,6 +285,8 @@ class BaseChatCompat(CompatConnection, BaseChatModel):
             parallel_tool_calls: allow several calls in one reply (native only).
             strict: ask for strict schema adherence (native only, where supported).
         """
+        from langchain_compat.chat_models.tools import tool_kwargs
+
         return self.bind(**tool_kwargs(tools, tool_choice, parallel_tool_calls, strict), **kwargs)
 
     def with_structured_output(  # type: ignore[override]
@@ -322,6 +321,8 @@ class BaseChatCompat(CompatConnection, BaseChatModel):
         """
         if kwargs:
             raise InvalidParameterError("with_structured_output", f"unexpected arguments {sorted(kwargs)}")
+        from langchain_compat.chat_models.tools import structured_output
+
         return structured_output(self, self.compat_profile, schema, method=method,
                                  include_raw=include_raw, strict=strict, tools=tools)
 

@@ -33,7 +33,6 @@ from langchain_compat.chat_models.judge import Finish, Judge, Reask
 from langchain_compat.chat_models.plan import build_payload, shape_messages
 from langchain_compat.chat_models.reader import Reply, ReplyReader
 from langchain_compat.chat_models.tool_mode import ToolModes
-from langchain_compat.chat_models.tools import wire_tool_choice
 from langchain_compat.chat_models.usage import estimate_usage
 from langchain_compat.core.messages import messages_to_wire
 from langchain_compat.core.response import ChatBody
@@ -100,6 +99,8 @@ class Call:
         settings, options, self.downgrades = apply_remembered(settings, options)
         self.settings, self.options = settings, options
         if options.tools and options.tool_choice is not None:
+            from langchain_compat.chat_models.tools import wire_tool_choice
+
             wire_tool_choice(options.tool_choice, options.tools)  # a typed error for a bad one
         self._wire = messages_to_wire(
             messages, reasoning=settings.profile.reasoning_replay is ReasoningReplay.REQUIRED)

@@ -16,6 +16,7 @@ never an empty message or a fragment of a call.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import re
 from collections.abc import Callable
@@ -24,12 +25,6 @@ from typing import Any, NamedTuple
 
 from langchain_compat.chat_models.call_options import CallOptions, CallSettings, ToolMode
 from langchain_compat.chat_models.reader import Reply
-from langchain_compat.emulation.formats import CALL_OPENERS, FAKE_RESULT, writer
-from langchain_compat.emulation.structured import (
-    describe_invalid_calls,
-    reask_message,
-    tool_choice_violation,
-)
 
 __all__ = ["ACCEPT", "CHECKS", "Accept", "Check", "Finish", "Judge", "Problem", "Reask", "Verdict"]
 
@@ -81,10 +76,16 @@ _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 # what not to do ("do not call a tool ...") got "I'm sorry, but I can't assist" every time.
 _ANSWER_FROM_RESULTS = "Using the tool results above, answer my question in one sentence."
 _ANSWER_PLAIN = "Answer my question in plain text, in one sentence."
-_FAKE_RESULT = FAKE_RESULT
-# A reply that starts like a call (any format's opener, or a fenced JSON call).
-_CALL_START = re.compile(r"^\s*(?:" + "|".join(re.escape(o) for o in CALL_OPENERS)
-                         + r"|```json\s*\{\s*\"name)")
+
+
+@functools.cache
+def _patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """(a tool result the model wrote itself, a reply that starts like a call: any format's
+    opener, or a fenced JSON call), from the format table (loaded on first need)."""
+    from langchain_compat.emulation.formats import CALL_OPENERS, FAKE_RESULT
+
+    return FAKE_RESULT, re.compile(r"^\s*(?:" + "|".join(re.escape(o) for o in CALL_OPENERS)
+                                   + r"|```json\s*\{\s*\"name)")
 
 
 class Judge:
@@ -125,6 +126,8 @@ class Judge:
             return ACCEPT
         if reasks >= self.settings.max_reasks:
             return Finish(self._exhausted(reply, problem.why, reasks))
+        from langchain_compat.emulation.reasks import reask_message
+
         if problem.answer_now:
             nudge = _ANSWER_FROM_RESULTS if self._latest else _ANSWER_PLAIN
             return Reask(({"role": "user", "content": nudge},), withhold_tools=True)
@@ -167,7 +170,7 @@ class Judge:
         text = reply_text(reply) if not reply.tool_calls else reply.text
         if reply.tool_calls:
             meta["dropped_repeated_tool_calls"] = reply.tool_calls
-        cut = _FAKE_RESULT.search(text)
+        cut = _patterns()[0].search(text)
         text = (text[:cut.start()] if cut else text).strip()
         if _not_an_answer(text) is not None:
             text = "\n".join(self._latest) or "(the model gave no usable answer)"
@@ -195,6 +198,9 @@ def _forced_choice(judge: Judge, reply: Reply) -> Problem | Accept | None:
         return ACCEPT
     if not options.forcing:
         return None
+    from langchain_compat.emulation.formats import writer
+    from langchain_compat.emulation.reasks import tool_choice_violation
+
     why = tool_choice_violation(reply, options.tool_choice, options.tools or [],
                                 writer(judge.settings.profile.tool_format))
     return Problem(why, False) if why else ACCEPT
@@ -273,6 +279,8 @@ def _usable_calls(judge: Judge, reply: Reply) -> Accept | None:
 def _invalid_calls(judge: Judge, reply: Reply) -> Problem | None:
     if not reply.invalid_tool_calls:
         return None
+    from langchain_compat.emulation.reasks import describe_invalid_calls
+
     return Problem("your tool call could not be used: "
                    + describe_invalid_calls(reply.invalid_tool_calls), False)
 
@@ -314,9 +322,10 @@ def _not_an_answer(text: str) -> str | None:
     body = text.strip()
     if not body or not any(ch.isalnum() for ch in body):
         return "the reply was empty"
-    if _FAKE_RESULT.search(body):
+    fake_result, call_start = _patterns()
+    if fake_result.search(body):
         return "the reply wrote a tool result itself instead of waiting for the tool"
-    if _CALL_START.match(body):
+    if call_start.match(body):
         return "the reply is an unfinished or unreadable tool call"
     if body[0] in "{[":
         try:

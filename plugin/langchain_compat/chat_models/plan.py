@@ -12,8 +12,6 @@ from typing import Any
 
 from langchain_compat.chat_models.call_options import CallOptions, CallSettings, ToolMode, tool_name
 from langchain_compat.core.request import build_chat_payload
-from langchain_compat.emulation.render import emulate_messages, replay_tool_history
-from langchain_compat.emulation.structured import render_json_instructions
 from langchain_compat.errors import InvalidParameterError
 
 #: The function-name rule of the OpenAI chat-completions API (servers that mimic it
@@ -54,7 +52,13 @@ def shape_messages(wire: list[dict[str, Any]], settings: CallSettings, options: 
     """
     profile = settings.profile
     if options.prompted_json:
+        from langchain_compat.emulation.json_output import render_json_instructions
+
         wire = _with_system(wire, render_json_instructions(options.structured.schema or {}))
+    if mode is ToolMode.EMULATED or (not mode.sends_tools and not profile.tool_role
+                                     and _has_tool_history(wire)):
+        # (the emulation package is loaded only by calls that need it)
+        from langchain_compat.emulation.render import emulate_messages, replay_tool_history
     if mode is ToolMode.EMULATED:
         return emulate_messages(wire, [] if withhold_tools else options.tools or [],
                                 options.tool_choice, tool_role=profile.tool_role,

@@ -29,12 +29,6 @@ from langchain_core.messages.tool import invalid_tool_call
 
 from langchain_compat.chat_models.call_options import CallOptions
 from langchain_compat.core.stream import StreamDelta
-from langchain_compat.emulation.calls import build_call, index_tools, random_call_id
-from langchain_compat.emulation.jsonish import RawCall
-from langchain_compat.emulation.parser import unwrap_generic_response
-from langchain_compat.emulation.schema import validate
-from langchain_compat.emulation.streaming import StreamingToolParser, TextDelta
-from langchain_compat.emulation.structured import parse_json_reply
 
 __all__ = ["NativeCalls", "Reply", "ReplyReader"]
 
@@ -106,6 +100,9 @@ class NativeCalls:
         """(usable calls, invalid calls). A call needs a name and a JSON object of
         arguments; where tools are bound, the tool must be one of them and the arguments
         must follow its schema, exactly as for an emulated call (``emulation/calls.py``)."""
+        from langchain_compat.emulation.calls import build_call, index_tools, random_call_id
+        from langchain_compat.emulation.jsonish import RawCall
+
         catalogue = index_tools(tools)
         valid: list[ToolCall] = []
         invalid: list[InvalidToolCall] = []
@@ -131,6 +128,9 @@ class NativeCalls:
 
 def read_json(text: str, schema: dict[str, Any] | None) -> tuple[str, str | None]:
     """Prompted JSON: ``(clean JSON text, None)``, or ``(the text, why it cannot be used)``."""
+    from langchain_compat.emulation.json_output import parse_json_reply
+    from langchain_compat.emulation.schema import validate
+
     obj, error = parse_json_reply(text)
     if error is None:
         obj, errors = validate(obj, schema)
@@ -154,8 +154,11 @@ class ReplyReader:
 
     def __init__(self, options: CallOptions, *, calls_only: bool = False) -> None:
         self._options = options
-        self._parser = (StreamingToolParser(options.tools, calls_only=calls_only)
-                        if options.reads_calls else None)
+        self._parser = None
+        if options.reads_calls:  # (the emulation package is loaded only by calls that need it)
+            from langchain_compat.emulation.streaming import StreamingToolParser
+
+            self._parser = StreamingToolParser(options.tools, calls_only=calls_only)
         self._native = NativeCalls()
         self._json = options.prompted_json and not options.tools
         self._hold = options.prompted_json or (self._parser is not None and options.forcing)
@@ -205,6 +208,8 @@ class ReplyReader:
         text = "".join(self._text)
         options = self._options
         if options.reads_calls and not self._shown and not reply.has_calls:
+            from langchain_compat.emulation.parser import unwrap_generic_response
+
             inner = unwrap_generic_response(text)
             text = text if inner is None else inner
         reply.text = text
@@ -221,7 +226,8 @@ class ReplyReader:
         return "".join(self._text[:self._shown])
 
     def _take(self, events: list[Any]) -> None:
-        self._text.extend(e.text for e in events if isinstance(e, TextDelta) and e.text)
+        # the parser's events: TextDelta (text) or ToolCallDelta (no ``text``)
+        self._text.extend(t for e in events if (t := getattr(e, "text", "")))
 
     def _release(self) -> str:
         if self._hold or self._shown == len(self._text):

@@ -27,16 +27,12 @@ from langchain_core.output_parsers import BaseOutputParser
 from langchain_core.outputs import ChatGeneration
 from langchain_core.runnables import Runnable, RunnableConfig
 
-from langchain_compat.emulation.structured import describe_invalid_calls
+from langchain_compat.emulation.reasks import describe_invalid_calls
 from langchain_compat.errors import StructuredOutputError
 
 __all__ = ["StructuredOutput"]
 
 _NOTHING = object()
-
-
-def _text(message: BaseMessage) -> str:
-    return message.content if isinstance(message.content, str) else message.text
 
 
 class StructuredOutput(Runnable[BaseMessage, Any]):
@@ -76,7 +72,7 @@ class StructuredOutput(Runnable[BaseMessage, Any]):
         if reason is None and value is None:
             reason = self._missing(message)
         if reason is not None:
-            return None, StructuredOutputError(str(reason), method=self.method, llm_output=_text(message))
+            return None, StructuredOutputError(str(reason), method=self.method, llm_output=message.text)
         return value, None
 
     def _missing(self, message: BaseMessage) -> str:

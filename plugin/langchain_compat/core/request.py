@@ -110,7 +110,7 @@ def check_params(
             continue
         if name == "stop" and not value:
             continue
-        out[profile.rule(name).rename or name] = value
+        out[name] = value
     return out
 
 

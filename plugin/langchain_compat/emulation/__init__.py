@@ -9,54 +9,69 @@ Pure code (no I/O). The chat model uses it in three steps:
    out of the reply, in any of the formats models emit (``parser.py``, ``streaming.py``,
    the format table in ``formats.py``);
 3. ``tool_choice_violation`` / ``parse_json_reply`` decide whether to re-ask with
-   ``reask_message`` (``structured.py``).
+   ``reask_message`` (``reasks.py``, ``json_output.py``).
 
-Modules: ``render`` (prompt side); the scanner shared by one-shot and streaming parsing:
-``engine`` running the format table ``formats`` (with ``scanning``, ``tagged``, ``textual``),
-``readers`` (what a found call says), ``calls`` (catalogue and schema applied); ``jsonish``
-(lenient JSON), ``schema`` (argument validation).
+Modules: ``render`` (prompt side); ``formats/`` (one module per tool-call format: how it is
+recognised and, for those we prompt in, written); the scanner shared by one-shot and
+streaming parsing: ``engine`` running the format table, ``readers`` (what a found call
+says), ``calls`` (catalogue and schema applied); ``jsonish`` (lenient JSON), ``schema``
+(argument validation). Names are imported on first use: a plain chat loads none of it.
 """
 
-from langchain_compat.emulation.parser import ParsedReply, parse_tool_calls, unwrap_generic_response
-from langchain_compat.emulation.render import (
-    DEFAULT_TOOL_TEMPLATE,
-    emulate_messages,
-    emulate_request,
-    normalize_tool_choice,
-    render_tool_prompt,
-    replay_tool_history,
-)
-from langchain_compat.emulation.schema import validate as validate_arguments
-from langchain_compat.emulation.streaming import (
-    Event,
-    StreamingToolParser,
-    TextDelta,
-    ToolCallDelta,
-)
-from langchain_compat.emulation.structured import (
-    parse_json_reply,
-    reask_message,
-    render_json_instructions,
-    tool_choice_violation,
-)
+from __future__ import annotations
 
-__all__ = [
-    "DEFAULT_TOOL_TEMPLATE",
-    "Event",
-    "ParsedReply",
-    "StreamingToolParser",
-    "TextDelta",
-    "ToolCallDelta",
-    "emulate_messages",
-    "emulate_request",
-    "normalize_tool_choice",
-    "parse_json_reply",
-    "parse_tool_calls",
-    "reask_message",
-    "render_json_instructions",
-    "render_tool_prompt",
-    "replay_tool_history",
-    "tool_choice_violation",
-    "unwrap_generic_response",
-    "validate_arguments",
-]
+import importlib
+from typing import TYPE_CHECKING, Any
+
+#: public name -> the module that defines it (imported on first use: a plain chat call
+#: never loads the format table).
+_EXPORTS: dict[str, str] = {
+    **dict.fromkeys(("ParsedReply", "parse_tool_calls", "unwrap_generic_response"), "parser"),
+    **dict.fromkeys(("DEFAULT_TOOL_TEMPLATE", "emulate_messages", "emulate_request",
+                     "normalize_tool_choice", "render_tool_prompt", "replay_tool_history"),
+                    "render"),
+    "validate_arguments": "schema",
+    **dict.fromkeys(("Event", "StreamingToolParser", "TextDelta", "ToolCallDelta"), "streaming"),
+    **dict.fromkeys(("parse_json_reply", "render_json_instructions"), "json_output"),
+    **dict.fromkeys(("reask_message", "tool_choice_violation"), "reasks"),
+}
+
+if TYPE_CHECKING:  # pragma: no cover
+    from langchain_compat.emulation.json_output import parse_json_reply, render_json_instructions
+    from langchain_compat.emulation.parser import (
+        ParsedReply,
+        parse_tool_calls,
+        unwrap_generic_response,
+    )
+    from langchain_compat.emulation.reasks import reask_message, tool_choice_violation
+    from langchain_compat.emulation.render import (
+        DEFAULT_TOOL_TEMPLATE,
+        emulate_messages,
+        emulate_request,
+        normalize_tool_choice,
+        render_tool_prompt,
+        replay_tool_history,
+    )
+    from langchain_compat.emulation.schema import validate as validate_arguments
+    from langchain_compat.emulation.streaming import (
+        Event,
+        StreamingToolParser,
+        TextDelta,
+        ToolCallDelta,
+    )
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'langchain_compat.emulation' has no attribute {name!r}")
+    source = importlib.import_module(f"langchain_compat.emulation.{module}")
+    value = getattr(source, "validate" if name == "validate_arguments" else name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -16,55 +16,59 @@ context window. This package gives the pieces, built on LangGraph persistence
   (imported on first use: it needs the ``langchain`` package).
 """
 
-from typing import Any
+from __future__ import annotations
 
-from langchain_compat.memory.summary import (
-    SUMMARY_PREFIX,
-    SummaryMemory,
-    asummarize_messages,
-    is_summary,
-    summarize_messages,
-)
-from langchain_compat.memory.tokens import (
-    count_message_tokens,
-    count_tokens,
-    estimate_text_tokens,
-    estimate_tools_tokens,
-)
-from langchain_compat.memory.trim import (
-    TRUNCATION_MARKER,
-    context_window_of,
-    input_budget,
-    split_units,
-    trim_hook,
-    trim_to_window,
-    window_trimmer,
-)
+import importlib
+from typing import TYPE_CHECKING, Any
 
-__all__ = [
-    "SUMMARY_PREFIX",
-    "TRUNCATION_MARKER",
-    "SummaryMemory",
-    "TrimToWindowMiddleware",
-    "asummarize_messages",
-    "context_window_of",
-    "count_message_tokens",
-    "count_tokens",
-    "estimate_text_tokens",
-    "estimate_tools_tokens",
-    "input_budget",
-    "is_summary",
-    "split_units",
-    "summarize_messages",
-    "trim_hook",
-    "trim_to_window",
-    "window_trimmer",
-]
+#: public name -> the module that defines it (imported on first use: a chat call that
+#: counts tokens needs ``tokens`` only, not summaries, trimming or LangGraph).
+_EXPORTS: dict[str, str] = {
+    **dict.fromkeys(("SUMMARY_PREFIX", "SummaryMemory", "asummarize_messages", "is_summary",
+                     "summarize_messages"), "summary"),
+    **dict.fromkeys(("count_message_tokens", "count_tokens", "estimate_text_tokens",
+                     "estimate_tools_tokens"), "tokens"),
+    **dict.fromkeys(("TRUNCATION_MARKER", "context_window_of", "input_budget", "split_units",
+                     "trim_hook", "trim_to_window", "window_trimmer"), "trim"),
+    "TrimToWindowMiddleware": "middleware",
+}
+
+if TYPE_CHECKING:  # pragma: no cover
+    from langchain_compat.memory.middleware import TrimToWindowMiddleware
+    from langchain_compat.memory.summary import (
+        SUMMARY_PREFIX,
+        SummaryMemory,
+        asummarize_messages,
+        is_summary,
+        summarize_messages,
+    )
+    from langchain_compat.memory.tokens import (
+        count_message_tokens,
+        count_tokens,
+        estimate_text_tokens,
+        estimate_tools_tokens,
+    )
+    from langchain_compat.memory.trim import (
+        TRUNCATION_MARKER,
+        context_window_of,
+        input_budget,
+        split_units,
+        trim_hook,
+        trim_to_window,
+        window_trimmer,
+    )
+
+__all__ = sorted(_EXPORTS)
 
 
 def __getattr__(name: str) -> Any:
-    if name == "TrimToWindowMiddleware":
-        from langchain_compat.memory.middleware import TrimToWindowMiddleware
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'langchain_compat.memory' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"langchain_compat.memory.{module}"), name)
+    globals()[name] = value
+    return value
 
-        return TrimToWindowMiddleware
-    raise AttributeError(f"module 'langchain_compat.memory' has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return __all__

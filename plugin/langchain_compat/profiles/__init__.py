@@ -26,6 +26,7 @@ from langchain_compat.profiles.families import (
 )
 
 __all__ = [
+    "TOOL_FORMATS",
     "E5_PREFIXES",
     "MODEL_FAMILIES",
     "STANDARD_PARAMS",
@@ -48,24 +49,21 @@ class ParamRule:
     Attributes:
         supported: False means the provider refuses it (an error before any
             request, or a dropped value with a warning when the user opts in).
-        rename: wire name to send instead of the LangChain name.
         min, max: inclusive numeric range checked before sending.
         max_items: most list items allowed (e.g. stop sequences).
-        documented: False where the provider's docs are silent; the value
-            is then passed through unchecked (we do not guess a refusal).
         hint: what to do instead, shown in the error for unsupported params.
     """
 
     supported: bool = True
-    rename: str | None = None
     min: float | None = None
     max: float | None = None
     max_items: int | None = None
-    documented: bool = True
     hint: str = ""
 
 
-UNDOCUMENTED = ParamRule(documented=False)
+#: The rule of a parameter the provider's docs are silent on: passed through unchecked
+#: (we do not guess a refusal).
+UNDOCUMENTED = ParamRule()
 
 #: The OpenAI chat-completions parameters every profile starts from, with the
 #: ranges OpenAI documents. Providers override entries from their own docs.
@@ -96,6 +94,11 @@ def params_table(base: Mapping[str, ParamRule] = STANDARD_PARAMS, **overrides: P
     table = dict(base)
     table.update(overrides)
     return MappingProxyType(table)
+
+
+#: The tool-call formats emulation can prompt in (``Profile.tool_format``; their writers
+#: are in ``emulation/formats/``).
+TOOL_FORMATS = ("hermes", "llama3", "mistral")
 
 
 class ReasoningReplay(str, enum.Enum):
@@ -204,6 +207,9 @@ class Profile:
     notes: str = ""
 
     def __post_init__(self) -> None:
+        if self.tool_format not in TOOL_FORMATS:
+            raise InvalidParameterError(
+                "tool_format", f"got {self.tool_format!r}; use one of {list(TOOL_FORMATS)}")
         if not isinstance(self.reasoning_replay, ReasoningReplay):
             try:
                 value = ReasoningReplay(self.reasoning_replay)

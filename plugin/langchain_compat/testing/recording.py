@@ -136,7 +136,3 @@ class RequestLog:
         with self._lock:
             return len(self._items)
 
-
-def header_items(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
-    """Normalise a mapping or pair list to a list of pairs."""
-    return list(headers.items()) if isinstance(headers, Mapping) else list(headers)

@@ -68,10 +68,6 @@ class EmulatorState:
             self.proxy = self.proxy.rstrip("/")
         self.window = SlidingWindow(self.rate_limit, self.rate_window)
 
-    @property
-    def embeddings_limits(self) -> EmbeddingsLimits:
-        return self.provider.profile.embeddings or EmbeddingsLimits()
-
     def embeddings_limits_for(self, model: str | None) -> EmbeddingsLimits:
         return self.provider.profile_for(model).embeddings or EmbeddingsLimits()
 

@@ -22,6 +22,7 @@ from langchain_compat.emulation.formats import hermes, json_family, llama, mistr
 from langchain_compat.emulation.formats.scanning import Recogniser
 from langchain_compat.emulation.formats.writer import Writer
 from langchain_compat.errors import InvalidParameterError
+from langchain_compat.profiles import TOOL_FORMATS
 
 __all__ = ["CALL_OPENERS", "FAKE_RESULT", "RECOGNISERS", "TAG_OPENERS", "TRIGGERS", "WRITERS",
            "writer"]
@@ -58,8 +59,9 @@ _LT_NEXT = "".join(sorted({o[1] for o in _OPENERS if o.startswith("<")}))
 TRIGGERS = re.compile(r"<(?=[" + re.escape(_LT_NEXT) + r"]|\Z)|[\[{`]|>(?=>>|>?\Z)"
                       r"|A(?=ction|(?:c(?:t(?:i(?:o)?)?)?)?\Z)")
 
-#: ``Profile.tool_format`` -> the writer of that format.
+#: ``Profile.tool_format`` -> the writer of that format (every one ``profiles.TOOL_FORMATS`` names).
 WRITERS: dict[str, Writer] = {w.name: w for w in (hermes.WRITER, llama.WRITER, mistral.WRITER)}
+assert set(WRITERS) == set(TOOL_FORMATS), "profiles.TOOL_FORMATS and the writers disagree"
 
 
 #: A tool result written by the model itself: any writer's result marker, or a chat
