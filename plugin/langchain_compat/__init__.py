@@ -33,12 +33,15 @@ _EXPORTS: dict[str, str] = {
     "Router": "langchain_compat.router",
     "Deployment": "langchain_compat.router",
     "RedisRateLimiter": "langchain_compat.ratelimit",
+    "BackendMemory": "langchain_compat.chat_models.backend_memory",
+    "DEFAULT_BACKEND_MEMORY": "langchain_compat.chat_models.backend_memory",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
 
 if TYPE_CHECKING:  # pragma: no cover
     from langchain_compat import errors
+    from langchain_compat.chat_models.backend_memory import DEFAULT_BACKEND_MEMORY, BackendMemory
     from langchain_compat.chat_models import (
         ChatAvangenio,
         ChatCotomi,

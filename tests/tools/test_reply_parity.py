@@ -174,7 +174,7 @@ POLICY = [
     ("invalid-first-one-allowed", lambda m: [_reply(m, _call("nosuch"), _call("add", a=1, b=2))],
      None, {"parallel_tool_calls": False}, {}),
     ("tool-choice-none", lambda m: ["Just text."], None, {"tool_choice": "none"}, {}),
-    ("reasoning-and-call", lambda m: [{"reasoning": "I add.", **(
+    ("reasoning-and-call", lambda m: [{"reasoning_content": "I add.", **(
         _reply(m, _call("add", a=1, b=2)) if m == "native" else
         {"content": _reply(m, _call("add", a=1, b=2))})}], None, {}, {}),
 ]

@@ -56,7 +56,7 @@ class BaseChatCompat(CompatConnection, BaseChatModel):
     Tool calling works on every backend: ``tool_calling="native"`` sends OpenAI
     ``tools``; ``"emulated"`` renders tools into the prompt and parses calls back
     out; ``"auto"`` follows the profile, or where it does not know tries native
-    once and falls back (remembered per base URL and model for the process).
+    once and falls back (learned per backend in ``backend_memory``).
 
     Connection fields (``base_url``, ``api_key``, timeouts, headers, TLS, clients)
     and the driver come from :class:`~langchain_compat.connection.CompatConnection`;
@@ -372,21 +372,32 @@ class BaseChatCompat(CompatConnection, BaseChatModel):
         call = self._call(messages, stop, kwargs, stream=False)
         return call.result([chunk async for chunk in self._arun(call)])
 
+    # LangChain's stream()/astream() report each chunk to the callbacks themselves and pass
+    # no run_manager here; a caller of _stream that does gets the tokens reported too. The
+    # shell's iterator is returned as it is otherwise: no generator layer per chunk.
     def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
                 run_manager: CallbackManagerForLLMRun | None = None,
                 **kwargs: Any) -> Iterator[ChatGenerationChunk]:
-        call = self._call(messages, stop, kwargs, stream=True)
-        for chunk in self._run(call):
-            if run_manager:
-                run_manager.on_llm_new_token(chunk.text, chunk=chunk)
-            yield chunk
+        chunks = self._run(self._call(messages, stop, kwargs, stream=True))
+        return chunks if run_manager is None else _reported(chunks, run_manager)
 
-    async def _astream(self, messages: list[BaseMessage], stop: list[str] | None = None,
-                       run_manager: AsyncCallbackManagerForLLMRun | None = None,
-                       **kwargs: Any) -> AsyncIterator[ChatGenerationChunk]:
-        call = self._call(messages, stop, kwargs, stream=True)
-        async for chunk in self._arun(call):
-            if run_manager:
-                await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
-            yield chunk
+    def _astream(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                 run_manager: AsyncCallbackManagerForLLMRun | None = None,
+                 **kwargs: Any) -> AsyncIterator[ChatGenerationChunk]:
+        chunks = self._arun(self._call(messages, stop, kwargs, stream=True))
+        return chunks if run_manager is None else _areported(chunks, run_manager)
+
+
+def _reported(chunks: Iterator[ChatGenerationChunk],
+              run_manager: CallbackManagerForLLMRun) -> Iterator[ChatGenerationChunk]:
+    for chunk in chunks:
+        run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+        yield chunk
+
+
+async def _areported(chunks: AsyncIterator[ChatGenerationChunk],
+                     run_manager: AsyncCallbackManagerForLLMRun) -> AsyncIterator[ChatGenerationChunk]:
+    async for chunk in chunks:
+        await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+        yield chunk
 

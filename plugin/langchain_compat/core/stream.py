@@ -188,7 +188,10 @@ class ChatStream:
         # With n > 1 every chunk carries one choice tagged by ``index``; a
         # LangChain stream is one generation, so only choice 0 is followed
         # (taking choices[0] blindly interleaved the text of all n answers).
-        choice = next((c for c in choices if _choice_index(c) == 0), None)
+        choice = choices[0]
+        index = choice.get("index")
+        if not (index is None or (index.__class__ is int and index == 0)):  # the usual case, fast
+            choice = next((c for c in choices if _choice_index(c) == 0), None)
         if choice is None:
             if not usage:
                 return None

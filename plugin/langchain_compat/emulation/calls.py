@@ -1,6 +1,6 @@
 """Turn a call found in the text into a LangChain ``ToolCall`` or ``InvalidToolCall``.
 
-``formats.py`` finds calls, ``readers.py`` reads what they say; this module applies the tool
+``formats/`` finds calls, ``readers.py`` reads what they say; this module applies the tool
 catalogue and the schema (name checks, argument decoding, validation and coercion).
 """
 

@@ -1,6 +1,6 @@
 """Read calls out of the content of a recognised wrapper or a JSON candidate.
 
-``formats.py`` decides *where* a call is; this module decides *what* it says.
+``formats/`` decides *where* a call is; this module decides *what* it says.
 """
 
 from __future__ import annotations

@@ -1,0 +1,120 @@
+"""What a process learns about a backend is kept per backend (URL, model, key), bounded,
+resettable and readable, in one object passed to the model: never in hidden globals."""
+
+from __future__ import annotations
+
+import json
+import pickle
+
+import pytest
+from pydantic import BaseModel
+
+from langchain_compat import DEFAULT_BACKEND_MEMORY, BackendMemory, ChatOpenAICompatible
+from langchain_compat.chat_models.backend_memory import BackendKey, key_digest
+from langchain_compat.errors import BadRequestError, InvalidParameterError
+from langchain_compat.testing import emulate
+from langchain_compat.testing.faults import server_error
+
+
+class Answer(BaseModel):
+    value: int
+
+
+ADD = {"type": "function", "function": {"name": "add", "description": "Add.", "parameters": {
+    "type": "object", "properties": {"a": {"type": "integer"}}, "required": ["a"]}}}
+
+
+def _tenant(emu, key: str, memory: BackendMemory) -> ChatOpenAICompatible:
+    return ChatOpenAICompatible(base_url=emu.base_url, model="m", api_key=key, max_retries=0,
+                                backend_memory=memory)
+
+
+def test_a_refusal_learned_for_one_key_does_not_change_the_other_keys_requests() -> None:
+    """Two tenants behind one gateway URL: tenant A's gateway refuses json_object; tenant
+    B's does not. B keeps sending it (and A stops), whatever order they call in."""
+    memory = BackendMemory()
+    with emulate() as emu:
+        a, b = _tenant(emu, "sk-tenant-a", memory), _tenant(emu, "sk-tenant-b", memory)
+        emu.refuse("json_object")
+        emu.script(['{"value": 1}'])
+        assert a.with_structured_output(Answer, method="json_mode").invoke("one") == Answer(value=1)
+        refused = [r.body.get("response_format") for r in emu.requests]
+        assert refused[0] == {"type": "json_object"} and len(refused) == 2  # refused, resent
+        emu.refuse()  # B's gateway takes it
+        emu.reset()
+        emu.script(['{"value": 2}', '{"value": 3}'])
+        assert b.with_structured_output(Answer, method="json_mode").invoke("two") == Answer(value=2)
+        assert a.with_structured_output(Answer, method="json_mode").invoke("three") == Answer(value=3)
+        formats = [r.body.get("response_format") for r in emu.requests]
+    assert formats[0] == {"type": "json_object"}  # B: one request, with the field
+    assert formats[1] != {"type": "json_object"}  # A: learned, one request without it
+    assert len(formats) == 2
+    records = {r.key_digest: r for r in memory.records()}
+    assert records[key_digest("sk-tenant-a")].refused_fields == {"json_object"}
+    assert key_digest("sk-tenant-b") not in records or \
+        not records[key_digest("sk-tenant-b")].refused_fields
+    assert "sk-tenant" not in repr(memory.records())  # the key only as a digest
+
+
+def test_native_tools_refused_for_one_key_are_still_probed_for_the_other() -> None:
+    memory = BackendMemory()
+    with emulate(provider="cotomi") as emu:  # cotomi refuses tools (no function calling)
+        a = ChatOpenAICompatible(base_url=emu.base_url, model="cotomi-fast-v2.0",
+                                 api_key=emu.api_key, max_retries=0, backend_memory=memory)
+        emu.script(['<tool_call>{"name": "add", "arguments": {"a": 1}}</tool_call>'])
+        assert a.bind_tools([ADD]).invoke("add").tool_calls[0]["args"] == {"a": 1}
+        assert "tools" in emu.requests[0].body and "tools" not in emu.requests[1].body
+        [record] = memory.records()
+        assert record.native_tools is False and record.key_digest == key_digest(emu.api_key)
+        other = a.model_copy(update={"api_key": "sk-another-tenant"})
+        key = BackendKey(emu.base_url, "cotomi-fast-v2.0", key_digest("sk-another-tenant"))
+        assert memory.native_tools(key) is None  # nothing learned for that key: it would probe
+        assert other.call_settings.key_digest == key.key_digest
+
+
+def test_the_memory_is_bounded_resettable_and_a_model_can_have_its_own() -> None:
+    memory = BackendMemory(max_backends=2)
+    keys = [BackendKey("http://x/v1", f"m{i}", "nokey") for i in range(3)]
+    for key in keys:
+        memory.learn_native_tools(key, True)
+    assert [r.model for r in memory.records()] == ["m1", "m2"]  # the least recently used went
+    assert memory.learn_refused(keys[2], "json_object") is True
+    assert memory.learn_refused(keys[2], "json_object") is False  # warned once
+    memory.forget("http://elsewhere/v1")
+    assert len(memory) == 2
+    memory.reset()
+    assert memory.records() == [] and len(memory) == 0
+    with pytest.raises(InvalidParameterError, match="max_backends"):
+        BackendMemory(max_backends=0)
+    own = BackendMemory()
+    llm = ChatOpenAICompatible(base_url="http://127.0.0.1:9/v1", model="m", backend_memory=own)
+    assert llm.call_settings.memory is own
+    default = ChatOpenAICompatible(base_url="http://127.0.0.1:9/v1", model="m")
+    assert default.call_settings.memory is DEFAULT_BACKEND_MEMORY
+
+
+def test_a_pickled_model_uses_the_loading_process_default_or_carries_its_own() -> None:
+    own = BackendMemory()
+    own.learn_refused(BackendKey("http://x/v1", "m", "nokey"), "stream_options")
+    llm = ChatOpenAICompatible(base_url="http://127.0.0.1:9/v1", model="m", backend_memory=own)
+    loaded = pickle.loads(pickle.dumps(llm))
+    assert [r.refused_fields for r in loaded.backend_memory.records()] == [{"stream_options"}]
+    plain = pickle.loads(pickle.dumps(ChatOpenAICompatible(base_url="http://127.0.0.1:9/v1")))
+    assert plain.backend_memory is DEFAULT_BACKEND_MEMORY
+    assert "backend_memory" not in json.dumps(llm.to_json(), default=str)
+
+
+def test_an_invalid_schema_the_caller_sent_surfaces_as_the_servers_error() -> None:
+    """Only a refusal of the field itself downgrades: a json_schema the server calls
+    invalid is the caller's to see (raised), not silently turned into prompted JSON."""
+    message = ("Invalid schema for response_format 'Answer': In context=(), "
+               "'additionalProperties' is required to be supplied and to be false.")
+    with emulate() as emu:
+        llm = ChatOpenAICompatible(base_url=emu.base_url, model="m", max_retries=0,
+                                   backend_memory=BackendMemory(),
+                                   profile_overrides={"json_schema": True})
+        emu.inject(server_error(400, message))
+        with pytest.raises(BadRequestError, match="Invalid schema"):
+            llm.with_structured_output(Answer, method="json_schema").invoke("x")
+        assert len(emu.requests) == 1
+        assert llm.backend_memory.records() == []
