@@ -45,7 +45,10 @@ from langchain_compat.errors import (
 )
 from langchain_compat.profiles import ReasoningReplay
 
-__all__ = ["END", "Call", "Send"]
+__all__ = ["END", "MAX_EMULATED_CALLS", "Call", "Send"]
+
+#: Most calls an emulated reply keeps (a small model writes the same call six times).
+MAX_EMULATED_CALLS = 4
 
 
 class _End:
@@ -134,7 +137,8 @@ class Call:
             messages = [*messages, *self._extra]
         self._payload = build_payload(messages, self.settings, self.options, mode,
                                       withhold_tools=withhold)
-        self._reader = ReplyReader(self.options, calls_only=mode.sends_tools and not withhold)
+        self._reader = ReplyReader(self.options, calls_only=mode.sends_tools and not withhold,
+                                   constrained=mode is ToolMode.CONSTRAINED)
         self._side = {}
         profile = self.settings.profile
         kind = ChatStream if self.options.stream else ChatBody
@@ -190,6 +194,8 @@ class Call:
         reply = self._reader.finish()
         self._replies = [self._side[i].finish() for i in sorted(self._side)]
         self._count_usage(reply)
+        if self._modes.mode.emulates:
+            reply.fold_calls(MAX_EMULATED_CALLS)
         if self.options.parallel is False:
             reply.keep_one_call()
         verdict = self._judge.judge(reply, mode=self._modes.mode, withheld=self._withheld,
@@ -283,16 +289,17 @@ def path_metadata(mode: ToolMode, downgraded: bool, options: CallOptions) -> dic
     """How a reply's tools or structured output were carried, for ``response_metadata``.
 
     Returns:
-        ``{"tool_calling": "native" | "emulated", "tool_calling_downgraded": bool}``:
-        ``"native"`` when the request carried OpenAI ``tools`` (or ``response_format``
-        for JSON structured output), ``"emulated"`` when they were written into the
-        prompt and read back from the text; ``tool_calling_downgraded`` when
+        ``{"tool_calling": "native" | "emulated" | "constrained", "tool_calling_downgraded":
+        bool}``: ``"native"`` when the request carried OpenAI ``tools`` (or
+        ``response_format`` for JSON structured output), ``"emulated"`` when they were
+        written into the prompt and read back from the text, ``"constrained"`` when that
+        text was also decoded under a JSON schema of the tools; ``tool_calling_downgraded`` when
         ``tool_calling="auto"`` went emulated because the backend refused native tools
         (in this call, or learned earlier for the backend). ``{}`` when the call bound
         neither tools nor structured output.
     """
     if options.tools:
-        how = "emulated" if mode is ToolMode.EMULATED else "native"
+        how = mode.value if mode.emulates else "native"
     elif options.structured is not None:
         how = "native" if options.structured.native else "emulated"
     else:

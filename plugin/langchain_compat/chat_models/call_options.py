@@ -34,13 +34,21 @@ class ToolMode(enum.Enum):
     ``PLAIN``: no tools bound. ``NATIVE``: OpenAI ``tools`` on the wire.
     ``PROBE``: the profile does not know; native is tried once and a refusal
     switches the call to ``EMULATED`` (tools rendered into the prompt, calls
-    parsed out of the text).
+    parsed out of the text). ``CONSTRAINED``: emulated, with every reply decoded
+    under a JSON schema admitting only an answer or calls of the bound tools
+    (``emulation/formats/constrained.py``), where the backend constrains decoding.
     """
 
     PLAIN = "plain"
     NATIVE = "native"
     PROBE = "probe"
     EMULATED = "emulated"
+    CONSTRAINED = "constrained"
+
+    @property
+    def emulates(self) -> bool:
+        """Whether tools are written into the prompt and calls read out of the text."""
+        return self in (ToolMode.EMULATED, ToolMode.CONSTRAINED)
 
     @property
     def sends_tools(self) -> bool:
@@ -195,6 +203,15 @@ class CallOptions:
     def prompted_json(self) -> bool:
         """Structured output asked for in the prompt (validated and re-asked by us)."""
         return self.structured is not None and not self.structured.native
+
+    @property
+    def calls_wanted(self) -> int | None:
+        """1 when one call per reply is wanted (``parallel_tool_calls=False`` or a named
+        ``tool_choice``), else None (any number)."""
+        named = isinstance(self.tool_choice, dict) or (
+            isinstance(self.tool_choice, str) and self.tool_choice not in (
+                "auto", "none", "required", "any"))
+        return 1 if self.parallel is False or named else None
 
     @property
     def reads_calls(self) -> bool:

@@ -36,6 +36,9 @@ from langchain_compat.chat_models.call_options import (
 )
 from langchain_compat.chat_models.plan import build_payload
 from langchain_compat.chat_models.tool_mode import choose_mode
+
+#: The ``response_format`` schema name of a constrained turn (``emulation/formats/constrained``).
+CONSTRAINED_SCHEMA = "tool_call_or_response"
 from langchain_compat.errors import APIError
 
 __all__ = ["DOWNGRADES", "Downgrade", "apply_remembered", "refused_row", "remember"]
@@ -103,6 +106,18 @@ def _weaker_json(settings: CallSettings, options: CallOptions) -> Shape:
     return settings, dataclasses.replace(options, params={**options.params, "response_format": fmt})
 
 
+def _plain_emulation(settings: CallSettings, options: CallOptions) -> Shape:
+    """Constrained emulation refused: plain emulation (the calls asked for in the prompt and
+    read out of the text, the judge re-asking what cannot be used)."""
+    return dataclasses.replace(settings, profile=settings.profile.replace(constrained=False)), options
+
+
+def _constrained(body: dict[str, Any]) -> bool:
+    fmt = body.get("response_format")
+    spec = fmt.get("json_schema") if isinstance(fmt, dict) else None
+    return isinstance(spec, dict) and spec.get("name") == CONSTRAINED_SCHEMA
+
+
 def _emulated_choice(settings: CallSettings, options: CallOptions) -> Shape:
     """A forced ``tool_choice`` refused: this call's tools are emulated (the prompt
     demands the call, the reply policy re-asks without it); the model's other
@@ -117,13 +132,16 @@ def _emulated_choice(settings: CallSettings, options: CallOptions) -> Shape:
 
 #: field -> when a request carries it -> how a 400/422 names it -> the call without it.
 DOWNGRADES: tuple[Downgrade, ...] = (
+    Downgrade("constrained", _constrained, re.compile(r"response_format|json_schema|grammar"),
+              _plain_emulation, "tools are emulated without a schema: calls asked for in the "
+              "prompt and read out of the text"),
     Downgrade("stream_options", lambda b: "stream_options" in b, re.compile(r"stream_options"),
               _no_stream_usage, "usage comes from the last chunk when the server sends it, else "
               "it is estimated offline (response_metadata['usage_estimated'])"),
     Downgrade("json_object", lambda b: _format_type(b) == "json_object",
               re.compile(r"response_format|json_object"), _weaker_json,
               "json_schema where the profile allows it, else JSON asked for in the prompt"),
-    Downgrade("json_schema", lambda b: _format_type(b) == "json_schema",
+    Downgrade("json_schema", lambda b: _format_type(b) == "json_schema" and not _constrained(b),
               re.compile(r"response_format|json_schema"), _prompted_json,
               "JSON asked for in the prompt, validated and re-asked"),
     Downgrade("tool_choice", _forcing, re.compile(r"tool_choice"), _emulated_choice,

@@ -55,10 +55,14 @@ def shape_messages(wire: list[dict[str, Any]], settings: CallSettings, options: 
         from langchain_compat.emulation.json_output import render_json_instructions
 
         wire = _with_system(wire, render_json_instructions(options.structured.schema or {}))
-    if mode is ToolMode.EMULATED or (not mode.sends_tools and not profile.tool_role
-                                     and _has_tool_history(wire)):
+    if mode.emulates or (not mode.sends_tools and not profile.tool_role
+                         and _has_tool_history(wire)):
         # (the emulation package is loaded only by calls that need it)
         from langchain_compat.emulation.render import emulate_messages, replay_tool_history
+    if mode is ToolMode.CONSTRAINED:  # the same tool block every turn: the schema does the rest
+        return emulate_messages(wire, options.tools or [], None, tool_role=profile.tool_role,
+                                template=profile.tool_prompt, failed_ids=failed_ids,
+                                fmt="constrained")
     if mode is ToolMode.EMULATED:
         return emulate_messages(wire, [] if withhold_tools else options.tools or [],
                                 options.tool_choice, tool_role=profile.tool_role,
@@ -79,6 +83,10 @@ def build_payload(messages: list[dict[str, Any]], settings: CallSettings, option
     reply itself where they are not.
     """
     params = dict(options.params)
+    if mode is ToolMode.CONSTRAINED:
+        params["response_format"] = constrained_format(options, withhold_tools)
+    elif mode is ToolMode.EMULATED and options.calls_wanted == 1:
+        params["stop"] = _one_call_stop(params.get("stop"), settings)
     if mode.sends_tools and not withhold_tools:
         profile = settings.profile
         check_native_names(options.tools)
@@ -92,6 +100,32 @@ def build_payload(messages: list[dict[str, Any]], settings: CallSettings, option
         provider=settings.provider, stream=options.stream, stream_usage=settings.stream_usage,
         drop_unsupported=settings.drop_unsupported_params, extra_body=settings.extra_body,
     )
+
+
+def constrained_format(options: CallOptions, withhold_tools: bool) -> dict[str, Any]:
+    """The ``response_format`` of a constrained turn, narrowed by ``tool_choice``."""
+    from langchain_compat.emulation.formats.constrained import response_format
+    from langchain_compat.emulation.render import normalize_tool_choice
+
+    tools = options.tools or []
+    mode, name = normalize_tool_choice(options.tool_choice, tools)
+    return response_format(tools, mode, name, parallel=options.calls_wanted != 1,
+                           answer_only=withhold_tools)
+
+
+def _one_call_stop(stop: Any, settings: CallSettings) -> Any:
+    """The stop sequences with the end of the format's call (``</tool_call>``) added, so
+    a reply that should hold one call ends with it; unchanged where the format's calls have
+    no end marker or the profile takes no more stop sequences."""
+    from langchain_compat.emulation.formats import writer
+
+    end = writer(settings.profile.tool_format).call_end
+    rule = settings.profile.rule("stop")
+    have = [stop] if isinstance(stop, str) else list(stop or ())
+    if not end or not rule.supported or end in have or (
+            rule.max_items is not None and len(have) >= rule.max_items):
+        return stop
+    return [*have, end]
 
 
 def check_native_names(tools: list[dict[str, Any]] | None) -> None:

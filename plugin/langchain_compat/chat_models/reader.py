@@ -62,6 +62,23 @@ class Reply:
         """Whether the model tried to call a tool (validly or not)."""
         return bool(self.tool_calls or self.invalid_tool_calls)
 
+    def fold_calls(self, cap: int) -> None:
+        """Identical calls (same tool, same arguments) in one reply count once, and at most
+        ``cap`` calls are kept; the rest are listed in ``meta["dropped_tool_calls"]``."""
+        seen: set[tuple[str, str]] = set()
+        kept: list[ToolCall] = []
+        dropped: list[Any] = []
+        for call in self.tool_calls:
+            key = (call["name"], json.dumps(call["args"], sort_keys=True, ensure_ascii=False))
+            if key in seen or len(kept) >= cap:
+                dropped.append(call)
+            else:
+                seen.add(key)
+                kept.append(call)
+        if dropped:
+            self.tool_calls = kept
+            self.meta["dropped_tool_calls"] = [*self.meta.get("dropped_tool_calls", ()), *dropped]
+
     def keep_one_call(self) -> None:
         """Keep the first usable call (else the first invalid one) when one call per reply
         was asked for (``parallel_tool_calls=False``); the others are listed in
@@ -72,7 +89,7 @@ class Reply:
         keep = calls[0]
         self.tool_calls = [keep] if keep["type"] == "tool_call" else []
         self.invalid_tool_calls = [] if self.tool_calls else [keep]
-        self.meta["dropped_tool_calls"] = calls[1:]
+        self.meta["dropped_tool_calls"] = [*self.meta.get("dropped_tool_calls", ()), *calls[1:]]
 
 
 class NativeCalls:
@@ -147,14 +164,23 @@ class ReplyReader:
         options: the call's options (tools, tool_choice, structured output).
         calls_only: native tools were sent: text is read as calls only when the
             reply is calls and nothing else (a backend that wrote its call as text).
+        constrained: the reply is one JSON object (constrained emulation): an answer's
+            text is pulled out of it as it arrives; calls are read at the end.
     """
 
-    __slots__ = ("_hold", "_info", "_json", "_logprobs", "_native", "_options", "_parser",
-                 "_shown", "_text", "_usage", "received")
+    __slots__ = ("_answer", "_hold", "_info", "_json", "_logprobs", "_native", "_options",
+                 "_parser", "_raw", "_shown", "_text", "_usage", "received")
 
-    def __init__(self, options: CallOptions, *, calls_only: bool = False) -> None:
+    def __init__(self, options: CallOptions, *, calls_only: bool = False,
+                 constrained: bool = False) -> None:
         self._options = options
         self._parser = None
+        self._answer = None
+        self._raw: list[str] = []  # constrained: the JSON as it came
+        if constrained:
+            from langchain_compat.emulation.formats.constrained import AnswerReader
+
+            self._answer = AnswerReader()
         if options.reads_calls:  # (the emulation package is loaded only by calls that need it)
             from langchain_compat.emulation.streaming import StreamingToolParser
 
@@ -177,7 +203,12 @@ class ReplyReader:
         if delta.info:
             self._note(delta.info)
         text = delta.text  # (a whole reply's text comes before its calls, as in a stream)
-        if text:
+        if text and self._answer is not None:  # constrained: an answer, or calls read at the end
+            self._raw.append(text)
+            answer = self._answer.feed(text)
+            if answer:
+                self._text.append(answer)
+        elif text:
             if self._parser is None:
                 self._text.append(text)
             else:
@@ -198,6 +229,8 @@ class ReplyReader:
         reply = Reply(finish_reason=self._info.get("finish_reason"), usage=self._usage,
                       info={k: v for k, v in self._info.items() if k != "finish_reason"},
                       logprobs={"content": self._logprobs} if self._logprobs is not None else None)
+        if self._answer is not None and self._answer.answer is not True and self._parser:
+            self._take(self._parser.feed("".join(self._raw)))  # the calls, read whole
         if self._parser is not None:
             events = self._parser.finish(truncated=reply.finish_reason == "length")
             self._take(events)

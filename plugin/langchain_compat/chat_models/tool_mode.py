@@ -18,19 +18,30 @@ __all__ = ["ToolModes", "choose_mode"]
 
 
 def choose_mode(settings: CallSettings, options: CallOptions) -> ToolMode:
-    """The tool mode of a call: the setting, else the profile, else what ``auto`` learned."""
+    """The tool mode of a call: the setting, else the profile, else what ``auto`` learned.
+    Emulation is constrained where the profile says the backend constrains decoding."""
     if not options.tools:
         return ToolMode.PLAIN
     if settings.tool_calling is ToolSetting.NATIVE:
         return ToolMode.NATIVE
     if settings.tool_calling is ToolSetting.EMULATED:
-        return ToolMode.EMULATED
+        return _emulated(settings, options)
     native = settings.profile.native_tools
     if native is None:
         native = settings.memory.native_tools(settings.backend(options))
     if native is None:
         return ToolMode.PROBE
-    return ToolMode.NATIVE if native else ToolMode.EMULATED
+    return ToolMode.NATIVE if native else _emulated(settings, options)
+
+
+def _emulated(settings: CallSettings, options: CallOptions) -> ToolMode:
+    """``CONSTRAINED`` where the profile allows it (``Profile.constrained``), nothing else
+    needs ``response_format`` (structured output beside the tools) and ``tool_choice`` is
+    not "none"; else ``EMULATED``."""
+    if (settings.profile.constrained and options.structured is None
+            and options.tool_choice != "none"):
+        return ToolMode.CONSTRAINED
+    return ToolMode.EMULATED
 
 
 class ToolModes:
@@ -47,7 +58,7 @@ class ToolModes:
     def __init__(self, settings: CallSettings, options: CallOptions) -> None:
         self._settings, self._options = settings, options
         self.mode = choose_mode(settings, options)
-        self.downgraded = (self.mode is ToolMode.EMULATED and settings.tool_calling is ToolSetting.AUTO
+        self.downgraded = (self.mode.emulates and settings.tool_calling is ToolSetting.AUTO
                            and settings.profile.native_tools is None)  # a refusal was learned
 
     def renew(self, settings: CallSettings, options: CallOptions) -> None:
@@ -55,7 +66,7 @@ class ToolModes:
         keeping what this call already learned."""
         self._settings, self._options = settings, options
         mode = choose_mode(settings, options)
-        if not (self.mode is ToolMode.EMULATED and mode.sends_tools):  # switched in this call
+        if not (self.mode.emulates and mode.sends_tools):  # switched in this call
             self.mode = mode
 
     def on_error(self, error: CompatError, *, received: bool, withheld: bool) -> bool:
@@ -84,7 +95,7 @@ class ToolModes:
             self.answered()  # the backend takes tools; this reply could not be parsed by it
         else:
             return False
-        self.mode = ToolMode.EMULATED
+        self.mode = _emulated(self._settings, self._options)
         self.downgraded = True
         return True
 

@@ -107,9 +107,11 @@ def render_tool_prompt(tools: list[dict], tool_choice: Any = None, *,
     shown = [t for t in tools if mode != "named" or _tool_fn(t).get("name") == name]
     catalogue = "\n".join(json.dumps({"type": "function", "function": _tool_fn(t)},
                                      ensure_ascii=False) for t in shown)
-    choice = out.choice[mode].format(name=name) + ("" if parallel else _ONE_CALL)
-    if mode == "named" or (mode == "required" and len(shown) == 1):
-        choice += _SHAPE + call_skeleton(shown[0], out)
+    choice = out.choice[mode].format(name=name)
+    if not out.enforced:  # (a constrained decoder enforces these itself)
+        choice += "" if parallel else _ONE_CALL
+        if mode == "named" or (mode == "required" and len(shown) == 1):
+            choice += _SHAPE + call_skeleton(shown[0], out)
     template = out.template if template is None else template
     if "{tools}" in template and "$tools" not in template and "${tools}" not in template:
         return template.replace("{tools}", catalogue).replace("{choice}", choice)

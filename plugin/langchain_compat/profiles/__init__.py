@@ -172,6 +172,12 @@ class Profile:
     (all of it when none comes). Off, a stream passes a bare ``</think>``
     through as text and only a reply that opens with ``<think>`` is split.
 
+    ``constrained`` says the backend constrains decoding to a JSON schema given as
+    ``response_format`` (llama.cpp, vLLM, Ollama, LM Studio): emulated tool calling is
+    then *constrained*, every reply decoded under a schema that admits only an answer or
+    calls of the bound tools (``emulation/formats/constrained.py``); a server that
+    refuses the field is downgraded to plain emulation and that is learned.
+
     ``tool_format`` is the tool-call format emulation prompts in (``"hermes"``,
     ``"llama3"``, ``"mistral"``; ``emulation/formats/``): a model is best asked in the
     format it was trained on. Replies are read in every known format whatever it is.
@@ -202,6 +208,7 @@ class Profile:
     param_defaults: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     tool_prompt: str | None = None
     tool_format: str = "hermes"
+    constrained: bool = False
     embeddings: EmbeddingsLimits | None = None
     embedding_prefixes: tuple[str, str] | None = None
     notes: str = ""

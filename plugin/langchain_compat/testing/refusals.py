@@ -4,7 +4,8 @@
 emulator refuse a request carrying the field, with the status and body of a
 real server known for it: Mistral's 422 for ``stream_options``, LM Studio's
 400 for ``response_format`` ``json_object``, vLLM's 400 for
-``tool_choice="required"``; ``named_tool_choice`` refuses a named choice too.
+``tool_choice="required"``; ``json_schema`` refuses structured outputs (and so
+constrained emulation); ``named_tool_choice`` refuses a named choice too.
 """
 
 from __future__ import annotations
@@ -44,6 +45,10 @@ OPTIONAL_REFUSALS: Mapping[str, tuple[Callable[[Mapping[str, Any]], bool], int, 
     "tool_choice": (lambda b: b.get("tool_choice") == "required", 400,
                     {"object": "error", "message": _VLLM_CHOICE, "type": "BadRequestError",
                      "param": None, "code": 400}),
+    # a server without structured outputs (older vLLM / TGI wording), 400
+    "json_schema": (lambda b: _rf_type(b) == "json_schema", 400,
+                    {"object": "error", "type": "BadRequestError", "param": "response_format",
+                     "message": "response_format type 'json_schema' is not supported"}),
     # a gateway that takes no named (function) choice, 400
     "named_tool_choice": (lambda b: isinstance(b.get("tool_choice"), Mapping), 400,
                           {"error": {"message": "tool_choice of type 'function' is not supported",

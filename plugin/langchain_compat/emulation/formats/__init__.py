@@ -18,7 +18,15 @@ from __future__ import annotations
 
 import re
 
-from langchain_compat.emulation.formats import hermes, json_family, llama, mistral, special, textual
+from langchain_compat.emulation.formats import (
+    constrained,
+    hermes,
+    json_family,
+    llama,
+    mistral,
+    special,
+    textual,
+)
 from langchain_compat.emulation.formats.scanning import Recogniser
 from langchain_compat.emulation.formats.writer import Writer
 from langchain_compat.errors import InvalidParameterError
@@ -59,9 +67,11 @@ _LT_NEXT = "".join(sorted({o[1] for o in _OPENERS if o.startswith("<")}))
 TRIGGERS = re.compile(r"<(?=[" + re.escape(_LT_NEXT) + r"]|\Z)|[\[{`]|>(?=>>|>?\Z)"
                       r"|A(?=ction|(?:c(?:t(?:i(?:o)?)?)?)?\Z)")
 
-#: ``Profile.tool_format`` -> the writer of that format (every one ``profiles.TOOL_FORMATS`` names).
-WRITERS: dict[str, Writer] = {w.name: w for w in (hermes.WRITER, llama.WRITER, mistral.WRITER)}
-assert set(WRITERS) == set(TOOL_FORMATS), "profiles.TOOL_FORMATS and the writers disagree"
+#: ``Profile.tool_format`` -> the writer of that format (every one ``profiles.TOOL_FORMATS``
+#: names), and the constrained one (``constrained.py``, chosen by ``Profile.constrained``).
+WRITERS: dict[str, Writer] = {w.name: w for w in (hermes.WRITER, llama.WRITER, mistral.WRITER,
+                                                  constrained.WRITER)}
+assert set(WRITERS) == {*TOOL_FORMATS, "constrained"}, "profiles.TOOL_FORMATS and the writers disagree"
 
 
 #: A tool result written by the model itself: any writer's result marker, or a chat

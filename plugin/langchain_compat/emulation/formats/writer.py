@@ -37,6 +37,10 @@ class Writer:
             names) must not contain them as markup (see :func:`escape_marks`).
         result_mark: a pattern found where a reply writes a tool result itself (the
             model inventing one instead of waiting for the tool).
+        call_end: what ends one call (a stop sequence where one call is wanted;
+            None: the format's calls have no end marker of their own).
+        enforced: ``tool_choice`` and one call per reply are enforced by the decoder
+            (constrained emulation), not asked for in the prompt.
     """
 
     name: str
@@ -47,6 +51,8 @@ class Writer:
     result: Callable[[str, str | None, str, bool], str]
     marks: tuple[str, ...]
     result_mark: str
+    call_end: str | None = None
+    enforced: bool = False
 
     def calls(self, calls: list[tuple[Any, Any]]) -> str:
         """Several calls ``[(name, arguments)]`` as the model writes them, one after another."""
