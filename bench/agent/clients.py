@@ -34,13 +34,14 @@ def _chatopenai(s: Sampling) -> BaseChatModel:
                       max_tokens=s.max_tokens, seed=s.seed, max_retries=0, timeout=s.timeout)
 
 
-def _ours(tool_calling: str) -> Callable[[Sampling], BaseChatModel]:
+def _ours(tool_calling: str, **profile: Any) -> Callable[[Sampling], BaseChatModel]:
     def build(s: Sampling) -> BaseChatModel:
         from langchain_compat import ChatOpenAICompatible
 
         return ChatOpenAICompatible(base_url=s.base_url, model=s.model, tool_calling=tool_calling,
                                     temperature=0, max_tokens=s.max_tokens, seed=s.seed,
-                                    max_retries=0, timeout=s.timeout)
+                                    max_retries=0, timeout=s.timeout,
+                                    profile_overrides=profile or None)
     return build
 
 
@@ -55,7 +56,9 @@ def _local(s: Sampling) -> BaseChatModel:
 CLIENTS: dict[str, Callable[[Sampling], BaseChatModel]] = {
     "chatopenai-native": _chatopenai,
     "ours-native": _ours("native"),
-    "ours-emulated": _ours("emulated"),
+    "ours-emulated": _ours("emulated", constrained=False),
+    # emulation decoded under a JSON schema of the tools (llama-server takes json_schema)
+    "ours-constrained": _ours("emulated", constrained=True, json_schema=True),
     "chatlocal": _local,
 }
 DEFAULT_CLIENTS = ("chatopenai-native", "ours-native", "ours-emulated", "chatlocal")

@@ -41,22 +41,27 @@ def _options(schema: dict) -> list[dict]:
     return schema.get("anyOf", [schema])
 
 
-def _names(option: dict) -> list[str]:
-    props = option["properties"]
-    call = props.get("tool_call") or props["tool_calls"]["items"]
-    return [c["properties"]["name"]["const"] for c in call.get("anyOf", [call])]
+def _kind(option: dict) -> str:
+    if option.get("type") == "array":
+        items = option["items"].get("anyOf", [option["items"]])
+        assert option["maxItems"] == MAX_CALLS
+        return "list:" + ",".join(i["properties"]["name"]["const"] for i in items)
+    if "response" in option["properties"]:
+        assert option["required"] == ["response"] and option["additionalProperties"] is False
+        return "answer"
+    return option["properties"]["name"]["const"]
 
 
 @pytest.mark.parametrize(("choice", "parallel", "want"), [
-    (None, None, ("answer", "calls", ["add", "get_weather"])),
-    ("auto", False, ("answer", "call", ["add", "get_weather"])),
-    ("required", None, ("calls", ["add", "get_weather"])),
-    ("get_weather", None, ("call", ["get_weather"])),
+    (None, None, ["add", "get_weather", "list:add,get_weather", "answer"]),
+    ("auto", False, ["add", "get_weather", "answer"]),
+    ("required", None, ["add", "get_weather", "list:add,get_weather"]),
+    ("get_weather", None, ["get_weather"]),
 ])
 def test_the_schema_admits_an_answer_or_the_bound_calls_narrowed_by_tool_choice(
         choice, parallel, want) -> None:
     with emulate() as emu:
-        emu.script(['{"tool_call": {"name": "get_weather", "arguments": {"city": "Paris"}}}']
+        emu.script(['{"name": "get_weather", "arguments": {"city": "Paris"}}']
                    if choice else ['{"response": "hi"}'])
         llm = _model(emu).bind_tools([ADD, WEATHER], tool_choice=choice,
                                      parallel_tool_calls=parallel)
@@ -64,14 +69,10 @@ def test_the_schema_admits_an_answer_or_the_bound_calls_narrowed_by_tool_choice(
         body = emu.requests[0].body
     assert "tools" not in body and "tool_choice" not in body
     options = _options(_schema(body))
-    kinds = ["answer" if "response" in o["properties"] else
-             "calls" if "tool_calls" in o["properties"] else "call" for o in options]
-    assert kinds == [k for k in want if isinstance(k, str)]
-    for option in options:
-        if "response" not in option["properties"]:
-            assert _names(option) == want[-1]
-        if "tool_calls" in option["properties"]:
-            assert option["properties"]["tool_calls"]["maxItems"] == MAX_CALLS
+    assert [_kind(o) for o in options] == want
+    for option in options:  # a call's arguments follow the tool's own schema
+        if option.get("properties", {}).get("name", {}).get("const") == "add":
+            assert option["properties"]["arguments"] == ADD["function"]["parameters"]
     # the tool block is the same bytes whatever tool_choice is (a prefix cache reuses it)
     system = body["messages"][0]["content"]
     assert system.startswith("# Tools") and "<tools>" in system and "You MUST" not in system
@@ -82,7 +83,7 @@ def test_the_tool_block_is_byte_identical_across_turns_and_choices() -> None:
     with emulate() as emu:
         for choice in (None, "required", "add"):
             emu.reset()
-            emu.script(['{"tool_call": {"name": "add", "arguments": {"a": 1, "b": 2}}}'])
+            emu.script(['{"name": "add", "arguments": {"a": 1, "b": 2}}'])
             _model(emu).bind_tools([ADD, WEATHER], tool_choice=choice).invoke("1+2?")
             prompts.append(emu.requests[0].body["messages"][0]["content"])
     assert len(set(prompts)) == 1
@@ -111,8 +112,7 @@ def test_an_answer_is_plain_text_and_streams_as_it_is_decoded(path: str) -> None
 
 def test_calls_are_read_and_identical_ones_fold() -> None:
     call = {"name": "add", "arguments": {"a": 1, "b": 2}}
-    reply = json.dumps({"tool_calls": [call, call, {"name": "get_weather",
-                                                    "arguments": {"city": "Oslo"}}]})
+    reply = json.dumps([call, call, {"name": "get_weather", "arguments": {"city": "Oslo"}}])
     with emulate() as emu:
         emu.script([reply])
         msg = _model(emu).bind_tools([ADD, WEATHER]).invoke("go")
@@ -154,4 +154,4 @@ def test_the_answer_reader_decodes_whatever_the_cuts(text: str, seed: int, ascii
 
 def test_a_call_is_not_an_answer() -> None:
     reader = AnswerReader()
-    assert reader.feed('{"tool_call": {"name": "add"') == "" and reader.answer is False
+    assert reader.feed('{"name": "add"') == "" and reader.answer is False

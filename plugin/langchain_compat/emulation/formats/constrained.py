@@ -3,11 +3,13 @@
 Where a backend constrains decoding to a JSON schema (llama.cpp, vLLM, Ollama, LM Studio
 take ``response_format: {"type": "json_schema"}``), emulated tool calling does not have to
 hope the model writes a call we can read: each turn is decoded under one schema that admits
-exactly an answer, ``{"response": "..."}``, or calls of the bound tools whose arguments
-follow each tool's own schema, ``{"tool_call": {"name", "arguments"}}`` (``{"tool_calls":
-[...]}`` where several calls are allowed). The schema is narrowed by ``tool_choice``:
-required -> calls only, a named tool -> that tool only. These are the shapes of
-llama-server's own generic tool format, which the reply parser reads already.
+exactly an answer, ``{"response": "..."}``, or a call of a bound tool whose arguments
+follow that tool's own schema, ``{"name": ..., "arguments": {...}}`` (a list of such calls
+where several are allowed). The schema is narrowed by ``tool_choice``: required -> calls
+only, a named tool -> that tool only. A call is the bare object Qwen-style models write
+by themselves (measured on Qwen2.5-0.5B: asked for ``{"tool_call": {...}}`` it answered
+"17 + 25" with ``{"response": "32"}``; asked for the bare call it called ``add``), and the
+reply parser reads it already.
 
 The model still sees the tools, with their descriptions, in the prompt (a schema alone
 hides what a field means): the block below renders the same bytes on every turn whatever
@@ -38,22 +40,22 @@ You are provided with function signatures within <tools></tools> XML tags:
 $tools
 </tools>
 
-Reply with one JSON object. To answer the user: {"response": "<your answer>"}
-To call a function: {"tool_call": {"name": <function-name>, "arguments": <args-json-object>}}
-Call a function only when it helps; never invent a function result. Results of the calls \
-come back inside <tool_response></tool_response> tags."""
+For each function call, return a json object with function name and arguments:
+{"name": <function-name>, "arguments": <args-json-object>}
+To reply to the user without a function call, return: {"response": "<your reply>"}
+Results of the calls come back inside <tool_response></tool_response> tags."""
 
 # Under constraint the schema enforces tool_choice: the instruction stays the same bytes.
 _CHOICE = {"auto": "", "required": "", "named": ""}
 
 
 def _call(name: str, arguments: str) -> str:
-    return escape_json_marks(f'{{"tool_call": {{"name": {json.dumps(name, ensure_ascii=False)}, '
-                             f'"arguments": {arguments}}}}}', WRITER)
+    return escape_json_marks(f'{{"name": {json.dumps(name, ensure_ascii=False)}, '
+                             f'"arguments": {arguments}}}', WRITER)
 
 
 WRITER = Writer(name="constrained", template=_TEMPLATE, choice=_CHOICE,
-                block="a JSON object with a tool_call", call=_call, result=HERMES.result,
+                block="a JSON call object", call=_call, result=HERMES.result,
                 marks=HERMES.marks, result_mark=HERMES.result_mark, enforced=True)
 
 
@@ -81,21 +83,16 @@ def response_format(tools: list[dict[str, Any]], mode: str, name: str | None, *,
               "properties": {"response": {"type": "string"}}}
     chosen = [t for t in tools if mode != "named" or t.get("function", t).get("name") == name]
     calls = [_call_schema(t) for t in chosen]
-    call = calls[0] if len(calls) == 1 else {"anyOf": calls}
-    if parallel and mode != "named":
-        shape: dict[str, Any] = {
-            "type": "object", "additionalProperties": False, "required": ["tool_calls"],
-            "properties": {"tool_calls": {"type": "array", "items": call, "minItems": 1,
-                                          "maxItems": MAX_CALLS}}}
-    else:
-        shape = {"type": "object", "additionalProperties": False, "required": ["tool_call"],
-                 "properties": {"tool_call": call}}
     if answer_only or not calls:
         options = [answer]
-    elif mode in ("required", "named"):
-        options = [shape]
     else:
-        options = [answer, shape]
+        options = list(calls)  # one call: the bare object
+        if parallel and mode != "named":  # or several, as a list
+            item = calls[0] if len(calls) == 1 else {"anyOf": calls}
+            options.append({"type": "array", "items": item, "minItems": 2,
+                            "maxItems": MAX_CALLS})
+        if mode not in ("required", "named"):
+            options.append(answer)
     schema = options[0] if len(options) == 1 else {"anyOf": options}
     return {"type": "json_schema", "json_schema": {"name": "tool_call_or_response",
                                                    "strict": True, "schema": schema}}
