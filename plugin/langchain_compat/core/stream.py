@@ -109,6 +109,7 @@ class ChatStream:
         "_kept",
         "_splitter",
         "_text",
+        "_usage",
         "chunks",
         "done",
         "finish_reason",
@@ -127,6 +128,7 @@ class ChatStream:
         self.chunks = 0
         self._text: list[str] = []
         self._kept = 0  # characters in _text
+        self._usage: Any = None  # the latest usage seen; emitted once, by close()
         self.finish_reason: str | None = None
         self.model_name: str | None = None
         self.response_id: str | None = None
@@ -167,6 +169,10 @@ class ChatStream:
             reasoning, answer = self._splitter.flush()
             if reasoning or answer:
                 out.append(self._chunk(answer, reasoning, None, None, None))
+        if self._usage is not None:  # usage is a running total (vLLM continuous_usage_stats
+            # sends one on every chunk): the latest one, once - chunks' usage is summed
+            out.append(self._chunk("", None, None, self._usage, None))
+            self._usage = None
         return out
 
     # -- internals -------------------------------------------------------
@@ -204,19 +210,17 @@ class ChatStream:
             self.model_name = obj.get("model")
             self.response_id = obj.get("id")
         usage = obj.get("usage")
+        if usage:
+            self._usage = usage_to_metadata(usage)
         choices = obj.get("choices")
         if not choices:
-            if not usage:
-                return None
-            return self._chunk("", None, None, usage_to_metadata(usage), None)
+            return None
         # With n > 1 every chunk carries one choice tagged by ``index``; a
         # LangChain stream is one generation, so only choice 0 is followed
         # (taking choices[0] blindly interleaved the text of all n answers).
         choice = next((c for c in choices if _choice_index(c) == 0), None)
         if choice is None:
-            if not usage:
-                return None
-            return self._chunk("", None, None, usage_to_metadata(usage), None)
+            return None
         delta = choice.get("delta") or {}
         text = delta.get("content") or ""
         reasoning = reasoning_field(delta)
@@ -246,10 +250,9 @@ class ChatStream:
                 info["system_fingerprint"] = obj["system_fingerprint"]
         if choice.get("logprobs"):
             info = {**(info or {}), "logprobs": choice["logprobs"]}
-        usage_meta = usage_to_metadata(usage) if usage else None
-        if not (text or reasoning or tool_chunks or info or usage_meta or self._first):
+        if not (text or reasoning or tool_chunks or info or self._first):
             return None
-        return self._chunk(text, reasoning, tool_chunks, usage_meta, info)
+        return self._chunk(text, reasoning, tool_chunks, None, info)
 
     def _chunk(self, text: str, reasoning: str | None, tool_chunks: list | None,
                usage: Any, info: dict[str, Any] | None) -> StreamDelta:
