@@ -22,12 +22,7 @@ from pydantic import ConfigDict, Field, PrivateAttr
 
 from langchain_compat.chat_models.pipeline import Call
 from langchain_compat.chat_models.settings import CallOptions, CallSettings, ToolSetting
-from langchain_compat.chat_models.tokens import (
-    ServerTokenizer,
-    request_tokens,
-    text_counter,
-    tokenize_url,
-)
+from langchain_compat.chat_models.tokens import ServerTokenizer, request_tokens, text_counter
 from langchain_compat.chat_models.tools import structured_output, tool_kwargs
 from langchain_compat.connection import CompatConnection
 from langchain_compat.core.request import check_params
@@ -101,6 +96,8 @@ class BaseChatCompat(CompatConnection, BaseChatModel):
     """Re-asks when an emulated reply breaks ``tool_choice`` or the output schema."""
     profile_overrides: dict[str, Any] | None = None
     """Changes applied on top of the provider/model profile (e.g. {"native_tools": False})."""
+    tokenize_timeout: float = Field(default=5.0, gt=0, allow_inf_nan=False)
+    """Total seconds of one ``/tokenize`` count (rate limiter included); then the estimate."""
 
     _compat_profile: Profile | None = PrivateAttr(default=None)
     _call_settings: CallSettings | None = PrivateAttr(default=None)
@@ -206,9 +203,7 @@ class BaseChatCompat(CompatConnection, BaseChatModel):
 
     # -- token counts (see tokens.py) ------------------------------------
     def _server_tokenizer(self) -> ServerTokenizer | None:
-        endpoint = self.compat_profile.tokenize_endpoint
-        return (ServerTokenizer(self.driver, tokenize_url(self.base_url or "", endpoint), self.model_name)
-                if endpoint else None)
+        return ServerTokenizer.of(self)
 
     def _text_counter(self) -> Callable[[str], int]:
         custom = self.custom_get_token_ids
