@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from langchain_compat.chat_models.memo import BoundedDict, BoundedSet
 from langchain_compat.chat_models.plan import build_payload
 from langchain_compat.chat_models.policy import choose_mode, memory_key
 from langchain_compat.chat_models.settings import (
@@ -38,9 +39,9 @@ __all__ = ["DOWNGRADES", "Downgrade", "apply_remembered", "refused_row", "rememb
 logger = logging.getLogger("langchain_compat.chat_models")
 
 #: (base_url, model) -> names of the rows whose field the backend refused.
-_REFUSED: dict[tuple[str, str], set[str]] = {}
+_REFUSED: BoundedDict[tuple[str, str], set[str]] = BoundedDict()
 #: (base_url, model, row) already warned about.
-_WARNED: set[tuple[str, str, str]] = set()
+_WARNED = BoundedSet()
 
 Shape = tuple[CallSettings, CallOptions]
 

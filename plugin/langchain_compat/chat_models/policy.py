@@ -26,6 +26,7 @@ from typing import Any
 
 from langchain_core.messages import AIMessage
 
+from langchain_compat.chat_models.memo import BoundedDict
 from langchain_compat.chat_models.settings import CallOptions, CallSettings, ToolMode, ToolSetting
 from langchain_compat.core.error_mapping import is_tool_parse_failure, looks_like_tools_refusal
 from langchain_compat.emulation.structured import (
@@ -37,8 +38,7 @@ from langchain_compat.errors import APIError, CompatError, ToolsNotSupportedErro
 
 __all__ = ["Accept", "Finish", "Reask", "ReplyPolicy", "Verdict", "choose_mode", "memory_key"]
 
-#: (base_url, model) -> whether the backend accepted native tools.
-_NATIVE_TOOLS: dict[tuple[str, str], bool] = {}
+_NATIVE_TOOLS: BoundedDict[tuple[str, str], bool] = BoundedDict()  # (base_url, model) -> native ok
 
 
 @dataclass(frozen=True, slots=True)
