@@ -59,7 +59,7 @@ def open_checkpointer(target: str | os.PathLike[str], **bounds: float | None) ->
         target: a SQLite file path (parent directories created) or a
             ``postgresql://user:pass@host:5432/db`` URL (tables created on first use;
             percent-encode special characters of the password).
-        **bounds: PostgreSQL only, in seconds: ``connect_timeout`` (10),
+        **bounds: used by PostgreSQL, in seconds: ``connect_timeout`` (10),
             ``statement_timeout`` (30), ``socket_timeout`` (statement + 5: a stopped
             server is given up on), ``setup_lock_timeout`` (60: another worker
             creating the tables). See
@@ -75,10 +75,11 @@ def open_checkpointer(target: str | os.PathLike[str], **bounds: float | None) ->
             a URL that cannot be used (the password is never shown).
         StoreError: PostgreSQL refused or failed (``StoreTimeoutError`` past a bound).
     """
+    limits = _bounds(bounds)  # checked for a SQLite path too: a misspelt bound is refused
     if is_postgres_url(target):
         from langchain_compat.stores.postgres import open_postgres
 
-        with open_postgres(str(target), _bounds(bounds)) as saver:
+        with open_postgres(str(target), limits) as saver:
             yield saver
         return
     from langgraph.checkpoint.sqlite import SqliteSaver
@@ -95,10 +96,11 @@ def open_checkpointer(target: str | os.PathLike[str], **bounds: float | None) ->
 async def open_async_checkpointer(target: str | os.PathLike[str],
                                   **bounds: float | None) -> AsyncIterator[Any]:
     """Async :func:`open_checkpointer`: ``AsyncPostgresSaver`` or ``AsyncSqliteSaver``."""
+    limits = _bounds(bounds)
     if is_postgres_url(target):
         from langchain_compat.stores.postgres import open_async_postgres
 
-        async with open_async_postgres(str(target), _bounds(bounds)) as saver:
+        async with open_async_postgres(str(target), limits) as saver:
             yield saver
         return
     import aiosqlite

@@ -50,6 +50,10 @@ class Watchdog:
     """Cuts sockets whose watch passed its deadline (see the module docstring)."""
 
     def __init__(self) -> None:
+        self._reset()
+
+    def _reset(self) -> None:
+        """A fresh state (also in a forked child: the parent's thread and lock stay behind)."""
         self._cond = threading.Condition()
         self._heap: list[tuple[float, int, Watch]] = []
         self._seq = itertools.count()
@@ -95,3 +99,5 @@ class Watchdog:
 
 #: The process's watchdog.
 WATCHDOG = Watchdog()
+if hasattr(os, "register_at_fork"):  # pragma: no branch - POSIX
+    os.register_at_fork(after_in_child=WATCHDOG._reset)
