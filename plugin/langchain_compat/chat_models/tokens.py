@@ -23,6 +23,7 @@ import json
 import logging
 import threading
 import time
+import zlib
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
@@ -86,6 +87,28 @@ def _read_ids(body: Any, text: str) -> list[int]:
     if not all(type(i) is int and 0 <= i < MAX_TOKEN_ID for i in ids):
         raise TypeError("an answer's token id is not an integer id")
     return ids
+
+
+def _read_capped(resp: httpx.Response, limit: int, deadline: float) -> bytes:
+    """The body of ``resp``, decompressed at most ``limit`` bytes at a time (a gzip bomb
+    stops at the limit: httpx would inflate a whole network read at once).
+
+    Raises:
+        ValueError: larger than ``limit``, or an encoding that cannot be bounded.
+        httpx.ReadTimeout: ``deadline`` passed (a caller-owned client is checked here).
+    """
+    encoding = resp.headers.get("content-encoding", "identity").strip().lower()
+    if encoding not in ("", "identity", "gzip", "x-gzip", "deflate"):
+        raise ValueError(f"unexpected content-encoding {encoding!r}")
+    inflate = zlib.decompressobj(47) if encoding not in ("", "identity") else None  # gzip/zlib
+    data = bytearray()
+    for raw in resp.iter_raw():
+        data += inflate.decompress(raw, limit + 1 - len(data)) if inflate else raw
+        if len(data) > limit:
+            raise ValueError(f"answer larger than {limit} bytes")
+        if time.monotonic() > deadline:
+            raise httpx.ReadTimeout("total tokenize timeout exceeded")
+    return bytes(data)
 
 
 def _admit(limiter: Any, deadline: float) -> bool:
@@ -155,7 +178,7 @@ class ServerTokenizer:
         deadline = time.monotonic() + self._timeout
         try:
             return _read_ids(json.loads(self._post(body, deadline, body_limit(text))), text)
-        except (httpx.HTTPError, ValueError, TypeError, RecursionError, StoreError,
+        except (httpx.HTTPError, ValueError, TypeError, RecursionError, zlib.error, StoreError,
                 RateLimiterTimeoutError) as exc:
             # The URL has no credentials (check_base_url refuses them); the key is in no message here.
             logger.info("token count: %s failed (%s); using the offline estimate", self.url,
@@ -178,19 +201,13 @@ class ServerTokenizer:
         timeouts = {"connect": Budget(left, attempt), "read": Budget(left, attempt),
                     "write": Budget(left, attempt), "pool": left}
         client = ep.sync()
-        request = client.build_request("POST", self.url, json=body, headers=ep.headers,
+        headers = {**ep.headers, "accept-encoding": "identity"}
+        request = client.build_request("POST", self.url, json=body, headers=headers,
                                        params=dict(ep.query), extensions={"timeout": timeouts})
         resp = client.send(request, stream=True, follow_redirects=False)
         try:
             resp.raise_for_status()
-            data = bytearray()
-            for piece in resp.iter_bytes():  # decompressed: a gzip bomb stops at the limit
-                data += piece
-                if len(data) > limit:
-                    raise ValueError(f"answer larger than {limit} bytes")
-                if time.monotonic() > deadline:  # a caller-owned client is checked here
-                    raise httpx.ReadTimeout("total tokenize timeout exceeded")
-            return bytes(data)
+            return _read_capped(resp, limit, deadline)
         finally:
             resp.close()
 

@@ -60,35 +60,43 @@ def without_userinfo(url: str, placeholder: str = "") -> str:
     return scheme + (placeholder if userinfo is not None else "") + rest
 
 
-def _query_secrets(rest: str) -> list[tuple[int, int]]:
-    """Spans (in ``rest``) of secret query values."""
-    start = rest.find("?")
-    if start < 0:
-        return []
+def _secret_spans(url: str) -> list[tuple[int, int]]:
+    """Where ``url`` holds secrets, merged: the password after the userinfo's first ``:``,
+    and the values of secret query parameters. Both readings are kept when they
+    disagree (a raw ``@`` in a ``password=`` value also looks like a userinfo's end)."""
+    scheme, userinfo, _ = _split(url)
     spans = []
-    for match in re.finditer(r"([^&=?]+)=([^&]*)", rest[start + 1:]):
-        if _SECRET_PARAM.search(match.group(1)):
-            spans.append((start + 1 + match.start(2), start + 1 + match.end(2)))
-    return spans
+    if userinfo is not None and ":" in userinfo:
+        spans.append((len(scheme) + userinfo.index(":") + 1, len(scheme) + len(userinfo)))
+    query = url.find("?", len(scheme))
+    if query >= 0:
+        for match in re.finditer(r"([^&=?#]+)=([^&]*)", url[query + 1:]):
+            if _SECRET_PARAM.search(match.group(1)):
+                spans.append((query + 1 + match.start(2), query + 1 + match.end(2)))
+    merged: list[tuple[int, int]] = []
+    for begin, end in sorted(spans):
+        if merged and begin <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((begin, end))
+    return merged
 
 
 def mask_url(url: str) -> str:
     """``url`` with ``***`` for its password and secret query values (for reprs, logs, errors)."""
-    scheme, userinfo, rest = _split(str(url))
-    for begin, end in reversed(_query_secrets(rest)):
-        rest = rest[:begin] + "***" + rest[end:]
-    if userinfo is None:
-        return scheme + rest
-    user, colon, _ = userinfo.partition(":")
-    return f"{scheme}{user}{':***' if colon else ''}@{rest}"
+    url = str(url)
+    for begin, end in reversed(_secret_spans(url)):
+        url = url[:begin] + "***" + url[end:]
+    return url
 
 
 def url_secrets(url: str) -> list[str]:
     """The password and secret query values of ``url``, raw and percent-decoded."""
-    _, userinfo, rest = _split(str(url))
-    found = [rest[b:e] for b, e in _query_secrets(rest)]
-    if userinfo and ":" in userinfo:
+    url = str(url)
+    found = [url[begin:end] for begin, end in _secret_spans(url)]
+    if (userinfo := _split(url)[1]) and ":" in userinfo:
         found.append(userinfo.partition(":")[2])
+    found += [piece for secret in list(found) for piece in re.split(r"[&=]", secret)]
     forms = {form for secret in found for form in (secret, unquote(secret)) if form}
     return sorted(forms, key=len, reverse=True)
 
