@@ -47,10 +47,10 @@ item  finding                                         regression tests
 4     a stalled PostgreSQL hung a turn                test_postgres_bounds.py (stopped_postgres...,
                                                       statement_timeout...)
 5     the setup advisory lock was polled forever      test_postgres_bounds.py (setup_lock_wait...)
-6     a dripping ``/tokenize`` hung get_num_tokens    test_tokenize_bounds.py (dripping..., trimming...)
-      and trimming
-7     no failover on 307/308, HTML 200, 400 "model    test_router_failover.py (fails_over_and_cools...)
-      not found"
+6     a dripping ``/tokenize`` hung get_num_tokens    test_tokenize_bounds.py (dripping...,
+      and trimming                                    trimming...)
+7     no failover on 307/308, HTML 200, 400 "model    test_router_failover.py (fails_over_and_
+      not found"                                      cools...)
 8     Router: ``Retry-After: 1e12``, bare             test_router_failover.py (huge_retry_after...,
       TimeoutError, ``Retry-After: 0`` / past date    every_deployment_cools..., zero_or_past...)
 9     usage on every stream chunk summed              test_stream_usage.py

@@ -18,7 +18,11 @@ import pytest
 from langchain_compat import ChatOpenAICompatible, OpenAICompatibleEmbeddings
 from langchain_compat.chat_models import downgrades
 from langchain_compat.connection.resolve import InsecureBaseURLWarning
-from langchain_compat.errors import ConfigurationError, InvalidCredentialError, RealRequestBlockedError
+from langchain_compat.errors import (
+    ConfigurationError,
+    InvalidCredentialError,
+    RealRequestBlockedError,
+)
 from langchain_compat.local.cache import CACHE_ENV
 from langchain_compat.local.cli import main as local_main
 from langchain_compat.local.net import free_port

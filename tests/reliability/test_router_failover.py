@@ -96,7 +96,8 @@ def test_a_huge_retry_after_cools_at_most_max_cooldown(emu) -> None:
 def test_retry_after_zero_or_past_still_cools_the_throttled_deployment(emu, hint: str) -> None:
     with broken(error_json(429, "slow down", {"Retry-After": hint})) as srv:
         llm = router(srv, emu, cooldown=30)
-        assert [llm.invoke(f"q{i}").content for i in range(3)] == ["Echo: q0", "Echo: q1", "Echo: q2"]
+        answers = [llm.invoke(f"q{i}").content for i in range(3)]
+    assert answers == ["Echo: q0", "Echo: q1", "Echo: q2"]
     assert srv.requests == 1
 
 

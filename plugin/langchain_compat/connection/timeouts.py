@@ -13,7 +13,11 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from langchain_compat.errors import ConfigurationError, InvalidCredentialError, InvalidParameterError
+from langchain_compat.errors import (
+    ConfigurationError,
+    InvalidCredentialError,
+    InvalidParameterError,
+)
 from langchain_compat.stores.urls import has_userinfo
 from langchain_compat.transport.settings import seconds
 

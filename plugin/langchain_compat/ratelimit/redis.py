@@ -53,8 +53,8 @@ DEFAULT_MAX_WAIT = 600.0
 def _seconds(name: str, value: Any, *, allow_none: bool = False, allow_zero: bool = False) -> Any:
     if value is None and allow_none:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or (
-            value < 0 or (value == 0 and not allow_zero)):
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not number or not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
         raise InvalidParameterError(name, "must be a finite, positive number of seconds")
     return float(value)
 
@@ -211,7 +211,8 @@ class RedisRateLimiter(BaseRateLimiter):
         """The hold for a refusal: the hint when it is a usable duration, cut to ``max_hold``."""
         usable = isinstance(retry_after, (int, float)) and not math.isnan(retry_after) and (
             retry_after > 0)
-        seconds = min(float(retry_after), self.max_hold) if usable else self.default_hold  # type: ignore[arg-type]
+        seconds = (min(float(retry_after), self.max_hold)  # type: ignore[arg-type]
+                   if usable else self.default_hold)
         return max(1, int(seconds * 1000))
 
     def _nap(self, wait_ms: int, start: float) -> float:

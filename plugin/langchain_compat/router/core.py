@@ -50,7 +50,7 @@ _STATUS_KINDS = {429: "rate_limited", 408: "timeout", 401: "misconfigured", 403:
 _NAME_KINDS = {"APITimeoutError": "timeout", "TimeoutError": "timeout", "ReadTimeout": "timeout",
                "APIConnectionError": "connection", "ConnectionError": "connection",
                "ConnectError": "connection", "ConnectionRefusedError": "connection",
-               "StreamInterruptedError": "connection"}
+               "StreamInterruptedError": "connection", "ResponseParseError": "server_error"}
 #: A 400/422 that says the deployment does not serve the model (vLLM, llama-server, Ollama,
 #: LiteLLM and OpenAI word it differently): that deployment is misconfigured, not the request.
 _MODEL_MISSING = re.compile(

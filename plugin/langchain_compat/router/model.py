@@ -134,7 +134,8 @@ class Router(BaseChatModel):
         """Deployments and settings; the live state (calls in flight, cooldowns, totals)
         belongs to this process: a loaded copy starts with its own."""
         state = super().__getstate__()
-        private = {k: v for k, v in (state.get("__pydantic_private__") or {}).items() if k != "_core"}
+        private = dict(state.get("__pydantic_private__") or {})
+        private.pop("_core", None)
         return {**state, "__pydantic_private__": private}
 
     def __setstate__(self, state: dict[Any, Any]) -> None:

@@ -195,7 +195,7 @@ class Target:
                 f"PostgreSQL at {self.shown} ended a {what} at statement_timeout="
                 f"{self.bounds.statement_timeout:g}s: {detail}", store="postgresql",
                 target=self.shown)
-        if isinstance(exc, psycopg.OperationalError) and "timeout" in detail.lower():
+        if isinstance(exc, psycopg.OperationalError) and "timeout expired" in detail.lower():
             return StoreTimeoutError(
                 f"PostgreSQL at {self.shown}: no connection within connect_timeout="
                 f"{self.bounds.connect_timeout:g}s: {detail}", store="postgresql",
@@ -335,7 +335,8 @@ def _saver_classes() -> tuple[type, type]:
         raise ConfigurationError(
             "a PostgreSQL memory needs langgraph-checkpoint-postgres: "
             "pip install 'langchain-compat[postgres]'") from None
-    sync_ns = {n: _wrap_sync(getattr(PostgresSaver, n)) for n in METHODS if hasattr(PostgresSaver, n)}
+    sync_ns = {n: _wrap_sync(getattr(PostgresSaver, n)) for n in METHODS
+               if hasattr(PostgresSaver, n)}
     async_ns = {n: _wrap_async(getattr(AsyncPostgresSaver, n)) for n in AMETHODS
                 if hasattr(AsyncPostgresSaver, n)}
     return (type("BoundedPostgresSaver", (_Guard, PostgresSaver), sync_ns),

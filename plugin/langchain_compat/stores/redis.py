@@ -56,7 +56,8 @@ class RedisErrors:
         detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         where = f"Redis at {self.shown}"
         if isinstance(exc, redis.exceptions.TimeoutError):
-            bound = f" within socket_timeout={self.socket_timeout:g}s" if self.socket_timeout else ""
+            limit = self.socket_timeout
+            bound = f" within socket_timeout={limit:g}s" if limit else ""
             return StoreTimeoutError(f"{where} did not answer{bound} (stopped, overloaded or "
                                      f"unreachable): {detail}", store="redis", target=self.shown)
         if isinstance(exc, (redis.exceptions.AuthenticationError,
