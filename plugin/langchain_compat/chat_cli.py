@@ -158,12 +158,12 @@ def default_db_path() -> Path | str:
     return Path(base) / "langchain-compat" / "chat.sqlite"
 
 
-def open_checkpointer(target: str | os.PathLike[str]) -> Any:
+def open_checkpointer(target: str | os.PathLike[str], **bounds: float | None) -> Any:
     """A checkpointer on a SQLite path or a ``postgresql://`` URL (see
     :func:`langchain_compat.memory.store.open_checkpointer`), closed on exit."""
     from langchain_compat.memory.store import open_checkpointer as open_store
 
-    return open_store(target)
+    return open_store(target, **bounds)
 
 
 def _target(value: str) -> Path | str:
@@ -218,6 +218,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--system", default=None, help="system prompt sent with every turn")
     parser.add_argument("--max-tokens", type=int, default=None, help="reply length limit")
     parser.add_argument("--timeout", type=float, default=None, help="per-request timeout in seconds")
+    parser.add_argument("--db-timeout", type=float, default=None, metavar="SECONDS",
+                        help="PostgreSQL statement timeout (default 30; a server that stops "
+                             "answering is given up on 5 s later)")
     parser.add_argument("--no-stream", action="store_true", help="print replies whole instead of streaming")
     parser.add_argument("--fake-replies", default=None, help=argparse.SUPPRESS)  # tests: JSON list of replies
 
@@ -299,11 +302,11 @@ def _command(text: str, graph: Any, saver: Any, config: dict[str, Any], session:
 def _ask(model: BaseChatModel, graph: Any, config: dict[str, Any], text: str, out: TextIO,
          args: argparse.Namespace) -> None:
     """One turn, its errors reported; a Ctrl-C cancels it and stores nothing of it."""
-    # A question left without its reply (a history written before turns were stored
-    # whole) is dropped just before our own turn, not at start-up: with a shared
-    # PostgreSQL another process may be answering it right now.
-    _drop_unanswered(graph, config)
     try:
+        # A question left without its reply (a history written before turns were stored
+        # whole) is dropped just before our own turn, not at start-up: with a shared
+        # PostgreSQL another process may be answering it right now.
+        _drop_unanswered(graph, config)
         _turn(model, graph, config, text, out, stream=not args.no_stream, system=args.system)
     except KeyboardInterrupt:
         out.write("\n")
@@ -317,7 +320,9 @@ def run(args: argparse.Namespace, *, stdin: TextIO | None = None, stdout: TextIO
     """Run the chat loop until ``/exit``, end of input (Ctrl-D) or Ctrl-C at the prompt.
 
     Ctrl-C during a reply cancels that turn (nothing of it is stored) and returns
-    to the prompt. Returns the exit code (0; 2 when the model cannot be built).
+    to the prompt; a turn or command the database fails is reported and the loop goes
+    on. Returns the exit code (0; 1 when the database cannot be opened or read at
+    start; 2 when the model cannot be built).
     """
     stdin = stdin or sys.stdin
     out = stdout or sys.stdout
@@ -327,34 +332,50 @@ def run(args: argparse.Namespace, *, stdin: TextIO | None = None, stdout: TextIO
     except (CompatError, OSError, ValueError) as exc:
         err.write(f"error: {exc}\n")
         return 2
-    interactive = stdin.isatty()
     db = _target(args.db) if args.db else default_db_path()
-    with open_checkpointer(db) as saver:
-        graph = build_chat_graph(model, saver, system=args.system)
-        config = {"configurable": {"thread_id": args.session}}
-        stored = graph.get_state(config).values.get("messages", [])
-        if stored:
-            err.write(f"[resumed session {args.session!r}: {len(stored)} messages]\n")
+    bounds = {"statement_timeout": args.db_timeout} if getattr(args, "db_timeout", None) else {}
+    try:
+        with open_checkpointer(db, **bounds) as saver:
+            _session(model, saver, db, args, stdin, out)
+    except CompatError as exc:  # the database could not be opened or read at start
+        out.flush()
+        err.write(f"error: {exc}\n")
+        return 1
+    return 0
+
+
+def _session(model: BaseChatModel, saver: Any, db: Path | str, args: argparse.Namespace,
+             stdin: TextIO, out: TextIO) -> None:
+    """The chat loop on an open checkpointer (a failing turn or command is reported)."""
+    err = sys.stderr
+    interactive = stdin.isatty()
+    graph = build_chat_graph(model, saver, system=args.system)
+    config = {"configurable": {"thread_id": args.session}}
+    stored = graph.get_state(config).values.get("messages", [])
+    if stored:
+        err.write(f"[resumed session {args.session!r}: {len(stored)} messages]\n")
+    if interactive:
+        err.write(f"[session {args.session!r} in {describe(db)}; {HELP}; Ctrl-C cancels a reply]\n")
+    while True:
         if interactive:
-            err.write(f"[session {args.session!r} in {describe(db)}; {HELP}; Ctrl-C cancels a reply]\n")
-        while True:
+            out.write("> ")
+            out.flush()
+        try:
+            line = stdin.readline()
+        except KeyboardInterrupt:  # Ctrl-C at the prompt: leave quietly
+            line = ""
+        if not line:  # end of input (Ctrl-D): the shell's prompt starts on a new line
             if interactive:
-                out.write("> ")
-                out.flush()
+                out.write("\n")
+            break
+        text = line.strip()
+        if text.startswith("/"):
             try:
-                line = stdin.readline()
-            except KeyboardInterrupt:  # Ctrl-C at the prompt: leave quietly
-                line = ""
-            if not line:  # end of input (Ctrl-D): the shell's prompt starts on a new line
-                if interactive:
-                    out.write("\n")
-                break
-            text = line.strip()
-            if text.startswith("/"):
                 if not _command(text, graph, saver, config, args.session, out):
                     break
-            elif text:
-                _ask(model, graph, config, text, out, args)
-            out.flush()
+            except CompatError as exc:
+                err.write(f"error: {exc}\n")
+        elif text:
+            _ask(model, graph, config, text, out, args)
         out.flush()
-    return 0
+    out.flush()

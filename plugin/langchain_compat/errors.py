@@ -27,6 +27,11 @@ network failures) into one of these classes::
     │       └── ResponseTooLargeError   body or stream event over the size cap
     ├── APIConnectionError              could not connect / connection reset
     │   └── APITimeoutError             connect, read or total timeout
+    │       └── RateLimiterTimeoutError a shared rate limit gave no slot within ``max_wait``
+    ├── StoreError                      Redis (shared rate limit) or PostgreSQL (memory)
+    │   │                               failed: down, refused, broke mid-call
+    │   └── StoreTimeoutError           a connect, statement or socket timeout, or the
+    │                                   setup-lock wait, passed its bound
     ├── StreamInterruptedError          a stream broke after its first byte;
     │                                   ``partial`` holds what had arrived
     ├── RealRequestBlockedError         a non-loopback host was reached in tests
@@ -36,17 +41,17 @@ network failures) into one of these classes::
     └── ToolCallError                   emulated tool calling failed for good
 
 Errors carry ``status_code``, the provider's ``message``, ``request_id`` and
-the ``provider`` name. They never carry an API key: messages built from
-provider bodies go through :func:`redact` with the key in use.
+the ``provider`` name. They never carry an API key or password: provider bodies
+go through :func:`redact`; store errors keep the driver's error, redacted, as ``__cause__``.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
-from urllib.parse import quote, quote_plus
 
 from langchain_core.exceptions import OutputParserException
+
+from langchain_compat.redaction import redact
 
 __all__ = [
     "APIConnectionError",
@@ -68,7 +73,10 @@ __all__ = [
     "RedirectError",
     "ResponseParseError",
     "ResponseTooLargeError",
+    "RateLimiterTimeoutError",
     "ServerError",
+    "StoreError",
+    "StoreTimeoutError",
     "StreamInterruptedError",
     "StructuredOutputError",
     "ToolCallError",
@@ -77,40 +85,6 @@ __all__ = [
     "UnsupportedParameterError",
     "redact",
 ]
-
-
-def _forms(secret: str) -> list[str]:
-    """``secret`` as it may appear in text: raw, repr-, JSON- and percent-escaped.
-
-    Longest first, so an escaped form is replaced before the raw form inside it.
-    """
-    forms = {secret, repr(secret)[1:-1], json.dumps(secret)[1:-1],
-             json.dumps(secret)[1:-1].replace("/", "\\/"), quote(secret, safe=""), quote(secret),
-             quote_plus(secret)}
-    return sorted(forms, key=len, reverse=True)
-
-
-def redact(text: str, *secrets: str | None) -> str:
-    """Return ``text`` with every secret replaced by ``***``.
-
-    Also catches the escaped forms of a secret (``repr``, JSON with or without
-    ``\\/``, percent-encoding), as servers and tracebacks echo them. Secrets
-    shorter than 4 characters are left alone (too short to be a real key).
-
-    Args:
-        text: the text to clean.
-        *secrets: the secrets in use; None and short ones are skipped.
-
-    Returns:
-        The cleaned text.
-    """
-    for secret in secrets:
-        if not secret or len(secret) < 4:
-            continue
-        for form in _forms(secret):
-            if form in text:
-                text = text.replace(form, "***")
-    return text
 
 
 class CompatError(Exception):
@@ -298,6 +272,39 @@ class APITimeoutError(APIConnectionError):
     """A connect, read or total timeout fired."""
 
 
+class RateLimiterTimeoutError(APITimeoutError):
+    """A shared rate limiter gave no slot within its ``max_wait`` (no request was sent).
+
+    Attributes:
+        scope: the limiter's bucket (provider and key digest).
+        waited: seconds waited.
+    """
+
+    def __init__(self, message: str, *, scope: str | None = None, waited: float = 0.0) -> None:
+        self.scope = scope
+        self.waited = waited
+        super().__init__(message)
+
+
+class StoreError(CompatError):
+    """A shared store failed: the Redis of a ``RedisRateLimiter`` or the PostgreSQL of
+    a conversation memory (down, refused the credentials, broke mid-call, bad answer).
+
+    Attributes:
+        store: ``"redis"`` or ``"postgresql"``.
+        target: the store's URL without its password.
+    """
+
+    def __init__(self, message: str, *, store: str, target: str = "") -> None:
+        self.store = store
+        self.target = target
+        super().__init__(message)
+
+
+class StoreTimeoutError(StoreError):
+    """A store call passed its connect, statement or socket timeout, or the setup-lock wait."""
+
+
 class StreamInterruptedError(CompatError):
     """A stream broke after data had arrived; it is not retried.
 
@@ -367,7 +374,6 @@ class ToolCallParseError(ServerError, ToolCallError):
     """
 
     retryable = False
-
 
 
 class RealRequestBlockedError(CompatError):

@@ -30,12 +30,13 @@ def fake_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[obj
     procs: list[subprocess.Popen[bytes]] = []
 
     def start(*, started_by: str | None = None) -> tuple[int, int]:
-        proc = subprocess.Popen([str(program), "60"])
+        cmd = [str(program), "60"]
+        proc = subprocess.Popen(cmd)
         procs.append(proc)
         port = free_port()
         state: dict[str, object] = {"pid": proc.pid, "port": port, "host": "127.0.0.1", "model": "smollm2-135m-instruct",
                                     "base_url": f"http://127.0.0.1:{port}/v1", "log_path": "",
-                                    "started_at": time.time()}
+                                    "started_at": time.time(), "cmd": cmd}
         if started_by:
             state["started_by"] = started_by
         write_state(port, state)

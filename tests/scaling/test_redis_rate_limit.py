@@ -14,6 +14,7 @@ import pytest
 from limit_worker import work
 
 from langchain_compat import ChatOpenAICompatible, ChatTelkom
+from langchain_compat.errors import RateLimiterTimeoutError
 from langchain_compat.ratelimit import RedisRateLimiter
 from langchain_compat.testing import emulate, rate_limited
 
@@ -134,7 +135,10 @@ async def test_async_acquire_and_non_blocking(redis_url: str) -> None:
     assert not lim.acquire(blocking=False)  # the hold is seen by the sync side too
     capped = RedisRateLimiter.from_url(redis_url, requests_per_window=1, window_seconds=30,
                                        provider="p", api_key="k2", max_wait=0.2)
-    assert capped.acquire() and not capped.acquire()  # gave up after max_wait
+    assert capped.acquire()
+    with pytest.raises(RateLimiterTimeoutError):  # no slot within max_wait: nothing is sent
+        capped.acquire()
+    assert not capped.acquire(blocking=False)
 
 
 async def test_async_calls_report_a_429_and_retry_through_the_limiter(redis_url: str) -> None:

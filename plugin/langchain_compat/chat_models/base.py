@@ -30,12 +30,7 @@ from langchain_compat.chat_models.backend_memory import (
 )
 from langchain_compat.chat_models.call import END, Call
 from langchain_compat.chat_models.call_options import CallOptions, CallSettings, ToolSetting
-from langchain_compat.chat_models.tokens import (
-    ServerTokenizer,
-    request_tokens,
-    text_counter,
-    tokenize_url,
-)
+from langchain_compat.chat_models.tokens import ServerTokenizer, request_tokens, text_counter
 from langchain_compat.connection import CompatConnection
 from langchain_compat.core.request import check_params
 from langchain_compat.errors import CompatError, ConfigurationError, InvalidParameterError
@@ -112,6 +107,8 @@ class BaseChatCompat(CompatConnection, BaseChatModel):
     """What ``auto`` tool calling and refused optional fields teach about the backend, keyed
     by base URL, model and a digest of the key (default: the process-wide memory; pass your
     own ``BackendMemory()`` to keep it apart)."""
+    tokenize_timeout: float = Field(default=5.0, gt=0, allow_inf_nan=False)
+    """Total seconds of one ``/tokenize`` count (rate limiter included); then the estimate."""
 
     _compat_profile: Profile | None = PrivateAttr(default=None)
     _call_settings: CallSettings | None = PrivateAttr(default=None)
@@ -218,9 +215,7 @@ class BaseChatCompat(CompatConnection, BaseChatModel):
 
     # -- token counts (see tokens.py) ------------------------------------
     def _server_tokenizer(self) -> ServerTokenizer | None:
-        endpoint = self.compat_profile.tokenize_endpoint
-        return (ServerTokenizer(self.driver, tokenize_url(self.base_url or "", endpoint), self.model_name)
-                if endpoint else None)
+        return ServerTokenizer.of(self)
 
     def _text_counter(self) -> Callable[[str], int]:
         custom = self.custom_get_token_ids

@@ -8,14 +8,22 @@ remembered in a bounded process-wide cache; otherwise, and on any error from
 the server, the calibrated offline estimate of
 :mod:`langchain_compat.memory.tokens` is used (an upper bound). The chat
 template's overhead per message and per tool call is the estimator's either way.
+
+One server count takes at most ``tokenize_timeout`` seconds in total, the rate
+limiter's wait included (memory trimming counts before every model call, so a
+slow or dripping ``/tokenize`` must not hold a turn). An answer larger than
+:func:`body_limit`, nested too deep, with ids that are not token ids, or with
+more tokens than the text has bytes is not believed: the estimate answers.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import threading
 import time
+import zlib
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
@@ -24,8 +32,10 @@ import httpx
 from langchain_core.messages import AIMessage, BaseMessage
 
 from langchain_compat.core.reasoning import message_reasoning
+from langchain_compat.errors import RateLimiterTimeoutError, StoreError
 from langchain_compat.memory.tokens import count_tokens, estimate_text_tokens, estimate_tools_tokens
 from langchain_compat.transport.driver import HTTPDriver
+from langchain_compat.transport.wire import Attempt, Budget
 
 __all__ = ["CACHE_SIZE", "RETRY_AFTER_FAILURE", "ServerTokenizer", "request_tokens", "tokenize_url"]
 
@@ -35,8 +45,14 @@ logger = logging.getLogger(__name__)
 CACHE_SIZE = 4096
 #: Seconds a tokenizer URL that failed is not asked again (the estimate answers meanwhile).
 RETRY_AFTER_FAILURE = 60.0
-#: Seconds one ``/tokenize`` request may take before the estimate answers instead.
+#: Seconds one server count may take in total (the chat model's ``tokenize_timeout``).
 TOKENIZE_TIMEOUT = 5.0
+#: Largest ids a token id may be (vocabularies are far smaller).
+MAX_TOKEN_ID = 2**32
+#: Token ids beyond one per byte of text allowed (a prefix space, a stray special token).
+EXTRA_TOKENS = 8
+#: Seconds between non-blocking tries of a rate limiter while a count waits for it.
+LIMITER_POLL = 0.05
 
 _lock = threading.Lock()
 _cache: OrderedDict[tuple[str, str | None, bytes], list[int]] = OrderedDict()
@@ -49,12 +65,60 @@ def tokenize_url(base_url: str, endpoint: str) -> str:
     return root + "/" + endpoint.lstrip("/")
 
 
-def _read_ids(body: Any) -> list[int]:
+def body_limit(text: str) -> int:
+    """Largest ``/tokenize`` answer read for ``text``, in bytes (after decompression)."""
+    return 64 * 1024 + 32 * len(text.encode("utf-8", "surrogatepass"))
+
+
+def _read_ids(body: Any, text: str) -> list[int]:
+    """The token ids of a ``/tokenize`` answer.
+
+    Raises:
+        TypeError: no ``tokens`` list, an id that is not a token id, or more
+            tokens than ``text`` has bytes (a server answering garbage).
+    """
     tokens = body.get("tokens") if isinstance(body, dict) else None
     if not isinstance(tokens, list):
         raise TypeError("no 'tokens' list in the answer")
+    if len(tokens) > len(text.encode("utf-8", "surrogatepass")) + EXTRA_TOKENS:
+        raise TypeError(f"{len(tokens)} tokens for {len(text)} characters")
     # llama.cpp answers [{"id", "piece"}] when asked for pieces; ids otherwise
-    return [t["id"] if isinstance(t, dict) else int(t) for t in tokens]
+    ids = [t.get("id") if isinstance(t, dict) else t for t in tokens]
+    if not all(type(i) is int and 0 <= i < MAX_TOKEN_ID for i in ids):
+        raise TypeError("an answer's token id is not an integer id")
+    return ids
+
+
+def _read_capped(resp: httpx.Response, limit: int, deadline: float) -> bytes:
+    """The body of ``resp``, decompressed at most ``limit`` bytes at a time (a gzip bomb
+    stops at the limit: httpx would inflate a whole network read at once).
+
+    Raises:
+        ValueError: larger than ``limit``, or an encoding that cannot be bounded.
+        httpx.ReadTimeout: ``deadline`` passed (a caller-owned client is checked here).
+    """
+    encoding = resp.headers.get("content-encoding", "identity").strip().lower()
+    if encoding not in ("", "identity", "gzip", "x-gzip", "deflate"):
+        raise ValueError(f"unexpected content-encoding {encoding!r}")
+    inflate = zlib.decompressobj(47) if encoding not in ("", "identity") else None  # gzip/zlib
+    data = bytearray()
+    for raw in resp.iter_raw():
+        data += inflate.decompress(raw, limit + 1 - len(data)) if inflate else raw
+        if len(data) > limit:
+            raise ValueError(f"answer larger than {limit} bytes")
+        if time.monotonic() > deadline:
+            raise httpx.ReadTimeout("total tokenize timeout exceeded")
+    return bytes(data)
+
+
+def _admit(limiter: Any, deadline: float) -> bool:
+    """Book a request with ``limiter`` by ``deadline`` (polling, never blocking past it)."""
+    while not limiter.acquire(blocking=False):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        time.sleep(min(LIMITER_POLL, left))
+    return True
 
 
 class ServerTokenizer:
@@ -64,14 +128,26 @@ class ServerTokenizer:
         driver: the chat model's HTTP driver (its client, headers and TLS settings).
         url: the tokenizer's URL (see :func:`tokenize_url`).
         model: sent as ``model`` (vLLM serves several models).
+        timeout: seconds one count may take in total, limiter wait included.
     """
 
-    __slots__ = ("_driver", "_model", "url")
+    __slots__ = ("_driver", "_model", "_timeout", "url")
 
-    def __init__(self, driver: HTTPDriver, url: str, model: str | None) -> None:
+    def __init__(self, driver: HTTPDriver, url: str, model: str | None,
+                 timeout: float = TOKENIZE_TIMEOUT) -> None:
         self._driver = driver
         self.url = url
         self._model = model
+        self._timeout = timeout
+
+    @classmethod
+    def of(cls, model: Any) -> ServerTokenizer | None:
+        """The tokenizer of a chat model whose profile names one (``tokenize_endpoint``)."""
+        endpoint = model.compat_profile.tokenize_endpoint
+        if not endpoint:
+            return None
+        return cls(model.driver, tokenize_url(model.base_url or "", endpoint), model.model_name,
+                   model.tokenize_timeout)
 
     def token_ids(self, text: str) -> list[int] | None:
         """The server's token ids of ``text`` (None: unavailable now; estimate instead)."""
@@ -99,19 +175,41 @@ class ServerTokenizer:
         body = {"content": text, "prompt": text, "add_special": False, "add_special_tokens": False}
         if self._model:
             body["model"] = self._model
-        ep = self._driver.ep
-        if ep.rate_limiter is not None:  # a tokenize request counts against the server's limit too
-            ep.rate_limiter.acquire()
+        deadline = time.monotonic() + self._timeout
         try:
-            resp = ep.sync().post(self.url, json=body, headers=ep.headers, params=dict(ep.query),
-                                  timeout=TOKENIZE_TIMEOUT)
-            resp.raise_for_status()
-            return _read_ids(resp.json())
-        except (httpx.HTTPError, ValueError, TypeError, KeyError) as exc:
+            return _read_ids(json.loads(self._post(body, deadline, body_limit(text))), text)
+        except (httpx.HTTPError, ValueError, TypeError, RecursionError, zlib.error, StoreError,
+                RateLimiterTimeoutError) as exc:
             # The URL has no credentials (check_base_url refuses them); the key is in no message here.
             logger.info("token count: %s failed (%s); using the offline estimate", self.url,
                         type(exc).__name__)
             return None
+
+    def _post(self, body: dict[str, Any], deadline: float, limit: int) -> bytes:
+        """The answer's body, read by ``deadline`` and at most ``limit`` bytes.
+
+        Raises:
+            httpx.TimeoutException: the deadline passed (the limiter's wait included).
+            ValueError: the answer is larger than ``limit``.
+        """
+        ep = self._driver.ep
+        # A tokenize request counts against the server's limit too, within the deadline.
+        if ep.rate_limiter is not None and not _admit(ep.rate_limiter, deadline):
+            raise httpx.PoolTimeout("the rate limiter gave no slot in time")
+        attempt = Attempt(deadline)  # our clients cut every socket call to it (wire.py)
+        left = max(deadline - time.monotonic(), 0.001)
+        timeouts = {"connect": Budget(left, attempt), "read": Budget(left, attempt),
+                    "write": Budget(left, attempt), "pool": left}
+        client = ep.sync()
+        headers = {**ep.headers, "accept-encoding": "identity"}
+        request = client.build_request("POST", self.url, json=body, headers=headers,
+                                       params=dict(ep.query), extensions={"timeout": timeouts})
+        resp = client.send(request, stream=True, follow_redirects=False)
+        try:
+            resp.raise_for_status()
+            return _read_capped(resp, limit, deadline)
+        finally:
+            resp.close()
 
     def count(self, text: str) -> int:
         """Tokens in ``text``: the server's count, else the offline estimate."""

@@ -10,7 +10,6 @@ Basic auth ``auth_prefix="Basic "`` and the base64 of ``user:password``).
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import sys
 import warnings
@@ -19,6 +18,7 @@ from urllib.parse import urlsplit
 from pydantic import SecretStr, ValidationError
 
 from langchain_compat.connection.credentials import clean_api_key
+from langchain_compat.connection.hosts import is_loopback
 from langchain_compat.errors import (
     InvalidCredentialError,
     InvalidParameterError,
@@ -26,6 +26,7 @@ from langchain_compat.errors import (
     MissingBaseURLError,
 )
 from langchain_compat.providers.base import Provider
+from langchain_compat.stores.urls import has_userinfo, mask_url, without_userinfo
 
 __all__ = [
     "InsecureBaseURLWarning",
@@ -90,15 +91,6 @@ def resolve_api_key(provider: Provider, api_key: SecretStr | None, *, required: 
     return None
 
 
-def _is_loopback(host: str) -> bool:
-    if host in ("localhost", "localhost.localdomain") or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def resolve_base_url(provider: Provider, base_url: str | None) -> str:
     """The base URL given, else the env var, else the provider default.
 
@@ -112,8 +104,8 @@ def resolve_base_url(provider: Provider, base_url: str | None) -> str:
         raise MissingBaseURLError(provider.display_name, provider.base_url_env)
     url = check_base_url(url)
     parts = urlsplit(url)
-    if parts.scheme == "http" and not _is_loopback(parts.hostname or ""):
-        shown = f"http://{parts.hostname}{f':{parts.port}' if parts.port else ''}{parts.path}"
+    if parts.scheme == "http" and not is_loopback(parts.hostname or ""):
+        shown = f"http://{parts.netloc}{parts.path}"  # netloc keeps an IPv6 address's brackets
         warnings.warn(
             f"base_url {shown!r} uses plain http to a non-loopback host: the API key and "
             "conversation travel unencrypted. Use https:// unless this is a trusted network.",
@@ -137,16 +129,17 @@ def check_base_url(url: str) -> str:
             the message never shows it.
         InvalidParameterError: not an http(s) URL with a host.
     """
+    if isinstance(url, str) and has_userinfo(url):  # before urlsplit: "u:p#w@h" splits at "#"
+        shown = mask_url(without_userinfo(url, "...@"))
+        raise InvalidCredentialError(
+            "base_url", f"it carries a user name or password ({shown}), "
+            "which would show in reprs, traces and errors; pass the secret as api_key=... instead "
+            "(for HTTP Basic auth: auth_prefix='Basic ' and the base64 of 'user:password')")
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises on a malformed port
     except (ValueError, TypeError):
         raise InvalidParameterError("base_url", "expected an http(s) URL such as https://host/v1") from None
-    if "@" in parts.netloc:
-        raise InvalidCredentialError(
-            "base_url", f"it carries a user name or password (https://...@{parts.netloc.rpartition('@')[2]}), "
-            "which would show in reprs, traces and errors; pass the secret as api_key=... instead "
-            "(for HTTP Basic auth: auth_prefix='Basic ' and the base64 of 'user:password')")
     if parts.scheme not in ("http", "https") or not parts.hostname:
         shown = repr(url) if "@" not in url else "a URL with '@' (not shown: it may hold a password)"
         raise InvalidParameterError("base_url", f"expected an http(s) URL such as https://host/v1, got {shown}")

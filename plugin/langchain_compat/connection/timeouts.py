@@ -13,7 +13,12 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from langchain_compat.errors import InvalidCredentialError, InvalidParameterError
+from langchain_compat.errors import (
+    ConfigurationError,
+    InvalidCredentialError,
+    InvalidParameterError,
+)
+from langchain_compat.stores.urls import has_userinfo
 from langchain_compat.transport.settings import seconds
 
 __all__ = ["DEFAULT_READ_TIMEOUT", "check_proxy", "check_timeouts", "httpx_timeout"]
@@ -66,13 +71,24 @@ def check_proxy(proxy: Any) -> None:
         InvalidCredentialError: ``user:password@`` in the URL (it would show in
             reprs and errors; put the proxy credentials in an ``http_client``).
         InvalidParameterError: not an http(s)/socks5 URL with a host.
+        ConfigurationError: a socks proxy without ``socksio`` installed.
     """
     if proxy is None:
         return
-    parts = urlsplit(proxy) if isinstance(proxy, str) else None
-    if parts is not None and "@" in parts.netloc:
+    try:
+        parts = urlsplit(proxy) if isinstance(proxy, str) else None
+    except ValueError:  # "Invalid IPv6 URL"
+        parts = None
+    if parts is not None and ("@" in parts.netloc or has_userinfo(proxy)):
         raise InvalidCredentialError(
             "proxy", "it carries a user name or password, which would show in reprs and errors; "
             "pass http_client=httpx.Client(proxy=httpx.Proxy(url, auth=(user, password))) instead")
     if parts is None or parts.scheme not in ("http", "https", "socks5", "socks5h") or not parts.hostname:
         raise InvalidParameterError("proxy", "expected a proxy URL such as http://127.0.0.1:3128")
+    if parts.scheme.startswith("socks"):
+        try:
+            import socksio  # noqa: F401 - httpx needs it for socks proxies
+        except ImportError as exc:
+            raise ConfigurationError(
+                "proxy: a socks5:// proxy needs the socksio package: pip install 'httpx[socks]'"
+            ) from exc

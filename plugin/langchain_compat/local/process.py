@@ -2,7 +2,8 @@
 
 Servers started by this Python process are kept in :data:`CHILDREN` (their
 ``Popen``) so they can be reaped; servers started by another process are
-recognised by PID and command line (``/proc``), which guards against PID reuse.
+recognised by PID and their whole recorded command line (``/proc``), which
+guards against PID reuse.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 __all__ = ["CHILDREN", "is_our_server", "log_tail", "pid_alive", "terminate"]
@@ -40,8 +42,13 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
-def is_our_server(pid: int) -> bool:
-    """True if ``pid`` is a live llama-server process (guards against PID reuse)."""
+def is_our_server(pid: int, cmd: Sequence[str] | None = None) -> bool:
+    """True if ``pid`` is a live llama-server process (guards against PID reuse).
+
+    With ``cmd`` (the command line recorded when we started it), the process's
+    own command line must be exactly that: another llama-server that took a stale
+    PID (one the user started by hand) is not ours to stop.
+    """
     child = CHILDREN.get(pid)
     if child is not None and child.poll() is not None:
         CHILDREN.pop(pid, None)  # reaped now
@@ -49,10 +56,13 @@ def is_our_server(pid: int) -> bool:
     if not pid_alive(pid):
         return False
     try:
-        argv0 = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0", 1)[0].decode(errors="replace")
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().rstrip(b"\0").split(b"\0")
     except OSError:
         return True  # no /proc: trust the state file's PID
-    return os.path.basename(argv0).startswith("llama-server")
+    args = [a.decode(errors="replace") for a in argv]
+    if cmd is not None and args != [str(c) for c in cmd]:
+        return False
+    return os.path.basename(args[0]).startswith("llama-server")
 
 
 def _wait_gone(pid: int, timeout: float) -> bool:

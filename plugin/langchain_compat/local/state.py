@@ -13,7 +13,9 @@ import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
+from langchain_compat.connection.hosts import is_loopback
 from langchain_compat.local.build import _file_lock
 from langchain_compat.local.cache import run_dir
 from langchain_compat.local.process import is_our_server, pid_alive
@@ -88,12 +90,26 @@ def recorded_ports() -> list[int]:
     return sorted(ports)
 
 
+def _trusted(state: dict[str, object], port: int) -> bool:
+    """Whether a state file is one we wrote for ``port``: a loopback URL on that port and
+    the command line we started (a stale or edited file must not aim ``status`` at
+    another host, nor ``down`` at another process)."""
+    try:
+        url = urlsplit(str(state.get("base_url", "")))
+        host_ok = is_loopback(url.hostname) and is_loopback(state.get("host", "127.0.0.1"))
+        return host_ok and url.port == port and isinstance(state.get("cmd"), list)
+    except ValueError:
+        return False
+
+
 def live_state(port: int) -> dict[str, object] | None:
-    """The state of our server on ``port`` if its process is alive; stale files are removed."""
+    """The state of our server on ``port`` if its process is alive and is the one we started;
+    stale or foreign files are removed."""
     state = read_state(port)
     if state is None:
         return None
-    if is_our_server(int(state.get("pid", -1))):  # type: ignore[arg-type]
+    if isinstance(state, dict) and _trusted(state, port) and is_our_server(
+            int(state.get("pid", -1)), state["cmd"]):  # type: ignore[arg-type]
         return state
     clear_state(port)
     return None

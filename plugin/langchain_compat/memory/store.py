@@ -19,18 +19,13 @@ from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
-from langchain_compat.errors import ConfigurationError
+from langchain_compat.errors import InvalidParameterError
+from langchain_compat.stores.postgres import PostgresBounds
+from langchain_compat.stores.urls import mask_url
 
 __all__ = ["describe", "is_postgres_url", "open_async_checkpointer", "open_checkpointer"]
 
 SCHEMES = ("postgresql://", "postgres://")
-#: Advisory lock held while the tables are created (two workers may start at once).
-#: Taken with try-and-poll: LangGraph's migrations run CREATE INDEX CONCURRENTLY,
-#: which waits for every open transaction - a blocked pg_advisory_lock is one,
-#: so waiting in the server would deadlock.
-SETUP_LOCK = 0x6C63_6D65  # "lcme"
-TRY_LOCK = "SELECT pg_try_advisory_lock(%s) AS locked"
-LOCK_POLL = 0.1
 #: How long a SQLite writer waits for another process's write to finish (the
 #: sqlite3 default, 5 s, is short for a busy disk shared by several workers).
 SQLITE_BUSY_TIMEOUT = 30.0
@@ -42,60 +37,49 @@ def is_postgres_url(target: str | os.PathLike[str]) -> bool:
 
 
 def describe(target: str | os.PathLike[str]) -> str:
-    """``target`` for messages: a URL without its password, or the path."""
-    if not is_postgres_url(target):
-        return str(target)
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(str(target))
-    if parts.password is None:
-        return str(target)
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-    return parts._replace(netloc=netloc).geturl()
+    """``target`` for messages: a URL without its password (in the user part or a
+    ``password=`` parameter, encoded or not), or the path."""
+    return mask_url(str(target)) if is_postgres_url(target) else str(target)
 
 
-def _postgres() -> Any:
-    try:
-        import psycopg
-        from psycopg.rows import dict_row
-    except ImportError:  # pragma: no cover - depends on the install
-        raise ConfigurationError(
-            "a PostgreSQL memory needs psycopg and langgraph-checkpoint-postgres: "
-            "pip install 'langchain-compat[postgres]'") from None
-    return psycopg, dict_row
-
-
-def _pg_options(dict_row: Any) -> dict[str, Any]:
-    # what PostgresSaver.from_conn_string uses: autocommit, no prepared statements
-    return {"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row}
+def _bounds(options: dict[str, Any]) -> PostgresBounds:
+    unknown = set(options) - set(PostgresBounds.__dataclass_fields__)
+    if unknown:
+        raise InvalidParameterError(", ".join(sorted(unknown)), "unknown option; PostgreSQL takes "
+                                    "connect_timeout, statement_timeout, socket_timeout and "
+                                    "setup_lock_timeout")
+    return PostgresBounds(**options)
 
 
 @contextmanager
-def open_checkpointer(target: str | os.PathLike[str]) -> Iterator[Any]:
+def open_checkpointer(target: str | os.PathLike[str], **bounds: float | None) -> Iterator[Any]:
     """A LangGraph checkpointer on ``target``, closed on exit.
 
     Args:
         target: a SQLite file path (parent directories created) or a
-            ``postgresql://user:pass@host:5432/db`` URL (tables created on first use).
+            ``postgresql://user:pass@host:5432/db`` URL (tables created on first use;
+            percent-encode special characters of the password).
+        **bounds: used by PostgreSQL, in seconds: ``connect_timeout`` (10),
+            ``statement_timeout`` (30), ``socket_timeout`` (statement + 5: a stopped
+            server is given up on), ``setup_lock_timeout`` (60: another worker
+            creating the tables). See
+            :class:`~langchain_compat.stores.postgres.PostgresBounds`.
 
     Yields:
-        A ``SqliteSaver`` or ``PostgresSaver``.
+        A ``SqliteSaver`` or a bounded ``PostgresSaver`` (its errors are
+        :class:`~langchain_compat.errors.StoreError`; a broken connection is
+        reopened on the next call).
 
     Raises:
-        ConfigurationError: a PostgreSQL URL without the ``[postgres]`` extra installed.
+        ConfigurationError: a PostgreSQL URL without the ``[postgres]`` extra, or
+            a URL that cannot be used (the password is never shown).
+        StoreError: PostgreSQL refused or failed (``StoreTimeoutError`` past a bound).
     """
+    limits = _bounds(bounds)  # checked for a SQLite path too: a misspelt bound is refused
     if is_postgres_url(target):
-        psycopg, dict_row = _postgres()
-        from langgraph.checkpoint.postgres import PostgresSaver
+        from langchain_compat.stores.postgres import open_postgres
 
-        with psycopg.connect(str(target), **_pg_options(dict_row)) as conn:
-            saver = PostgresSaver(conn)
-            while not conn.execute(TRY_LOCK, (SETUP_LOCK,)).fetchone()["locked"]:
-                time.sleep(LOCK_POLL)
-            try:
-                saver.setup()
-            finally:
-                conn.execute("SELECT pg_advisory_unlock(%s)", (SETUP_LOCK,))
+        with open_postgres(str(target), limits) as saver:
             yield saver
         return
     from langgraph.checkpoint.sqlite import SqliteSaver
@@ -109,20 +93,14 @@ def open_checkpointer(target: str | os.PathLike[str]) -> Iterator[Any]:
 
 
 @asynccontextmanager
-async def open_async_checkpointer(target: str | os.PathLike[str]) -> AsyncIterator[Any]:
+async def open_async_checkpointer(target: str | os.PathLike[str],
+                                  **bounds: float | None) -> AsyncIterator[Any]:
     """Async :func:`open_checkpointer`: ``AsyncPostgresSaver`` or ``AsyncSqliteSaver``."""
+    limits = _bounds(bounds)
     if is_postgres_url(target):
-        psycopg, dict_row = _postgres()
-        from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+        from langchain_compat.stores.postgres import open_async_postgres
 
-        async with await psycopg.AsyncConnection.connect(str(target), **_pg_options(dict_row)) as conn:
-            saver = AsyncPostgresSaver(conn)
-            while not (await (await conn.execute(TRY_LOCK, (SETUP_LOCK,))).fetchone())["locked"]:
-                await asyncio.sleep(LOCK_POLL)
-            try:
-                await saver.setup()
-            finally:
-                await conn.execute("SELECT pg_advisory_unlock(%s)", (SETUP_LOCK,))
+        async with open_async_postgres(str(target), limits) as saver:
             yield saver
         return
     import aiosqlite

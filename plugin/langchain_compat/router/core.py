@@ -7,9 +7,12 @@ to try next, or how long to wait, or that the call is over.
 
 Failures are judged by the table :data:`FAILOVER` (error kind -> cooldown),
 never by provider: a 429 cools a deployment for its ``Retry-After`` (or
-``cooldown`` seconds), a 5xx, a timeout or a refused connection for
-``cooldown`` seconds, a bad key or unknown model for ``config_cooldown``. Any
-other error (a bad request: the same request fails everywhere) ends the call.
+``cooldown`` seconds when it sends none, 0 or a past date), a 5xx, a timeout, a
+refused connection or a success answer that cannot be read (an HTML page) for
+``cooldown`` seconds, a bad key, an unknown model (404, or a 400 naming the
+model) or a redirect (the base URL moved) for ``config_cooldown``. No cooldown
+passes ``max_cooldown``. Any other error (a bad request: the same request fails
+everywhere) ends the call.
 """
 
 from __future__ import annotations
@@ -17,10 +20,13 @@ from __future__ import annotations
 import logging
 import math
 import random
+import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from langchain_compat.errors import APITimeoutError
 
 __all__ = ["FAILOVER", "Attempt", "DeploymentState", "RouterCore", "RouterEvent", "Step",
            "failover_kind"]
@@ -43,19 +49,40 @@ _STATUS_KINDS = {429: "rate_limited", 408: "timeout", 401: "misconfigured", 403:
                  404: "misconfigured"}
 _NAME_KINDS = {"APITimeoutError": "timeout", "TimeoutError": "timeout", "ReadTimeout": "timeout",
                "APIConnectionError": "connection", "ConnectionError": "connection",
-               "ConnectError": "connection", "ConnectionRefusedError": "connection"}
+               "ConnectError": "connection", "ConnectionRefusedError": "connection",
+               "StreamInterruptedError": "connection", "ResponseParseError": "server_error"}
+#: A 400/422 that says the deployment does not serve the model (vLLM, llama-server, Ollama,
+#: LiteLLM and OpenAI word it differently): that deployment is misconfigured, not the request.
+_MODEL_MISSING = re.compile(
+    r"model_not_found|\bmodel\b[^.]{0,120}?\b(?:not (?:found|exist|available|loaded|served)|"
+    r"does(?:n't| not) exist|unknown|no such)|\b(?:unknown|invalid|unsupported) model\b",
+    re.IGNORECASE)
+
+
+def _names_missing_model(error: BaseException) -> bool:
+    body = getattr(error, "body", None)
+    inner = body.get("error") if isinstance(body, dict) else None
+    code = inner.get("code") if isinstance(inner, dict) else None
+    text = f"{getattr(error, 'message', None) or error} {code or ''}"
+    return bool(_MODEL_MISSING.search(text))
 
 
 def failover_kind(error: BaseException) -> str | None:
     """What kind of deployment failure ``error`` is, or None when the call should end.
 
     Read from the error's ``status_code`` (any client's: ours, openai's, httpx's)
-    and its class names, so it needs no import of any client library.
+    and its class names, so it needs no import of any client library. A 2xx
+    status on an error means the answer could not be read (an HTML page); a 3xx
+    means the deployment's URL moved (redirects are not followed).
     """
     status = getattr(error, "status_code", None)
     if isinstance(status, int):
         if status in _STATUS_KINDS:
             return _STATUS_KINDS[status]
+        if 200 <= status < 300:
+            return "server_error"
+        if 300 <= status < 400 or (status in (400, 422) and _names_missing_model(error)):
+            return "misconfigured"
         return "server_error" if status >= 500 else None
     for cls in type(error).__mro__:
         if cls.__name__ in _NAME_KINDS:
@@ -122,6 +149,7 @@ class RouterCore:
         config_cooldown: seconds after a 401/403/404 (bad key, unknown model).
         max_attempts: deployments tried per call (None: twice the deployments).
         max_wait: longest a call waits for a cooling deployment before it gives up.
+        max_cooldown: longest rest of a deployment, whatever its ``Retry-After`` says.
         on_event: called with each :class:`RouterEvent`, under the core's lock
             (keep it short: append to a list, log).
     """
@@ -132,6 +160,7 @@ class RouterCore:
     config_cooldown: float = 60.0
     max_attempts: int | None = None
     max_wait: float = 30.0
+    max_cooldown: float = 300.0
     on_event: Callable[[RouterEvent], None] | None = None
     rng: random.Random = field(default_factory=random.Random)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -150,6 +179,19 @@ class RouterCore:
         if self.strategy == "weighted":
             return self.rng.choices(group, weights=[states[i].weight for i in group])[0]
         return min(group, key=lambda i: (states[i].in_flight / states[i].weight, i))
+
+    def rest(self, kind: str, error: BaseException) -> float:
+        """Seconds a deployment rests after a failure of ``kind``, at most ``max_cooldown``.
+
+        A ``Retry-After`` of 0, a past date or anything not a positive number is no
+        hint: the deployment rests ``cooldown`` seconds, not zero.
+        """
+        source = dict(FAILOVER)[kind]
+        hint = getattr(error, "retry_after", None)
+        usable = isinstance(hint, (int, float)) and not math.isnan(hint) and hint > 0
+        rest = (hint if source == "hint" and usable else
+                self.config_cooldown if source == "config" else self.cooldown)
+        return min(rest, self.max_cooldown)
 
     def total_cost(self) -> float:
         return sum(s.cost for s in self.states)
@@ -193,10 +235,14 @@ class Attempt:
                     core.on_event(RouterEvent("dispatch", core.states[i].name, now))
                 return Step(index=i)
             wake = min(s.cooling_until for s in core.states)
+            resting = ", ".join(f"{s.name} for {s.cooling_until - now:.1f}s" for s in core.states)
         if wake > self.deadline:
             if self.errors:
                 raise self.errors[-1]
-            raise TimeoutError(f"every deployment is cooling down for {wake - now:.1f}s more")
+            raise APITimeoutError(
+                f"every deployment is cooling down ({resting}), longer than the router's "
+                f"max_wait={core.max_wait:g}s; raise max_wait or add a deployment",
+                provider="router")
         return Step(wait=max(wake - now, 0.001))
 
     def succeeded(self, index: int, input_tokens: int, output_tokens: int) -> float:
@@ -227,17 +273,36 @@ class Attempt:
             s.failures += 1
             if kind is None:
                 raise error
-            source = dict(FAILOVER)[kind]
-            hint = getattr(error, "retry_after", None)
-            usable = isinstance(hint, (int, float)) and math.isfinite(hint) and hint >= 0
-            rest = (hint if source == "hint" and usable else
-                    core.config_cooldown if source == "config" else core.cooldown)
+            rest = core.rest(kind, error)
             s.cooling_until = max(s.cooling_until, now + rest)
             event = RouterEvent("cooldown", s.name, now, s.cooling_until, type(error).__name__)
             if core.on_event is not None:
                 core.on_event(event)
         logger.info("deployment %s cools down for %.1fs after %s", s.name, rest, event.error)
         self.errors.append(error)
+
+    def broken(self, index: int, error: BaseException | None, input_tokens: int,
+               output_tokens: int, now: float) -> None:
+        """Book a stream cut after its first chunk: by ``error`` (a failure: counted, and the
+        deployment cools when it is a deployment fault) or by the caller (``None``: a call).
+        The tokens its chunks reported are booked either way."""
+        core = self.core
+        kind = failover_kind(error) if error is not None else None
+        with core.lock:
+            s = core.states[index]
+            s.in_flight -= 1
+            s.input_tokens += input_tokens
+            s.output_tokens += output_tokens
+            s.cost += input_tokens * s.input_price + output_tokens * s.output_price
+            if error is None:
+                s.calls += 1
+                return
+            s.failures += 1
+            if kind is not None:
+                s.cooling_until = max(s.cooling_until, now + core.rest(kind, error))
+                if core.on_event is not None:
+                    core.on_event(RouterEvent("cooldown", s.name, now, s.cooling_until,
+                                              type(error).__name__))
 
     def abandoned(self, index: int) -> None:
         """The call on ``index`` ended without a verdict (cancelled, or a stream cut after data)."""

@@ -58,9 +58,13 @@ def _without_retries(model: Any) -> Any:
 class Router(BaseChatModel):
     """A chat model that spreads calls over deployments and fails over between them.
 
-    A 429 cools a deployment for its ``Retry-After``; a 5xx, a timeout or a refused
-    connection for ``cooldown`` seconds; a 401/403/404 for ``config_cooldown``. A
-    cooling deployment gets no call. Other errors (a bad request) are raised. Tools
+    A 429 cools a deployment for its ``Retry-After`` (``cooldown`` when it sends 0 or
+    a past date); a 5xx, a timeout, a refused connection or an unreadable success
+    answer (an HTML page) for ``cooldown`` seconds; a 401/403/404, a 400 naming an
+    unknown model or a redirect for ``config_cooldown``; never longer than
+    ``max_cooldown``. A cooling deployment gets no call. Other errors (a bad
+    request) are raised; when every deployment cools longer than ``max_wait``,
+    the last error (or an ``APITimeoutError``). Tools
     and structured output are bound per deployment, so each keeps its own tool
     calling mode (native on one, emulated on another) and an agent can fail over
     mid-run. A stream fails over only before its first chunk. Each answer's
@@ -70,7 +74,8 @@ class Router(BaseChatModel):
     Args:
         deployments: :class:`Deployment` objects, or bare chat models (weight 1).
         strategy: ``least-busy``, ``weighted`` or ``ordered`` (within a priority).
-        cooldown, config_cooldown, max_attempts, max_wait: see :class:`RouterCore`.
+        cooldown, config_cooldown, max_attempts, max_wait, max_cooldown (300 s):
+            see :class:`RouterCore`.
         disable_inner_retries: copy each model with ``max_retries=0`` so a failing
             deployment is left at once (default True).
         on_event: called with each dispatch and cooldown (:class:`RouterEvent`).
@@ -87,6 +92,7 @@ class Router(BaseChatModel):
     config_cooldown: float = Field(default=60.0, ge=0)
     max_attempts: int | None = Field(default=None, ge=1)
     max_wait: float = Field(default=30.0, ge=0)
+    max_cooldown: float = Field(default=300.0, gt=0)
     disable_inner_retries: bool = True
     on_event: Callable[[RouterEvent], None] | None = Field(default=None, exclude=True)
 
@@ -113,11 +119,28 @@ class Router(BaseChatModel):
             for d in self.deployments:
                 d.model = _without_retries(d.model)
         self._runnables = [d.model for d in self.deployments]
-        self._core = RouterCore(
+        self._core = self._new_core()
+
+    def _new_core(self) -> RouterCore:
+        return RouterCore(
             [DeploymentState(n, d.weight, d.priority, d.input_cost_per_token, d.output_cost_per_token)
              for n, d in zip(self._names, self.deployments)],
             strategy=self.strategy, cooldown=self.cooldown, config_cooldown=self.config_cooldown,
-            max_attempts=self.max_attempts, max_wait=self.max_wait, on_event=self.on_event)
+            max_attempts=self.max_attempts, max_wait=self.max_wait,
+            max_cooldown=self.max_cooldown, on_event=self.on_event)
+
+    # -- pickling --------------------------------------------------------------------
+    def __getstate__(self) -> dict[Any, Any]:
+        """Deployments and settings; the live state (calls in flight, cooldowns, totals)
+        belongs to this process: a loaded copy starts with its own."""
+        state = super().__getstate__()
+        private = dict(state.get("__pydantic_private__") or {})
+        private.pop("_core", None)
+        return {**state, "__pydantic_private__": private}
+
+    def __setstate__(self, state: dict[Any, Any]) -> None:
+        super().__setstate__(state)
+        self._core = self._new_core()
 
     @property
     def _llm_type(self) -> str:

@@ -2,7 +2,9 @@
 
 One sync and one async loop for whole answers, one of each for streams. All
 decisions (which deployment, how long to wait, whether an error fails over)
-are the core's; a stream fails over only before its first chunk.
+are the core's; a stream fails over only before its first chunk. A stream cut
+after it is still booked: as a failure when the deployment broke it (which
+cools it down), as a call when the caller stopped reading.
 """
 
 from __future__ import annotations
@@ -113,8 +115,11 @@ def stream(core: RouterCore, open_: Callable[[int], Iterator[Any]]) -> Iterator[
         for chunk in chunks:
             _add(total, chunk)
             yield chunk
-    except BaseException:
-        attempt.abandoned(step.index)
+    except Exception as exc:  # the deployment broke the stream: a failure, booked
+        attempt.broken(step.index, exc, *total, time.monotonic())
+        raise
+    except BaseException:  # the caller stopped reading (or was cancelled): a call, booked
+        attempt.broken(step.index, None, *total, time.monotonic())
         raise
     cost = attempt.succeeded(step.index, *total)
     yield Outcome(step.index, cost, attempt.tried[:-1])
@@ -146,8 +151,11 @@ async def astream(core: RouterCore, open_: Callable[[int], AsyncIterator[Any]]) 
         async for chunk in chunks:
             _add(total, chunk)
             yield chunk
+    except Exception as exc:
+        attempt.broken(step.index, exc, *total, time.monotonic())
+        raise
     except BaseException:
-        attempt.abandoned(step.index)
+        attempt.broken(step.index, None, *total, time.monotonic())
         raise
     cost = attempt.succeeded(step.index, *total)
     yield Outcome(step.index, cost, attempt.tried[:-1])

@@ -8,14 +8,14 @@ reach a host: the name lookup (``socket.getaddrinfo``, before any DNS query
 leaves the machine) and ``socket.connect`` (for addresses given as IP
 literals, which skip the lookup). A host that is not loopback raises
 :class:`~langchain_compat.errors.RealRequestBlockedError` naming it; loopback
-(``127.0.0.0/8``, ``::1``, ``localhost``), Unix sockets and the hosts in
+(``127.0.0.0/8``, ``::1``, ``localhost``; not other ``*.localhost`` names,
+which the system resolver may send to DNS), Unix sockets and the hosts in
 ``allow`` pass. The guard is process-wide while active (re-entrant; threads
 and event loops included), and is restored on exit.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import socket
 import threading
 from collections.abc import Iterable, Iterator
@@ -24,6 +24,7 @@ from typing import Any
 
 import httpx
 
+from langchain_compat.connection.hosts import is_loopback
 from langchain_compat.errors import RealRequestBlockedError
 
 __all__ = ["block_real_requests", "is_loopback"]
@@ -31,21 +32,6 @@ __all__ = ["block_real_requests", "is_loopback"]
 _LOCK = threading.Lock()
 _ORIGINAL: dict[str, Any] = {}
 _ALLOWED: list[frozenset[str]] = []  # one entry per active guard
-
-
-def is_loopback(host: Any) -> bool:
-    """Whether ``host`` (a name, an address, or bytes) stays on this machine."""
-    if isinstance(host, bytes):
-        host = host.decode("ascii", "replace")
-    if not isinstance(host, str):
-        return False
-    name = host.strip("[]").rstrip(".").lower()
-    if name == "localhost" or name.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(name.split("%")[0]).is_loopback
-    except ValueError:
-        return False
 
 
 def _allowed(host: Any) -> bool:

@@ -151,7 +151,8 @@ def test_usage_chunk() -> None:
 def test_usage_inside_the_finish_chunk() -> None:
     _, msg, chunks = run(sse(ev({"content": "x"}), ev({}, "stop", usage=USAGE)))
     assert msg.usage_metadata["total_tokens"] == 10
-    assert chunks[-1].generation_info["finish_reason"] == "stop"
+    assert [c.generation_info["finish_reason"] for c in chunks if c.generation_info] == ["stop"]
+    assert chunks[-1].message.usage_metadata["total_tokens"] == 10  # usage comes once, last
 
 
 def test_finish_chunk() -> None:
