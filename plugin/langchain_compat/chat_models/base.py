@@ -21,6 +21,7 @@ from langchain_core.tools import BaseTool
 from pydantic import ConfigDict, Field, PrivateAttr
 
 from langchain_compat.chat_models.pipeline import Call
+from langchain_compat.chat_models.served import acheck_served, check_served
 from langchain_compat.chat_models.settings import CallOptions, CallSettings, ToolSetting
 from langchain_compat.chat_models.tokens import (
     ServerTokenizer,
@@ -318,6 +319,7 @@ class BaseChatCompat(CompatConnection, BaseChatModel):
 
     def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
                   run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
+        check_served(self, kwargs)  # the model is one the server serves (served.py)
         call = self._call(messages, stop, kwargs, stream=False)
         ex = call.exchange()
         admitted = True  # LangChain's rate_limiter hook let the first request through
@@ -333,6 +335,7 @@ class BaseChatCompat(CompatConnection, BaseChatModel):
     async def _agenerate(self, messages: list[BaseMessage], stop: list[str] | None = None,
                          run_manager: AsyncCallbackManagerForLLMRun | None = None,
                          **kwargs: Any) -> ChatResult:
+        await acheck_served(self, kwargs)  # the model is one the server serves (served.py)
         call = self._call(messages, stop, kwargs, stream=False)
         ex = call.exchange()
         admitted = True  # LangChain's rate_limiter hook let the first request through
@@ -348,6 +351,7 @@ class BaseChatCompat(CompatConnection, BaseChatModel):
     def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
                 run_manager: CallbackManagerForLLMRun | None = None,
                 **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+        check_served(self, kwargs)  # the model is one the server serves (served.py)
         call = self._call(messages, stop, kwargs, stream=True)
         admitted = True  # LangChain's rate_limiter hook let the first request through
         while True:
@@ -375,6 +379,7 @@ class BaseChatCompat(CompatConnection, BaseChatModel):
     async def _astream(self, messages: list[BaseMessage], stop: list[str] | None = None,
                        run_manager: AsyncCallbackManagerForLLMRun | None = None,
                        **kwargs: Any) -> AsyncIterator[ChatGenerationChunk]:
+        await acheck_served(self, kwargs)  # the model is one the server serves (served.py)
         call = self._call(messages, stop, kwargs, stream=True)
         admitted = True  # LangChain's rate_limiter hook let the first request through
         while True:

@@ -10,15 +10,15 @@ Basic auth ``auth_prefix="Basic "`` and the base64 of ``user:password``).
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import sys
 import warnings
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import SecretStr, ValidationError
 
 from langchain_compat.connection.credentials import clean_api_key
+from langchain_compat.connection.hints import is_loopback
 from langchain_compat.errors import (
     InvalidCredentialError,
     InvalidParameterError,
@@ -35,6 +35,9 @@ __all__ = [
     "typed_validation_error",
     "user_stacklevel",
 ]
+
+#: Endpoint paths a base URL must not end in (the client appends them to the API root).
+ENDPOINT_PATHS = ("/chat/completions", "/completions", "/embeddings")
 
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -90,15 +93,6 @@ def resolve_api_key(provider: Provider, api_key: SecretStr | None, *, required: 
     return None
 
 
-def _is_loopback(host: str) -> bool:
-    if host in ("localhost", "localhost.localdomain") or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def resolve_base_url(provider: Provider, base_url: str | None) -> str:
     """The base URL given, else the env var, else the provider default.
 
@@ -112,7 +106,7 @@ def resolve_base_url(provider: Provider, base_url: str | None) -> str:
         raise MissingBaseURLError(provider.display_name, provider.base_url_env)
     url = check_base_url(url)
     parts = urlsplit(url)
-    if parts.scheme == "http" and not _is_loopback(parts.hostname or ""):
+    if parts.scheme == "http" and not is_loopback(parts.hostname or ""):
         shown = f"http://{parts.hostname}{f':{parts.port}' if parts.port else ''}{parts.path}"
         warnings.warn(
             f"base_url {shown!r} uses plain http to a non-loopback host: the API key and "
@@ -135,7 +129,9 @@ def check_base_url(url: str) -> str:
     Raises:
         InvalidCredentialError: the URL carries userinfo (``user:password@``);
             the message never shows it.
-        InvalidParameterError: not an http(s) URL with a host.
+        InvalidParameterError: not an http(s) URL with a host, or one ending in an endpoint
+            path (``/chat/completions``, ``/completions``, ``/embeddings``): the message gives
+            the API root to use instead.
     """
     try:
         parts = urlsplit(url)
@@ -150,4 +146,11 @@ def check_base_url(url: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         shown = repr(url) if "@" not in url else "a URL with '@' (not shown: it may hold a password)"
         raise InvalidParameterError("base_url", f"expected an http(s) URL such as https://host/v1, got {shown}")
+    path = parts.path.rstrip("/")
+    endpoint = next((e for e in ENDPOINT_PATHS if path.endswith(e)), None)
+    if endpoint is not None:
+        root = urlunsplit((parts.scheme, parts.netloc, path[:-len(endpoint)], "", ""))
+        raise InvalidParameterError(
+            "base_url", f"it ends in the endpoint path {endpoint}, which the client appends itself; "
+            f"use the API root: base_url={root!r}")
     return url.rstrip("/")

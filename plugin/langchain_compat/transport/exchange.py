@@ -196,14 +196,15 @@ class Exchange(Generic[T]):
             return _scrub(ep, exc)
         msg = redact(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__, *ep.secrets)
         if isinstance(exc, (httpx.TimeoutException, TimeoutError)):
-            return APITimeoutError(f"request timed out ({msg})", provider=ep.provider)
+            hint = ep.connect_hint if isinstance(exc, httpx.ConnectTimeout) else ""
+            return APITimeoutError(f"request timed out ({msg}){hint}", provider=ep.provider)
         if isinstance(exc, httpx.DecodingError):
             return ResponseParseError(
                 f"the response body does not match its Content-Encoding header ({msg}); the "
                 "server (or a proxy) sent a wrong header - fix it there", provider=ep.provider)
         if isinstance(exc, httpx.InvalidURL):
             return InvalidParameterError("base_url", f"httpx cannot send to it ({msg})")
-        err = APIConnectionError(f"connection failed ({msg})", provider=ep.provider)
+        err = APIConnectionError(f"connection failed ({msg}){ep.connect_hint}", provider=ep.provider)
         a = self.attempt
         err.stale_connection = (  # type: ignore[attr-defined]
             is_stale_connection(exc) and not a.connected and a.received == 0)
@@ -289,6 +290,9 @@ class Exchange(Generic[T]):
                                       provider=ep.provider)
         if isinstance(err, APIError):
             err.retry_after = retry_after_hint(headers)
+            if status == 404:  # the fix: the model name, or the base URL's path
+                hint = ep.unknown_model_hint if "model" in err.message.lower() else ep.not_found_hint
+                err.args = (str(err) + hint,)
         return err
 
     # -- streamed answers ------------------------------------------------
