@@ -47,7 +47,14 @@ from langchain_core.messages import (
     message_chunk_to_message,
 )
 
-from langchain_compat.errors import CompatError
+from langchain_compat.errors import (
+    APIConnectionError,
+    AuthenticationError,
+    CompatError,
+    ConfigurationError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 from langchain_compat.memory.store import describe, is_postgres_url
 from langchain_compat.providers import LOCAL, Provider, get_provider
 
@@ -296,9 +303,14 @@ def _command(text: str, graph: Any, saver: Any, config: dict[str, Any], session:
     return True
 
 
+#: Errors every later turn would meet again (no server, wrong URL, key or model): the chat ends.
+FATAL = (APIConnectionError, AuthenticationError, PermissionDeniedError, NotFoundError,
+         ConfigurationError)
+
+
 def _ask(model: BaseChatModel, graph: Any, config: dict[str, Any], text: str, out: TextIO,
-         args: argparse.Namespace) -> None:
-    """One turn, its errors reported; a Ctrl-C cancels it and stores nothing of it."""
+         args: argparse.Namespace) -> CompatError | OSError | None:
+    """One turn, its error reported (and returned); a Ctrl-C cancels it and stores nothing of it."""
     # A question left without its reply (a history written before turns were stored
     # whole) is dropped just before our own turn, not at start-up: with a shared
     # PostgreSQL another process may be answering it right now.
@@ -311,13 +323,21 @@ def _ask(model: BaseChatModel, graph: Any, config: dict[str, Any], text: str, ou
     except (CompatError, OSError) as exc:
         out.write("\n")
         sys.stderr.write(f"error: {exc}\n")
+        return exc
+    return None
 
 
 def run(args: argparse.Namespace, *, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
     """Run the chat loop until ``/exit``, end of input (Ctrl-D) or Ctrl-C at the prompt.
 
     Ctrl-C during a reply cancels that turn (nothing of it is stored) and returns
-    to the prompt. Returns the exit code (0; 2 when the model cannot be built).
+    to the prompt. A turn that fails is reported on stderr; one that every later
+    turn would meet again (:data:`FATAL`: no server, wrong URL, key or model) ends
+    the chat.
+
+    Returns:
+        The exit code: 0 when every turn was answered, 1 when one failed, 2 when the
+        model cannot be built.
     """
     stdin = stdin or sys.stdin
     out = stdout or sys.stdout
@@ -328,6 +348,7 @@ def run(args: argparse.Namespace, *, stdin: TextIO | None = None, stdout: TextIO
         err.write(f"error: {exc}\n")
         return 2
     interactive = stdin.isatty()
+    failed = False
     db = _target(args.db) if args.db else default_db_path()
     with open_checkpointer(db) as saver:
         graph = build_chat_graph(model, saver, system=args.system)
@@ -354,7 +375,10 @@ def run(args: argparse.Namespace, *, stdin: TextIO | None = None, stdout: TextIO
                 if not _command(text, graph, saver, config, args.session, out):
                     break
             elif text:
-                _ask(model, graph, config, text, out, args)
+                error = _ask(model, graph, config, text, out, args)
+                failed = failed or error is not None
+                if isinstance(error, FATAL):
+                    break
             out.flush()
         out.flush()
-    return 0
+    return 1 if failed else 0
