@@ -118,6 +118,7 @@ class Call:
         old = self.policy
         self.policy = ReplyPolicy(self.settings, self.options, self._wire)
         self.policy.reasks, self.policy.withheld = old.reasks, old.withheld
+        self.policy.requests = old.requests + 1
         return True
 
     def _marked(self, message: BaseMessage) -> BaseMessage:
@@ -168,7 +169,7 @@ class Call:
     def _with_path(self, generation: ChatGeneration) -> ChatGeneration:
         """The generation with how the call ran in its ``response_metadata`` (see
         :func:`~langchain_compat.chat_models.reply.path_metadata`)."""
-        path = path_metadata(self.policy.mode, self.policy.downgraded, self.options)
+        path = path_metadata(self.policy.mode, self.policy.downgraded, self.options, self.policy.requests)
         if not path:
             return generation
         message = generation.message

@@ -184,6 +184,7 @@ class ReplyPolicy:
         mode: the call's tool mode (``PROBE`` turns into ``NATIVE`` or ``EMULATED``).
         downgraded: ``tool_calling="auto"`` went emulated after a refusal (in this call or remembered).
         reasks: re-asks made so far.
+        requests: requests the call has sent so far (re-asks and re-sends included).
         withheld: the current request withholds tools (a plain answer was asked for).
     """
 
@@ -198,6 +199,7 @@ class ReplyPolicy:
         "downgraded",
         "mode",
         "reasks",
+        "requests",
         "withheld",
     )
 
@@ -213,6 +215,7 @@ class ReplyPolicy:
         self.downgraded = (self.mode is ToolMode.EMULATED and settings.tool_calling is ToolSetting.AUTO
                            and settings.profile.native_tools is None)  # a refusal was remembered
         self.reasks = 0
+        self.requests = 1
         self.withheld = False
 
     # -- tool mode -------------------------------------------------------
@@ -243,6 +246,7 @@ class ReplyPolicy:
             return False
         self.mode = ToolMode.EMULATED
         self.downgraded = True
+        self.requests += 1
         return True
 
     @property
@@ -266,6 +270,7 @@ class ReplyPolicy:
         if self.reasks >= self._settings.max_reasks:
             return self._exhausted(message, problem)
         self.reasks += 1
+        self.requests += 1
         self.withheld = answer_now
         if answer_now:
             nudge = _ANSWER_FROM_RESULTS if self._latest else _ANSWER_PLAIN

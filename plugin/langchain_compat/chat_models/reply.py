@@ -83,7 +83,8 @@ def read_message(message: AIMessage, options: CallOptions, *, calls_only: bool =
                                       "invalid_tool_calls": parsed.invalid_tool_calls})
 
 
-def path_metadata(mode: ToolMode, downgraded: bool, options: CallOptions) -> dict[str, Any]:
+def path_metadata(mode: ToolMode, downgraded: bool, options: CallOptions,
+                  requests: int | None = None) -> dict[str, Any]:
     """How a reply's tools or structured output were carried, for ``response_metadata``.
 
     Returns:
@@ -92,7 +93,8 @@ def path_metadata(mode: ToolMode, downgraded: bool, options: CallOptions) -> dic
         for JSON structured output), ``"emulated"`` when they were written into the
         prompt and read back from the text; ``tool_calling_downgraded`` when
         ``tool_calling="auto"`` went emulated because the backend refused native tools
-        (in this call, or earlier in the process for the same base URL and model).
+        (in this call, or earlier in the process for the same base URL and model);
+        ``requests``: how many requests the call sent (re-asks and re-sends included).
         ``{}`` when the call bound neither tools nor structured output.
     """
     if options.tools:
@@ -101,4 +103,7 @@ def path_metadata(mode: ToolMode, downgraded: bool, options: CallOptions) -> dic
         how = "native" if options.structured.native else "emulated"
     else:
         return {}
-    return {"tool_calling": how, "tool_calling_downgraded": downgraded}
+    out: dict[str, Any] = {"tool_calling": how, "tool_calling_downgraded": downgraded}
+    if requests is not None:
+        out["requests"] = requests
+    return out
