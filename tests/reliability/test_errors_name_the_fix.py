@@ -53,6 +53,7 @@ def test_local_server_not_running_names_the_command_env_var_and_shape() -> None:
     text = str(info.value)
     assert "Connection refused" in text or "ConnectError" in text  # the cause is kept
     assert f"`langchain-compat local up --port {port}`" in text
+    assert f"langchain_compat.local.ensure_server(port={port})" in text
     assert "LANGCHAIN_COMPAT_LOCAL_BASE_URL" in text and "http://HOST:PORT/v1" in text
     assert f"http://127.0.0.1:{port}/v1 (from base_url=)" in text
 

@@ -78,14 +78,15 @@ def _shape(provider: Provider) -> str:
 
 
 def _start(provider: Provider, port: int | None) -> str:
-    """How to start the provider's own server for this URL, or ""."""
+    """How to start the provider's own server for this URL (command and Python), or ""."""
     command = provider.start_command
     if not command or not provider.base_url:
         return ""
-    default = urlsplit(provider.base_url)
-    if port is not None and port != default.port:
+    call = "ensure_server()"
+    if port is not None and port != urlsplit(provider.base_url).port:
         command += f" --port {port}"
-    return f"start it with `{command}`"
+        call = f"ensure_server(port={port})"
+    return f"start it with `{command}` (or call langchain_compat.local.{call})"
 
 
 def endpoint_hints(provider: Provider, base_url: str, *,
@@ -114,7 +115,7 @@ def endpoint_hints(provider: Provider, base_url: str, *,
                 break
     if start:
         connect = (f" Nothing answered at {where}: is the server running? To serve the embedded "
-                   f"model there, {start} (or call langchain_compat.local.ensure_server()); "
+                   f"model there, {start}; "
                    f"to use another server, set {_setting(provider)} to its API root, "
                    "shaped http://HOST:PORT/v1.")
     elif is_loopback(host):
