@@ -92,10 +92,12 @@ def run(prompt: str, base_url: str, tool_calling: str, db: Path) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m bench.agent_prompts", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="python -m bench.agent_prompts",
+                                description=__doc__.split("\n")[0])
     p.add_argument("--base-url", default="http://127.0.0.1:8089/v1")
     p.add_argument("--prompts", default=",".join(PROMPTS), help=f"from: {', '.join(PROMPTS)}")
-    p.add_argument("--tool-calling", default="auto", help="auto, native or emulated (comma-separated)")
+    p.add_argument("--tool-calling", default="auto",
+                   help="auto, native or emulated (comma-separated)")
     args = p.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         for prompt in args.prompts.split(","):

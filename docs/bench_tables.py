@@ -79,7 +79,7 @@ def agent_totals(_: str = "") -> str:
     """The agent benchmark's totals: one row per client."""
     data = load("agent-benchmark")
     lines = ["| client | runs | success | calls right | answer right | failed requests | "
-             "repeated calls | wall s/task | prompt tokens/task |", "|---|---|---|---|---|---|---|---|---|"]
+             "repeated calls | wall s/task | prompt tokens/task |", "|---" * 9 + "|"]
     for name, c in data["clients"].items():
         n = c["runs"]
         lines.append(f"| {name} | {n} | {c['success'] / n:.2f} | {c['calls_right'] / n:.2f} | "

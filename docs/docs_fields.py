@@ -144,7 +144,7 @@ def fields_table(path: str) -> str:
              "", "| field | type | default | env var | description |", "|---|---|---|---|---|"]
     for row in field_rows(cls):
         # GitHub splits cells at any unescaped "|", also inside a code span: escaped here, and
-        # unescaped inside code spans for python-markdown (which would keep the backslash) by hooks.py.
+        # unescaped inside code spans for python-markdown (it would keep the backslash) by hooks.py.
         lines.append(f"| {row['field']} | `{row['type'].replace('|', chr(92) + '|')}` | "
                      f"{row['default']} | {row['env']} "
                      f"| {_cell(row['doc'])} |")

@@ -131,8 +131,8 @@ def write_pages() -> list[Path]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true",
-                        help="list the pages that are not current and exit 1 if any (writes nothing)")
+    parser.add_argument("--check", action="store_true", help="list the pages that are not "
+                        "current and exit 1 if any (writes nothing)")
     args = parser.parse_args(argv)
     found = stale_pages() if args.check else write_pages()
     for path in found:

@@ -18,7 +18,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-_API_SUMMARY = re.compile(r"<!-- generated: api-summary -->\n.*?<!-- end generated -->\n?", re.DOTALL)
+_API_SUMMARY = re.compile(r"<!-- generated: api-summary -->\n.*?<!-- end generated -->\n?",
+                          re.DOTALL)
 _PLAIN_ONLY = re.compile(r"<!-- plain markdown only -->\n.*?<!-- end plain markdown only -->\n?",
                          re.DOTALL)
 

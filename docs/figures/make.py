@@ -46,7 +46,8 @@ def _sha(path: Path) -> str:
 
 def sources(data: str) -> str:
     """What a figure is made from: its data file and this script, with their sha256."""
-    return f"data/{data}.json sha256={_sha(DATA / f'{data}.json')}; figures/make.py sha256={_sha(SCRIPT)}"
+    data_hash = _sha(DATA / f"{data}.json")
+    return f"data/{data}.json sha256={data_hash}; figures/make.py sha256={_sha(SCRIPT)}"
 
 
 def _load(name: str) -> dict[str, Any]:
@@ -70,10 +71,22 @@ def _save(fig: Any, name: str, data: str, title: str) -> Path:
 
     path = HERE / f"{name}.svg"
     fig.savefig(path, format="svg", bbox_inches="tight", metadata={
-        "Date": None, "Title": title, "Creator": f"docs/figures/make.py, matplotlib {matplotlib.__version__}",
+        "Date": None, "Title": title,
+        "Creator": f"docs/figures/make.py, matplotlib {matplotlib.__version__}",
         "Description": f"sources: {sources(data)}"})
     fig.clf()
     return path
+
+
+def _finish(fig: Any, ax: Any, below: float, name: str, data: str, title: str,
+            heading: str | None = None) -> Path:
+    """One legend under the figure (the series of ``ax``), a heading, then the SVG written."""
+    if heading:
+        fig.suptitle(heading, fontsize=10)
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=8, frameon=False,
+               bbox_to_anchor=(0.5, below))
+    return _save(fig, name, data, title)
 
 
 def _bars(ax: Any, groups: list[str], series: list[tuple[str, str, list[float | None]]],
@@ -106,8 +119,7 @@ def _bars(ax: Any, groups: list[str], series: list[tuple[str, str, list[float | 
 
 def overhead() -> Path:
     """Cost per call (lower is better) and throughput (higher is better), x ChatOpenAI."""
-    plt = _pyplot()
-    rows = _load("benchmarks")["rows"]
+    plt, rows = _pyplot(), _load("benchmarks")["rows"]
     ratio = {(r["measure"], r["client"]): r.get("vs_ref") for r in rows}
     panels = [("CPU time per call or chunk, x ChatOpenAI (lower is better)",
                ["invoke CPU per call", "ainvoke CPU per call", "200-concurrent CPU per call",
@@ -124,22 +136,20 @@ def overhead() -> Path:
         ax.axvline(1.0, color="#e07b39", linestyle="--", linewidth=0.8)
         ax.set_title(title, fontsize=9)
         ax.set_xlim(0, max(v or 0 for _, _, vs in series for v in vs) * 1.18)
-    handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=8, frameon=False,
-               bbox_to_anchor=(0.5, -0.04))
-    fig.suptitle("Client overhead on a loopback stub server (same run; ChatOpenAI = 1)", fontsize=10)
-    return _save(fig, "overhead", "benchmarks", "Client overhead vs ChatOpenAI and the floor")
+    return _finish(fig, axes[0], -0.04, "overhead", "benchmarks",
+                   "Client overhead vs ChatOpenAI and the floor",
+                   "Client overhead on a loopback stub server (same run; ChatOpenAI = 1)")
 
 
 def agent() -> Path:
     """Success, right calls and right answers per client; success by task kind."""
-    plt = _pyplot()
-    data = _load("agent-benchmark")
+    plt, data = _pyplot(), _load("agent-benchmark")
     clients = data["clients"]
     kinds = data["kinds"]
     colours = {name: COLOURS[i % len(COLOURS)] for i, name in enumerate(clients)}
     fig, axes = plt.subplots(1, 2, figsize=(11, 4), gridspec_kw={"width_ratios": [2, 3]})
-    measures = [("success", "success"), ("calls right", "calls_right"), ("answer right", "answer_right")]
+    measures = [("success", "success"), ("calls right", "calls_right"),
+                ("answer right", "answer_right")]
     series = [(name, colours[name], [c[key] / c["runs"] for _, key in measures])
               for name, c in clients.items()]
     _bars(axes[0], [m for m, _ in measures], series, lambda v: f"{v:.2f}", horizontal=False)
@@ -153,17 +163,14 @@ def agent() -> Path:
     _bars(axes[1], groups, series, str, horizontal=False, texts=texts)
     axes[1].set_ylim(0, 1.05)
     axes[1].set_title("success by task kind (successes/tasks)", fontsize=9)
-    handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=len(clients), fontsize=8, frameon=False,
-               bbox_to_anchor=(0.5, -0.08))
-    fig.suptitle(f"Agent benchmark on {data['model']} ({data['server']}, {data['date']})", fontsize=10)
-    return _save(fig, "agent", "agent-benchmark", "Agent benchmark by client and task kind")
+    return _finish(fig, axes[0], -0.08, "agent", "agent-benchmark",
+                   "Agent benchmark by client and task kind",
+                   f"Agent benchmark on {data['model']} ({data['server']}, {data['date']})")
 
 
 def retrieval() -> Path:
     """Top-1 hit rate per data set, e5 against the chat model's vectors."""
-    plt = _pyplot()
-    data = _load("retrieval")
+    plt, data = _pyplot(), _load("retrieval")
     sets = data["datasets"]
     embedders = [(r["embedder"], r["label"]) for r in sets[0]["results"]]
     fig, ax = plt.subplots(figsize=(7, 3))
@@ -177,11 +184,10 @@ def retrieval() -> Path:
           texts=texts)
     ax.set_xlim(0, 1.1)
     ax.set_xlabel("share of questions whose own passage ranks first (top-1 hit rate)")
-    fig.legend(*ax.get_legend_handles_labels(), loc="lower center", ncol=2, fontsize=8,
-               frameon=False, bbox_to_anchor=(0.5, -0.1))
     ax.set_title(f"Retrieval: multilingual-e5 vs the chat model's own vectors ({data['date']})",
                  fontsize=10)
-    return _save(fig, "retrieval", "retrieval", "Retrieval hit rate, e5 vs chat-model vectors")
+    return _finish(fig, ax, -0.1, "retrieval", "retrieval",
+                   "Retrieval hit rate, e5 vs chat-model vectors")
 
 
 FIGURES: dict[str, tuple[str, Callable[[], Path]]] = {
@@ -207,7 +213,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true",
                         help="list figures older than their data and exit 1 if any (draws nothing)")
-    parser.add_argument("names", nargs="*", help=f"figures to draw (default: all; {', '.join(FIGURES)})")
+    parser.add_argument("names", nargs="*",
+                        help=f"figures to draw (default: all; {', '.join(FIGURES)})")
     args = parser.parse_args(argv)
     if args.check:
         old = stale()

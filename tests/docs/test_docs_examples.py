@@ -157,7 +157,7 @@ def test_readme_shows_the_offline_route() -> None:
 
 @pytest.mark.parametrize("name", ["test_with_emulator.py", "test_agent_offline.py"])
 def test_testing_page_inlines_the_example(name: str) -> None:
-    """The page shows the file itself (readable on GitHub), and it is current (see test_generated)."""
+    """The page shows the file itself (readable on GitHub), and it is current (test_generated)."""
     page = (ROOT / "docs" / "testing.md").read_text(encoding="utf-8")
     assert f"<!-- generated: example docs/examples/{name} -->" in page
     assert (ROOT / "docs" / "examples" / name).read_text(encoding="utf-8").strip() in page

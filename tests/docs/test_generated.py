@@ -51,7 +51,8 @@ def test_no_page_hides_content_in_a_marker() -> None:
     """Facts are visible tables in the Markdown, not HTML comments filled in by the build."""
     for path in generate.pages():
         text = path.read_text(encoding="utf-8")
-        for marker in ("<!-- provider-facts:", "<!-- capability-matrix -->", "<!-- fields:", "--8<--"):
+        for marker in ("<!-- provider-facts:", "<!-- capability-matrix -->", "<!-- fields:",
+                       "--8<--"):
             assert marker not in text, (path, marker)
         for m in generate.REGION.finditer(text):
             assert m["body"].strip(), (path, m["kind"])  # every generated part has content
@@ -101,14 +102,16 @@ def test_figures_are_redrawn_byte_for_byte(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(make, "HERE", tmp_path)
     for name, (_, draw) in make.FIGURES.items():
         draw()
-        assert (tmp_path / f"{name}.svg").read_bytes() == (DOCS / "figures" / f"{name}.svg").read_bytes()
+        drawn = (tmp_path / f"{name}.svg").read_bytes()
+        assert drawn == (DOCS / "figures" / f"{name}.svg").read_bytes(), name
 
 
 def test_bench_writes_the_data_the_docs_read() -> None:
     """``python -m bench.agent --docs-data`` writes the shape the tables and figure read."""
     if "_docs_bench" not in sys.modules:  # the repository's bench package, under another name
         spec = importlib.util.spec_from_file_location(
-            "_docs_bench", ROOT / "bench" / "__init__.py", submodule_search_locations=[str(ROOT / "bench")])
+            "_docs_bench", ROOT / "bench" / "__init__.py",
+            submodule_search_locations=[str(ROOT / "bench")])
         assert spec is not None and spec.loader is not None
         sys.modules["_docs_bench"] = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(sys.modules["_docs_bench"])

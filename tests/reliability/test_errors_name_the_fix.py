@@ -17,7 +17,13 @@ from typing import Any
 
 import pytest
 
-from langchain_compat import ChatCotomi, ChatEktos, ChatLocal, ChatOpenAICompatible, OpenAICompatibleEmbeddings
+from langchain_compat import (
+    ChatCotomi,
+    ChatEktos,
+    ChatLocal,
+    ChatOpenAICompatible,
+    OpenAICompatibleEmbeddings,
+)
 from langchain_compat.chat_models.served import clear_served_cache
 from langchain_compat.connection.hints import endpoint_hints
 from langchain_compat.errors import (
@@ -80,7 +86,8 @@ def test_any_loopback_server_not_running_names_the_usual_shapes() -> None:
 
 def test_embeddings_connection_errors_name_the_fix_too() -> None:
     port = free_port()
-    emb = OpenAICompatibleEmbeddings(base_url=f"http://127.0.0.1:{port}/v1", model="e", max_retries=0)
+    emb = OpenAICompatibleEmbeddings(base_url=f"http://127.0.0.1:{port}/v1", model="e",
+                                     max_retries=0)
     with pytest.raises(APIConnectionError) as info:
         emb.embed_query("hi")
     assert "is the server running" in str(info.value)
@@ -184,7 +191,7 @@ def test_a_server_without_a_model_list_is_not_judged() -> None:
         # the emulator lists its models; make the list unreadable: a 500 for GET /models
         from langchain_compat.testing import server_error
 
-        emu.inject(server_error(500), times=1)
+        emu.inject(server_error(500).only("models"), times=1)
         assert llm.invoke("hi").content == "fine"  # the list failed: the call goes on
         assert [(r.method, r.status) for r in emu.requests] == [("GET", 500), ("POST", 200)]
 
@@ -204,9 +211,10 @@ def test_real_local_server_refuses_a_model_it_does_not_serve(local_llm: Any) -> 
 
 
 # -- the CLI exits non-zero on every error --------------------------------------------------
-def _chat(args: list[str], stdin: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "langchain_compat.cli", "chat", *args], input=stdin,
-                          capture_output=True, text=True, timeout=120, check=False,
+def _chat(args: list[str], stdin: str,
+          env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "langchain_compat.cli", "chat", *args],
+                          input=stdin, capture_output=True, text=True, timeout=120, check=False,
                           env={**os.environ, **(env or {})})
 
 

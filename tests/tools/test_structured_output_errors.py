@@ -103,7 +103,8 @@ def test_native_function_call_with_a_bad_argument_was_not_reasked(local: Any) ->
     llm = _llm(local)
     local.script([{"content": "", "tool_calls": [{"name": "Person",
                                                    "arguments": {"name": "Ada", "age": "old"}}]}])
-    err = _error(lambda: llm.with_structured_output(Person, method="function_calling").invoke("Ada?"))
+    chain = llm.with_structured_output(Person, method="function_calling")
+    err = _error(lambda: chain.invoke("Ada?"))
     assert err.path == "function calling" and err.requests == 1 and err.field == "age"
     assert "max_tool_reasks" not in str(err) and "not re-asked" in str(err)
 
@@ -145,6 +146,7 @@ def test_failed_field_reads_our_validator_and_pydantic() -> None:
 def test_diagnose_paths_from_metadata() -> None:
     meta = {"tool_calling": "native", "downgrades": ["json_object"], "requests": 2}
     assert diagnose("x", bound="json_object", meta=meta).path == "native json_schema"
-    assert diagnose("x", bound="json_schema", meta={"tool_calling": "emulated"}).path == "prompted JSON"
+    prompted = diagnose("x", bound="json_schema", meta={"tool_calling": "emulated"})
+    assert prompted.path == "prompted JSON"
     assert diagnose("x", bound="tools", meta={"tool_calling": "emulated"}).path \
         == "function calling, emulated"

@@ -164,7 +164,8 @@ class StreamAttempt:
             if self._downgrades:
                 meta["downgrades"] = list(self._downgrades)
             policy = self._policy
-            meta.update(path_metadata(policy.mode, policy.downgraded, self._options, policy.requests))
+            meta.update(path_metadata(policy.mode, policy.downgraded, self._options,
+                                      policy.requests))
         if meta:
             yield ChatGenerationChunk(message=message_chunk(content="", response_metadata=meta,
                                                             usage_metadata=usage))

@@ -169,7 +169,8 @@ class Call:
     def _with_path(self, generation: ChatGeneration) -> ChatGeneration:
         """The generation with how the call ran in its ``response_metadata`` (see
         :func:`~langchain_compat.chat_models.reply.path_metadata`)."""
-        path = path_metadata(self.policy.mode, self.policy.downgraded, self.options, self.policy.requests)
+        path = path_metadata(self.policy.mode, self.policy.downgraded, self.options,
+                             self.policy.requests)
         if not path:
             return generation
         message = generation.message

@@ -100,7 +100,8 @@ def _refuse(driver: HTTPDriver, model: str) -> None:
     with _lock:
         served = _served.get(ep.base_url)
     if served and model not in served:
-        raise ModelNotServedError(model, served, base_url=shown_url(ep.base_url), provider=ep.provider)
+        raise ModelNotServedError(model, served, base_url=shown_url(ep.base_url),
+                                  provider=ep.provider)
 
 
 def check_served_model(driver: HTTPDriver, model: str | None, *, enabled: bool) -> None:

@@ -51,7 +51,7 @@ def is_loopback(host: str) -> bool:
 
 
 def shown_url(url: str) -> str:
-    """``url`` as an error may show it: scheme, host, port and path (no query: it may hold a key)."""
+    """``url`` as an error shows it: scheme, host, port and path (no query: it may hold a key)."""
     parts = urlsplit(url)
     return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
 

@@ -151,6 +151,6 @@ def check_base_url(url: str) -> str:
     if endpoint is not None:
         root = urlunsplit((parts.scheme, parts.netloc, path[:-len(endpoint)], "", ""))
         raise InvalidParameterError(
-            "base_url", f"it ends in the endpoint path {endpoint}, which the client appends itself; "
-            f"use the API root: base_url={root!r}")
+            "base_url", f"it ends in the endpoint path {endpoint}, which the client appends "
+            f"itself; use the API root: base_url={root!r}")
     return url.rstrip("/")

@@ -204,7 +204,8 @@ class Exchange(Generic[T]):
                 "server (or a proxy) sent a wrong header - fix it there", provider=ep.provider)
         if isinstance(exc, httpx.InvalidURL):
             return InvalidParameterError("base_url", f"httpx cannot send to it ({msg})")
-        err = APIConnectionError(f"connection failed ({msg}){ep.connect_hint}", provider=ep.provider)
+        err = APIConnectionError(f"connection failed ({msg}){ep.connect_hint}",
+                                 provider=ep.provider)
         a = self.attempt
         err.stale_connection = (  # type: ignore[attr-defined]
             is_stale_connection(exc) and not a.connected and a.received == 0)
@@ -291,8 +292,8 @@ class Exchange(Generic[T]):
         if isinstance(err, APIError):
             err.retry_after = retry_after_hint(headers)
             if status == 404:  # the fix: the model name, or the base URL's path
-                hint = ep.unknown_model_hint if "model" in err.message.lower() else ep.not_found_hint
-                err.args = (str(err) + hint,)
+                model = "model" in err.message.lower()
+                err.args = (str(err) + (ep.unknown_model_hint if model else ep.not_found_hint),)
         return err
 
     # -- streamed answers ------------------------------------------------
