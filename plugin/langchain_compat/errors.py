@@ -43,11 +43,11 @@ provider bodies go through :func:`redact` with the key in use.
 
 from __future__ import annotations
 
-import json
 from typing import Any
-from urllib.parse import quote, quote_plus
 
 from langchain_core.exceptions import OutputParserException
+
+from langchain_compat.redaction import redact
 
 __all__ = [
     "APIConnectionError",
@@ -79,40 +79,6 @@ __all__ = [
     "UnsupportedParameterError",
     "redact",
 ]
-
-
-def _forms(secret: str) -> list[str]:
-    """``secret`` as it may appear in text: raw, repr-, JSON- and percent-escaped.
-
-    Longest first, so an escaped form is replaced before the raw form inside it.
-    """
-    forms = {secret, repr(secret)[1:-1], json.dumps(secret)[1:-1],
-             json.dumps(secret)[1:-1].replace("/", "\\/"), quote(secret, safe=""), quote(secret),
-             quote_plus(secret)}
-    return sorted(forms, key=len, reverse=True)
-
-
-def redact(text: str, *secrets: str | None) -> str:
-    """Return ``text`` with every secret replaced by ``***``.
-
-    Also catches the escaped forms of a secret (``repr``, JSON with or without
-    ``\\/``, percent-encoding), as servers and tracebacks echo them. Secrets
-    shorter than 4 characters are left alone (too short to be a real key).
-
-    Args:
-        text: the text to clean.
-        *secrets: the secrets in use; None and short ones are skipped.
-
-    Returns:
-        The cleaned text.
-    """
-    for secret in secrets:
-        if not secret or len(secret) < 4:
-            continue
-        for form in _forms(secret):
-            if form in text:
-                text = text.replace(form, "***")
-    return text
 
 
 class CompatError(Exception):
@@ -151,9 +117,8 @@ class MissingBaseURLError(ConfigurationError):
 class ModelNotServedError(ConfigurationError):
     """The server lists the models it serves and the one asked for is not among them.
 
-    Raised before the first chat request to a server whose profile sets
-    ``served_models_check`` (the embedded llama-server, which would otherwise answer
-    any model name with its own model).
+    Raised before the first chat request to a server whose profile sets ``served_models_check``
+    (llama-server would answer any model name with its own model).
 
     Attributes:
         model: the model asked for.
@@ -163,15 +128,11 @@ class ModelNotServedError(ConfigurationError):
 
     def __init__(self, model: str, served: tuple[str, ...], *, base_url: str,
                  provider: str | None = None) -> None:
-        self.model = model
-        self.served = served
-        self.base_url = base_url
-        self.provider = provider
+        self.model, self.served, self.base_url, self.provider = model, served, base_url, provider
         names = ", ".join(repr(m) for m in served)
-        first = served[0]
         super().__init__(
             f"{provider + ': ' if provider else ''}the server at {base_url} serves {names}, "
-            f"not {model!r}: pass model={first!r} (or leave model= out), or start a server "
+            f"not {model!r}: pass model={served[0]!r} (or leave model= out), or start a server "
             f"that serves {model!r} (`langchain-compat local up --model NAME` for the "
             "embedded backend's models) and point base_url at it.")
 
@@ -379,17 +340,10 @@ class StructuredOutputError(CompatError, OutputParserException):
     def __init__(self, reason: str, *, method: str, llm_output: str = "", path: str | None = None,
                  requests: int | None = None, field: str | None = None,
                  problem: str | None = None, advice: str | None = None) -> None:
-        self.reason = reason
-        self.method = method
-        self.path = path
-        self.requests = requests
-        self.field = field
-        self.advice = advice
-        how = [f"method={method!r}"]
-        if path:
-            how.append(f"path: {path}")
-        if requests is not None:
-            how.append(f"{requests} request{'s' if requests != 1 else ''}")
+        self.reason, self.method, self.path = reason, method, path
+        self.requests, self.field, self.advice = requests, field, advice
+        count = f"{requests} request{'s' if requests != 1 else ''}" if requests is not None else ""
+        how = [f"method={method!r}", *([f"path: {path}"] if path else []), *[c for c in [count] if c]]
         message = f"structured output failed ({', '.join(how)}): {problem or reason}."
         if field and llm_output:
             shown = llm_output if len(llm_output) <= 200 else llm_output[:197] + "..."
