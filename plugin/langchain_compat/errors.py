@@ -343,7 +343,7 @@ class StructuredOutputError(CompatError, OutputParserException):
         self.reason, self.method, self.path = reason, method, path
         self.requests, self.field, self.advice = requests, field, advice
         count = f"{requests} request{'s' if requests != 1 else ''}" if requests is not None else ""
-        how = [f"method={method!r}", *([f"path: {path}"] if path else []), *[c for c in [count] if c]]
+        how = [part for part in (f"method={method!r}", path and f"path: {path}", count) if part]
         message = f"structured output failed ({', '.join(how)}): {problem or reason}."
         if field and llm_output:
             shown = llm_output if len(llm_output) <= 200 else llm_output[:197] + "..."
