@@ -291,6 +291,21 @@ def render(results: dict[str, dict[str, Any]], markdown: bool = False) -> str:
     return "\n".join(lines)
 
 
+def _env() -> dict[str, Any]:
+    """Where the run was made: python, cores, load, and the versions of the clients measured
+    (docs/benchmarks.md says it from docs/data/benchmarks.json, a ``--json`` output)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out: dict[str, Any] = {"python": sys.version.split()[0], "cpus": os.cpu_count(),
+                           "note": f"load average {os.getloadavg()[0]:.1f}"}
+    for dist in ("httpx", "langchain-core", "langchain-openai", "openai"):
+        try:
+            out[dist] = version(dist)
+        except PackageNotFoundError:
+            pass
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="langchain-compat benchmarks (loopback stub server)")
     ap.add_argument("--quick", action="store_true", help="CI size: finishes in under 2 minutes")
@@ -327,8 +342,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         with open(args.json, "w") as f:
             plan = {m: [c for c in cs if only is None or c in only] for m, cs in PLAN if m in cfg}
-            json.dump({"mode": mode, "elapsed_s": elapsed, "plan": plan, "results": results, "rows": rows(results),
-                       "targets": targets(results)}, f, indent=1)
+            json.dump({"mode": mode, "elapsed_s": elapsed, "env": _env(), "plan": plan,
+                       "results": results, "rows": rows(results), "targets": targets(results)},
+                      f, indent=1)
     return 0
 
 

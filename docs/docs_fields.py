@@ -1,4 +1,4 @@
-"""The constructor-field tables of the API reference (``<!-- fields: dotted.path.Class -->``).
+"""The constructor-field tables of the API reference (the ``fields`` parts docs/generate.py writes).
 
 mkdocstrings renders a pydantic model's ``__init__(**kwargs)`` as the signature and shows
 only the attributes a class defines itself, so a chat model's ``timeout`` or
@@ -19,9 +19,7 @@ import textwrap
 import typing
 from typing import Any
 
-__all__ = ["FIELDS_MARKER", "field_rows", "fields_table"]
-
-FIELDS_MARKER = re.compile(r"<!-- fields: ([\w.]+) -->")
+__all__ = ["field_rows", "fields_table"]
 
 #: Environment variables LangChain itself reads for a field.
 _LANGCHAIN_ENV = {"output_version": "LC_OUTPUT_VERSION"}
@@ -145,8 +143,10 @@ def fields_table(path: str) -> str:
              f"**Constructor fields of `{cls.__name__}`** (keyword arguments; inherited ones included)",
              "", "| field | type | default | env var | description |", "|---|---|---|---|---|"]
     for row in field_rows(cls):
-        # python-markdown does not split cells at a "|" inside a code span (and would keep a backslash).
-        lines.append(f"| {row['field']} | `{row['type']}` | {row['default']} | {row['env']} "
+        # GitHub splits cells at any unescaped "|", also inside a code span: escaped here, and
+        # unescaped inside code spans for python-markdown (it would keep the backslash) by hooks.py.
+        lines.append(f"| {row['field']} | `{row['type'].replace('|', chr(92) + '|')}` | "
+                     f"{row['default']} | {row['env']} "
                      f"| {_cell(row['doc'])} |")
     lines += ["", "</div>"]
     return "\n".join(lines)

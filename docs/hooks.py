@@ -1,122 +1,42 @@
-"""MkDocs hooks: tables generated from the provider records at build time.
+"""MkDocs hooks: what the built site shows differently from the Markdown files.
 
-Markers replaced in any page:
+The tables generated from the code (capability matrix, provider facts, constructor
+fields, benchmark tables) are written into the Markdown pages themselves by
+``docs/generate.py``, so they read on GitHub and in an editor too; the docs test
+fails when one is not current.
 
-- ``<!-- capability-matrix -->``: the capability matrix of every registered
-  provider (``langchain_compat.providers.matrix.render_markdown``), the same
-  table ``langchain-compat providers --format markdown`` prints;
-- ``<!-- provider-facts: NAME -->``: the connection facts and profile of one
-  provider (base URL, env vars, auth, models, limits, refused parameters);
-- ``<!-- fields: dotted.path.Class -->``: every constructor field of a class
-  (pydantic model or dataclass) with its type, default, env var and docstring,
-  the ones it inherits included (``docs_fields.py``).
+Pipes inside code spans of table rows are escaped in the Markdown (GitHub splits cells
+at any bare ``|``); the hook unescapes them for python-markdown.
 
-Generating them from ``PROVIDERS`` means the docs cannot drift from the code.
+One generated part is for readers of the plain Markdown only: ``api-summary``
+(the objects a reference page documents, one line each). On the site the
+``:::`` directives render every signature and docstring, so the hook drops it.
 """
 
 from __future__ import annotations
 
 import re
-import sys
-from pathlib import Path
 from typing import Any
 
-try:
-    import langchain_compat  # noqa: F401
-except ImportError:  # a checkout without `pip install -e .`
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugin"))
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from docs_fields import FIELDS_MARKER, fields_table
-
-from langchain_compat.providers import PROVIDERS
-from langchain_compat.providers.matrix import capability_matrix, render_markdown
-
-MATRIX_MARKER = "<!-- capability-matrix -->"
-FACTS_MARKER = re.compile(r"<!-- provider-facts: ([\w.-]+) -->")
+_API_SUMMARY = re.compile(r"<!-- generated: api-summary -->\n.*?<!-- end generated -->\n?",
+                          re.DOTALL)
+_PLAIN_ONLY = re.compile(r"<!-- plain markdown only -->\n.*?<!-- end plain markdown only -->\n?",
+                         re.DOTALL)
 
 
-def _code(value: Any) -> str:
-    if value is None or value == "" or value == []:
-        return "—"
-    if isinstance(value, list | tuple):
-        return ", ".join(f"`{v}`" for v in value)
-    return f"`{value}`"
+_CODE = re.compile(r"(`+)(.+?)\1")
 
 
-def _yes(value: bool | None) -> str:
-    return {True: "yes", False: "no", None: "unknown (probed)"}[value]
-
-
-def provider_facts(name: str) -> str:
-    """A two-column Markdown table of one provider's facts and profile."""
-    if name not in PROVIDERS:
-        known = sorted(PROVIDERS)
-        raise KeyError(f"provider-facts marker names unknown provider {name!r}; known: {known}")
-    provider = PROVIDERS[name]
-    row = next(r for r in capability_matrix({name: provider}))
-    profile = provider.profile_for(provider.default_model)
-    auth = provider.auth
-    if auth.header is None:
-        auth_text = "none"
-    else:
-        auth_text = f"`{auth.header}: {auth.prefix}<key>`"
-        if not provider.requires_api_key:
-            auth_text += " (only when a key is set)"
-    limits = profile.embeddings
-    tools = {True: "native (`tools` sent)", False: "emulated (never sent)",
-             None: "unknown: `tool_calling=\"auto\"` tries native once, falls back to emulation"}
-    rows = [
-        ("name (CLI, emulator)", f"`{provider.name}`"),
-        ("base URL", _code(provider.base_url) if provider.base_url
-         else "none: set it per tenant/server"),
-        ("base URL env var", _code(provider.base_url_env)),
-        ("API key env var", _code(provider.api_key_env)),
-        ("auth header", auth_text),
-        ("API key required", _yes(provider.requires_api_key)),
-        ("chat path", _code(provider.chat_path)),
-        ("default model", _code(provider.default_model)),
-        ("chat models named in the docs", _code(list(provider.models))),
-        ("embedding models", _code(list(provider.embedding_models))),
-        ("tool calling", tools[profile.native_tools]),
-        ("`tool` role accepted", _yes(profile.tool_role)
-         + ("" if profile.tool_role else ": tool results replayed as user text")),
-        ("JSON mode / JSON schema", f"{_yes(profile.json_mode)} / {_yes(profile.json_schema)}"),
-        ("usage in streams (`stream_options`)", _yes(profile.stream_usage)),
-        ("context window assumed for trimming", f"{profile.context_window} tokens"),
-        ("client-side rate limit", f"{profile.rate_limit_rpm:g} requests/minute"
-         if profile.rate_limit_rpm else "none"),
-        ("parameters refused before sending", _code(row["unsupported_params"])),
-    ]
-    limited = sorted((k, r.max_items) for k, r in profile.params.items() if r.max_items)
-    if limited:
-        rows.append(("list limits", ", ".join(f"`{k}` ≤ {n} items" for k, n in limited)))
-    if limits is not None:
-        parts = [f"≤ {limits.max_batch} inputs/request"]
-        if limits.max_input_tokens:
-            parts.append(f"≤ {limits.max_input_tokens} tokens/input")
-        if not limits.allow_empty:
-            parts.append("empty strings refused")
-        if limits.base64:
-            parts.append("base64 accepted")
-        model = provider.embedding_models[0] if provider.embedding_models else None
-        prefixes = provider.profile_for(model).embedding_prefixes
-        if prefixes:
-            parts.append(f"prefixes `{prefixes[0]}` / `{prefixes[1]}` ({model})")
-        if limits.dimensions:
-            parts.append(f"{limits.dimensions} dimensions")
-        rows.append(("embeddings limits", "; ".join(parts)))
-    if profile.notes:
-        rows.append(("notes", profile.notes))
-    rows.append(("source", provider.docs or "—"))
-    lines = ["| fact | value |", "|---|---|"]
-    lines += [f"| {k} | {v.replace('|', chr(92) + '|')} |" for k, v in rows]
-    return "\n".join(lines)
+def _unescape_code_pipes(line: str) -> str:
+    """A table row's ``\\|`` inside code spans as a plain ``|``: GitHub needs the escape there
+    (it splits cells at any bare pipe); python-markdown does not split inside code and would
+    show the backslash."""
+    if not line.lstrip().startswith("|") or "\\|" not in line:
+        return line
+    return _CODE.sub(lambda m: m[1] + m[2].replace("\\|", "|") + m[1], line)
 
 
 def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
-    """Replace the markers (see the module docstring)."""
-    if MATRIX_MARKER in markdown:
-        markdown = markdown.replace(MATRIX_MARKER, render_markdown(capability_matrix()))
-    markdown = FIELDS_MARKER.sub(lambda m: fields_table(m.group(1)), markdown)
-    return FACTS_MARKER.sub(lambda m: provider_facts(m.group(1)), markdown)
+    """Drop the parts written for readers outside the site; unescape pipes in code in tables."""
+    markdown = _PLAIN_ONLY.sub("", _API_SUMMARY.sub("", markdown))
+    return "\n".join(_unescape_code_pipes(line) for line in markdown.split("\n"))

@@ -56,9 +56,18 @@ def add(a: float, b: float) -> float:
     return a + b
 
 
+#: Examples of when to call a tool and when not to (docs/tool-calling.md, "Prompting a small
+#: model"): on the embedded 0.5B model such a prompt got the needed tools called in every run
+#: measured, where "Use the tools when they help" got none in one of two runs. Name your own
+#: tools in the examples (python -m bench.agent_prompts compares prompts).
 SYSTEM = (
-    "You are a helpful assistant. Use the tools when they help. "
-    "Remember what the user tells you about themselves. Be brief."
+    "You are a helpful assistant with tools. Remember what the user tells you about "
+    "themselves. Be brief. Call a tool only when the question needs its result. Examples:\n"
+    "User: Hi, I'm Sam. -> no tool. You: Nice to meet you, Sam!\n"
+    "User: What is the weather in Oslo? -> call get_weather with city Oslo, then answer "
+    "with the result.\n"
+    "User: What is 2 + 3? -> call add with a 2 and b 3, then answer with the result.\n"
+    "User: Thank you! -> no tool. You: You are welcome."
 )
 
 

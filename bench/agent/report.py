@@ -10,7 +10,7 @@ from .loop import Run
 from .scoring import answer_right, calls_right, redundant_calls
 from .tasks import KINDS, Task
 
-__all__ = ["Score", "format_tables", "score", "summarise"]
+__all__ = ["Score", "docs_data", "format_tables", "score", "summarise"]
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,33 @@ def summarise(scores: Sequence[Score]) -> dict[str, Any]:
         "seconds": round(sum(s.seconds for s in scores), 1),
         "prompt_tokens": sum(tokens) if tokens else None,
     }
+
+
+def docs_data(scores: Sequence[Score], clients: Sequence[str], **about: Any) -> dict[str, Any]:
+    """What ``docs/data/agent-benchmark.json`` holds (the docs' tables and figure are drawn
+    from it): per client, the counts, the per-task averages and the successes by task kind.
+
+    Args:
+        scores: every scored run.
+        clients: the clients, in table order.
+        **about: the run's description (``model``, ``server``, ``date``, ...), kept as is.
+    """
+    kinds = [k for k in KINDS if any(s.kind == k for s in scores)]
+    out: dict[str, Any] = {**about, "tasks": len({s.task for s in scores}), "kinds": kinds,
+                           "clients": {}}
+    for c in clients:
+        mine = [s for s in scores if s.client == c]
+        t = summarise(mine)
+        n = max(t["runs"], 1)
+        out["clients"][c] = {
+            "runs": t["runs"], "success": t["success"], "calls_right": t["calls_right"],
+            "answer_right": t["answer_right"], "failed": t["failed"],
+            "redundant_calls": t["redundant_calls"], "seconds_per_task": round(t["seconds"] / n, 1),
+            "prompt_tokens_per_task": round((t["prompt_tokens"] or 0) / n),
+            "by_kind": {k: {"success": sum(s.success for s in mine if s.kind == k),
+                            "runs": sum(1 for s in mine if s.kind == k)} for k in kinds},
+        }
+    return out
 
 
 def _row(label: str, scores: Sequence[Score]) -> str:

@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 
 from .clients import CLIENTS, DEFAULT_CLIENTS, Sampling, make_client
 from .loop import MAX_TURNS, run_task
-from .report import Score, format_tables, score, summarise
+from .report import Score, docs_data, format_tables, score, summarise
 from .tasks import KINDS, TASKS, Task, quick_tasks
 
 __all__ = ["main", "run_benchmark", "select_tasks"]
@@ -81,6 +81,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=120.0, help="per request, seconds")
     p.add_argument("--json", metavar="FILE", help="write every run and the totals here")
     p.add_argument("--label", default="", help="free text stored in the JSON (e.g. server flags)")
+    p.add_argument("--docs-data", metavar="FILE", help="also write the summary the docs are "
+                   "built from (docs/data/agent-benchmark.json)")
     p.add_argument("--quiet", action="store_true", help="no per-run progress lines")
     return p
 
@@ -120,4 +122,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     scores = run_benchmark(clients, tasks, sampling, reps=args.reps, progress=not args.quiet, on_score=save)
     print(format_tables(scores, clients))
     save(scores, complete=True)
+    if args.docs_data:
+        about = {"model": args.model, "server": args.label or args.base_url,
+                 "date": time.strftime("%Y-%m-%d"), "reps": args.reps,
+                 "max_tokens": args.max_tokens, "seed": args.seed,
+                 "minutes": round((time.time() - started) / 60)}
+        with open(args.docs_data, "w") as f:
+            json.dump(docs_data(scores, clients, **about), f, indent=1)
+            f.write("\n")
     return 0

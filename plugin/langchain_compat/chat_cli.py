@@ -47,7 +47,14 @@ from langchain_core.messages import (
     message_chunk_to_message,
 )
 
-from langchain_compat.errors import CompatError
+from langchain_compat.errors import (
+    APIConnectionError,
+    AuthenticationError,
+    CompatError,
+    ConfigurationError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 from langchain_compat.memory.store import describe, is_postgres_url
 from langchain_compat.providers import LOCAL, Provider, get_provider
 
@@ -299,9 +306,14 @@ def _command(text: str, graph: Any, saver: Any, config: dict[str, Any], session:
     return True
 
 
+#: Errors every later turn would meet again (no server, wrong URL, key or model): the chat ends.
+FATAL = (APIConnectionError, AuthenticationError, PermissionDeniedError, NotFoundError,
+         ConfigurationError)
+
+
 def _ask(model: BaseChatModel, graph: Any, config: dict[str, Any], text: str, out: TextIO,
-         args: argparse.Namespace) -> None:
-    """One turn, its errors reported; a Ctrl-C cancels it and stores nothing of it."""
+         args: argparse.Namespace) -> CompatError | OSError | None:
+    """One turn, its error reported (and returned); a Ctrl-C cancels it and stores nothing of it."""
     try:
         # A question left without its reply (a history written before turns were stored
         # whole) is dropped just before our own turn, not at start-up: with a shared
@@ -314,15 +326,21 @@ def _ask(model: BaseChatModel, graph: Any, config: dict[str, Any], text: str, ou
     except (CompatError, OSError) as exc:
         out.write("\n")
         sys.stderr.write(f"error: {exc}\n")
+        return exc
+    return None
 
 
 def run(args: argparse.Namespace, *, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
     """Run the chat loop until ``/exit``, end of input (Ctrl-D) or Ctrl-C at the prompt.
 
     Ctrl-C during a reply cancels that turn (nothing of it is stored) and returns
-    to the prompt; a turn or command the database fails is reported and the loop goes
-    on. Returns the exit code (0; 1 when the database cannot be opened or read at
-    start; 2 when the model cannot be built).
+    to the prompt. A turn (or a command) that fails is reported on stderr and the loop
+    goes on, except for an error every later turn would meet again (:data:`FATAL`: no
+    server, wrong URL, key or model), which ends the chat.
+
+    Returns:
+        The exit code: 0 when every turn was answered, 1 when one failed (or the
+        database cannot be opened or read at start), 2 when the model cannot be built.
     """
     stdin = stdin or sys.stdin
     out = stdout or sys.stdout
@@ -336,19 +354,20 @@ def run(args: argparse.Namespace, *, stdin: TextIO | None = None, stdout: TextIO
     bounds = {"statement_timeout": args.db_timeout} if getattr(args, "db_timeout", None) else {}
     try:
         with open_checkpointer(db, **bounds) as saver:
-            _session(model, saver, db, args, stdin, out)
+            failed = _session(model, saver, db, args, stdin, out)
     except CompatError as exc:  # the database could not be opened or read at start
         out.flush()
         err.write(f"error: {exc}\n")
         return 1
-    return 0
+    return 1 if failed else 0
 
 
 def _session(model: BaseChatModel, saver: Any, db: Path | str, args: argparse.Namespace,
-             stdin: TextIO, out: TextIO) -> None:
-    """The chat loop on an open checkpointer (a failing turn or command is reported)."""
+             stdin: TextIO, out: TextIO) -> bool:
+    """The chat loop on an open checkpointer; True when a turn or command failed."""
     err = sys.stderr
     interactive = stdin.isatty()
+    failed = False
     graph = build_chat_graph(model, saver, system=args.system)
     config = {"configurable": {"thread_id": args.session}}
     stored = graph.get_state(config).values.get("messages", [])
@@ -375,7 +394,12 @@ def _session(model: BaseChatModel, saver: Any, db: Path | str, args: argparse.Na
                     break
             except CompatError as exc:
                 err.write(f"error: {exc}\n")
+                failed = True
         elif text:
-            _ask(model, graph, config, text, out, args)
+            error = _ask(model, graph, config, text, out, args)
+            failed = failed or error is not None
+            if isinstance(error, FATAL):
+                break
         out.flush()
     out.flush()
+    return failed

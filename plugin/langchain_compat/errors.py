@@ -8,6 +8,7 @@ network failures) into one of these classes::
     ├── ConfigurationError (ValueError) bad settings, found before any request
     │   ├── MissingAPIKeyError          no key given and its env var is unset
     │   ├── MissingBaseURLError         no base URL and its env var is unset
+    │   ├── ModelNotServedError         the server lists its models: not this one
     │   └── InvalidParameterError       out-of-range / wrong-type value
     │       ├── UnsupportedParameterError  the provider does not accept it
     │       └── InvalidCredentialError  a key/header/URL unusable on the wire
@@ -66,6 +67,7 @@ __all__ = [
     "InvalidParameterError",
     "MissingAPIKeyError",
     "MissingBaseURLError",
+    "ModelNotServedError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
@@ -118,6 +120,29 @@ class MissingBaseURLError(ConfigurationError):
             f"No base URL for {provider}: {hint}pass base_url=... "
             "(the provider publishes no default endpoint)."
         )
+
+
+class ModelNotServedError(ConfigurationError):
+    """The server lists the models it serves and the one asked for is not among them.
+
+    Raised before the first chat request to a server whose profile sets ``served_models_check``
+    (llama-server would answer any model name with its own model).
+
+    Attributes:
+        model: the model asked for.
+        served: the models the server lists.
+        base_url: the server's base URL.
+    """
+
+    def __init__(self, model: str, served: tuple[str, ...], *, base_url: str,
+                 provider: str | None = None) -> None:
+        self.model, self.served, self.base_url, self.provider = model, served, base_url, provider
+        names = ", ".join(repr(m) for m in served)
+        super().__init__(
+            f"{provider + ': ' if provider else ''}the server at {base_url} serves {names}, "
+            f"not {model!r}: pass model={served[0]!r} (or leave model= out), or start a server "
+            f"that serves {model!r} (`langchain-compat local up --model NAME` for the "
+            "embedded backend's models) and point base_url at it.")
 
 
 class InvalidParameterError(ConfigurationError):
@@ -339,22 +364,36 @@ class StructuredOutputError(CompatError, OutputParserException):
     end of the stream), for every method; with ``include_raw=True`` it is returned
     as ``parsing_error`` (``parsed`` is None) instead. Also an
     ``OutputParserException`` (and a ``ValueError``), so LangChain code that
-    catches parser errors keeps working.
+    catches parser errors keeps working. The message names the path that ran, the
+    requests made and the field that failed, and advises only what applies there.
 
     Attributes:
         reason: why the reply could not be used (as the re-asks quoted it).
         method: the ``with_structured_output`` method.
         llm_output: the text of the model's last reply.
+        path: the path that ran: ``"native json_schema"``, ``"json_mode"``,
+            ``"prompted JSON"``, ``"function calling"`` or ``"function calling, emulated"``.
+        requests: requests the call made (None: unknown).
+        field: the field that failed validation (dotted path), if one did.
+        advice: what to do about it.
     """
 
-    def __init__(self, reason: str, *, method: str, llm_output: str = "") -> None:
-        self.reason = reason
-        self.method = method
-        message = (
-            f"structured output ({method}) failed: {reason}. The model did not produce a valid "
-            "object; raise max_tool_reasks for more re-asks, simplify the schema, or use a "
-            "bigger model (or one with native structured output)"
-        )
+    def __init__(self, reason: str, *, method: str, llm_output: str = "", path: str | None = None,
+                 requests: int | None = None, field: str | None = None,
+                 problem: str | None = None, advice: str | None = None) -> None:
+        self.reason, self.method, self.path = reason, method, path
+        self.requests, self.field, self.advice = requests, field, advice
+        count = f"{requests} request{'s' if requests != 1 else ''}" if requests is not None else ""
+        how = [part for part in (f"method={method!r}", path and f"path: {path}", count) if part]
+        message = f"structured output failed ({', '.join(how)}): {problem or reason}."
+        if field and llm_output:
+            shown = llm_output if len(llm_output) <= 200 else llm_output[:197] + "..."
+            message += f" The reply: {shown!r}."
+        elif problem and problem != reason:
+            message += f" Why: {reason}."
+        message += " " + (advice or (
+            "The model did not produce a valid object; raise max_tool_reasks for more re-asks, "
+            "simplify the schema, or use a model with native structured output."))
         super().__init__(message, llm_output=llm_output)
         self.args = (message,)  # without LangChain's troubleshooting link appended
 

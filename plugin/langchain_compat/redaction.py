@@ -1,4 +1,8 @@
-"""Removing secrets from text: :func:`redact` (re-exported by :mod:`langchain_compat.errors`)."""
+"""Removing secrets from text: :func:`redact` (re-exported by :mod:`langchain_compat.errors`).
+
+Every message built from a provider's answer goes through it with the key in use, so no
+API key, proxy credential or secret header reaches an error, a log line or a repr.
+"""
 
 from __future__ import annotations
 

@@ -7,7 +7,9 @@ Every block runs as written. What it runs against is read from the block itself:
 * every other block runs with each provider's environment variables
   (``COTOMI_BASE_URL``, ``COTOMI_API_KEY``, ...) pointing at that provider's
   emulator, so ``ChatCotomi()`` reaches an emulated cotomi API;
-* a block containing ``def test_`` is a pytest module and is run by pytest;
+* a block containing ``def test_`` is a pytest module and is run by pytest (lines
+  ``# conftest.py`` and ``# test_x.py`` split it into those files), which must pass
+  with no test skipped and no warning;
 * a block with a line starting ``# Not run by the docs test:`` is skipped, and
   says why to the reader too. Keep those rare.
 
@@ -34,6 +36,7 @@ LOCAL_MARKS = ("ChatLocal", "langchain_compat.local", "127.0.0.1:8089")
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)```python\b.*$")
 _REPLIES = re.compile(r"^\s*<!--\s*emulator replies:\s*(?P<json>.*?)\s*-->\s*$")
 _SNIPPET = re.compile(r'^--8<--\s+"(?P<path>[^"]+)"\s*$')
+_FILE_HEADER = re.compile(r"^# ((?:conftest|test_\w+)\.py)\n", re.MULTILINE)
 
 
 @dataclass
@@ -63,6 +66,15 @@ class Block:
     @property
     def is_pytest_module(self) -> bool:
         return re.search(r"^def test_", self.code, re.MULTILINE) is not None
+
+    @property
+    def files(self) -> dict[str, str]:
+        """A pytest block as files: ``# conftest.py`` / ``# test_x.py`` lines start one each
+        (the page shows a conftest.py and a test module in one block); else ``test_block.py``."""
+        parts = _FILE_HEADER.split(self.code)
+        if len(parts) == 1:
+            return {"test_block.py": self.code}
+        return {name: body.strip("\n") + "\n" for name, body in zip(parts[1::2], parts[2::2])}
 
 
 def doc_files() -> list[Path]:

@@ -51,18 +51,20 @@ def provider_env(emulators: dict[str, Emulator], monkeypatch: pytest.MonkeyPatch
 
 
 def _run_module(block: Block, tmp_path: Path) -> str:
-    """A block that is a pytest module: run it with pytest in a fresh process."""
-    test_file = tmp_path / "test_block.py"
-    test_file.write_text(block.code, encoding="utf-8")
+    """A block that is a pytest module (or a conftest.py and tests): run it with pytest in a
+    fresh process; it must pass with nothing skipped and no warning."""
+    for name, code in block.files.items():
+        (tmp_path / name).write_text(code, encoding="utf-8")
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(tmp_path),
-         "--confcutdir", str(tmp_path), str(test_file)],
+         "--confcutdir", str(tmp_path), str(tmp_path)],
         cwd=tmp_path, capture_output=True, text=True, timeout=LIMIT, check=False,
         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path),
              "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},  # only the plugins the block names
     )
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0 and " passed" in out and "skipped" not in out, out
+    assert "warning" not in out.splitlines()[-1], out  # e.g. PytestUnknownMarkWarning
     return out
 
 
@@ -154,6 +156,9 @@ def test_readme_shows_the_offline_route() -> None:
 
 
 @pytest.mark.parametrize("name", ["test_with_emulator.py", "test_agent_offline.py"])
-def test_testing_page_includes_the_example(name: str) -> None:
+def test_testing_page_inlines_the_example(name: str) -> None:
+    """The page shows the file itself (readable on GitHub), and it is current (test_generated)."""
     page = (ROOT / "docs" / "testing.md").read_text(encoding="utf-8")
-    assert f'--8<-- "docs/examples/{name}"' in page
+    assert f"<!-- generated: example docs/examples/{name} -->" in page
+    assert (ROOT / "docs" / "examples" / name).read_text(encoding="utf-8").strip() in page
+    assert "--8<--" not in page

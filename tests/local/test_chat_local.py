@@ -66,7 +66,7 @@ def test_tools_are_native_and_a_server_parse_failure_is_resent_emulated() -> Non
 
     with emulate("local") as emu:
         emu.inject(server_error(500, "Failed to parse input at pos 0: does not match the expected "
-                                     "peg-native format"))
+                                     "peg-native format").only("chat"))  # not ChatLocal's GET /models
         emu.script(['<tool_call>{"name": "get_weather", "arguments": {"city": "Paris"}}</tool_call>'])
         reply = ChatLocal(base_url=emu.base_url).bind_tools([get_weather]).invoke("Weather in Paris?")
         native, emulated = [r.json for r in emu.requests if r.path.endswith("/chat/completions")]

@@ -29,7 +29,8 @@ PATHS = ("invoke", "ainvoke", "stream", "astream")
 #: response_metadata keys the judge, the reader or the call set: each must agree.
 META = ("finish_reason", "tool_calling", "tool_calling_downgraded", "downgrades",
         "invalid_tool_calls", "dropped_tool_calls", "dropped_repeated_tool_calls",
-        "answer_fallback", "tool_choice_error", "structured_output_error", "usage_estimated")
+        "answer_fallback", "tool_choice_error", "structured_output_error", "usage_estimated",
+        "requests")
 
 
 @pytest.fixture(scope="module")

@@ -55,6 +55,10 @@ class BackendRecord:
             (``auto`` emulates from then on); None: not tried yet.
         refused_fields: optional request fields the backend refused (names of
             ``chat_models.downgrades.DOWNGRADES`` rows); they are left out from then on.
+        served_models: the models the server lists at ``/models`` (on the record whose
+            ``model`` is ""; None: not read), where the profile checks the model asked for.
+        unreadable_until: ``time.monotonic()`` before which an unreadable model list is
+            not asked for again.
         updated: ``time.time()`` of the last fact learned.
     """
 
@@ -63,6 +67,8 @@ class BackendRecord:
     key_digest: str
     native_tools: bool | None = None
     refused_fields: frozenset[str] = field(default_factory=frozenset)
+    served_models: tuple[str, ...] | None = None
+    unreadable_until: float = 0.0
     updated: float = 0.0
 
     @property
@@ -135,6 +141,25 @@ class BackendMemory:
             self._put(key, refused_fields=known | {name})
             return True
 
+    def served_models(self, key: BackendKey) -> tuple[str, ...] | None:
+        """The models the server of ``key`` lists (None: not read)."""
+        record = self.get(_server(key))
+        return None if record is None else record.served_models
+
+    def served_models_due(self, key: BackendKey) -> bool:
+        """Whether the server's model list is still to be read (unknown, and not found
+        unreadable in the last :data:`UNREADABLE_RETRY` seconds)."""
+        record = self.get(_server(key))
+        return record is None or (record.served_models is None
+                                  and time.monotonic() >= record.unreadable_until)
+
+    def learn_served_models(self, key: BackendKey, models: tuple[str, ...] | None) -> None:
+        """Record the server's model list (None: it could not be read; asked again later)."""
+        if models is None:
+            self._update(_server(key), unreadable_until=time.monotonic() + UNREADABLE_RETRY)
+        else:
+            self._update(_server(key), served_models=models)
+
     def records(self) -> list[BackendRecord]:
         """Everything learned, least recently used first."""
         with self._lock:
@@ -163,6 +188,15 @@ class BackendMemory:
         self._entries.move_to_end(key)
         while len(self._entries) > self.max_backends:
             self._entries.popitem(last=False)
+
+
+#: Seconds a server whose model list could not be read is not asked again.
+UNREADABLE_RETRY = 60.0
+
+
+def _server(key: BackendKey) -> BackendKey:
+    """The key of what is true of the whole server (its model list): no model."""
+    return BackendKey(key.base_url, "", key.key_digest)
 
 
 def _default_memory() -> BackendMemory:

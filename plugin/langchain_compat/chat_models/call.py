@@ -37,18 +37,24 @@ from langchain_compat.chat_models.usage import estimate_usage
 from langchain_compat.core.messages import messages_to_wire
 from langchain_compat.core.response import ChatBody
 from langchain_compat.core.stream import ChatStream, StreamDelta
+from langchain_compat.connection.hints import shown_url
+from langchain_compat.core.response import served_model_ids
 from langchain_compat.errors import (
     CompatError,
+    ModelNotServedError,
     StreamInterruptedError,
     ToolCallParseError,
     UnsupportedParameterError,
 )
 from langchain_compat.profiles import ReasoningReplay
+from langchain_compat.transport.exchange import JSONAnswer
 
 __all__ = ["END", "MAX_EMULATED_CALLS", "Call", "Send"]
 
 #: Most calls an emulated reply keeps (a small model writes the same call six times).
 MAX_EMULATED_CALLS = 4
+#: Longest the model-list request may take (``served_models_check``).
+CHECK_TIMEOUT = 10.0
 
 
 class _End:
@@ -65,15 +71,15 @@ class Send:
     """Send one request: POST ``body`` to ``path``, read the answer with ``reader``.
 
     Attributes:
-        path: the chat-completions path below the base URL.
-        body: the JSON request body.
+        path: the path below the base URL.
+        body: the JSON request body (None: a GET, the model list).
         reader: the answer's reader (a stream's SSE decoder, or a whole body's).
         timeout: the request's total timeout (None: the model's).
         admitted: the caller's rate limiter already let this request through.
     """
 
     path: str
-    body: dict[str, Any]
+    body: dict[str, Any] | None
     reader: Any
     timeout: float | None
     admitted: bool
@@ -92,9 +98,9 @@ class Call:
         UnsupportedParameterError: an image for a text-only model.
     """
 
-    __slots__ = ("_builder", "_done", "_extra", "_failed", "_judge", "_modes", "_payload",
-                 "_reader", "_reasks", "_replies", "_sent", "_side", "_usage", "_wire",
-                 "_withheld", "downgrades", "options", "settings")
+    __slots__ = ("_builder", "_checking", "_done", "_extra", "_failed", "_judge", "_modes",
+                 "_payload", "_reader", "_reasks", "_replies", "_sent", "_side", "_usage",
+                 "_wire", "_withheld", "downgrades", "options", "settings")
 
     def __init__(self, settings: CallSettings, options: CallOptions,
                  messages: list[BaseMessage]) -> None:
@@ -124,12 +130,17 @@ class Call:
         self._usage: UsageMetadata | None = None
         self._replies: list[Reply] = []  # n > 1: the other choices of the last whole answer
         self._side: dict[int, ReplyReader] = {}
+        self._checking = False  # the request in flight asks for the server's model list
 
     # -- the protocol ------------------------------------------------------
     def next_action(self) -> Send | None:
         """The next request to send, or None when the call is over."""
         if self._done:
             return None
+        if self._sent == 0 and self._model_list_due():
+            self._checking = True
+            return Send("/models", None, JSONAnswer(), CHECK_TIMEOUT, admitted=False)
+        self._checking = False
         mode, withhold = self._modes.mode, self._withheld
         messages = shape_messages(self._wire, self.settings, self.options, mode,
                                   failed_ids=self._failed, withhold_tools=withhold)
@@ -154,6 +165,8 @@ class Call:
         Raises:
             CompatError: the error that ends the call (given, or the cause of a broken stream).
         """
+        if self._checking:
+            return self._model_list(event)
         if isinstance(event, StreamDelta):
             return self._delta(event)
         if isinstance(event, CompatError):
@@ -245,6 +258,35 @@ class Call:
         self._judge = Judge(self.settings, self.options, self._wire)
         return True
 
+    # -- the model asked for (served_models_check) -------------------------
+    def _model_list_due(self) -> bool:
+        """Whether the first request asks the server which models it serves: the profile
+        checks it (llama-server answers any model name with its own) and the call's
+        memory has no list for the server yet; then a served list is checked at once."""
+        settings, options = self.settings, self.options
+        if not settings.profile.served_models_check or not options.model_name:
+            return False
+        key = settings.backend(options)
+        if settings.memory.served_models_due(key):
+            return True
+        self._check_served(settings.memory.served_models(key))
+        return False
+
+    def _model_list(self, event: Any) -> list[ChatGenerationChunk]:
+        """The answer to ``GET /models``, learned (the next :meth:`next_action` checks it).
+        A list that cannot be read is not judged (the chat request reports its own error)
+        and not asked for again for a while."""
+        if event is not END:
+            models = served_model_ids(event) if not isinstance(event, CompatError) else None
+            self.settings.memory.learn_served_models(self.settings.backend(self.options), models)
+        return []
+
+    def _check_served(self, models: tuple[str, ...] | None) -> None:
+        model = self.options.model_name or ""
+        if models and model not in models:
+            raise ModelNotServedError(model, models, base_url=shown_url(self.settings.base_url),
+                                      provider=self.settings.provider)
+
     # -- the final chunk ---------------------------------------------------
     def _count_usage(self, reply: Reply) -> None:
         """Every request's usage counts (re-asks cost tokens too); where ``stream_options``
@@ -269,7 +311,8 @@ class Call:
         meta.update(reply.meta)
         if self.downgrades:
             meta["downgrades"] = list(self.downgrades)
-        meta.update(path_metadata(self._modes.mode, self._modes.downgraded, self.options))
+        meta.update(path_metadata(self._modes.mode, self._modes.downgraded, self.options,
+                                  self._sent))
         return meta
 
 
@@ -285,7 +328,8 @@ def _generation_info(reply: Reply) -> dict[str, Any]:
     return info
 
 
-def path_metadata(mode: ToolMode, downgraded: bool, options: CallOptions) -> dict[str, Any]:
+def path_metadata(mode: ToolMode, downgraded: bool, options: CallOptions,
+                  requests: int | None = None) -> dict[str, Any]:
     """How a reply's tools or structured output were carried, for ``response_metadata``.
 
     Returns:
@@ -295,8 +339,9 @@ def path_metadata(mode: ToolMode, downgraded: bool, options: CallOptions) -> dic
         written into the prompt and read back from the text, ``"constrained"`` when that
         text was also decoded under a JSON schema of the tools; ``tool_calling_downgraded`` when
         ``tool_calling="auto"`` went emulated because the backend refused native tools
-        (in this call, or learned earlier for the backend). ``{}`` when the call bound
-        neither tools nor structured output.
+        (in this call, or learned earlier for the backend); ``requests``: how many
+        requests the call sent (re-asks and re-sends included). ``{}`` when the call
+        bound neither tools nor structured output.
     """
     if options.tools:
         how = mode.value if mode.emulates else "native"
@@ -304,7 +349,10 @@ def path_metadata(mode: ToolMode, downgraded: bool, options: CallOptions) -> dic
         how = "native" if options.structured.native else "emulated"
     else:
         return {}
-    return {"tool_calling": how, "tool_calling_downgraded": downgraded}
+    out: dict[str, Any] = {"tool_calling": how, "tool_calling_downgraded": downgraded}
+    if requests is not None:
+        out["requests"] = requests
+    return out
 
 
 def refuse_images(wire: list[dict[str, Any]], settings: CallSettings) -> None:

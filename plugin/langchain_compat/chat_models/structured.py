@@ -27,6 +27,7 @@ from langchain_core.output_parsers import BaseOutputParser
 from langchain_core.outputs import ChatGeneration
 from langchain_core.runnables import Runnable, RunnableConfig
 
+from langchain_compat.chat_models.structured_errors import diagnose
 from langchain_compat.emulation.reasks import describe_invalid_calls
 from langchain_compat.errors import StructuredOutputError
 
@@ -43,14 +44,19 @@ class StructuredOutput(Runnable[BaseMessage, Any]):
         method: the ``with_structured_output`` method (for the error message).
         tool_name: the schema's tool name (``function_calling``).
         include_raw: return ``{"raw", "parsed", "parsing_error"}`` instead of raising.
+        bound: what was bound (``structured_errors.BOUND_PATHS``): the error names the path.
+        max_reasks: the chat model's ``max_tool_reasks`` (named in the advice where it applies).
     """
 
     def __init__(self, parser: BaseOutputParser, method: str, *, tool_name: str | None = None,
-                 include_raw: bool = False) -> None:
+                 include_raw: bool = False, bound: str = "prompted",
+                 max_reasks: int | None = None) -> None:
         self.parser = parser
         self.method = method
         self.tool_name = tool_name
         self.include_raw = include_raw
+        self.bound = bound
+        self.max_reasks = max_reasks
 
     @property
     def InputType(self) -> Any:
@@ -63,16 +69,21 @@ class StructuredOutput(Runnable[BaseMessage, Any]):
         reason = meta.get("structured_output_error")
         if meta.get("tool_choice_error"):
             reason = f"{self._missing(message)} ({meta['tool_choice_error']})"
-        value = None
+        value, cause = None, None
         if reason is None:
             try:
                 value = self.parser.parse_result([ChatGeneration(message=message)])
             except ValueError as exc:  # OutputParserException, pydantic's ValidationError
-                reason = str(exc).split("\nFor troubleshooting", 1)[0]
+                reason, cause = str(exc).split("\nFor troubleshooting", 1)[0], exc
         if reason is None and value is None:
             reason = self._missing(message)
         if reason is not None:
-            return None, StructuredOutputError(str(reason), method=self.method, llm_output=message.text)
+            found = diagnose(str(reason), bound=self.bound, meta=meta, exc=cause,
+                             max_reasks=self.max_reasks)
+            return None, StructuredOutputError(
+                str(reason), method=self.method, llm_output=message.text, path=found.path,
+                requests=found.requests, field=found.field, problem=found.problem,
+                advice=found.advice)
         return value, None
 
     def _missing(self, message: BaseMessage) -> str:

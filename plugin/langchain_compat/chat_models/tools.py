@@ -139,6 +139,7 @@ def structured_output(
         ls_format["schema"] = tool
         bound = model.bind_tools([schema], tool_choice=tool_name, strict=strict,
                                  ls_structured_output_format=ls_format)
+        path = "tools"
     else:
         json_schema = convert_to_json_schema(schema) if schema is not None else None
         ls_format["schema"] = json_schema
@@ -151,12 +152,16 @@ def structured_output(
                 rf["json_schema"]["strict"] = strict
             bound = model.bind(response_format=rf, ls_structured_output_format=ls_format,
                                structured_output=StructuredSpec(json_schema, native=True), **extra)
+            path = "json_schema"
         elif native:
             bound = model.bind(response_format={"type": "json_object"},
                                ls_structured_output_format=ls_format,
                                structured_output=StructuredSpec(json_schema, native=True), **extra)
+            path = "json_object"
         else:  # prompted JSON, validated and re-asked (strict or not: it is always validated)
             bound = model.bind(ls_structured_output_format=ls_format,
                                structured_output=StructuredSpec(json_schema, native=False), **extra)
+            path = "prompted"
     parser = _output_parser(schema, method, tool_name) if schema is not None else JsonOutputParser()
-    return bound | StructuredOutput(parser, method, tool_name=tool_name, include_raw=include_raw)
+    return bound | StructuredOutput(parser, method, tool_name=tool_name, include_raw=include_raw,
+                                    bound=path, max_reasks=getattr(model, "max_tool_reasks", None))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import sys
 import warnings
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import SecretStr, ValidationError
 
@@ -36,6 +36,9 @@ __all__ = [
     "typed_validation_error",
     "user_stacklevel",
 ]
+
+#: Endpoint paths a base URL must not end in (the client appends them to the API root).
+ENDPOINT_PATHS = ("/chat/completions", "/completions", "/embeddings")
 
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -127,7 +130,9 @@ def check_base_url(url: str) -> str:
     Raises:
         InvalidCredentialError: the URL carries userinfo (``user:password@``);
             the message never shows it.
-        InvalidParameterError: not an http(s) URL with a host.
+        InvalidParameterError: not an http(s) URL with a host, or one ending in an endpoint
+            path (``/chat/completions``, ``/completions``, ``/embeddings``): the message gives
+            the API root to use instead.
     """
     if isinstance(url, str) and has_userinfo(url):  # before urlsplit: "u:p#w@h" splits at "#"
         shown = mask_url(without_userinfo(url, "...@"))
@@ -143,4 +148,11 @@ def check_base_url(url: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         shown = repr(url) if "@" not in url else "a URL with '@' (not shown: it may hold a password)"
         raise InvalidParameterError("base_url", f"expected an http(s) URL such as https://host/v1, got {shown}")
+    path = parts.path.rstrip("/")
+    endpoint = next((e for e in ENDPOINT_PATHS if path.endswith(e)), None)
+    if endpoint is not None:
+        root = urlunsplit((parts.scheme, parts.netloc, path[:-len(endpoint)], "", ""))
+        raise InvalidParameterError(
+            "base_url", f"it ends in the endpoint path {endpoint}, which the client appends "
+            f"itself; use the API root: base_url={root!r}")
     return url.rstrip("/")

@@ -19,6 +19,7 @@ from langchain_compat.connection.credentials import (
     is_secret_name,
     secret_header_values,
 )
+from langchain_compat.connection.hints import endpoint_hints
 from langchain_compat.connection.resolve import (
     check_base_url,
     resolve_api_key,
@@ -27,6 +28,7 @@ from langchain_compat.connection.resolve import (
 )
 from langchain_compat.connection.timeouts import check_proxy, check_timeouts, httpx_timeout
 from langchain_compat.errors import InvalidParameterError
+from langchain_compat.providers import PROVIDERS
 from langchain_compat.providers.base import AuthScheme, Provider
 from langchain_compat.transport.driver import Endpoint, HTTPDriver
 from langchain_compat.transport.rate_limit import is_shared_limiter, scoped_limiter, shared_limiter
@@ -281,6 +283,7 @@ def build_driver(conn: CompatConnection, *, rate_limiter: BaseRateLimiter | None
     key = conn._raw_key()
     auth = conn.auth
     timeout, total = httpx_timeout(conn.timeout, conn.connect_timeout)
+    hints = endpoint_hints(conn.provider, conn.base_url or "", servers=tuple(PROVIDERS.values()))
     secrets = ((key,) if key else ()) + secret_header_values(conn.default_headers, auth.header)
     return HTTPDriver(Endpoint(
         base_url=conn.base_url or "",
@@ -299,4 +302,7 @@ def build_driver(conn: CompatConnection, *, rate_limiter: BaseRateLimiter | None
         proxy=conn.proxy,
         max_response_bytes=conn.max_response_bytes,
         query=tuple((str(k), str(v)) for k, v in (conn.default_query or {}).items()),
+        connect_hint=hints.connect,
+        not_found_hint=hints.not_found,
+        unknown_model_hint=hints.unknown_model,
     ))

@@ -15,7 +15,8 @@ from langchain_core.messages.ai import InputTokenDetails, OutputTokenDetails, Us
 from langchain_compat.core.reasoning import ThinkSplitter, reasoning_field
 from langchain_compat.errors import ResponseParseError
 
-__all__ = ["ChatBody", "choice_info", "text_or_none", "usage_to_metadata", "wire_tool_chunks"]
+__all__ = ["ChatBody", "choice_info", "served_model_ids", "text_or_none", "usage_to_metadata",
+           "wire_tool_chunks"]
 
 
 def usage_to_metadata(usage: dict[str, Any] | None) -> UsageMetadata | None:
@@ -63,6 +64,19 @@ def wire_tool_chunks(calls: Any, *, call_id: str | None = None) -> list[dict[str
                     "index": index if isinstance(index, int) and not isinstance(index, bool) else i,
                     "type": "tool_call_chunk"})
     return out
+
+
+def served_model_ids(body: Any) -> tuple[str, ...] | None:
+    """Model ids from an OpenAI ``{"data": [{"id"}]}`` list (or Ollama's ``{"models": [...]}``);
+    None when the body is not such a list."""
+    if not isinstance(body, dict):
+        return None
+    items = body.get("data") if isinstance(body.get("data"), list) else body.get("models")
+    if not isinstance(items, list):
+        return None
+    ids = [item.get("id") or item.get("model") or item.get("name") for item in items
+           if isinstance(item, dict)]
+    return tuple(str(i) for i in ids if i) or None
 
 
 def text_or_none(value: Any) -> str | None:

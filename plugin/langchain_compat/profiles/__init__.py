@@ -186,6 +186,11 @@ class Profile:
     ``tokenize_endpoint`` is the path of the server's tokenizer below the
     server root (llama.cpp and vLLM serve ``/tokenize``), used by
     ``get_num_tokens*`` for exact counts; None: counts are estimated offline.
+
+    ``served_models_check``: before the first chat request to a base URL, ask the
+    server which models it serves (``GET /models``, once per base URL and process) and
+    refuse a model it does not serve with the list it does (for servers such as
+    llama-server that answer any model name with their own model).
     """
 
     native_tools: bool | None = None
@@ -200,6 +205,7 @@ class Profile:
     think_prefilled: bool = False
     reasoning_replay: ReasoningReplay = ReasoningReplay.OFF
     tokenize_endpoint: str | None = None
+    served_models_check: bool = False
     context_window: int = 8192
     rate_limit_rpm: float | None = None
     params: Mapping[str, ParamRule] = field(default_factory=lambda: STANDARD_PARAMS)

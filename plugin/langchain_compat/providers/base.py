@@ -68,6 +68,9 @@ class Provider:
             of the model family's, see :data:`~langchain_compat.profiles.MODEL_FAMILIES`).
         chat_path, embeddings_path: paths appended to the base URL.
         docs: where the facts come from.
+        start_command: the command that starts this provider's server on this machine
+            (the embedded backend's ``langchain-compat local up``), named in connection
+            errors; None for a hosted API.
     """
 
     name: str
@@ -88,6 +91,7 @@ class Provider:
     chat_path: str = "/chat/completions"
     embeddings_path: str = "/embeddings"
     docs: str = ""
+    start_command: str | None = None
 
     def profile_for(self, model: str | None) -> Profile:
         """The profile of ``model``: the provider's, then its family's facts, then its own."""

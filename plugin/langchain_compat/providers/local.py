@@ -64,10 +64,12 @@ LOCAL = Provider(
         param_defaults=MappingProxyType({"max_tokens": 512}),
         small_model_guards=True,
         tokenize_endpoint="/tokenize",
+        served_models_check=True,  # llama-server answers any model name with its own model
         embeddings=EmbeddingsLimits(max_batch=2048, max_input_tokens=512, allow_empty=False,
                                     base64=True, dimensions=896),
         notes=("llama-server with our Qwen template: native tools, a call the server cannot parse is "
                "re-sent emulated; named tool_choice is ignored by the server; max_tokens 512 unless set."),
     ),
     docs="llama.cpp tools/server/README.md",
+    start_command="langchain-compat local up",
 )

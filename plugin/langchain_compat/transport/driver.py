@@ -101,12 +101,12 @@ class HTTPDriver:
                  direct: bool) -> httpx.Request:
         ext = x.begin()
         if direct:
-            return httpx.Request("POST", self._direct_url(path), content=x.content,
+            return httpx.Request(x.method, self._direct_url(path), content=x.content,
                                  headers=self._direct_headers(client), extensions=ext)
-        return client.build_request("POST", self.ep.url(path), content=x.content,
+        return client.build_request(x.method, self.ep.url(path), content=x.content,
                                     headers=self._headers(), extensions=ext)
 
-    def _encode(self, body: dict[str, Any]) -> bytes:
+    def _encode(self, body: dict[str, Any] | None) -> bytes | None:
         """The JSON request body.
 
         Raises:
@@ -114,6 +114,8 @@ class HTTPDriver:
                 schema, ``extra_body`` or ``model_kwargs``; NaN/inf, which
                 ``json.dumps`` would send as invalid JSON).
         """
+        if body is None:  # a GET
+            return None
         try:
             return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
         except (TypeError, ValueError) as exc:
@@ -153,9 +155,10 @@ class HTTPDriver:
             return None
         return self.ep.rate_limiter
 
-    def send(self, path: str, body: dict[str, Any], reader: Reader[T], *,
+    def send(self, path: str, body: dict[str, Any] | None, reader: Reader[T], *,
              timeout: float | None = None, admitted: bool = False) -> Iterator[T]:
-        """POST ``body``; yield what ``reader`` makes of the answer (retried per policy).
+        """POST ``body`` (GET when None); yield what ``reader`` makes of the answer (retried
+        per policy).
 
         A whole reader's items come when the body is complete, so every failure
         before it may be retried; a stream is retried only until its first item
@@ -224,7 +227,7 @@ class HTTPDriver:
         return answer
 
     # -- async -----------------------------------------------------------
-    async def asend(self, path: str, body: dict[str, Any], reader: Reader[T], *,
+    async def asend(self, path: str, body: dict[str, Any] | None, reader: Reader[T], *,
                     timeout: float | None = None, admitted: bool = False) -> AsyncIterator[T]:
         """Async :meth:`send`.
 

@@ -62,6 +62,12 @@ class Endpoint:
     """HTTP(S) proxy URL for the shared clients (a caller-owned client keeps its own)."""
     query: tuple[tuple[str, str], ...] = ()
     """Query parameters appended to every request URL."""
+    connect_hint: str = ""
+    """Appended to a connection failure: the URL tried and the fix (``connection/hints.py``)."""
+    not_found_hint: str = ""
+    """Appended to a 404 answer: the base URL shape expected."""
+    unknown_model_hint: str = ""
+    """Appended to a 404 answer whose message names the model: where to list the served ones."""
 
     def __post_init__(self) -> None:
         check_base_url(self.base_url)

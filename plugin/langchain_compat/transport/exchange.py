@@ -164,15 +164,15 @@ class Exchange(Generic[T]):
     """The state and decisions of one request (all its attempts)."""
 
     __slots__ = ("_async", "_body", "_owned", "attempt", "attempts", "content", "deadline", "ep",
-                 "head", "media", "reader", "received", "total", "whole")
+                 "head", "media", "method", "reader", "received", "total", "whole")
 
-    def __init__(self, ep: Endpoint, content: bytes, reader: Reader[T], timeout: Any = None, *,
+    def __init__(self, ep: Endpoint, content: bytes | None, reader: Reader[T], timeout: Any = None, *,
                  owned: bool, is_async: bool = False) -> None:
         """Start a request.
 
         Args:
             ep: the endpoint.
-            content: the encoded request body.
+            content: the encoded request body (None: a GET).
             reader: what turns a 2xx answer into items (whole JSON, or a stream).
             timeout: the per-call total timeout (None: the endpoint's).
             owned: the client is one of ours (its sockets honour budgets).
@@ -183,6 +183,7 @@ class Exchange(Generic[T]):
         """
         total = seconds("timeout", timeout) if timeout is not None else ep.total_timeout
         self.ep, self.content, self.reader = ep, content, reader
+        self.method = "GET" if content is None else "POST"
         self.whole: bool = reader.whole
         self._owned, self._async = owned, is_async
         self.total = total
@@ -226,14 +227,16 @@ class Exchange(Generic[T]):
             return _scrub(ep, exc)
         msg = redact(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__, *ep.secrets)
         if isinstance(exc, (httpx.TimeoutException, TimeoutError)):
-            return APITimeoutError(f"request timed out ({msg})", provider=ep.provider)
+            hint = ep.connect_hint if isinstance(exc, httpx.ConnectTimeout) else ""
+            return APITimeoutError(f"request timed out ({msg}){hint}", provider=ep.provider)
         if isinstance(exc, httpx.DecodingError):
             return ResponseParseError(
                 f"the response body does not match its Content-Encoding header ({msg}); the "
                 "server (or a proxy) sent a wrong header - fix it there", provider=ep.provider)
         if isinstance(exc, httpx.InvalidURL):
             return InvalidParameterError("base_url", f"httpx cannot send to it ({msg})")
-        err = APIConnectionError(f"connection failed ({msg})", provider=ep.provider)
+        err = APIConnectionError(f"connection failed ({msg}){ep.connect_hint}",
+                                 provider=ep.provider)
         a = self.attempt
         err.stale_connection = (  # type: ignore[attr-defined]
             is_stale_connection(exc) and not a.connected and a.received == 0)
@@ -302,6 +305,9 @@ class Exchange(Generic[T]):
                                       provider=ep.provider)
         if isinstance(err, APIError):
             err.retry_after = retry_after_hint(headers)
+            if status == 404:  # the fix: the model name, or the base URL's path
+                model = "model" in err.message.lower()
+                err.args = (str(err) + (ep.unknown_model_hint if model else ep.not_found_hint),)
         return err
 
     # -- 2xx answers -----------------------------------------------------
