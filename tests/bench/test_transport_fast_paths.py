@@ -77,7 +77,7 @@ def test_async_direct_send_leases_and_releases(monkeypatch: pytest.MonkeyPatch) 
     seen: list[httpx.Request] = []
     pool = AsyncPool(True, httpx.Limits(max_connections=16, max_keepalive_connections=16), None)
     pool._kwargs["transport"] = httpx.MockTransport(_recorder(seen))
-    monkeypatch.setattr(drv, "async_pool", lambda *a: pool)
+    monkeypatch.setattr(Endpoint, "async_pool", lambda self: pool)
     ep = Endpoint(base_url="http://stub.test/v1", headers={"authorization": "Bearer k"}, provider="t")
     d = HTTPDriver(ep)
 
