@@ -7,7 +7,7 @@ import math
 import pytest
 
 from langchain_compat.embeddings.batching import Rules, add_prefix, combine, plan
-from langchain_compat.embeddings.tokens import estimate_tokens
+from langchain_compat.embeddings.input_limits import estimate_tokens
 from langchain_compat.errors import InvalidParameterError
 from langchain_compat.profiles import EmbeddingsLimits
 from langchain_compat.providers.cotomi import E5_LARGE

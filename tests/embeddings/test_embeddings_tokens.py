@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pytest
 
-from langchain_compat.embeddings.tokens import estimate_tokens, longest_fit, split_to_fit
+from langchain_compat.embeddings.input_limits import estimate_tokens, longest_fit, split_to_fit
 from langchain_compat.testing import estimate_tokens as emulator_estimate
 
 CASES = [

@@ -13,9 +13,9 @@ from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, Tool
 from langchain_core.tools import tool
 
 from langchain_compat import ChatOpenAICompatible
-from langchain_compat.chat_models.tokens import clear_cache, tokenize_url
+from langchain_compat.chat_models.token_counts import clear_cache, tokenize_url
 from langchain_compat.errors import ConfigurationError
-from langchain_compat.memory.tokens import count_tokens, estimate_text_tokens
+from langchain_compat.memory.estimate import count_tokens, estimate_text_tokens
 from langchain_compat.testing import server_error
 from langchain_compat.testing.extras import tokenize_response
 

@@ -10,7 +10,7 @@ from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, trim
 from langchain_core.messages.utils import convert_to_openai_messages
 
 from langchain_compat import ChatLocal
-from langchain_compat.chat_models.tokens import clear_cache
+from langchain_compat.chat_models.token_counts import clear_cache
 
 pytestmark = [
     pytest.mark.local_llm,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage, trim_messages
 
-from langchain_compat.memory.tokens import (
+from langchain_compat.memory.estimate import (
     IMAGE_TOKENS,
     PER_MESSAGE_TOKENS,
     REPLY_PRIMING_TOKENS,

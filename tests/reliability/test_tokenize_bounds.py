@@ -19,7 +19,7 @@ import pytest
 from langchain_core.messages import AIMessage, HumanMessage, trim_messages
 
 from langchain_compat import ChatOpenAICompatible
-from langchain_compat.chat_models.tokens import clear_cache
+from langchain_compat.chat_models.token_counts import clear_cache
 from langchain_compat.memory import estimate_text_tokens, trim_to_window
 
 from .rawhttp import RawServer, drip, response

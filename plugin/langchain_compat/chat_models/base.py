@@ -30,7 +30,7 @@ from langchain_compat.chat_models.backend_memory import (
 )
 from langchain_compat.chat_models.call import END, Call
 from langchain_compat.chat_models.call_options import CallOptions, CallSettings, ToolSetting
-from langchain_compat.chat_models.tokens import ServerTokenizer, request_tokens, text_counter
+from langchain_compat.chat_models.token_counts import ServerTokenizer, request_tokens, text_counter
 from langchain_compat.connection import CompatConnection
 from langchain_compat.core.request import check_params
 from langchain_compat.errors import CompatError, ConfigurationError, InvalidParameterError
@@ -213,7 +213,7 @@ class BaseChatCompat(CompatConnection, BaseChatModel):
             params["ls_stop"] = list(stop)  # other types are refused by check_params
         return params
 
-    # -- token counts (see tokens.py) ------------------------------------
+    # -- token counts (see token_counts.py) ---------------------------------
     def _server_tokenizer(self) -> ServerTokenizer | None:
         return ServerTokenizer.of(self)
 
@@ -226,7 +226,7 @@ class BaseChatCompat(CompatConnection, BaseChatModel):
 
         Never needs ``transformers`` or ``tiktoken``; any error from the server
         falls back to the offline estimate (an upper bound, see
-        :mod:`langchain_compat.memory.tokens`).
+        :mod:`langchain_compat.memory.estimate`).
         """
         return self._text_counter()(text)
 

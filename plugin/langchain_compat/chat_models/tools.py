@@ -24,7 +24,7 @@ from langchain_core.utils.function_calling import convert_to_json_schema, conver
 from langchain_core.utils.pydantic import is_basemodel_subclass
 
 from langchain_compat.chat_models.call_options import StructuredSpec
-from langchain_compat.chat_models.structured import StructuredOutput
+from langchain_compat.chat_models.structured_parser import StructuredOutput
 from langchain_compat.emulation.render import normalize_tool_choice
 from langchain_compat.errors import InvalidParameterError
 from langchain_compat.profiles import Profile

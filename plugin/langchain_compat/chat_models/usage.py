@@ -2,7 +2,7 @@
 
 Used when a backend refused ``stream_options`` (so it was not asked for usage)
 and its stream carried none anyway: the request body and the reply are counted
-with the package's calibrated estimator (:mod:`langchain_compat.memory.tokens`,
+with the package's calibrated estimator (:mod:`langchain_compat.memory.estimate`,
 an upper bound), and the reply says so in ``response_metadata["usage_estimated"]``.
 """
 
@@ -36,7 +36,7 @@ def estimate_usage(payload: dict[str, Any], text: str, tool_calls: list[ToolCall
     Returns:
         ``UsageMetadata`` with the estimated input, output and total tokens.
     """
-    from langchain_compat.memory.tokens import (
+    from langchain_compat.memory.estimate import (
         PER_MESSAGE_TOKENS,
         PER_TOOL_CALL_TOKENS,
         REPLY_PRIMING_TOKENS,

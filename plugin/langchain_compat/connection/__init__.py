@@ -18,7 +18,7 @@ from langchain_compat.connection.resolve import (
     resolve_base_url,
     typed_validation_error,
 )
-from langchain_compat.connection.settings import CompatConnection, build_driver
+from langchain_compat.connection.base import CompatConnection, build_driver
 
 __all__ = [
     "ALIASES",

@@ -19,7 +19,7 @@ from langchain_compat.errors import (
     InvalidParameterError,
 )
 from langchain_compat.stores.urls import has_userinfo
-from langchain_compat.transport.settings import seconds
+from langchain_compat.transport.validation import seconds
 
 __all__ = ["DEFAULT_READ_TIMEOUT", "check_proxy", "check_timeouts", "httpx_timeout"]
 

@@ -3,7 +3,7 @@
 What a call sends and how answers are read is sans-IO code
 (:mod:`~langchain_compat.embeddings.batching`,
 :mod:`~langchain_compat.embeddings.codec`,
-:mod:`~langchain_compat.embeddings.tokens`); :mod:`~langchain_compat.embeddings.runner`
+:mod:`~langchain_compat.embeddings.input_limits`); :mod:`~langchain_compat.embeddings.runner`
 runs the planned requests over the transport's driver, sync or async. The
 connection fields and the driver come from
 :class:`~langchain_compat.connection.CompatConnection`.
@@ -71,7 +71,7 @@ class BaseEmbeddingsCompat(CompatConnection, Embeddings):
       against the profile's limits: an empty string where the provider refuses
       empties raises :class:`InvalidParameterError` naming the input's index;
       so does an input whose conservative offline token estimate
-      (:func:`~langchain_compat.embeddings.tokens.estimate_tokens`, prefix
+      (:func:`~langchain_compat.embeddings.input_limits.estimate_tokens`, prefix
       included) is over the per-input limit — unless ``on_too_long`` is
       ``"truncate"`` (cut to fit) or ``"split"`` (embed the fitting parts and
       return their token-weighted mean vector, L2-normalized).

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from langchain_compat.embeddings.tokens import estimate_tokens, longest_fit, split_to_fit
+from langchain_compat.embeddings.input_limits import estimate_tokens, longest_fit, split_to_fit
 from langchain_compat.errors import InvalidParameterError
 from langchain_compat.profiles import EmbeddingsLimits
 

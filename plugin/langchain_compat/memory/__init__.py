@@ -4,7 +4,7 @@ Every turn replays the conversation, so the history must fit the model's
 context window. This package gives the pieces, built on LangGraph persistence
 (checkpointers keep the history; these functions shape what the model sees):
 
-- :mod:`.tokens` — an offline, conservative token estimate
+- :mod:`.estimate` — an offline, conservative token estimate
   (:func:`count_tokens`, usable as langchain's ``token_counter``);
 - :mod:`.trim` — :func:`trim_to_window`: keep the system message and the
   newest whole turns that fit, never splitting tool calls from their results;
@@ -27,7 +27,7 @@ _EXPORTS: dict[str, str] = {
     **dict.fromkeys(("SUMMARY_PREFIX", "SummaryMemory", "asummarize_messages", "is_summary",
                      "summarize_messages"), "summary"),
     **dict.fromkeys(("count_message_tokens", "count_tokens", "estimate_text_tokens",
-                     "estimate_tools_tokens"), "tokens"),
+                     "estimate_tools_tokens"), "estimate"),
     **dict.fromkeys(("TRUNCATION_MARKER", "context_window_of", "input_budget", "split_units",
                      "trim_hook", "trim_to_window", "window_trimmer"), "trim"),
     "TrimToWindowMiddleware": "middleware",
@@ -42,7 +42,7 @@ if TYPE_CHECKING:  # pragma: no cover
         is_summary,
         summarize_messages,
     )
-    from langchain_compat.memory.tokens import (
+    from langchain_compat.memory.estimate import (
         count_message_tokens,
         count_tokens,
         estimate_text_tokens,

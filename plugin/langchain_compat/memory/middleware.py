@@ -23,7 +23,7 @@ from typing import Any
 from langchain.agents.middleware import AgentMiddleware, ModelRequest, ModelResponse
 from langchain_core.messages import SystemMessage
 
-from langchain_compat.memory.tokens import count_tokens
+from langchain_compat.memory.estimate import count_tokens
 from langchain_compat.memory.trim import TokenCounter, trim_to_window
 
 __all__ = ["TrimToWindowMiddleware"]

@@ -42,7 +42,7 @@ from langchain_core.messages import (
 )
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from langchain_compat.memory.tokens import count_tokens, estimate_text_tokens
+from langchain_compat.memory.estimate import count_tokens, estimate_text_tokens
 from langchain_compat.memory.trim import TokenCounter, input_budget, trim_to_window
 from langchain_compat.memory.units import (
     cut_text,

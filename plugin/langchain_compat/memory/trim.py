@@ -52,7 +52,7 @@ from langchain_core.prompt_values import PromptValue
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from langchain_compat.errors import ConfigurationError
-from langchain_compat.memory.tokens import (
+from langchain_compat.memory.estimate import (
     REPLY_PRIMING_TOKENS,
     count_message_tokens,
     count_tokens,
@@ -248,7 +248,7 @@ def trim_to_window(
         max_tokens, profile, model, reserve_for_output, tools: the budget,
             see :func:`input_budget`.
         token_counter: counts a list of messages; the default
-            :func:`~langchain_compat.memory.tokens.count_tokens` over-estimates.
+            :func:`~langchain_compat.memory.estimate.count_tokens` over-estimates.
 
     Returns:
         A new list; unchanged messages are the same objects, cut ones copies.

@@ -10,7 +10,7 @@ import httpx
 
 from langchain_compat.transport.clients import DEFAULT_LIMITS, AsyncPool, async_pool, sync_client
 from langchain_compat.transport.retry import RetryPolicy
-from langchain_compat.transport.settings import (
+from langchain_compat.transport.validation import (
     DEFAULT_MAX_RESPONSE_BYTES,
     check_base_url,
     check_limits,

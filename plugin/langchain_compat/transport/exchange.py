@@ -40,7 +40,7 @@ from langchain_compat.errors import (
 )
 from langchain_compat.transport.endpoint import Endpoint
 from langchain_compat.transport.retry import retry_after_hint
-from langchain_compat.transport.settings import seconds
+from langchain_compat.transport.validation import seconds
 from langchain_compat.transport.wire import Attempt, Budget
 
 __all__ = ["FAILURES", "Body", "Exchange", "JSONAnswer", "Reader", "StreamReader", "WholeReader",

@@ -33,7 +33,7 @@ from langchain_compat.providers.base import AuthScheme, Provider
 from langchain_compat.transport.driver import Endpoint, HTTPDriver
 from langchain_compat.transport.rate_limit import is_shared_limiter, scoped_limiter, shared_limiter
 from langchain_compat.transport.retry import RetryPolicy
-from langchain_compat.transport.settings import DEFAULT_MAX_RESPONSE_BYTES
+from langchain_compat.transport.validation import DEFAULT_MAX_RESPONSE_BYTES
 
 __all__ = ["CompatConnection", "build_driver"]
 

@@ -6,7 +6,7 @@ profile names the server's tokenizer endpoint (``tokenize_endpoint``:
 llama.cpp's and vLLM's ``/tokenize``) each piece of text is counted there,
 remembered in a bounded process-wide cache; otherwise, and on any error from
 the server, the calibrated offline estimate of
-:mod:`langchain_compat.memory.tokens` is used (an upper bound). The chat
+:mod:`langchain_compat.memory.estimate` is used (an upper bound). The chat
 template's overhead per message and per tool call is the estimator's either way.
 
 One server count takes at most ``tokenize_timeout`` seconds in total, the rate
@@ -33,7 +33,7 @@ from langchain_core.messages import AIMessage, BaseMessage
 
 from langchain_compat.core.reasoning import message_reasoning
 from langchain_compat.errors import RateLimiterTimeoutError, StoreError
-from langchain_compat.memory.tokens import count_tokens, estimate_text_tokens, estimate_tools_tokens
+from langchain_compat.memory.estimate import count_tokens, estimate_text_tokens, estimate_tools_tokens
 from langchain_compat.transport.driver import HTTPDriver
 from langchain_compat.transport.wire import Attempt, Budget
 
