@@ -20,10 +20,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import inspect
 import math
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +33,7 @@ from langchain_compat.errors import (
     StoreTimeoutError,
 )
 from langchain_compat.redaction import scrub_exception
+from langchain_compat.stores.postgres_savers import saver_classes
 from langchain_compat.stores.urls import check_url, mask_url, url_secrets
 from langchain_compat.stores.watchdog import WATCHDOG
 
@@ -50,11 +50,6 @@ HOLDER = ("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted "
           "AND ((classid::bigint << 32) | objid::bigint) = %s LIMIT 1")
 LOCK_POLL = 0.1
 #: Saver methods that reach the database (those a LangGraph version lacks are skipped).
-METHODS = ("setup", "list", "get_tuple", "put", "put_writes", "delete_thread", "prune",
-           "copy_thread", "delete_for_runs", "get_delta_channel_history")
-AMETHODS = ("setup", "alist", "aget_tuple", "aput", "aput_writes", "adelete_thread", "aprune",
-            "acopy_thread", "adelete_for_runs", "aget_delta_channel_history")
-
 
 @dataclass(frozen=True)
 class PostgresBounds:
@@ -237,112 +232,6 @@ class Target:
             target=self.shown)
 
 
-def check_ids(args: tuple[Any, ...]) -> None:
-    """Refuse a thread id (or namespace) with a NUL character: PostgreSQL text cannot hold it."""
-    for arg in args:
-        values: list[Any] = [arg] if isinstance(arg, str) else []
-        if isinstance(arg, dict) and isinstance(arg.get("configurable"), dict):
-            conf = arg["configurable"]
-            values = [conf.get(k) for k in ("thread_id", "checkpoint_ns", "checkpoint_id")]
-        for value in values:
-            if isinstance(value, str) and "\x00" in value:
-                raise InvalidParameterError(
-                    "thread_id", "contains a NUL character, which PostgreSQL cannot store; "
-                    "use printable ids")
-
-
-# -- savers ---------------------------------------------------------------------------
-def _wrap_sync(fn: Callable[..., Any]) -> Callable[..., Any]:
-    if inspect.isgeneratorfunction(fn):
-        @functools.wraps(fn)
-        def gen(self: Any, *args: Any, **kwargs: Any) -> Iterator[Any]:
-            check_ids(args)
-            self.lc_ready()
-            try:
-                yield from fn(self, *args, **kwargs)
-            except _psycopg().Error as exc:
-                raise self.lc_fail(exc) from exc
-        return gen
-
-    @functools.wraps(fn)
-    def call(self: Any, *args: Any, **kwargs: Any) -> Any:
-        check_ids(args)
-        self.lc_ready()
-        try:
-            return fn(self, *args, **kwargs)
-        except _psycopg().Error as exc:
-            raise self.lc_fail(exc) from exc
-    return call
-
-
-def _wrap_async(fn: Callable[..., Any]) -> Callable[..., Any]:
-    if inspect.isasyncgenfunction(fn):
-        @functools.wraps(fn)
-        async def agen(self: Any, *args: Any, **kwargs: Any) -> AsyncIterator[Any]:
-            check_ids(args)
-            await self.lc_aready()
-            try:
-                async for item in fn(self, *args, **kwargs):
-                    yield item
-            except _psycopg().Error as exc:
-                raise self.lc_fail(exc) from exc
-        return agen
-
-    @functools.wraps(fn)
-    async def call(self: Any, *args: Any, **kwargs: Any) -> Any:
-        check_ids(args)
-        await self.lc_aready()
-        try:
-            return await fn(self, *args, **kwargs)
-        except _psycopg().Error as exc:
-            raise self.lc_fail(exc) from exc
-    return call
-
-
-class _Guard:
-    """Shared by both savers: the target, error mapping, replacing a broken connection."""
-
-    lc_target: Target
-    conn: Any
-
-    def lc_broken(self) -> bool:
-        conn = self.conn
-        return bool(conn.closed or conn.broken or conn.lc_timed_out)
-
-    def lc_ready(self) -> None:
-        if self.lc_broken():
-            with contextlib.suppress(Exception):
-                self.conn.close()
-            self.conn = self.lc_target.connect()
-
-    async def lc_aready(self) -> None:
-        if self.lc_broken():
-            with contextlib.suppress(Exception):
-                await self.conn.close()
-            self.conn = await self.lc_target.aconnect()
-
-    def lc_fail(self, exc: BaseException) -> StoreError:
-        return self.lc_target.error(exc, self.conn)
-
-
-@functools.cache
-def _saver_classes() -> tuple[type, type]:
-    _psycopg()
-    try:
-        from langgraph.checkpoint.postgres import PostgresSaver
-        from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
-    except ImportError:  # pragma: no cover - depends on the install
-        raise ConfigurationError(
-            "a PostgreSQL memory needs langgraph-checkpoint-postgres: "
-            "pip install 'langchain-compat[postgres]'") from None
-    sync_ns = {n: _wrap_sync(getattr(PostgresSaver, n)) for n in METHODS
-               if hasattr(PostgresSaver, n)}
-    async_ns = {n: _wrap_async(getattr(AsyncPostgresSaver, n)) for n in AMETHODS
-                if hasattr(AsyncPostgresSaver, n)}
-    return (type("BoundedPostgresSaver", (_Guard, PostgresSaver), sync_ns),
-            type("BoundedAsyncPostgresSaver", (_Guard, AsyncPostgresSaver), async_ns))
-
-
 # -- opening -------------------------------------------------------------------------
 def _setup(saver: Any, target: Target) -> None:
     """Create the tables under the setup lock, waiting at most ``setup_lock_timeout``."""
@@ -384,7 +273,7 @@ def open_postgres(url: str, bounds: PostgresBounds | None = None) -> Iterator[An
         StoreError: PostgreSQL refused or failed; StoreTimeoutError past a bound.
     """
     target = Target(url, bounds or PostgresBounds())
-    saver_cls, _ = _saver_classes()
+    saver_cls, _ = saver_classes()
     saver = saver_cls(target.connect())
     saver.lc_target = target
     try:
@@ -402,7 +291,7 @@ def open_postgres(url: str, bounds: PostgresBounds | None = None) -> Iterator[An
 async def open_async_postgres(url: str, bounds: PostgresBounds | None = None) -> AsyncIterator[Any]:
     """Async :func:`open_postgres`: a bounded ``AsyncPostgresSaver``."""
     target = Target(url, bounds or PostgresBounds())
-    _, saver_cls = _saver_classes()
+    _, saver_cls = saver_classes()
     saver = saver_cls(await target.aconnect())
     saver.lc_target = target
     try:
