@@ -10,10 +10,13 @@ network failures) into one of these classes::
     │   ├── MissingBaseURLError         no base URL and its env var is unset
     │   └── InvalidParameterError       out-of-range / wrong-type value
     │       ├── UnsupportedParameterError  the provider does not accept it
+    │       │   └── ServerFeatureError  a llama-server feature asked of another server
     │       └── InvalidCredentialError  a key/header/URL unusable on the wire
     ├── APIError                        the provider answered with an error
     │   ├── BadRequestError             400 / 422 (provider's own message kept)
-    │   │   └── ToolsNotSupportedError  the backend refused `tools`/`functions`
+    │   │   ├── ToolsNotSupportedError  the backend refused `tools`/`functions`
+    │   │   └── ContextOverflowError    the prompt does not fit the context window
+    │   │                               (also LangChain's ContextOverflowError)
     │   ├── AuthenticationError         401
     │   ├── PermissionDeniedError       403
     │   ├── NotFoundError               404
@@ -42,11 +45,12 @@ provider bodies go through :func:`redact` with the key in use.
 
 from __future__ import annotations
 
-import json
 from typing import Any
-from urllib.parse import quote, quote_plus
 
+from langchain_core.exceptions import ContextOverflowError as _LangChainContextOverflow
 from langchain_core.exceptions import OutputParserException
+
+from langchain_compat.redaction import redact
 
 __all__ = [
     "APIConnectionError",
@@ -57,6 +61,7 @@ __all__ = [
     "CompatError",
     "ConfigurationError",
     "ConflictError",
+    "ContextOverflowError",
     "InvalidCredentialError",
     "InvalidParameterError",
     "MissingAPIKeyError",
@@ -69,6 +74,7 @@ __all__ = [
     "ResponseParseError",
     "ResponseTooLargeError",
     "ServerError",
+    "ServerFeatureError",
     "StreamInterruptedError",
     "StructuredOutputError",
     "ToolCallError",
@@ -77,40 +83,6 @@ __all__ = [
     "UnsupportedParameterError",
     "redact",
 ]
-
-
-def _forms(secret: str) -> list[str]:
-    """``secret`` as it may appear in text: raw, repr-, JSON- and percent-escaped.
-
-    Longest first, so an escaped form is replaced before the raw form inside it.
-    """
-    forms = {secret, repr(secret)[1:-1], json.dumps(secret)[1:-1],
-             json.dumps(secret)[1:-1].replace("/", "\\/"), quote(secret, safe=""), quote(secret),
-             quote_plus(secret)}
-    return sorted(forms, key=len, reverse=True)
-
-
-def redact(text: str, *secrets: str | None) -> str:
-    """Return ``text`` with every secret replaced by ``***``.
-
-    Also catches the escaped forms of a secret (``repr``, JSON with or without
-    ``\\/``, percent-encoding), as servers and tracebacks echo them. Secrets
-    shorter than 4 characters are left alone (too short to be a real key).
-
-    Args:
-        text: the text to clean.
-        *secrets: the secrets in use; None and short ones are skipped.
-
-    Returns:
-        The cleaned text.
-    """
-    for secret in secrets:
-        if not secret or len(secret) < 4:
-            continue
-        for form in _forms(secret):
-            if form in text:
-                text = text.replace(form, "***")
-    return text
 
 
 class CompatError(Exception):
@@ -165,6 +137,21 @@ class UnsupportedParameterError(InvalidParameterError):
         super().__init__(param, msg)
 
 
+class ServerFeatureError(UnsupportedParameterError):
+    """A feature of llama.cpp's llama-server (its own request fields such as ``top_k``,
+    ``/props``) asked of a server that is not llama-server.
+
+    Attributes:
+        param: the field or method asked for.
+        provider: the provider the model talks to.
+    """
+
+    def __init__(self, param: str, provider: str, hint: str) -> None:
+        self.param = param
+        self.provider = provider
+        ConfigurationError.__init__(self, f"{param}: {provider} is not llama.cpp's llama-server; {hint}")
+
+
 class InvalidCredentialError(InvalidParameterError):
     """An API key, header or base URL that cannot travel safely (bad characters, userinfo).
 
@@ -185,16 +172,8 @@ class APIError(CompatError):
             any answer that sent one), else None.
     """
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        status_code: int | None = None,
-        request_id: str | None = None,
-        provider: str | None = None,
-        body: Any = None,
-        retry_after: float | None = None,
-    ) -> None:
+    def __init__(self, message: str, *, status_code: int | None = None, request_id: str | None = None,
+                 provider: str | None = None, body: Any = None, retry_after: float | None = None) -> None:
         self.retry_after = retry_after
         self.message = message
         self.status_code = status_code
@@ -219,6 +198,32 @@ class BadRequestError(APIError):
 
 class ToolsNotSupportedError(BadRequestError):
     """The backend rejected native tool calling (``tools``/``functions``)."""
+
+
+class ContextOverflowError(BadRequestError, _LangChainContextOverflow):
+    """The prompt (or the prompt plus ``max_tokens``) does not fit the model's context window.
+
+    Mapped from llama-server's 400 ``exceed_context_size_error`` (which carries both
+    numbers) and from the messages of vLLM and OpenAI ("maximum context length is N
+    tokens ... M tokens"); raised by ``invoke`` and ``stream`` alike. It is also
+    LangChain's ``ContextOverflowError``, so ``SummarizationMiddleware`` and other
+    code catching that one react to it. Never retried: the same prompt fails again.
+
+    Attributes:
+        n_prompt_tokens: the prompt's tokens as the server counted them (None if not said).
+        n_ctx: the context window (per slot on llama-server; None if not said).
+    """
+
+    retryable = False
+
+    def __init__(self, message: str, *, n_prompt_tokens: int | None = None, n_ctx: int | None = None,
+                 **kwargs: Any) -> None:
+        self.n_prompt_tokens = n_prompt_tokens
+        self.n_ctx = n_ctx
+        super().__init__(message, **kwargs)
+        sizes = f"{n_prompt_tokens} prompt tokens, context {n_ctx}: " if n_prompt_tokens and n_ctx else ""
+        self.args = (f"{self.args[0]} ({sizes}trim the history, e.g. with "
+                     "langchain_compat.memory.trim_to_window, or give the server a larger context)",)
 
 
 class AuthenticationError(APIError):
@@ -307,14 +312,8 @@ class StreamInterruptedError(CompatError):
         chunks_received: how many chunks were yielded before the break.
     """
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        partial: str = "",
-        chunks_received: int = 0,
-        provider: str | None = None,
-    ) -> None:
+    def __init__(self, message: str, *, partial: str = "", chunks_received: int = 0,
+                 provider: str | None = None) -> None:
         self.message = message
         self.partial = partial
         self.chunks_received = chunks_received
