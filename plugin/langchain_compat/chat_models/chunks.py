@@ -165,6 +165,7 @@ class StreamAttempt:
                 meta["downgrades"] = list(self._downgrades)
             policy = self._policy
             meta.update(path_metadata(policy.mode, policy.downgraded, self._options))
+            meta.update(self.decoder.server.metadata(self._options.params))  # timings, id_slot
         if meta:
             yield ChatGenerationChunk(message=message_chunk(content="", response_metadata=meta,
                                                             usage_metadata=usage))

@@ -16,6 +16,7 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 
 from langchain_compat.chat_models.settings import CallOptions, ToolMode
 from langchain_compat.core.response import parse_chat_response
+from langchain_compat.core.server_meta import add_server_metadata
 from langchain_compat.emulation.parser import parse_tool_calls, unwrap_generic_response
 from langchain_compat.emulation.schema import validate
 from langchain_compat.emulation.structured import parse_json_reply
@@ -27,6 +28,7 @@ def read_result(body: Any, options: CallOptions, *, think_tags: bool, think_pref
                 calls_only: bool = False) -> ChatResult:
     """A response body as a ``ChatResult`` whose messages went through :func:`read_message`."""
     result = parse_chat_response(body, think_tags=think_tags, think_prefilled=think_prefilled)
+    result = add_server_metadata(result, body, options.params)  # llama-server's timings, id_slot
     if not (options.reads_calls or options.prompted_json):
         return result
     gens = [ChatGeneration(message=read_message(g.message, options, calls_only=calls_only),

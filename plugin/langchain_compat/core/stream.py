@@ -19,6 +19,7 @@ from langchain_compat.core.blocks import MODEL_PROVIDER
 from langchain_compat.core.error_mapping import error_from_stream_event
 from langchain_compat.core.reasoning import ThinkSplitter, reasoning_field
 from langchain_compat.core.response import usage_to_metadata
+from langchain_compat.core.server_meta import StreamServerMeta
 from langchain_compat.core.sse import DONE, SSEDecoder, SSEEvent
 from langchain_compat.errors import ResponseParseError
 
@@ -115,6 +116,7 @@ class ChatStream:
         "model_name",
         "provider",
         "response_id",
+        "server",
     )
 
     def __init__(self, *, think_tags: bool = True, think_prefilled: bool = False,
@@ -130,6 +132,7 @@ class ChatStream:
         self.finish_reason: str | None = None
         self.model_name: str | None = None
         self.response_id: str | None = None
+        self.server = StreamServerMeta()  # llama-server's timings, for the call's last chunk
 
     @property
     def text(self) -> str:
@@ -203,6 +206,7 @@ class ChatStream:
         if self._first:
             self.model_name = obj.get("model")
             self.response_id = obj.get("id")
+        self.server.see(obj)
         usage = obj.get("usage")
         choices = obj.get("choices")
         if not choices:
