@@ -35,6 +35,7 @@ __all__ = [
     "ParamRule",
     "Profile",
     "ReasoningReplay",
+    "ServerKind",
     "family_changes",
     "is_e5_model",
     "params_table",
@@ -113,6 +114,21 @@ class ReasoningReplay(str, enum.Enum):
     OFF = "off"
 
 
+class ServerKind(str, enum.Enum):
+    """What serves the chat completions, where the request fields depend on it.
+
+    ``LLAMA_CPP``: llama.cpp's llama-server: its own sampling fields (``top_k``,
+    ``min_p``, DRY, XTC, ``grammar``...) are sent, ``/props`` gives its context
+    window and sampling defaults. ``OTHER``: not llama-server; those fields are
+    refused before any request (``model_kwargs`` still sends them unchecked).
+    A profile's ``server_kind=None`` means unknown: it is read once from the
+    server's ``/props`` when it matters (``ChatOpenAICompatible``).
+    """
+
+    LLAMA_CPP = "llama.cpp"
+    OTHER = "other"
+
+
 @dataclass(frozen=True, slots=True)
 class EmbeddingsLimits:
     """Limits and habits of an ``/embeddings`` endpoint.
@@ -170,6 +186,11 @@ class Profile:
     ``tokenize_endpoint`` is the path of the server's tokenizer below the
     server root (llama.cpp and vLLM serve ``/tokenize``), used by
     ``get_num_tokens*`` for exact counts; None: counts are estimated offline.
+
+    ``server_kind`` (a :class:`ServerKind`, strings accepted) says whether the
+    server is llama.cpp's llama-server, whose own request fields are then
+    typed parameters of the chat model; None: unknown, read from ``/props``
+    once per server when such a field is used.
     """
 
     native_tools: bool | None = None
@@ -184,6 +205,7 @@ class Profile:
     think_prefilled: bool = False
     reasoning_replay: ReasoningReplay = ReasoningReplay.OFF
     tokenize_endpoint: str | None = None
+    server_kind: ServerKind | None = ServerKind.OTHER
     context_window: int = 8192
     max_output_tokens: int | None = None
     rate_limit_rpm: float | None = None
@@ -196,14 +218,16 @@ class Profile:
     notes: str = ""
 
     def __post_init__(self) -> None:
-        if not isinstance(self.reasoning_replay, ReasoningReplay):
+        for name, kind in (("reasoning_replay", ReasoningReplay), ("server_kind", ServerKind)):
+            value = getattr(self, name)
+            if value is None and kind is ServerKind or isinstance(value, kind):
+                continue
             try:
-                value = ReasoningReplay(self.reasoning_replay)
+                value = kind(value)
             except ValueError:
                 raise InvalidParameterError(
-                    "reasoning_replay", f"got {self.reasoning_replay!r}; use one of "
-                    f"{[m.value for m in ReasoningReplay]}") from None
-            object.__setattr__(self, "reasoning_replay", value)
+                    name, f"got {value!r}; use one of {[m.value for m in kind]}") from None
+            object.__setattr__(self, name, value)
 
     def rule(self, param: str) -> ParamRule:
         """The rule for ``param`` (undocumented parameters pass through)."""
