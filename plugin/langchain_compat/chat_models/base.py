@@ -20,20 +20,18 @@ from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from pydantic import ConfigDict, Field, PrivateAttr
 
-from langchain_compat.chat_models.pipeline import Call
-from langchain_compat.chat_models.settings import CallOptions, CallSettings, ToolSetting
-from langchain_compat.chat_models.tokens import (
-    ServerTokenizer,
-    request_tokens,
-    text_counter,
-    tokenize_url,
-)
+from langchain_compat.chat_models.llama_fields import LlamaServerFields
+from langchain_compat.chat_models.llama_server import LlamaServerMethods, with_server_facts
+from langchain_compat.chat_models.settings import CallSettings, ToolSetting
+from langchain_compat.chat_models.tokens import ServerTokenizer, request_tokens, text_counter, tokenize_url
 from langchain_compat.chat_models.tools import structured_output, tool_kwargs
 from langchain_compat.connection import CompatConnection
+from langchain_compat.core.llama_params import LLAMA_FIELDS
 from langchain_compat.core.request import check_params
 from langchain_compat.errors import CompatError, ConfigurationError, InvalidParameterError
 from langchain_compat.profiles import Profile, ReasoningReplay
 from langchain_compat.providers.base import Provider
+from langchain_compat.transport.props import known
 
 __all__ = ["BaseChatCompat"]
 
@@ -42,7 +40,7 @@ SAMPLING_FIELDS = ("temperature", "top_p", "max_tokens", "n", "stop", "presence_
                    "frequency_penalty", "seed", "logit_bias", "user")
 
 
-class BaseChatCompat(CompatConnection, BaseChatModel):
+class BaseChatCompat(LlamaServerMethods, CompatConnection, LlamaServerFields, BaseChatModel):
     """A LangChain chat model for an OpenAI-compatible chat-completions API.
 
     Subclasses set ``provider`` (connection facts + profile) and nothing else.
@@ -50,6 +48,7 @@ class BaseChatCompat(CompatConnection, BaseChatModel):
     ``tools``; ``"emulated"`` renders tools into the prompt and parses calls back
     out; ``"auto"`` follows the profile, or where it does not know tries native
     once and falls back (remembered per base URL and model for the process).
+    llama-server's own fields (``top_k``, ``min_p``, DRY...): :mod:`.llama_fields`.
 
     Connection fields (``base_url``, ``api_key``, timeouts, headers, TLS, clients)
     and the driver come from :class:`~langchain_compat.connection.CompatConnection`;
@@ -121,6 +120,7 @@ class BaseChatCompat(CompatConnection, BaseChatModel):
         self._compat_profile = None  # the model name may have changed
         self._call_settings = None
         profile = self.compat_profile
+        self._check_server_fields()
         check_params(self._sampling_params(), profile, prov.display_name,
                      drop_unsupported=self.drop_unsupported_params)
         self._resolve_rate_limiter(profile.rate_limit_rpm)
@@ -138,13 +138,14 @@ class BaseChatCompat(CompatConnection, BaseChatModel):
         """The langchain-compat :class:`Profile` of this provider and model."""
         if self._compat_profile is None:
             profile = self.provider.profile_for(self.model_name)
+            profile = with_server_facts(profile, known(self.base_url or "", self.model_name))
             if self.profile_overrides:
                 profile = profile.replace(**self.profile_overrides)
             self._compat_profile = profile
         return self._compat_profile
 
     def _sampling_params(self) -> dict[str, Any]:
-        params = {name: getattr(self, name) for name in SAMPLING_FIELDS}
+        params = {name: getattr(self, name) for name in (*SAMPLING_FIELDS, *LLAMA_FIELDS)}
         params.update(self.model_kwargs)
         return params
 
@@ -310,12 +311,7 @@ class BaseChatCompat(CompatConnection, BaseChatModel):
         return structured_output(self, self.compat_profile, schema, method=method,
                                  include_raw=include_raw, strict=strict, tools=tools)
 
-    # -- calls -----------------------------------------------------------
-    def _call(self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any],
-              stream: bool) -> Call:
-        settings = self.call_settings
-        return Call(settings, CallOptions.read(settings, stop, kwargs, stream=stream), messages)
-
+    # -- calls (``_call``/``_acall``: llama_server.py) -------------------------
     def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
                   run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
         call = self._call(messages, stop, kwargs, stream=False)
@@ -333,7 +329,7 @@ class BaseChatCompat(CompatConnection, BaseChatModel):
     async def _agenerate(self, messages: list[BaseMessage], stop: list[str] | None = None,
                          run_manager: AsyncCallbackManagerForLLMRun | None = None,
                          **kwargs: Any) -> ChatResult:
-        call = self._call(messages, stop, kwargs, stream=False)
+        call = await self._acall(messages, stop, kwargs, stream=False)
         ex = call.exchange()
         admitted = True  # LangChain's rate_limiter hook let the first request through
         while (payload := ex.request) is not None:
@@ -375,7 +371,7 @@ class BaseChatCompat(CompatConnection, BaseChatModel):
     async def _astream(self, messages: list[BaseMessage], stop: list[str] | None = None,
                        run_manager: AsyncCallbackManagerForLLMRun | None = None,
                        **kwargs: Any) -> AsyncIterator[ChatGenerationChunk]:
-        call = self._call(messages, stop, kwargs, stream=True)
+        call = await self._acall(messages, stop, kwargs, stream=True)
         admitted = True  # LangChain's rate_limiter hook let the first request through
         while True:
             attempt = call.attempt()
