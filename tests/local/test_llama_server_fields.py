@@ -192,3 +192,13 @@ def test_openai_compatible_detects_the_server_and_sends_the_fields(local_llm: An
                                  http_client=rec.client, temperature=2.0, seed=11, max_tokens=6)
     assert model.invoke(PROMPT, top_k=1, cache_prompt=False).text == greedy
     assert rec.bodies[-1]["top_k"] == 1 and model.compat_profile.server_kind is ServerKind.LLAMA_CPP
+
+
+def test_bad_values_never_reach_the_server(local_llm: Any, rec: Recorder) -> None:
+    model = _local(local_llm, http_client=rec.client, max_tokens=2)
+    for name, bad in (("top_k", -1), ("min_p", 1.5), ("samplers", ["top-q"]), ("lora", [{"id": 0}])):
+        with pytest.raises(E.InvalidParameterError, match=name):
+            model.invoke("hi", **{name: bad})
+    with pytest.raises(E.InvalidParameterError, match="dry_base"):
+        _local(local_llm, dry_base=0.5)
+    assert rec.bodies == []
