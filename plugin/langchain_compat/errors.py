@@ -149,7 +149,8 @@ class ServerFeatureError(UnsupportedParameterError):
     def __init__(self, param: str, provider: str, hint: str) -> None:
         self.param = param
         self.provider = provider
-        ConfigurationError.__init__(self, f"{param}: {provider} is not llama.cpp's llama-server; {hint}")
+        ConfigurationError.__init__(
+            self, f"{param}: {provider} is not llama.cpp's llama-server; {hint}")
 
 
 class InvalidCredentialError(InvalidParameterError):
@@ -172,8 +173,9 @@ class APIError(CompatError):
             any answer that sent one), else None.
     """
 
-    def __init__(self, message: str, *, status_code: int | None = None, request_id: str | None = None,
-                 provider: str | None = None, body: Any = None, retry_after: float | None = None) -> None:
+    def __init__(self, message: str, *, status_code: int | None = None,
+                 request_id: str | None = None, provider: str | None = None, body: Any = None,
+                 retry_after: float | None = None) -> None:
         self.retry_after = retry_after
         self.message = message
         self.status_code = status_code
@@ -216,14 +218,15 @@ class ContextOverflowError(BadRequestError, _LangChainContextOverflow):
 
     retryable = False
 
-    def __init__(self, message: str, *, n_prompt_tokens: int | None = None, n_ctx: int | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(self, message: str, *, n_prompt_tokens: int | None = None,
+                 n_ctx: int | None = None, **kwargs: Any) -> None:
         self.n_prompt_tokens = n_prompt_tokens
         self.n_ctx = n_ctx
         super().__init__(message, **kwargs)
-        sizes = f"{n_prompt_tokens} prompt tokens, context {n_ctx}: " if n_prompt_tokens and n_ctx else ""
-        self.args = (f"{self.args[0]} ({sizes}trim the history, e.g. with "
-                     "langchain_compat.memory.trim_to_window, or give the server a larger context)",)
+        sizes = f"{n_prompt_tokens} prompt tokens, context {n_ctx}: " if n_prompt_tokens and n_ctx \
+            else ""
+        self.args = (f"{self.args[0]} ({sizes}trim the history, e.g. with langchain_compat."
+                     "memory.trim_to_window, or give the server a larger context)",)
 
 
 class AuthenticationError(APIError):

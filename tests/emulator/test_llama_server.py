@@ -29,6 +29,7 @@ from langchain_compat.testing import emulate
 from langchain_compat.testing.faults import hang
 from langchain_compat.transport import props as props_io
 
+QWEN = "qwen2.5-coder-0.5b-instruct"
 #: A non-default value of every field (as the server takes them).
 VALUES = {
     "top_k": 7, "min_p": 0.07, "typical_p": 0.9, "top_n_sigma": 2.5, "dynatemp_range": 0.1,
@@ -89,8 +90,11 @@ def test_fields_left_at_none_are_not_sent(llama) -> None:
     assert not set(llama.requests[-1].json) & set(LLAMA_FIELDS)
 
 
-@pytest.mark.parametrize(("name", "bad"), [("top_k", -3), ("min_p", 1.5), ("samplers", ["topk"]),
-                                            ("lora", [{"id": 0}]), ("top_k", "5"), ("cache_prompt", 1)])
+BAD = [("top_k", -3), ("min_p", 1.5), ("samplers", ["topk"]), ("lora", [{"id": 0}]), ("top_k", "5"),
+       ("cache_prompt", 1)]
+
+
+@pytest.mark.parametrize(("name", "bad"), BAD)
 def test_bad_values_are_refused_on_the_model_and_per_call(llama, name: str, bad: object) -> None:
     with pytest.raises(E.InvalidParameterError) as info:
         ChatLocal(base_url=llama.base_url, **{name: bad})
@@ -107,14 +111,17 @@ def test_another_server_refuses_them_and_names_the_way_out() -> None:
     with pytest.raises(E.ServerFeatureError) as info:
         ChatEktos(api_key="k" * 24, min_p=0.1)
     text = str(info.value)
-    assert "min_p" in text and "model_kwargs={'min_p'" in text and "'server_kind': 'llama.cpp'" in text
+    assert "min_p" in text and "model_kwargs={'min_p'" in text
+    assert "'server_kind': 'llama.cpp'" in text
     assert isinstance(info.value, E.UnsupportedParameterError)
     with emulate("ektos") as emu:
         model = ChatEktos(base_url=emu.base_url, api_key=emu.api_key)
         with pytest.raises(E.ServerFeatureError, match="top_k"):
             model.invoke("hi", top_k=2)
         assert not emu.requests
-        ChatEktos(base_url=emu.base_url, api_key=emu.api_key, model_kwargs={"top_k": 2}).invoke("hi")
+        kwargs_model = ChatEktos(base_url=emu.base_url, api_key=emu.api_key,
+                                 model_kwargs={"top_k": 2})
+        kwargs_model.invoke("hi")
         assert emu.requests[-1].json["top_k"] == 2  # model_kwargs: sent unchecked
         dropping = ChatEktos(base_url=emu.base_url, api_key=emu.api_key, top_k=2,
                              drop_unsupported_params=True)
@@ -126,16 +133,16 @@ def test_another_server_refuses_them_and_names_the_way_out() -> None:
 # -- ChatOpenAICompatible: the kind from /props ----------------------------------------------
 
 def test_openai_compatible_reads_props_once_then_sends_the_fields(llama) -> None:
-    model = ChatOpenAICompatible(base_url=llama.base_url, model="qwen2.5-coder-0.5b-instruct")
+    model = ChatOpenAICompatible(base_url=llama.base_url, model=QWEN)
     assert model.compat_profile.server_kind is None
     model.invoke("hi")  # no llama field: no /props
     assert [r.path for r in llama.requests] == ["/v1/chat/completions"]
     model.invoke("hi", top_k=1)
     model.invoke("hi", min_p=0.5)
-    other = ChatOpenAICompatible(base_url=llama.base_url, model="qwen2.5-coder-0.5b-instruct", top_k=3)
+    other = ChatOpenAICompatible(base_url=llama.base_url, model=QWEN, top_k=3)
     other.invoke("hi")
     paths = [r.path for r in llama.requests]
-    assert paths.count("/props") == 1 and llama.requests[1].query == "model=qwen2.5-coder-0.5b-instruct"
+    assert paths.count("/props") == 1 and llama.requests[1].query == "model=" + QWEN
     assert llama.requests[-1].json["top_k"] == 3
     assert model.compat_profile.server_kind is ServerKind.LLAMA_CPP
     with pytest.raises(E.InvalidParameterError, match="min_p"):  # now checked as llama-server's
@@ -143,7 +150,7 @@ def test_openai_compatible_reads_props_once_then_sends_the_fields(llama) -> None
 
 
 def test_openai_compatible_async_reads_props_too(llama) -> None:
-    model = ChatOpenAICompatible(base_url=llama.base_url, model="qwen2.5-coder-0.5b-instruct")
+    model = ChatOpenAICompatible(base_url=llama.base_url, model=QWEN)
 
     async def run() -> None:
         await model.ainvoke("hi", top_k=1)
@@ -151,7 +158,8 @@ def test_openai_compatible_async_reads_props_too(llama) -> None:
             pass
 
     asyncio.run(run())
-    assert [r.path for r in llama.requests] == ["/props", "/v1/chat/completions", "/v1/chat/completions"]
+    chat = "/v1/chat/completions"
+    assert [r.path for r in llama.requests] == ["/props", chat, chat]
     assert llama.requests[-1].json["min_p"] == 0.2
 
 
@@ -160,7 +168,8 @@ def test_openai_compatible_on_another_server_refuses_with_the_way_out() -> None:
         model = ChatOpenAICompatible(base_url=emu.base_url, model="m")
         with pytest.raises(E.ServerFeatureError, match=r"model_kwargs=\{'top_k'"):
             model.invoke("hi", top_k=2)
-        assert [(r.path, r.status) for r in emu.requests] == [("/props", 404), ("/upstream/m/props", 404)]
+        asked = [(r.path, r.status) for r in emu.requests]
+        assert asked == [("/props", 404), ("/upstream/m/props", 404)]
         with pytest.raises(E.ServerFeatureError):
             model.invoke("hi", top_k=2)
         assert len(emu.requests) == 2  # remembered: not asked again
@@ -174,7 +183,7 @@ def test_openai_compatible_on_another_server_refuses_with_the_way_out() -> None:
 
 def test_reading_props_is_bounded_by_the_models_timeout(llama) -> None:
     llama.inject(hang().only("props"))
-    model = ChatOpenAICompatible(base_url=llama.base_url, model="qwen2.5-coder-0.5b-instruct",
+    model = ChatOpenAICompatible(base_url=llama.base_url, model=QWEN,
                                  timeout=1.0, max_retries=0)
     start = time.monotonic()
     with pytest.raises(E.APITimeoutError, match="/props"):
@@ -188,7 +197,7 @@ def test_reading_props_is_bounded_by_the_models_timeout(llama) -> None:
 def test_get_server_defaults_is_a_typed_record(llama) -> None:
     model = ChatLocal(base_url=llama.base_url)
     found = model.get_server_defaults()
-    assert (found.n_ctx, found.total_slots, found.model_alias) == (4096, 1, "qwen2.5-coder-0.5b-instruct")
+    assert (found.n_ctx, found.total_slots, found.model_alias) == (4096, 1, QWEN)
     assert found["top_k"] == 40 and found["temperature"] == 0.8 and "min_p" in found.sampling
     assert asyncio.run(model.aget_server_defaults()) == found
     model.get_server_defaults()
@@ -204,26 +213,29 @@ def test_the_servers_window_reaches_the_profile_and_memory() -> None:
         model = ChatLocal(base_url=emu.base_url)
         assert model.compat_profile.context_window == 4096  # nothing read yet
         assert context_window_of(model=model) == 600  # memory asks the model: /props is read
-        assert model.compat_profile.context_window == 600 and model.profile["max_input_tokens"] == 600
+        assert model.compat_profile.context_window == 600
+        assert model.profile["max_input_tokens"] == 600
         history = [SystemMessage("Be brief."),
                    *[m for i in range(40) for m in (HumanMessage(f"question {i} " + "word " * 20),
                                                     AIMessage(f"answer {i} " + "word " * 20))],
                    HumanMessage("last")]
         kept = trim_to_window(history, model=model)
         assert len(kept) < 20 and kept[-1].content == "last"
-        assert ChatLocal(base_url=emu.base_url, profile={"max_input_tokens": 9000}).context_window() == 9000
+        given = ChatLocal(base_url=emu.base_url, profile={"max_input_tokens": 9000})
+        assert given.context_window() == 9000
         paths = [r.path for r in emu.requests]
         assert paths == ["/props"]
 
 
 def test_an_unknown_server_learns_its_window_and_kind_from_props() -> None:
     with emulate(_small_llama(1500)) as emu:
-        model = _Chat8k(base_url=emu.base_url, model="qwen2.5-coder-0.5b-instruct")
+        model = _Chat8k(base_url=emu.base_url, model=QWEN)
         assert model.context_window() == 1500
         assert model.compat_profile.server_kind is ServerKind.LLAMA_CPP
     with emulate("openai-compatible") as emu:
         model = _Chat8k(base_url=emu.base_url, model="m")
-        assert model.context_window() == 8192 and model.compat_profile.server_kind is ServerKind.OTHER
+        assert model.context_window() == 8192
+        assert model.compat_profile.server_kind is ServerKind.OTHER
 
 
 def test_an_unreachable_server_leaves_the_profiles_window() -> None:
@@ -274,7 +286,8 @@ def test_timings_in_invoke_and_on_the_last_stream_chunk(llama) -> None:
     for c in chunks[1:]:
         merged += c
     assert merged.response_metadata["timings"]["cache_n"] > 0
-    no_cache = model.invoke("tell me about the sea", cache_prompt=False).response_metadata["timings"]
+    no_cache = model.invoke("tell me about the sea", cache_prompt=False)
+    no_cache = no_cache.response_metadata["timings"]
     assert no_cache["cache_n"] == 0 and no_cache["prompt_n"] == t1["prompt_n"]
 
 

@@ -34,7 +34,8 @@ from langchain_compat.transport import props as props_io
 pytestmark = [
     pytest.mark.local_llm,
     pytest.mark.timeout(600),
-    pytest.mark.skipif(os.environ.get("LANGCHAIN_COMPAT_NO_LOCAL") == "1", reason="LANGCHAIN_COMPAT_NO_LOCAL=1"),
+    pytest.mark.skipif(os.environ.get("LANGCHAIN_COMPAT_NO_LOCAL") == "1",
+                       reason="LANGCHAIN_COMPAT_NO_LOCAL=1"),
 ]
 
 PROMPT = "Write one sentence about the sea."
@@ -93,7 +94,8 @@ def greedy(local_llm: Any) -> str:
     return _local(local_llm, temperature=0, max_tokens=6, cache_prompt=False).invoke(PROMPT).text
 
 
-def test_top_k_1_and_min_p_1_write_the_greedy_text_at_temperature_2(local_llm: Any, greedy: str) -> None:
+def test_top_k_1_and_min_p_1_write_the_greedy_text_at_temperature_2(local_llm: Any,
+                                                                     greedy: str) -> None:
     hot = _local(local_llm, temperature=2.0, seed=11, max_tokens=6, cache_prompt=False)
     assert hot.invoke(PROMPT, top_k=1).text == greedy  # per call
     assert hot.bind(min_p=1.0).invoke(PROMPT).text == greedy  # through bind
@@ -121,7 +123,8 @@ def test_every_field_reaches_the_server(local_llm: Any, rec: Recorder) -> None:
     merged = first
     for chunk in rest:
         merged += chunk
-    assert merged.response_metadata["id_slot"] == 0 and merged.response_metadata["timings"]["predicted_n"] == 12
+    assert merged.response_metadata["id_slot"] == 0
+    assert merged.response_metadata["timings"]["predicted_n"] == 12
 
 
 def test_n_probs_returns_probabilities(local_llm: Any) -> None:
@@ -135,7 +138,8 @@ def test_grammar_and_json_schema_shape_the_reply(local_llm: Any) -> None:
     model = _local(local_llm, temperature=0, max_tokens=6)
     assert model.invoke("Is the sea wet?", grammar='root ::= "yes" | "no"').text in ("yes", "no")
     schema = {"type": "integer", "minimum": 1, "maximum": 9}
-    reply = _local(local_llm, temperature=0, max_tokens=4, json_schema=schema).invoke("How many seas?")
+    bounded = _local(local_llm, temperature=0, max_tokens=4, json_schema=schema)
+    reply = bounded.invoke("How many seas?")
     assert 1 <= json.loads(reply.text) <= 9
 
 
@@ -162,7 +166,8 @@ def test_a_prompt_over_the_window_raises_the_typed_error(local_llm: Any) -> None
     assert info.value.status_code == 400
     with pytest.raises(E.ContextOverflowError) as streamed:
         list(model.stream(long))
-    assert (streamed.value.n_prompt_tokens, streamed.value.n_ctx) == (info.value.n_prompt_tokens, n_ctx)
+    assert streamed.value.n_prompt_tokens == info.value.n_prompt_tokens
+    assert streamed.value.n_ctx == n_ctx
 
 
 class _Chat8k(BaseChatCompat):
@@ -196,7 +201,8 @@ def test_openai_compatible_detects_the_server_and_sends_the_fields(local_llm: An
 
 def test_bad_values_never_reach_the_server(local_llm: Any, rec: Recorder) -> None:
     model = _local(local_llm, http_client=rec.client, max_tokens=2)
-    for name, bad in (("top_k", -1), ("min_p", 1.5), ("samplers", ["top-q"]), ("lora", [{"id": 0}])):
+    bad_values = (("top_k", -1), ("min_p", 1.5), ("samplers", ["top-q"]), ("lora", [{"id": 0}]))
+    for name, bad in bad_values:
         with pytest.raises(E.InvalidParameterError, match=name):
             model.invoke("hi", **{name: bad})
     with pytest.raises(E.InvalidParameterError, match="dry_base"):

@@ -23,7 +23,8 @@ from pydantic import ConfigDict, Field, PrivateAttr
 from langchain_compat.chat_models.llama_fields import LlamaServerFields
 from langchain_compat.chat_models.llama_server import LlamaServerMethods, with_server_facts
 from langchain_compat.chat_models.settings import CallSettings, ToolSetting
-from langchain_compat.chat_models.tokens import ServerTokenizer, request_tokens, text_counter, tokenize_url
+from langchain_compat.chat_models.tokens import (ServerTokenizer, request_tokens, text_counter,
+                                                 tokenize_url)
 from langchain_compat.chat_models.tools import structured_output, tool_kwargs
 from langchain_compat.connection import CompatConnection
 from langchain_compat.core.llama_params import LLAMA_FIELDS

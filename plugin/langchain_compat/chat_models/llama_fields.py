@@ -46,7 +46,7 @@ class LlamaServerFields(BaseModel):
     (``"kmt"``). A sampler left out is not applied; an unknown name is refused here (the
     server would drop it silently)."""
     mirostat: int | None = _field()
-    """Mirostat sampling: 0 off, 1 Mirostat, 2 Mirostat 2.0 (top-k/top-p/typical are then ignored)."""
+    """Mirostat sampling: 0 off, 1 Mirostat, 2 Mirostat 2.0 (top-k, top-p, typical then off)."""
     mirostat_tau: float | None = _field()
     """Mirostat target entropy."""
     mirostat_eta: float | None = _field()
@@ -72,7 +72,7 @@ class LlamaServerFields(BaseModel):
     grammar: str | None = _field()
     """A GBNF grammar the reply must follow (not with tools)."""
     json_schema: dict[str, Any] | None = _field()
-    """A JSON schema the reply must follow (llama-server's own field, beside ``response_format``)."""
+    """A JSON schema the reply must follow (llama-server's field, beside ``response_format``)."""
     n_probs: int | None = _field()
     """Return the n most likely tokens with each generated one (in
     ``response_metadata["logprobs"]``; 0: none)."""

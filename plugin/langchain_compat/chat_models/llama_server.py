@@ -14,7 +14,7 @@ import logging
 import warnings
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.messages import BaseMessage
 
@@ -27,11 +27,15 @@ from langchain_compat.errors import CompatError, ServerFeatureError
 from langchain_compat.profiles import Profile, ServerKind
 from langchain_compat.transport import props as props_io
 
+if TYPE_CHECKING:
+    from langchain_compat.providers.base import Provider
+    from langchain_compat.transport.driver import HTTPDriver
+
 __all__ = ["DETECT_TIMEOUT", "LlamaServerMethods", "with_server_facts"]
 
 logger = logging.getLogger(__name__)
 
-#: Seconds one ``/props`` request may take when the model has no ``timeout``.
+#: Seconds one ``/props`` request may take at most (less when the model's ``timeout`` is less).
 DETECT_TIMEOUT = 10.0
 
 
@@ -44,7 +48,7 @@ def with_server_facts(profile: Profile, known: props_io.Known | None) -> Profile
         return profile
     found = known.defaults
     if found is None:
-        return profile if profile.server_kind is not None else profile.replace(server_kind=ServerKind.OTHER)
+        return profile.replace(server_kind=profile.server_kind or ServerKind.OTHER)
     return profile.replace(server_kind=ServerKind.LLAMA_CPP,
                            context_window=found.n_ctx or profile.context_window)
 
@@ -52,17 +56,39 @@ def with_server_facts(profile: Profile, known: props_io.Known | None) -> Profile
 def _hint(name: str) -> str:
     return (f"{name} is a llama-server field. If the server is llama-server, say so with "
             "profile_overrides={'server_kind': 'llama.cpp'}; to send the field unchecked to a "
-            f"server that takes it (vLLM takes top_k and min_p), use model_kwargs={{'{name}': ...}}")
+            "server that takes it (vLLM takes top_k and min_p), use "
+            f"model_kwargs={{'{name}': ...}}")
+
+
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 
 class LlamaServerMethods:
     """``get_server_defaults``, ``context_window`` and the llama-field gate of every chat model."""
 
+    if TYPE_CHECKING:  # what BaseChatCompat provides
+        provider: Provider
+        base_url: str | None
+        model_name: str | None
+        driver: HTTPDriver
+        profile: Any
+        drop_unsupported_params: bool
+        _compat_profile: Profile | None
+        _call_settings: CallSettings | None
+
+        @property
+        def compat_profile(self) -> Profile: ...
+
+        @property
+        def call_settings(self) -> CallSettings: ...
+
     # -- the typed fields -------------------------------------------------
-    def _llama_names(self, kwargs: Mapping[str, Any] = {}) -> list[str]:  # noqa: B006 - read only
+    def _llama_names(self, kwargs: Mapping[str, Any] | None = None) -> list[str]:
         """The llama-server fields set on the model or given to this call (not model_kwargs)."""
         names = [n for n in LLAMA_FIELDS if getattr(self, n) is not None]
-        return names + [n for n in kwargs if n in LLAMA_FIELDS and n not in names and kwargs[n] is not None]
+        extra = [n for n, v in (kwargs or {}).items() if n in LLAMA_FIELDS and v is not None]
+        return names + [n for n in extra if n not in names]
 
     def _check_server_fields(self) -> None:
         """The model's llama-server fields: types and ranges, and a server that takes them.
@@ -74,7 +100,7 @@ class LlamaServerMethods:
         names = self._llama_names()
         for name in names:
             check_llama_value(name, getattr(self, name))
-        if not self.drop_unsupported_params:  # type: ignore[attr-defined]
+        if not self.drop_unsupported_params:
             self._refuse(self.compat_profile, names)
 
     def _refuse(self, profile: Profile, names: list[str]) -> None:
@@ -90,13 +116,15 @@ class LlamaServerMethods:
             return settings, kwargs
         if not settings.drop_unsupported_params:
             self._refuse(settings.profile, names)
-        warnings.warn(f"{self._server_name()} is not llama-server: {', '.join(names)} dropped from "
-                      "the request (drop_unsupported_params=True)", stacklevel=user_stacklevel())
+        warnings.warn(f"{self._server_name()} is not llama-server: {', '.join(names)} dropped "
+                      "from the request (drop_unsupported_params=True)",
+                      stacklevel=user_stacklevel())
         sampling = {k: v for k, v in settings.sampling.items() if k not in names}
-        return replace(settings, sampling=sampling), {k: v for k, v in kwargs.items() if k not in names}
+        kept = {k: v for k, v in kwargs.items() if k not in names}
+        return replace(settings, sampling=sampling), kept
 
     def _server_name(self) -> str:
-        return f"{self.provider.display_name} at {self.base_url}"  # type: ignore[attr-defined]
+        return f"{self.provider.display_name} at {self.base_url}"
 
     # -- the calls (a llama-server field on an unknown server reads /props first) --------
     def _call(self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any],
@@ -113,22 +141,25 @@ class LlamaServerMethods:
             self._learn(await self._aread(refresh=False))
         return self._make_call(messages, stop, kwargs, stream, names)
 
-    def _make_call(self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any],
-                   stream: bool, names: list[str]) -> Call:
-        settings, kwargs = self._gate(self.call_settings, kwargs, names)  # type: ignore[attr-defined]
+    def _make_call(self, messages: list[BaseMessage], stop: list[str] | None,
+                   kwargs: dict[str, Any], stream: bool, names: list[str]) -> Call:
+        settings, kwargs = self._gate(self.call_settings, kwargs, names)
         return Call(settings, CallOptions.read(settings, stop, kwargs, stream=stream), messages)
 
     # -- /props --------------------------------------------------------------
+    def _where(self) -> tuple[str, str | None]:
+        return self.base_url or "", self.model_name
+
     def _props_timeout(self) -> float:
-        total = self.driver.ep.total_timeout  # type: ignore[attr-defined]
+        total = self.driver.ep.total_timeout
         return min(total, DETECT_TIMEOUT) if total else DETECT_TIMEOUT
 
     def _read(self, *, refresh: bool) -> props_io.Known:
-        return props_io.read_props_cached(self.driver.ep, self.base_url or "", self.model_name,  # type: ignore[attr-defined]
+        return props_io.read_props_cached(self.driver.ep, *self._where(),
                                           timeout=self._props_timeout(), refresh=refresh)
 
     async def _aread(self, *, refresh: bool) -> props_io.Known:
-        return await props_io.aread_props(self.driver.ep, self.base_url or "", self.model_name,  # type: ignore[attr-defined]
+        return await props_io.aread_props(self.driver.ep, *self._where(),
                                           timeout=self._props_timeout(), refresh=refresh)
 
     def _learn(self, known: props_io.Known | None = None) -> props_io.Known | None:
@@ -141,7 +172,7 @@ class LlamaServerMethods:
             self._compat_profile = old
             return known
         self._call_settings = None
-        if self.profile == old.to_model_profile():  # type: ignore[has-type]
+        if self.profile == old.to_model_profile():
             self.profile = new.to_model_profile()
         return known
 
@@ -182,19 +213,23 @@ class LlamaServerMethods:
         self._needs_llama("get_server_defaults")
         return self._defaults_of(await self._aread(refresh=refresh))
 
+    # -- the window ------------------------------------------------------------
     def _window_known(self) -> bool:
         """Whether the profile's window is final (no ``/props`` to read, or it just failed)."""
         return (self.compat_profile.server_kind is ServerKind.OTHER
-                or props_io.known(self.base_url or "", self.model_name) is not None  # type: ignore[attr-defined]
-                or props_io.recently_failed(self.base_url or "", self.model_name))  # type: ignore[attr-defined]
+                or props_io.known(*self._where()) is not None
+                or props_io.recently_failed(*self._where()))
 
     def _given_window(self) -> int | None:
         """The window of a LangChain ``profile=`` the caller gave the model (it wins)."""
-        given = self.profile  # type: ignore[has-type]
+        given = self.profile
         if not isinstance(given, Mapping) or given == self.compat_profile.to_model_profile():
             return None
-        window = given.get("max_input_tokens")
-        return window if isinstance(window, int) and not isinstance(window, bool) and window > 0 else None
+        return _count(given.get("max_input_tokens"))
+
+    def _unreadable(self, exc: CompatError) -> None:
+        logger.info("context window: /props unreadable (%s); the profile's is used",
+                    type(exc).__name__)
 
     def context_window(self) -> int:
         """The context window in tokens: llama-server's own ``n_ctx`` (from ``/props``, read
@@ -208,8 +243,8 @@ class LlamaServerMethods:
             try:
                 self._learn(self._read(refresh=False))
             except CompatError as exc:
-                logger.info("context window: /props unreadable (%s); using the profile's", type(exc).__name__)
-        elif props_io.known(self.base_url or "", self.model_name) is not None:  # type: ignore[attr-defined]
+                self._unreadable(exc)
+        elif props_io.known(*self._where()) is not None:
             self._learn()
         return self.compat_profile.context_window
 
@@ -219,5 +254,5 @@ class LlamaServerMethods:
             try:
                 self._learn(await self._aread(refresh=False))
             except CompatError as exc:
-                logger.info("context window: /props unreadable (%s); using the profile's", type(exc).__name__)
+                self._unreadable(exc)
         return self.context_window()

@@ -92,8 +92,8 @@ _CTX_PROMPT = re.compile(r"(\d+) in the messages|request has (\d+) input tokens|
                          r"messages resulted in (\d+) tokens|prompt (?:has|is) (\d+) tokens",
                          re.IGNORECASE)
 _CTX_WORDS = re.compile(r"context_length_exceeded|exceeds? the (?:available )?context size|"
-                        r"maximum context length is|(?:exceeds?|exceeded|longer than) the (?:model's )?"
-                        r"(?:maximum )?context (?:window|length)", re.IGNORECASE)
+                        r"maximum context length is|(?:exceeds?|exceeded|longer than) the "
+                        r"(?:model's )?(?:maximum )?context (?:window|length)", re.IGNORECASE)
 
 
 def _count(value: Any) -> int | None:
@@ -172,7 +172,8 @@ def error_from_stream_event(obj: Any, *, provider: str | None = None) -> APIErro
         status = code if isinstance(code, int) else None
     message = _message_from_body(obj)
     cls = _BY_STATUS.get(status or 0) or (_server_error(message) if (status or 500) >= 500 else APIError)
-    return _typed(cls, status, obj, message, {"status_code": status, "provider": provider, "body": obj})
+    kw = {"status_code": status, "provider": provider, "body": obj}
+    return _typed(cls, status, obj, message, kw)
 
 
 # A server-side tool-call parser that failed on the model's output: llama-server

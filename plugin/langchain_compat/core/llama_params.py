@@ -101,7 +101,8 @@ LLAMA_FIELDS: Mapping[str, FieldSpec] = MappingProxyType({
 
 _KIND_NAMES = {"int": "an integer", "number": "a number", "bool": "True or False",
                "text": "a non-empty string", "strings": "a non-empty list of non-empty strings",
-               "object": "a dict with string keys", "lora": 'a list of {"id": int, "scale": number}',
+               "object": "a dict with string keys",
+               "lora": 'a list of {"id": int, "scale": number}',
                "samplers": "a list of sampler names (or a string of sampler letters)"}
 
 
@@ -125,7 +126,8 @@ def _typed(kind: str, value: Any) -> bool:
     if kind == "text":
         return isinstance(value, str) and bool(value.strip())
     if kind == "strings":
-        return isinstance(value, list) and bool(value) and all(isinstance(v, str) and v for v in value)
+        return (isinstance(value, list) and bool(value)
+                and all(isinstance(v, str) and v for v in value))
     if kind == "object":
         return isinstance(value, dict) and all(isinstance(k, str) for k in value)
     if kind == "lora":
@@ -160,7 +162,8 @@ def check_llama_value(name: str, value: Any) -> Any:
     spec = LLAMA_FIELDS[name]
     if spec.kind == "choice":
         if value not in spec.choices or isinstance(value, bool) or type(value) is float:
-            raise InvalidParameterError(name, f"expected one of {list(spec.choices)}, got {value!r}")
+            raise InvalidParameterError(
+                name, f"expected one of {list(spec.choices)}, got {value!r}")
         return value
     if not _typed(spec.kind, value):
         raise InvalidParameterError(

@@ -40,7 +40,8 @@ def server_metadata(body: Any, params: Mapping[str, Any] | None = None) -> dict[
     return out
 
 
-def add_server_metadata(result: ChatResult, body: Any, params: Mapping[str, Any] | None) -> ChatResult:
+def add_server_metadata(result: ChatResult, body: Any,
+                        params: Mapping[str, Any] | None) -> ChatResult:
     """``result`` with :func:`server_metadata` in each generation's ``response_metadata``
     (the messages were just made from ``body``: they are updated in place)."""
     meta = server_metadata(body, params)

@@ -18,7 +18,8 @@ from urllib.parse import quote
 
 from langchain_compat.core.error_mapping import error_from_response
 
-__all__ = ["PropsRequest", "ServerDefaults", "props_requests", "props_steps", "read_props", "server_root"]
+__all__ = ["PropsRequest", "ServerDefaults", "props_requests", "props_steps", "read_props",
+           "server_root"]
 
 
 def _round32(value: Any) -> Any:
@@ -112,7 +113,8 @@ def props_requests(base_url: str, model: str | None) -> list[PropsRequest]:
     root = server_root(base_url)
     out = [PropsRequest(root + "/props", MappingProxyType({"model": model} if model else {}))]
     if model:
-        out.append(PropsRequest(f"{root}/upstream/{quote(model, safe='')}/props", MappingProxyType({})))
+        swap = f"{root}/upstream/{quote(model, safe='')}/props"
+        out.append(PropsRequest(swap, MappingProxyType({})))
     return out
 
 

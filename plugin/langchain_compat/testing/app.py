@@ -60,7 +60,8 @@ class _Gone(Exception):
     """The client left or the emulator is stopping: stop waiting for upstream."""
 
 
-SHUTTING_DOWN = APIErrorReply(503, "emulator shutting down", type="server_error", code="shutting_down")
+SHUTTING_DOWN = APIErrorReply(503, "emulator shutting down", type="server_error",
+                              code="shutting_down")
 
 
 class _Ctx:

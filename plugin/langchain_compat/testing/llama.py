@@ -78,9 +78,11 @@ class PromptCache:
         self._lock = threading.Lock()
         self._last: list[str] = []
 
-    def evaluate(self, messages: Sequence[Mapping[str, Any]], *, cache_prompt: bool) -> tuple[int, int]:
+    def evaluate(self, messages: Sequence[Mapping[str, Any]], *,
+                 cache_prompt: bool) -> tuple[int, int]:
         """``(cache_n, prompt_n)`` for a prompt: tokens reused, tokens evaluated."""
-        tokens = [t for m in messages for t in (f"<{m.get('role')}>", *split_tokens(message_text(m)))]
+        tokens = [t for m in messages
+                  for t in (f"<{m.get('role')}>", *split_tokens(message_text(m)))]
         with self._lock:
             reused = 0
             if cache_prompt:
@@ -115,5 +117,6 @@ def reply_extras(state: Any, profile: Profile, body: Mapping[str, Any],
     """What llama-server adds to a reply (invoke) or its last chunk (stream): ``timings``."""
     if not is_llama(profile):
         return {}
-    cache_n, prompt_n = state.prompt_cache.evaluate(messages, cache_prompt=body.get("cache_prompt") is not False)
+    cached = body.get("cache_prompt") is not False
+    cache_n, prompt_n = state.prompt_cache.evaluate(messages, cache_prompt=cached)
     return {"timings": timings(cache_n, prompt_n, n_tokens)}

@@ -17,24 +17,24 @@ import json
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
-from langchain_compat.core.server_props import Answer, PropsRequest, ServerDefaults, props_steps, server_root
+from langchain_compat.core.server_props import (Answer, PropsRequest, ServerDefaults, props_steps,
+                                                server_root)
 from langchain_compat.errors import APIConnectionError, APITimeoutError, redact
 from langchain_compat.transport.endpoint import Endpoint
 
-__all__ = ["CACHE_SIZE", "FRESH_FOR", "RETRY_AFTER_FAILURE", "Known", "aread_props", "clear_cache", "known",
-           "read_props_cached", "recently_failed"]
+__all__ = ["CACHE_SIZE", "FRESH_FOR", "RETRY_AFTER_FAILURE", "Known", "aread_props", "clear_cache",
+           "known", "read_props_cached", "recently_failed"]
 
 #: Servers remembered at once (least recently used dropped first).
 CACHE_SIZE = 256
 #: Seconds an answer of ``/props`` is reused before the server is asked again.
 FRESH_FOR = 300.0
-#: Seconds a server whose ``/props`` could not be read is not asked again by :func:`recently_failed` users.
+#: Seconds a server whose ``/props`` could not be read is skipped by :func:`recently_failed` users.
 RETRY_AFTER_FAILURE = 60.0
 
 _lock = threading.Lock()
@@ -102,74 +102,85 @@ def _answer(resp: httpx.Response) -> Answer:
     return resp.status_code, resp.headers, resp.content, body
 
 
-def _transport_error(ep: Endpoint, request: PropsRequest, exc: httpx.HTTPError) -> Exception:
-    cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
-    text = redact(f"GET {request.url} failed: {type(exc).__name__}: {exc}", *ep.secrets)
-    return cls(text, provider=ep.provider)
+class _Read:
+    """One read of ``/props`` for a driver: send ``request``, hand back the response."""
 
+    __slots__ = ("_ep", "_key", "_steps", "known", "request")
 
-def _steps(ep: Endpoint, base_url: str, model: str | None
-           ) -> Generator[PropsRequest, Answer, ServerDefaults | None]:
-    return props_steps(base_url, model, provider=ep.provider, secrets=ep.secrets)
+    def __init__(self, ep: Endpoint, base_url: str, model: str | None, refresh: bool) -> None:
+        self._ep, self._key = ep, (base_url, model)
+        self.known = None if refresh else known(base_url, model)
+        self._steps = props_steps(base_url, model, provider=ep.provider, secrets=ep.secrets)
+        self.request: PropsRequest | None = None if self.known is not None else next(self._steps)
+
+    def get(self, timeout: float) -> dict[str, Any]:
+        """The keyword arguments of the client's ``get`` for ``request``."""
+        assert self.request is not None
+        return {"url": self.request.url, "headers": self._ep.headers, "timeout": timeout,
+                "params": {**dict(self._ep.query), **self.request.params}}
+
+    def reply(self, resp: httpx.Response) -> None:
+        """The answer to ``request``: the next request, or ``known`` (remembered).
+
+        Raises:
+            APIError: an answer that says nothing about the server's kind.
+        """
+        try:
+            self.request = self._steps.send(_answer(resp))
+        except StopIteration as done:
+            self.request = None
+            self.known = _remember(*self._key, done.value)
+        except Exception:
+            _failure(*self._key)
+            raise
+
+    def failed(self, exc: httpx.HTTPError) -> Exception:
+        """The typed error for a request that got no answer (the failure is noted)."""
+        _failure(*self._key)
+        cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
+        url = self.request.url if self.request is not None else "/props"
+        text = redact(f"GET {url} failed: {type(exc).__name__}: {exc}", *self._ep.secrets)
+        return cls(text, provider=self._ep.provider)
 
 
 def read_props_cached(ep: Endpoint, base_url: str, model: str | None, *, timeout: float,
                       refresh: bool = False) -> Known:
-    """The server's ``/props`` answer: remembered, or read now (each request bounded by ``timeout``).
+    """The server's ``/props`` answer: remembered, or read now (each request within ``timeout``).
 
     Raises:
         APIConnectionError, APITimeoutError: the server could not be reached.
         APIError: it answered with an error that says nothing about its kind (401, 5xx...).
     """
-    entry = None if refresh else known(base_url, model)
-    if entry is not None:
-        return entry
-    steps = _steps(ep, base_url, model)
-    client = ep.sync()
-    try:
-        request = next(steps)
-        while True:
-            if ep.rate_limiter is not None:
-                ep.rate_limiter.acquire()
-            try:
-                resp = client.get(request.url, headers=ep.headers, timeout=timeout,
-                                  params={**dict(ep.query), **request.params})
-            except httpx.HTTPError as exc:
-                raise _transport_error(ep, request, exc) from None
-            request = steps.send(_answer(resp))
-    except StopIteration as done:
-        return _remember(base_url, model, done.value)
-    except Exception:
-        _failure(base_url, model)
-        raise
+    read = _Read(ep, base_url, model, refresh)
+    while read.request is not None:
+        if ep.rate_limiter is not None:
+            ep.rate_limiter.acquire()
+        try:
+            resp = ep.sync().get(**read.get(timeout))
+        except httpx.HTTPError as exc:
+            raise read.failed(exc) from None
+        read.reply(resp)
+    assert read.known is not None
+    return read.known
 
 
 async def aread_props(ep: Endpoint, base_url: str, model: str | None, *, timeout: float,
                       refresh: bool = False) -> Known:
     """Async :func:`read_props_cached` (the event loop's shared pool, or the caller's client)."""
-    entry = None if refresh else known(base_url, model)
-    if entry is not None:
-        return entry
-    steps = _steps(ep, base_url, model)
+    read = _Read(ep, base_url, model, refresh)
     pool = ep.async_pool()
-    try:
-        request = next(steps)
-        while True:
-            if ep.rate_limiter is not None:
-                await ep.rate_limiter.aacquire()
-            shard = pool.acquire() if pool is not None else -1
-            client: Any = pool.client(shard) if pool is not None else ep.async_client
-            try:
-                resp = await client.get(request.url, headers=ep.headers, timeout=timeout,
-                                        params={**dict(ep.query), **request.params})
-            except httpx.HTTPError as exc:
-                raise _transport_error(ep, request, exc) from None
-            finally:
-                if pool is not None:
-                    pool.release(shard)
-            request = steps.send(_answer(resp))
-    except StopIteration as done:
-        return _remember(base_url, model, done.value)
-    except Exception:
-        _failure(base_url, model)
-        raise
+    while read.request is not None:
+        if ep.rate_limiter is not None:
+            await ep.rate_limiter.aacquire()
+        shard = pool.acquire() if pool is not None else -1
+        client: Any = pool.client(shard) if pool is not None else ep.async_client
+        try:
+            resp = await client.get(**read.get(timeout))
+        except httpx.HTTPError as exc:
+            raise read.failed(exc) from None
+        finally:
+            if pool is not None:
+                pool.release(shard)
+        read.reply(resp)
+    assert read.known is not None
+    return read.known

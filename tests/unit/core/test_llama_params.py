@@ -46,7 +46,8 @@ CASES: dict[str, tuple[Any, list[Any]]] = {
     "id_slot": (0, [-2, "0"]),
     "n_keep": (-1, [-3]),
     "lora": ([{"id": 0, "scale": 0.5}], [{"id": 0}, [{"id": -1, "scale": 1}], [{"id": 0}],
-                                          [{"id": 0, "scale": "1"}], [{"id": 0, "scale": 1, "x": 2}]]),
+                                          [{"id": 0, "scale": "1"}],
+                                          [{"id": 0, "scale": 1, "x": 2}]]),
     "ignore_eos": (True, [1]),
     "t_max_predict_ms": (500, [-1, 0.5]),
 }
@@ -79,14 +80,16 @@ def test_values_are_copied_so_a_later_change_is_not_sent() -> None:
 
 def test_sampler_letters_and_aliases() -> None:
     assert check_llama_value("samplers", "edskypmxt") == "edskypmxt"
-    assert check_llama_value("samplers", ["typical", "nucleus", "temp"]) == ["typical", "nucleus", "temp"]
+    aliases = ["typical", "nucleus", "temp"]
+    assert check_llama_value("samplers", aliases) == aliases
     with pytest.raises(InvalidParameterError, match="drops a sampler it does not know"):
         check_llama_value("samplers", ["top_k", "top-q"])
 
 
 def test_a_llama_profile_checks_the_fields_however_given() -> None:
     assert LOCAL.profile.server_kind is ServerKind.LLAMA_CPP
-    assert check_params({"top_k": 1, "min_p": 0.5}, LOCAL.profile, "local") == {"top_k": 1, "min_p": 0.5}
+    good = {"top_k": 1, "min_p": 0.5}
+    assert check_params(good, LOCAL.profile, "local") == good
     with pytest.raises(InvalidParameterError, match="min_p"):
         check_params({"min_p": 3}, LOCAL.profile, "local")  # e.g. from model_kwargs or a call
 

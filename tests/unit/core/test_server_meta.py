@@ -25,7 +25,8 @@ def test_timings_and_a_pinned_slot() -> None:
 def test_every_generation_of_a_result_gets_them() -> None:
     result = ChatResult(generations=[ChatGeneration(message=AIMessage(content=c)) for c in "ab"])
     add_server_metadata(result, {"timings": T1}, {"id_slot": 0})
-    assert all(g.message.response_metadata == {"timings": T1, "id_slot": 0} for g in result.generations)
+    expected = {"timings": T1, "id_slot": 0}
+    assert all(g.message.response_metadata == expected for g in result.generations)
 
 
 def test_a_stream_reports_the_last_timings_once() -> None:
@@ -39,11 +40,12 @@ def test_a_stream_reports_the_last_timings_once() -> None:
 
 def test_the_decoder_notes_timings_without_putting_them_on_chunks() -> None:
     stream = ChatStream()
-    raw = (b'data: {"choices":[{"index":0,"delta":{"content":"hi"}}],"timings":' + _json(T1) + b'}\n\n'
-           b'data: {"choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"timings":'
-           + _json(T2) + b'}\n\ndata: [DONE]\n\n')
+    first = {"choices": [{"index": 0, "delta": {"content": "hi"}}], "timings": T1}
+    last = {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}], "timings": T2}
+    raw = b"data: " + _json(first) + b"\n\ndata: " + _json(last) + b"\n\ndata: [DONE]\n\n"
     deltas = stream.feed(raw)
-    assert all("timings" not in (d.info or {}) for d in deltas)  # merged chunks never add two records
+    # merged chunks never add two timing records
+    assert all("timings" not in (d.info or {}) for d in deltas)
     assert stream.server.metadata() == {"timings": T2}
 
 
