@@ -146,8 +146,7 @@ async def chat(ctx: _Ctx) -> Response:
     profile = state.provider.profile_for(model if isinstance(model, str) else None)
     messages = check_chat(profile, body)
     check_reasoning_replay(profile, messages)
-    if llama.is_llama(profile):
-        llama.check_context(profile, prompt_tokens(messages))
+    llama.check_context(state, profile, messages)
     _check_model(state, model, state.provider.models)
     check_refused(state.refuse, body)
     request = ChatRequest(body=body, messages=messages, model=model)

@@ -19,10 +19,11 @@ from typing import Any
 
 from starlette.responses import Response
 
+from langchain_compat.core.server_props import server_root
 from langchain_compat.profiles import Profile, ServerKind
 from langchain_compat.providers.base import Provider
 from langchain_compat.testing.quirks import APIErrorReply
-from langchain_compat.testing.responders import message_text, split_tokens
+from langchain_compat.testing.responders import message_text, prompt_tokens, split_tokens
 
 __all__ = ["SAMPLING_DEFAULTS", "PromptCache", "check_context", "is_llama", "props", "props_body",
            "reply_extras", "timings"]
@@ -56,13 +57,16 @@ def props_body(provider: Provider, model: str | None) -> dict[str, Any]:
     }
 
 
-def check_context(profile: Profile, n_prompt: int) -> None:
-    """Refuse a prompt over the window, in llama-server's words and shape.
+def check_context(state: Any, profile: Profile, messages: Sequence[Mapping[str, Any]]) -> None:
+    """Refuse a prompt over the window, in llama-server's words and shape (a proxied
+    request is left to the upstream server, whose tokenizer counts).
 
     Raises:
         APIErrorReply: 400 ``exceed_context_size_error`` with ``n_prompt_tokens`` and ``n_ctx``.
     """
-    n_ctx = profile.context_window
+    if not is_llama(profile) or state.proxy:
+        return
+    n_ctx, n_prompt = profile.context_window, prompt_tokens(messages)
     if n_prompt > n_ctx:
         message = (f"request ({n_prompt} tokens) exceeds the available context size "
                    f"({n_ctx} tokens), try increasing it")
@@ -105,9 +109,13 @@ def timings(cache_n: int, prompt_n: int, predicted_n: int) -> dict[str, Any]:
 
 
 async def props(ctx: Any) -> Response:
-    """The emulator's ``GET /props`` handler (``?model=`` picks the model, as in router mode)."""
+    """The emulator's ``GET /props`` handler (``?model=`` picks the model, as in router mode);
+    with a proxy, the upstream server's own."""
     model = ctx.request.query_params.get("model")
     state = ctx.state
+    if state.proxy:
+        upstream = await state.http.get(server_root(state.proxy) + "/props")
+        return ctx.body_response(upstream.content, upstream.status_code)
     body = props_body(state.provider, model or state.provider.default_model)
     return ctx.body_response(json.dumps(body).encode())
 
