@@ -130,8 +130,11 @@ def test_misspelt_argument_warns_naming_the_field():
         llm = ChatOpenAICompatible(base_url="http://127.0.0.1:9/v1", model="m", temprature=0.2)
     assert llm.temperature is None and llm.model_kwargs == {"temprature": 0.2}
     with pytest.warns(UserWarning, match="known argument: it is sent") as caught:  # a server field: no guess
-        ChatOpenAICompatible(base_url="http://127.0.0.1:9/v1", model="m", top_k=5)
+        ChatOpenAICompatible(base_url="http://127.0.0.1:9/v1", model="m", repetition_penalty=1.1)
     assert "did you mean" not in str(caught[0].message)
+    with warnings.catch_warnings():  # llama-server's top_k is a typed field (docs/llama-server.md)
+        warnings.simplefilter("error")
+        assert ChatOpenAICompatible(base_url="http://127.0.0.1:9/v1", model="m", top_k=5).top_k == 5
     with pytest.warns(UserWarning, match="'openai_organization' is ignored"):
         llm = ChatOpenAICompatible(base_url="http://127.0.0.1:9/v1", model="m", openai_organization="org-1")
     assert llm.model_kwargs == {} and not llm.default_headers

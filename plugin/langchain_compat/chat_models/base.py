@@ -10,7 +10,7 @@ what came. ``invoke`` is the same run without ``stream``, its chunks added up.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import aclosing, closing
 from typing import Any, ClassVar, Literal
 
@@ -29,13 +29,17 @@ from langchain_compat.chat_models.backend_memory import (
     key_digest,
 )
 from langchain_compat.chat_models.call import END, Call
-from langchain_compat.chat_models.call_options import CallOptions, CallSettings, ToolSetting
+from langchain_compat.chat_models.call_options import CallSettings, ToolSetting
+from langchain_compat.chat_models.llama_fields import LlamaServerFields
+from langchain_compat.chat_models.llama_server import LlamaServerMethods, with_server_facts
 from langchain_compat.chat_models.token_counts import ServerTokenizer, request_tokens, text_counter
 from langchain_compat.connection import CompatConnection
+from langchain_compat.core.llama_params import LLAMA_FIELDS
 from langchain_compat.core.request import check_params
 from langchain_compat.errors import CompatError, ConfigurationError, InvalidParameterError
 from langchain_compat.profiles import Profile, ReasoningReplay
 from langchain_compat.providers.base import Provider
+from langchain_compat.transport.props import known
 
 __all__ = ["BaseChatCompat"]
 
@@ -44,7 +48,7 @@ SAMPLING_FIELDS = ("temperature", "top_p", "max_tokens", "n", "stop", "presence_
                    "frequency_penalty", "seed", "logit_bias", "user")
 
 
-class BaseChatCompat(CompatConnection, BaseChatModel):
+class BaseChatCompat(LlamaServerMethods, CompatConnection, LlamaServerFields, BaseChatModel):
     """A LangChain chat model for an OpenAI-compatible chat-completions API.
 
     Subclasses set ``provider`` (connection facts + profile) and nothing else.
@@ -52,6 +56,7 @@ class BaseChatCompat(CompatConnection, BaseChatModel):
     ``tools``; ``"emulated"`` renders tools into the prompt and parses calls back
     out; ``"auto"`` follows the profile, or where it does not know tries native
     once and falls back (learned per backend in ``backend_memory``).
+    llama-server's own fields (``top_k``, ``min_p``, DRY...): :mod:`.llama_fields`.
 
     Connection fields (``base_url``, ``api_key``, timeouts, headers, TLS, clients)
     and the driver come from :class:`~langchain_compat.connection.CompatConnection`;
@@ -129,6 +134,7 @@ class BaseChatCompat(CompatConnection, BaseChatModel):
         self._compat_profile = None  # the model name may have changed
         self._call_settings = None
         profile = self.compat_profile
+        self._check_server_fields()
         check_params(self._sampling_params(), profile, prov.display_name,
                      drop_unsupported=self.drop_unsupported_params)
         self._resolve_rate_limiter(profile.rate_limit_rpm)
@@ -146,13 +152,14 @@ class BaseChatCompat(CompatConnection, BaseChatModel):
         """The langchain-compat :class:`Profile` of this provider and model."""
         if self._compat_profile is None:
             profile = self.provider.profile_for(self.model_name)
+            profile = with_server_facts(profile, known(self.base_url or "", self.model_name))
             if self.profile_overrides:
                 profile = profile.replace(**self.profile_overrides)
             self._compat_profile = profile
         return self._compat_profile
 
     def _sampling_params(self) -> dict[str, Any]:
-        params = {name: getattr(self, name) for name in SAMPLING_FIELDS}
+        params = {name: getattr(self, name) for name in (*SAMPLING_FIELDS, *LLAMA_FIELDS)}
         params.update(self.model_kwargs)
         return params
 
@@ -321,12 +328,7 @@ class BaseChatCompat(CompatConnection, BaseChatModel):
         return structured_output(self, self.compat_profile, schema, method=method,
                                  include_raw=include_raw, strict=strict, tools=tools)
 
-    # -- calls -----------------------------------------------------------
-    def _call(self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any],
-              stream: bool) -> Call:
-        settings = self.call_settings
-        return Call(settings, CallOptions.read(settings, stop, kwargs, stream=stream), messages)
-
+    # -- calls (``_call``/``_acall``: llama_server.py) -------------------------
     def _run(self, call: Call) -> Iterator[ChatGenerationChunk]:
         """The sync shell: send what ``call`` asks for, hand back what came, yield its chunks."""
         while (send := call.next_action()) is not None:
@@ -340,8 +342,10 @@ class BaseChatCompat(CompatConnection, BaseChatModel):
                 chunks = call.receive(exc)  # raises it when it ends the call
             yield from chunks
 
-    async def _arun(self, call: Call) -> AsyncIterator[ChatGenerationChunk]:
-        """The async shell (:meth:`_run` with ``await``)."""
+    async def _arun(self, call: Call | Awaitable[Call]) -> AsyncIterator[ChatGenerationChunk]:
+        """The async shell (:meth:`_run` with ``await``; ``call`` may still be in the making)."""
+        if not isinstance(call, Call):
+            call = await call
         while (send := call.next_action()) is not None:
             try:
                 async with aclosing(self.driver.asend(send.path, send.body, send.reader,
@@ -364,7 +368,7 @@ class BaseChatCompat(CompatConnection, BaseChatModel):
     async def _agenerate(self, messages: list[BaseMessage], stop: list[str] | None = None,
                          run_manager: AsyncCallbackManagerForLLMRun | None = None,
                          **kwargs: Any) -> ChatResult:
-        call = self._call(messages, stop, kwargs, stream=False)
+        call = await self._acall(messages, stop, kwargs, stream=False)
         return call.result([chunk async for chunk in self._arun(call)])
 
     # LangChain's stream()/astream() report each chunk to the callbacks themselves and pass
@@ -379,7 +383,7 @@ class BaseChatCompat(CompatConnection, BaseChatModel):
     def _astream(self, messages: list[BaseMessage], stop: list[str] | None = None,
                  run_manager: AsyncCallbackManagerForLLMRun | None = None,
                  **kwargs: Any) -> AsyncIterator[ChatGenerationChunk]:
-        chunks = self._arun(self._call(messages, stop, kwargs, stream=True))
+        chunks = self._arun(self._acall(messages, stop, kwargs, stream=True))
         return chunks if run_manager is None else _areported(chunks, run_manager)
 
 

@@ -39,6 +39,7 @@ from langchain_compat.core.response import ChatBody
 from langchain_compat.core.stream import ChatStream, StreamDelta
 from langchain_compat.connection.hints import shown_url
 from langchain_compat.core.response import served_model_ids
+from langchain_compat.core.server_meta import server_metadata
 from langchain_compat.errors import (
     CompatError,
     ModelNotServedError,
@@ -137,17 +138,17 @@ class Call:
         """The next request to send, or None when the call is over."""
         if self._done:
             return None
-        if self._sent == 0 and self._model_list_due():
-            self._checking = True
-            return Send("/models", None, JSONAnswer(), CHECK_TIMEOUT, admitted=False)
-        self._checking = False
         mode, withhold = self._modes.mode, self._withheld
         messages = shape_messages(self._wire, self.settings, self.options, mode,
                                   failed_ids=self._failed, withhold_tools=withhold)
         if self._extra:
             messages = [*messages, *self._extra]
         self._payload = build_payload(messages, self.settings, self.options, mode,
-                                      withhold_tools=withhold)
+                                      withhold_tools=withhold)  # (a bad value refused here)
+        if self._sent == 0 and self._model_list_due():
+            self._checking = True
+            return Send("/models", None, JSONAnswer(), CHECK_TIMEOUT, admitted=False)
+        self._checking = False
         self._reader = ReplyReader(self.options, calls_only=mode.sends_tools and not withhold,
                                    constrained=mode is ToolMode.CONSTRAINED)
         self._side = {}
@@ -306,6 +307,7 @@ class Call:
             meta["finish_reason"] = reply.finish_reason
         if reply.logprobs is not None:
             meta["logprobs"] = reply.logprobs
+        meta.update(server_metadata({}, self.options.params))  # a pinned llama-server slot
         if reply.invalid_tool_calls:
             meta["invalid_tool_calls"] = reply.invalid_tool_calls
         meta.update(reply.meta)

@@ -64,6 +64,9 @@ def typed_validation_error(exc: ValidationError) -> InvalidParameterError:
     values (a misplaced API key must not be echoed).
     """
     first = exc.errors()[0] if exc.errors() else {}
+    ours = (first.get("ctx") or {}).get("error")
+    if isinstance(ours, InvalidParameterError):  # a field validator's own typed error
+        return ours
     field = ".".join(str(p) for p in first.get("loc", ())) or "arguments"
     problems = "; ".join(
         f"{'.'.join(str(p) for p in e.get('loc', ())) or 'value'}: {e.get('msg')}" for e in exc.errors()

@@ -14,6 +14,7 @@ from langchain_compat.errors import (
     AuthenticationError,
     BadRequestError,
     ConflictError,
+    ContextOverflowError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
@@ -23,6 +24,7 @@ from langchain_compat.errors import (
 )
 
 __all__ = [
+    "context_overflow",
     "error_from_response",
     "error_from_stream_event",
     "is_tool_parse_failure",
@@ -82,6 +84,52 @@ def _message_from_body(body: Any) -> str:
     return json.dumps(body)[:_MAX_MESSAGE]
 
 
+# vLLM and OpenAI: "This model's maximum context length is 4096 tokens. However, you requested
+# 5000 tokens (4900 in the messages, 100 in the completion)" / "your request has 5000 input
+# tokens" / "your messages resulted in 5000 tokens"; llama-server's older text has no numbers.
+_CTX_LIMIT = re.compile(r"maximum context length is (\d+)", re.IGNORECASE)
+_CTX_PROMPT = re.compile(r"(\d+) in the messages|request has (\d+) input tokens|"
+                         r"messages resulted in (\d+) tokens|prompt (?:has|is) (\d+) tokens",
+                         re.IGNORECASE)
+_CTX_WORDS = re.compile(r"context_length_exceeded|exceeds? the (?:available )?context size|"
+                        r"maximum context length is|(?:exceeds?|exceeded|longer than) the "
+                        r"(?:model's )?(?:maximum )?context (?:window|length)", re.IGNORECASE)
+
+
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def context_overflow(body: Any, message: str) -> tuple[int | None, int | None] | None:
+    """``(n_prompt_tokens, n_ctx)`` when an error answer says the prompt does not fit, else None.
+
+    llama-server sends ``{"error": {"type": "exceed_context_size_error", "n_prompt_tokens": N,
+    "n_ctx": M}}``; vLLM and OpenAI say it in the message ("maximum context length is M
+    tokens ... N in the messages"). A number the answer does not give is None.
+    """
+    err = body.get("error") if isinstance(body, dict) else None
+    if isinstance(err, dict) and (err.get("type") == "exceed_context_size_error"
+                                  or err.get("code") == "context_length_exceeded"):
+        prompt, ctx = _count(err.get("n_prompt_tokens")), _count(err.get("n_ctx"))
+        if prompt is not None or ctx is not None:
+            return prompt, ctx
+    elif not _CTX_WORDS.search(message or ""):
+        return None
+    limit = _CTX_LIMIT.search(message or "")
+    found = _CTX_PROMPT.search(message or "")
+    prompt_n = next((int(g) for g in found.groups() if g), None) if found else None
+    return prompt_n, int(limit.group(1)) if limit else None
+
+
+def _typed(cls: type[APIError], status: int | None, body: Any, message: str,
+           kw: dict[str, Any]) -> APIError:
+    """``cls(message, **kw)``, or a :class:`ContextOverflowError` for a 4xx that says so."""
+    overflow = context_overflow(body, message) if status is None or 400 <= status < 500 else None
+    if overflow is None:
+        return cls(message, **kw)
+    return ContextOverflowError(message, n_prompt_tokens=overflow[0], n_ctx=overflow[1], **kw)
+
+
 def error_from_response(
     status: int,
     content: bytes,
@@ -112,7 +160,7 @@ def error_from_response(
     ms = headers.get("retry-after-ms")
     retry = float(ms) / 1000 if ms and ms.replace(".", "", 1).isdigit() else None
     kw["retry_after"] = retry if retry is not None else parse_retry_after(headers.get("retry-after"))
-    return cls(message, **kw)
+    return _typed(cls, status, body, message, kw)
 
 
 def error_from_stream_event(obj: Any, *, provider: str | None = None) -> APIError:
@@ -124,7 +172,8 @@ def error_from_stream_event(obj: Any, *, provider: str | None = None) -> APIErro
         status = code if isinstance(code, int) else None
     message = _message_from_body(obj)
     cls = _BY_STATUS.get(status or 0) or (_server_error(message) if (status or 500) >= 500 else APIError)
-    return cls(message, status_code=status, provider=provider, body=obj)
+    kw = {"status_code": status, "provider": provider, "body": obj}
+    return _typed(cls, status, obj, message, kw)
 
 
 # A server-side tool-call parser that failed on the model's output: llama-server

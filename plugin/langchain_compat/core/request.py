@@ -1,6 +1,7 @@
 """Request payload building and parameter checks (sans-IO).
 
-The checks read the profile's parameter table: refused parameters raise
+The checks read the profile's parameter table (and, where the server is
+llama-server, :mod:`~langchain_compat.core.llama_params`): refused parameters raise
 :class:`UnsupportedParameterError` (or are dropped with a warning when the
 user opts in), numbers are range-checked, ``stop`` is type- and
 count-checked, renamed parameters are sent under their wire name. All of
@@ -13,8 +14,9 @@ import warnings
 from collections.abc import Mapping
 from typing import Any
 
+from langchain_compat.core.llama_params import LLAMA_FIELDS, check_llama_value
 from langchain_compat.errors import InvalidParameterError, UnsupportedParameterError
-from langchain_compat.profiles import Profile
+from langchain_compat.profiles import Profile, ServerKind
 
 __all__ = ["build_chat_payload", "check_params"]
 
@@ -45,6 +47,8 @@ def _check_one(name: str, value: Any, profile: Profile, provider: str) -> Any:
     rule = profile.rule(name)
     if not rule.supported:
         raise UnsupportedParameterError(name, provider, rule.hint)
+    if name in LLAMA_FIELDS and profile.server_kind is ServerKind.LLAMA_CPP:
+        return check_llama_value(name, value)  # llama-server's own fields, however given
     types = _TYPES.get(name)
     if types is not None and (
         not isinstance(value, types) or (isinstance(value, bool) and bool not in types)

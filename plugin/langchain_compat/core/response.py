@@ -13,6 +13,7 @@ from typing import Any
 from langchain_core.messages.ai import InputTokenDetails, OutputTokenDetails, UsageMetadata
 
 from langchain_compat.core.reasoning import ThinkSplitter, reasoning_field
+from langchain_compat.core.server_meta import server_metadata
 from langchain_compat.errors import ResponseParseError
 
 __all__ = ["ChatBody", "choice_info", "served_model_ids", "text_or_none", "usage_to_metadata",
@@ -168,6 +169,7 @@ class ChatBody:
             calls += wire_tool_chunks([{"function": msg["function_call"], "index": len(calls)}],
                                       call_id=f"call_{text_or_none(body.get('id')) or '0'}")
         info = choice_info(body, choice) or {}
+        info.update(server_metadata(body))  # llama-server's timings
         info.setdefault("model_name", body.get("model"))
         info.setdefault("finish_reason", choice.get("finish_reason"))
         return StreamDelta(text, reasoning or None, calls or None, usage, info,

@@ -20,6 +20,7 @@ from langchain_compat.core.response import (
     usage_to_metadata,
     wire_tool_chunks,
 )
+from langchain_compat.core.server_meta import server_metadata
 from langchain_compat.core.sse import DONE, SSEDecoder, SSEEvent
 from langchain_compat.errors import ResponseParseError
 
@@ -181,10 +182,11 @@ class ChatStream:
             self.response_id = text_or_none(obj.get("id"))
         usage = obj.get("usage")
         choices = obj.get("choices")
+        server = server_metadata(obj) if "timings" in obj else None  # llama-server's timings
         if not choices:
-            if not usage:
+            if not usage and not server:
                 return None
-            return self._chunk("", None, None, usage_to_metadata(usage), None)
+            return self._chunk("", None, None, usage_to_metadata(usage) if usage else None, server)
         # With n > 1 every chunk carries one choice tagged by ``index``; a
         # LangChain stream is one generation, so only choice 0 is followed
         # (taking choices[0] blindly interleaved the text of all n answers).
@@ -208,6 +210,8 @@ class ChatStream:
         info = choice_info(obj, choice)
         if info is not None and info.get("finish_reason"):
             self.finish_reason = info["finish_reason"]
+        if server:
+            info = {**(info or {}), **server}
         usage_meta = usage_to_metadata(usage) if usage else None
         if not (text or reasoning or tool_chunks or info or usage_meta or self._first):
             return None

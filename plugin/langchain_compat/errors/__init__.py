@@ -11,10 +11,13 @@ network failures) into one of these classes::
     │   ├── ModelNotServedError         the server lists its models: not this one
     │   └── InvalidParameterError       out-of-range / wrong-type value
     │       ├── UnsupportedParameterError  the provider does not accept it
+    │       │   └── ServerFeatureError  a llama-server feature asked of another server
     │       └── InvalidCredentialError  a key/header/URL unusable on the wire
     ├── APIError                        the provider answered with an error
     │   ├── BadRequestError             400 / 422 (provider's own message kept)
-    │   │   └── ToolsNotSupportedError  the backend refused `tools`/`functions`
+    │   │   ├── ToolsNotSupportedError  the backend refused `tools`/`functions`
+    │   │   └── ContextOverflowError    the prompt does not fit the context window
+    │   │                               (also LangChain's ContextOverflowError)
     │   ├── AuthenticationError         401
     │   ├── PermissionDeniedError       403
     │   ├── NotFoundError               404
@@ -49,6 +52,7 @@ go through :func:`redact`; store errors keep the driver's error, redacted, as ``
 from __future__ import annotations
 
 from langchain_compat.errors.api import (
+    ContextOverflowError,
     APIError,
     AuthenticationError,
     BadRequestError,
@@ -63,6 +67,7 @@ from langchain_compat.errors.api import (
     ToolsNotSupportedError,
 )
 from langchain_compat.errors.configuration import (
+    ServerFeatureError,
     CompatError,
     ConfigurationError,
     InvalidCredentialError,
@@ -95,6 +100,7 @@ __all__ = [
     "CompatError",
     "ConfigurationError",
     "ConflictError",
+    "ContextOverflowError",
     "InvalidCredentialError",
     "InvalidParameterError",
     "MissingAPIKeyError",
@@ -109,6 +115,7 @@ __all__ = [
     "ResponseTooLargeError",
     "RateLimiterTimeoutError",
     "ServerError",
+    "ServerFeatureError",
     "StoreError",
     "StoreTimeoutError",
     "StreamInterruptedError",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from langchain_core.exceptions import ContextOverflowError as _LangChainContextOverflow
+
 from langchain_compat.errors.configuration import CompatError
 
 
@@ -54,6 +56,33 @@ class BadRequestError(APIError):
 
 class ToolsNotSupportedError(BadRequestError):
     """The backend rejected native tool calling (``tools``/``functions``)."""
+
+
+class ContextOverflowError(BadRequestError, _LangChainContextOverflow):
+    """The prompt (or the prompt plus ``max_tokens``) does not fit the model's context window.
+
+    Mapped from llama-server's 400 ``exceed_context_size_error`` (which carries both
+    numbers) and from the messages of vLLM and OpenAI ("maximum context length is N
+    tokens ... M tokens"); raised by ``invoke`` and ``stream`` alike. It is also
+    LangChain's ``ContextOverflowError``, so ``SummarizationMiddleware`` and other
+    code catching that one react to it. Never retried: the same prompt fails again.
+
+    Attributes:
+        n_prompt_tokens: the prompt's tokens as the server counted them (None if not said).
+        n_ctx: the context window (per slot on llama-server; None if not said).
+    """
+
+    retryable = False
+
+    def __init__(self, message: str, *, n_prompt_tokens: int | None = None,
+                 n_ctx: int | None = None, **kwargs: Any) -> None:
+        self.n_prompt_tokens = n_prompt_tokens
+        self.n_ctx = n_ctx
+        super().__init__(message, **kwargs)
+        sizes = f"{n_prompt_tokens} prompt tokens, context {n_ctx}: " if n_prompt_tokens and n_ctx \
+            else ""
+        self.args = (f"{self.args[0]} ({sizes}trim the history, e.g. with langchain_compat."
+                     "memory.trim_to_window, or give the server a larger context)",)
 
 
 class AuthenticationError(APIError):
@@ -121,6 +150,7 @@ class ResponseTooLargeError(ResponseParseError):
 
 
 for _cls in (
+        ContextOverflowError,
         APIError, BadRequestError, ToolsNotSupportedError, AuthenticationError,
         PermissionDeniedError, NotFoundError, ConflictError, RateLimitError, ServerError,
         ResponseParseError, RedirectError, ResponseTooLargeError,

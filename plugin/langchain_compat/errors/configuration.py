@@ -78,6 +78,22 @@ class UnsupportedParameterError(InvalidParameterError):
         super().__init__(param, msg)
 
 
+class ServerFeatureError(UnsupportedParameterError):
+    """A feature of llama.cpp's llama-server (its own request fields such as ``top_k``,
+    ``/props``) asked of a server that is not llama-server.
+
+    Attributes:
+        param: the field or method asked for.
+        provider: the provider the model talks to.
+    """
+
+    def __init__(self, param: str, provider: str, hint: str) -> None:
+        self.param = param
+        self.provider = provider
+        ConfigurationError.__init__(
+            self, f"{param}: {provider} is not llama.cpp's llama-server; {hint}")
+
+
 class InvalidCredentialError(InvalidParameterError):
     """An API key, header or base URL that cannot travel safely (bad characters, userinfo).
 
@@ -86,6 +102,7 @@ class InvalidCredentialError(InvalidParameterError):
 
 
 for _cls in (
+        ServerFeatureError,
         CompatError, ConfigurationError, MissingAPIKeyError, MissingBaseURLError,
         ModelNotServedError, InvalidParameterError, UnsupportedParameterError,
         InvalidCredentialError,

@@ -71,4 +71,7 @@ class TrimToWindowMiddleware(AgentMiddleware):
     async def awrap_model_call(
         self, request: ModelRequest, handler: Callable[[ModelRequest], Awaitable[ModelResponse]]
     ) -> Any:
+        window = getattr(request.model, "acontext_window", None)
+        if self.profile is None and self.max_tokens is None and callable(window):
+            await window()  # llama-server's /props read without blocking the loop (then cached)
         return await handler(self._trim(request))

@@ -95,9 +95,15 @@ def context_window_of(profile: Any = None, model: Any = None) -> int | None:
 
     ``profile`` may be a :class:`~langchain_compat.profiles.Profile` (its
     ``context_window``) or a LangChain ``ModelProfile`` mapping (its
-    ``max_input_tokens``). Without one, ``model.profile`` is read. Returns
+    ``max_input_tokens``). Without one, a langchain-compat model's
+    ``context_window()`` is asked (llama-server's real window, read from its
+    ``/props`` once per server), else ``model.profile`` is read. Returns
     None when nothing is known.
     """
+    ask = getattr(model, "context_window", None) if profile is None else None
+    window = ask() if callable(ask) else None
+    if isinstance(window, int) and not isinstance(window, bool) and window > 0:
+        return window
     for source in (profile, getattr(model, "profile", None)):
         if source is None:
             continue

@@ -36,6 +36,7 @@ __all__ = [
     "ParamRule",
     "Profile",
     "ReasoningReplay",
+    "ServerKind",
     "family_changes",
     "is_e5_model",
     "params_table",
@@ -116,6 +117,21 @@ class ReasoningReplay(str, enum.Enum):
     OFF = "off"
 
 
+class ServerKind(str, enum.Enum):
+    """What serves the chat completions, where the request fields depend on it.
+
+    ``LLAMA_CPP``: llama.cpp's llama-server: its own sampling fields (``top_k``,
+    ``min_p``, DRY, XTC, ``grammar``...) are sent, ``/props`` gives its context
+    window and sampling defaults. ``OTHER``: not llama-server; those fields are
+    refused before any request (``model_kwargs`` still sends them unchecked).
+    A profile's ``server_kind=None`` means unknown: it is read once from the
+    server's ``/props`` when it matters (``ChatOpenAICompatible``).
+    """
+
+    LLAMA_CPP = "llama.cpp"
+    OTHER = "other"
+
+
 @dataclass(frozen=True, slots=True)
 class EmbeddingsLimits:
     """Limits and habits of an ``/embeddings`` endpoint.
@@ -191,6 +207,10 @@ class Profile:
     server which models it serves (``GET /models``, once per base URL and process) and
     refuse a model it does not serve with the list it does (for servers such as
     llama-server that answer any model name with their own model).
+    ``server_kind`` (a :class:`ServerKind`, strings accepted) says whether the
+    server is llama.cpp's llama-server, whose own request fields are then
+    typed parameters of the chat model; None: unknown, read from ``/props``
+    once per server when such a field is used.
     """
 
     native_tools: bool | None = None
@@ -206,6 +226,7 @@ class Profile:
     reasoning_replay: ReasoningReplay = ReasoningReplay.OFF
     tokenize_endpoint: str | None = None
     served_models_check: bool = False
+    server_kind: ServerKind | None = ServerKind.OTHER
     context_window: int = 8192
     rate_limit_rpm: float | None = None
     params: Mapping[str, ParamRule] = field(default_factory=lambda: STANDARD_PARAMS)
@@ -223,14 +244,16 @@ class Profile:
         if self.tool_format not in TOOL_FORMATS:
             raise InvalidParameterError(
                 "tool_format", f"got {self.tool_format!r}; use one of {list(TOOL_FORMATS)}")
-        if not isinstance(self.reasoning_replay, ReasoningReplay):
+        for name, kind in (("reasoning_replay", ReasoningReplay), ("server_kind", ServerKind)):
+            value = getattr(self, name)
+            if value is None and kind is ServerKind or isinstance(value, kind):
+                continue
             try:
-                value = ReasoningReplay(self.reasoning_replay)
+                value = kind(value)
             except ValueError:
                 raise InvalidParameterError(
-                    "reasoning_replay", f"got {self.reasoning_replay!r}; use one of "
-                    f"{[m.value for m in ReasoningReplay]}") from None
-            object.__setattr__(self, "reasoning_replay", value)
+                    name, f"got {value!r}; use one of {[m.value for m in kind]}") from None
+            object.__setattr__(self, name, value)
 
     def rule(self, param: str) -> ParamRule:
         """The rule for ``param`` (undocumented parameters pass through)."""

@@ -28,6 +28,7 @@ GENERIC = Provider(
         json_mode=True,
         stream_usage=True,
         context_window=4096,
+        server_kind=None,  # read from /props when a llama-server field is used
         embeddings=GENERIC_EMBEDDINGS,
         notes="Probed at run time; parameters passed through.",
     ),

@@ -36,7 +36,7 @@ No authentication: a key is sent only if one is given (llama-server's
 
 from types import MappingProxyType
 
-from langchain_compat.profiles import EmbeddingsLimits, Profile
+from langchain_compat.profiles import EmbeddingsLimits, Profile, ServerKind
 from langchain_compat.providers.base import BEARER, Provider
 
 #: The model ``langchain-compat local`` serves by default (llama-server's ``--alias``).
@@ -65,6 +65,7 @@ LOCAL = Provider(
         small_model_guards=True,
         tokenize_endpoint="/tokenize",
         served_models_check=True,  # llama-server answers any model name with its own model
+        server_kind=ServerKind.LLAMA_CPP,
         embeddings=EmbeddingsLimits(max_batch=2048, max_input_tokens=512, allow_empty=False,
                                     base64=True, dimensions=896),
         notes=("llama-server with our Qwen template: native tools, a call the server cannot parse is "

@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from langchain_compat.testing import wire
+from langchain_compat.testing import llama, wire
 from langchain_compat.testing.extras import check_reasoning_replay, tokenize_response
 from langchain_compat.testing.faults import Fault
 from langchain_compat.testing.quirks import APIErrorReply, check_auth, check_chat, check_embeddings
@@ -60,9 +60,8 @@ class _Gone(Exception):
     """The client left or the emulator is stopping: stop waiting for upstream."""
 
 
-SHUTTING_DOWN = APIErrorReply(
-    503, "emulator shutting down", type="server_error", code="shutting_down"
-)
+SHUTTING_DOWN = APIErrorReply(503, "emulator shutting down", type="server_error",
+                              code="shutting_down")
 
 
 class _Ctx:
@@ -147,6 +146,7 @@ async def chat(ctx: _Ctx) -> Response:
     profile = state.provider.profile_for(model if isinstance(model, str) else None)
     messages = check_chat(profile, body)
     check_reasoning_replay(profile, messages)
+    llama.check_context(state, profile, messages)
     _check_model(state, model, state.provider.models)
     check_refused(state.refuse, body)
     request = ChatRequest(body=body, messages=messages, model=model)
@@ -178,11 +178,12 @@ async def chat(ctx: _Ctx) -> Response:
     reply, _finish, n_tokens = apply_limits(reply, body.get("stop"), max_tokens)
     n = body.get("n") if isinstance(body.get("n"), int) else 1
     p_tokens = prompt_tokens(messages)
+    extras = llama.reply_extras(state, profile, body, messages, n_tokens)
     if not ctx.streaming:
         out = wire.completion(
             reply, n=n, model=model, prompt_tokens=p_tokens, completion_tokens=n_tokens
         )
-        return ctx.body_response(_json_bytes(out))
+        return ctx.body_response(_json_bytes({**out, **extras}))
     opts = body.get("stream_options")
     include_usage = isinstance(opts, dict) and opts.get("include_usage") is True
     chunks = wire.completion_chunks(
@@ -193,6 +194,7 @@ async def chat(ctx: _Ctx) -> Response:
         completion_tokens=n_tokens,
         include_usage=include_usage,
     )
+    chunks[-1].update(extras)  # llama-server's timings ride on the last chunk
     return ctx.stream_response(aiter_list([*(frame(c) for c in chunks), DONE]))
 
 
@@ -317,6 +319,8 @@ def build_app(state: EmulatorState) -> Starlette:
         table[("POST", base + p.embeddings_path)] = ("embeddings", embeddings)
         table[("GET", base + "/models")] = ("models", models)
     table[("POST", "/tokenize")] = ("tokenize", tokenize)  # at the server root, like llama.cpp and vLLM
+    if llama.is_llama(p.profile):
+        table[("GET", "/props")] = ("props", llama.props)
     known_paths = {path for _, path in table}
 
     async def dispatch(request: Request) -> Response:

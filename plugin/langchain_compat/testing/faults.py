@@ -75,7 +75,7 @@ class Fault:
         after_chunks: chunks sent before a ``reset`` / ``hang`` / ``stream_error``
             (``hang``: None means before the response headers).
         endpoint: only requests to this endpoint (``"chat"``, ``"embeddings"``,
-            ``"models"``); None for any.
+            ``"models"``, llama-server's ``"props"``); None for any.
     """
 
     kind: str

@@ -17,6 +17,7 @@ import httpx
 from langchain_compat.profiles import EmbeddingsLimits
 from langchain_compat.providers.base import Provider
 from langchain_compat.testing.faults import FaultQueue
+from langchain_compat.testing.llama import PromptCache
 from langchain_compat.testing.quirks import SlidingWindow
 from langchain_compat.testing.recording import RequestLog
 from langchain_compat.testing.responders import ChatRequest, ReplyQueue
@@ -59,6 +60,7 @@ class EmulatorState:
     log: RequestLog = field(default_factory=RequestLog)
     replies: ReplyQueue = field(default_factory=ReplyQueue)
     faults: FaultQueue = field(default_factory=FaultQueue)
+    prompt_cache: PromptCache = field(default_factory=PromptCache)  # llama-server's (llama.py)
     window: SlidingWindow = field(init=False)
     shutdown: asyncio.Event = field(default_factory=asyncio.Event)
     _http: httpx.AsyncClient | None = field(default=None, repr=False)
