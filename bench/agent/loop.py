@@ -38,6 +38,9 @@ class Run:
         error: the exception of a failed request ("" if none).
         seconds: wall time of the whole run.
         prompt_tokens, completion_tokens: summed ``usage_metadata`` (None if never reported).
+        evaluated_tokens: prompt tokens the server evaluated, not taken from its prompt
+            cache (llama-server's ``timings.prompt_n``; None where it sends no timings).
+        invalid_calls: calls the client reported as unusable (``invalid_tool_calls``).
         truncated: turns that ended on the token limit (finish_reason "length").
         finished: the model answered without a call before the turn limit.
     """
@@ -49,6 +52,8 @@ class Run:
     seconds: float = 0.0
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    evaluated_tokens: int | None = None
+    invalid_calls: int = 0
     truncated: int = 0
     finished: bool = False
 
@@ -65,7 +70,12 @@ def _count(run: Run, msg: AIMessage) -> None:
     if usage:
         run.prompt_tokens = (run.prompt_tokens or 0) + int(usage.get("input_tokens", 0))
         run.completion_tokens = (run.completion_tokens or 0) + int(usage.get("output_tokens", 0))
-    if (msg.response_metadata or {}).get("finish_reason") == "length":
+    meta = msg.response_metadata or {}
+    timings = meta.get("timings")
+    if isinstance(timings, dict) and isinstance(timings.get("prompt_n"), int):
+        run.evaluated_tokens = (run.evaluated_tokens or 0) + timings["prompt_n"]
+    run.invalid_calls += len(msg.invalid_tool_calls) + len(meta.get("invalid_tool_calls") or ())
+    if meta.get("finish_reason") == "length":
         run.truncated += 1
 
 

@@ -27,6 +27,8 @@ class Score:
     failed: bool
     seconds: float
     prompt_tokens: int | None
+    evaluated_tokens: int | None
+    invalid_calls: int
     turns: int
     redundant: int
     truncated: int
@@ -46,7 +48,8 @@ def score(client: str, task: Task, rep: int, run: Run) -> Score:
     return Score(client=client, task=task.id, kind=task.kind, rep=rep,
                  success=calls_ok and answer_ok and not run.error, calls_right=calls_ok,
                  answer_right=answer_ok, failed=bool(run.error), seconds=round(run.seconds, 3),
-                 prompt_tokens=run.prompt_tokens, turns=run.turns, redundant=redundant_calls(run.calls),
+                 prompt_tokens=run.prompt_tokens, evaluated_tokens=run.evaluated_tokens,
+                 invalid_calls=run.invalid_calls, turns=run.turns, redundant=redundant_calls(run.calls),
                  truncated=run.truncated, calls=list(run.calls), answer=run.answer[:500], error=run.error)
 
 
@@ -58,6 +61,7 @@ def summarise(scores: Sequence[Score]) -> dict[str, Any]:
     """Totals of ``scores`` (success/calls/answers right, failures, seconds, tokens)."""
     n = len(scores)
     tokens = [s.prompt_tokens for s in scores if s.prompt_tokens is not None]
+    evaluated = [s.evaluated_tokens for s in scores if s.evaluated_tokens is not None]
     return {
         "runs": n,
         "success": sum(s.success for s in scores),
@@ -68,6 +72,9 @@ def summarise(scores: Sequence[Score]) -> dict[str, Any]:
         "truncated": sum(s.truncated for s in scores),
         "seconds": round(sum(s.seconds for s in scores), 1),
         "prompt_tokens": sum(tokens) if tokens else None,
+        "evaluated_tokens": sum(evaluated) if evaluated else None,
+        "invalid_calls": sum(s.invalid_calls for s in scores),
+        "turns": sum(s.turns for s in scores),
     }
 
 
@@ -102,13 +109,17 @@ def _row(label: str, scores: Sequence[Score]) -> str:
     t = summarise(scores)
     n = t["runs"]
     tok = "-" if t["prompt_tokens"] is None else f"{t['prompt_tokens'] / max(n, 1):.0f}"
+    ev = "-" if t["evaluated_tokens"] is None else \
+        f"{t['evaluated_tokens'] / max(t['turns'], 1):.0f}"
     return (f"{label:<20} {n:>4} {_pct(t['success'], n)} {_pct(t['calls_right'], n)} "
-            f"{_pct(t['answer_right'], n)} {t['failed']:>6} {t['redundant_calls']:>6} {t['truncated']:>5} "
-            f"{t['seconds']:>8.1f} {t['seconds'] / max(n, 1):>6.1f} {tok:>7}")
+            f"{_pct(t['answer_right'], n)} {t['failed']:>6} {t['invalid_calls']:>7} "
+            f"{t['redundant_calls']:>6} {t['truncated']:>5} "
+            f"{t['seconds']:>8.1f} {t['seconds'] / max(n, 1):>6.1f} {tok:>7} {ev:>7}")
 
 
-_HEAD = (f"{'':<20} {'runs':>4} {'succ':>6} {'calls':>6} {'answer':>6} {'failed':>6} {'repeat':>6} "
-         f"{'trunc':>5} {'wall s':>8} {'s/task':>6} {'ptok/t':>7}")
+_HEAD = (f"{'':<20} {'runs':>4} {'succ':>6} {'calls':>6} {'answer':>6} {'failed':>6} "
+         f"{'invalid':>7} {'repeat':>6} {'trunc':>5} {'wall s':>8} {'s/task':>6} {'ptok/t':>7} "
+         f"{'eval/turn':>7}")
 
 
 def format_tables(scores: Iterable[Score], clients: Sequence[str]) -> str:
@@ -116,7 +127,9 @@ def format_tables(scores: Iterable[Score], clients: Sequence[str]) -> str:
     scores = list(scores)
     lines = ["Agent benchmark: success = right calls AND right answer; calls = right tool calls;",
              "answer = right final answer; failed = requests that raised; repeat = calls repeating",
-             "an earlier identical call; trunc = turns cut by max_tokens; ptok/t = prompt tokens per task.",
+             "an earlier identical call; trunc = turns cut by max_tokens; ptok/t = prompt tokens per task;",
+             "invalid = calls reported unusable; eval/turn = prompt tokens the server evaluated per",
+             "model turn (not from its prompt cache; llama-server's timings.prompt_n).",
              "", "== all tasks ==", _HEAD]
     for c in clients:
         lines.append(_row(c, [s for s in scores if s.client == c]))
