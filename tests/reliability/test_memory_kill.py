@@ -24,6 +24,11 @@ from langchain_compat.testing import emulate, latency
 pytestmark = pytest.mark.timeout(90)
 
 
+
+def chats(emu) -> list:
+    """The chat requests (the CLI also reads llama-server's /props once, for the window)."""
+    return [r for r in emu.requests if r.path.endswith("/chat/completions")]
+
 class ChatProc:
     """A ``langchain-compat chat`` subprocess fed line by line; replies read with a deadline."""
 
@@ -114,9 +119,9 @@ def test_sigkill_during_a_turn_keeps_every_finished_turn(tmp_path: Path) -> None
             emu.inject(latency(5.0))
             chat.send_only("pending turn")
             deadline = time.monotonic() + 20
-            while len(emu.requests) < 2 and time.monotonic() < deadline:
+            while len(chats(emu)) < 2 and time.monotonic() < deadline:
                 time.sleep(0.02)
-            assert len(emu.requests) == 2  # the request is in flight
+            assert len(chats(emu)) == 2  # the request is in flight
         finally:
             chat.kill()
     msgs = stored(db, "s")
@@ -145,7 +150,7 @@ def test_concurrent_sessions_never_mix(tmp_path: Path) -> None:
             t.join(timeout=60)
         assert a.close() == 0 and b.close() == 0
         assert errors == []
-        log = emu.requests
+        log = chats(emu)
     for who, other in (("alice", "bob"), ("bob", "alice")):
         expected: list[tuple[str, str]] = []
         for i in range(turns):
@@ -167,7 +172,7 @@ def test_resume_after_kill_mid_turn_keeps_roles_alternating(tmp_path: Path) -> N
             emu.inject(latency(5.0))
             chat.send_only("pending turn")
             deadline = time.monotonic() + 20
-            while len(emu.requests) < 2 and time.monotonic() < deadline:
+            while len(chats(emu)) < 2 and time.monotonic() < deadline:
                 time.sleep(0.02)
         finally:
             chat.kill()
