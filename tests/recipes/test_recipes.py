@@ -115,8 +115,8 @@ def test_agent_memory_cotomi_profile_on_another_provider(tmp_path: Path, monkeyp
         emu.script([TOOL_CALL, "Sunny in Lisbon."])
         recipe = load("agent_memory")
         assert recipe.main(["--db", str(tmp_path / "a.sqlite"), "--model", "emulator-model", "Weather in Lisbon?"]) == 0
-        chat = [r for r in emu.requests if r.method == "POST"]  # ChatLocal GETs /models first
-        assert "tools" not in chat[0].body  # emulated, as on cotomi
+        first = next(r for r in emu.requests if r.path.endswith("/chat/completions"))
+        assert "tools" not in first.body  # emulated, as on cotomi
 
 
 # -------------------------------------------------------------- summary_memory

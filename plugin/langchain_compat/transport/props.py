@@ -4,8 +4,10 @@ What to ask and how to read the answers is :func:`~langchain_compat.core.server_
 (sans-IO); this module sends the requests with the model's own client, headers,
 TLS settings and rate limiter, each bounded by ``timeout``, and remembers the
 answer per (server root, model) in a bounded process-wide cache: a found
-server (its :class:`~langchain_compat.core.server_props.ServerDefaults`) and
-"not llama-server" alike, for :data:`FRESH_FOR` seconds. A failure (refused
+server (its :class:`~langchain_compat.core.server_props.ServerDefaults`) for
+:data:`FRESH_FOR` seconds (it may restart with another window), "not
+llama-server" for the process (a server does not change kind under one URL;
+:func:`clear_cache` forgets it). A failure (refused
 connection, 5xx) is not remembered as an answer; :func:`recently_failed` lets
 callers that can do without (the context window for memory trimming) skip the
 server for :data:`RETRY_AFTER_FAILURE` seconds.
@@ -32,7 +34,7 @@ __all__ = ["CACHE_SIZE", "FRESH_FOR", "RETRY_AFTER_FAILURE", "Known", "aread_pro
 
 #: Servers remembered at once (least recently used dropped first).
 CACHE_SIZE = 256
-#: Seconds an answer of ``/props`` is reused before the server is asked again.
+#: Seconds llama-server's ``/props`` answer is reused before the server is asked again.
 FRESH_FOR = 300.0
 #: Seconds a server whose ``/props`` could not be read is skipped by :func:`recently_failed` users.
 RETRY_AFTER_FAILURE = 60.0
@@ -59,7 +61,9 @@ def known(base_url: str, model: str | None) -> Known | None:
     key = _key(base_url, model)
     with _lock:
         entry = _cache.get(key)
-        if entry is None or time.monotonic() - entry.at > FRESH_FOR:
+        stale = entry is not None and entry.defaults is not None \
+            and time.monotonic() - entry.at > FRESH_FOR
+        if entry is None or stale:
             return None
         _cache.move_to_end(key)
         return entry
