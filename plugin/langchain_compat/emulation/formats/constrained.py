@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from langchain_compat.emulation.formats.hermes import TOOLS_BLOCK
 from langchain_compat.emulation.formats.hermes import WRITER as HERMES
 from langchain_compat.emulation.formats.writer import Writer, escape_json_marks
 
@@ -31,15 +32,7 @@ __all__ = ["MAX_CALLS", "WRITER", "AnswerReader", "response_format"]
 #: Most calls a constrained reply may hold (several only where parallel calls are allowed).
 MAX_CALLS = 4
 
-_TEMPLATE = """# Tools
-
-You may call one or more functions to assist with the user query.
-
-You are provided with function signatures within <tools></tools> XML tags:
-<tools>
-$tools
-</tools>
-
+_TEMPLATE = TOOLS_BLOCK + """
 For each function call, return a json object with function name and arguments:
 {"name": <function-name>, "arguments": <args-json-object>}
 To reply to the user without a function call, return: {"response": "<your reply>"}

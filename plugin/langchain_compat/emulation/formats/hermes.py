@@ -11,7 +11,7 @@ import json
 from langchain_compat.emulation.formats.scanning import tag
 from langchain_compat.emulation.formats.writer import Writer, escape_json_marks, escape_marks
 
-__all__ = ["RECOGNISERS", "WRITER"]
+__all__ = ["RECOGNISERS", "TOOLS_BLOCK", "WRITER"]
 
 #: trigger character -> recognisers (see ``formats/__init__.py``).
 RECOGNISERS = {
@@ -22,7 +22,8 @@ RECOGNISERS = {
     ),
 }
 
-_TEMPLATE = """# Tools
+#: The catalogue part of the prompt (Qwen's own wording), shared with the constrained format.
+TOOLS_BLOCK = """# Tools
 
 You may call one or more functions to assist with the user query.
 
@@ -30,7 +31,9 @@ You are provided with function signatures within <tools></tools> XML tags:
 <tools>
 $tools
 </tools>
+"""
 
+_TEMPLATE = TOOLS_BLOCK + """
 For each function call, return a json object with function name and arguments within \
 <tool_call></tool_call> XML tags:
 <tool_call>
