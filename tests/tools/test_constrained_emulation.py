@@ -10,7 +10,6 @@ import random
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from langchain_core.messages import AIMessageChunk, HumanMessage
 
 from langchain_compat import BackendMemory, ChatOpenAICompatible
 from langchain_compat.emulation.formats.constrained import MAX_CALLS, AnswerReader

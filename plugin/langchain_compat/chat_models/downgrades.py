@@ -36,10 +36,10 @@ from langchain_compat.chat_models.call_options import (
 )
 from langchain_compat.chat_models.plan import build_payload
 from langchain_compat.chat_models.tool_mode import choose_mode
+from langchain_compat.errors import APIError
 
 #: The ``response_format`` schema name of a constrained turn (``emulation/formats/constrained``).
 CONSTRAINED_SCHEMA = "tool_call_or_response"
-from langchain_compat.errors import APIError
 
 __all__ = ["DOWNGRADES", "Downgrade", "apply_remembered", "refused_row", "remember"]
 

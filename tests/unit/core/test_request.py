@@ -11,7 +11,6 @@ import pytest
 from langchain_compat.core.request import build_chat_payload, check_params
 from langchain_compat.errors import InvalidParameterError, UnsupportedParameterError
 from langchain_compat.profiles import (
-    STANDARD_PARAMS,
     UNDOCUMENTED,
     ParamRule,
     Profile,

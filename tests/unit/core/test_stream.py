@@ -6,6 +6,8 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from langchain_core.messages import AIMessageChunk
 
 from langchain_compat.chat_models.call import END
@@ -287,9 +289,6 @@ def test_choice_without_index_counts_as_choice_zero() -> None:
 
 
 # -- property: the aggregated message does not depend on how bytes are split --------------------
-
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 
 @st.composite
