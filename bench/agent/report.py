@@ -40,14 +40,16 @@ class Score:
 
 
 def score(client: str, task: Task, rep: int, run: Run) -> Score:
-    """Score one run: success needs the right calls *and* the right answer, without a failed request."""
+    """Score one run: success needs the right calls *and* the right answer, without a failed
+    request."""
     calls_ok = calls_right(task, run.calls)
     answer_ok = not run.error and answer_right(task, run.answer)
     return Score(client=client, task=task.id, kind=task.kind, rep=rep,
                  success=calls_ok and answer_ok and not run.error, calls_right=calls_ok,
                  answer_right=answer_ok, failed=bool(run.error), seconds=round(run.seconds, 3),
-                 prompt_tokens=run.prompt_tokens, turns=run.turns, redundant=redundant_calls(run.calls),
-                 truncated=run.truncated, calls=list(run.calls), answer=run.answer[:500], error=run.error)
+                 prompt_tokens=run.prompt_tokens, turns=run.turns,
+                 redundant=redundant_calls(run.calls), truncated=run.truncated,
+                 calls=list(run.calls), answer=run.answer[:500], error=run.error)
 
 
 def _pct(n: int, d: int) -> str:
@@ -103,8 +105,8 @@ def _row(label: str, scores: Sequence[Score]) -> str:
     n = t["runs"]
     tok = "-" if t["prompt_tokens"] is None else f"{t['prompt_tokens'] / max(n, 1):.0f}"
     return (f"{label:<20} {n:>4} {_pct(t['success'], n)} {_pct(t['calls_right'], n)} "
-            f"{_pct(t['answer_right'], n)} {t['failed']:>6} {t['redundant_calls']:>6} {t['truncated']:>5} "
-            f"{t['seconds']:>8.1f} {t['seconds'] / max(n, 1):>6.1f} {tok:>7}")
+            f"{_pct(t['answer_right'], n)} {t['failed']:>6} {t['redundant_calls']:>6} "
+            f"{t['truncated']:>5} {t['seconds']:>8.1f} {t['seconds'] / max(n, 1):>6.1f} {tok:>7}")
 
 
 _HEAD = (f"{'':<20} {'runs':>4} {'succ':>6} {'calls':>6} {'answer':>6} {'failed':>6} {'repeat':>6} "
@@ -116,7 +118,8 @@ def format_tables(scores: Iterable[Score], clients: Sequence[str]) -> str:
     scores = list(scores)
     lines = ["Agent benchmark: success = right calls AND right answer; calls = right tool calls;",
              "answer = right final answer; failed = requests that raised; repeat = calls repeating",
-             "an earlier identical call; trunc = turns cut by max_tokens; ptok/t = prompt tokens per task.",
+             "an earlier identical call; trunc = turns cut by max_tokens; "
+             "ptok/t = prompt tokens per task.",
              "", "== all tasks ==", _HEAD]
     for c in clients:
         lines.append(_row(c, [s for s in scores if s.client == c]))
