@@ -219,7 +219,8 @@ class OpenAIEmbeddingsClient(Client):
     def setup(self) -> None:
         from langchain_openai import OpenAIEmbeddings
 
-        kwargs: dict[str, Any] = {"model_kwargs": {"encoding_format": "float"}} if self.fmt == "float" else {}
+        kwargs: dict[str, Any] = ({"model_kwargs": {"encoding_format": "float"}}
+                                  if self.fmt == "float" else {})
         self.model = OpenAIEmbeddings(model=MODEL, base_url=self.url, api_key="sk-bench",
                                       check_embedding_ctx_length=False, **kwargs)
 
@@ -238,7 +239,8 @@ class OursEmbeddings(Client):
     def setup(self) -> None:
         from langchain_compat import OpenAICompatibleEmbeddings  # absent until embeddings/ lands
 
-        self.model = OpenAICompatibleEmbeddings(base_url=self.url, model=MODEL, encoding_format=self.fmt)
+        self.model = OpenAICompatibleEmbeddings(base_url=self.url, model=MODEL,
+                                                encoding_format=self.fmt)
 
     def embed(self) -> list[list[float]]:
         return self.model.embed_documents(TEXTS)

@@ -53,7 +53,8 @@ def _serve(port: int, dim: int, latency: float) -> None:
         key = (n, fmt)
         if key not in cache:
             items = b64 if fmt == "base64" else vectors
-            data = [{"object": "embedding", "index": i, "embedding": items[i % 2048]} for i in range(n)]
+            data = [{"object": "embedding", "index": i, "embedding": items[i % 2048]}
+                    for i in range(n)]
             cache[key] = json.dumps({"object": "list", "data": data, "model": "bench",
                                      "usage": {"prompt_tokens": n, "total_tokens": n}}).encode()
         return cache[key]
@@ -238,7 +239,8 @@ def main() -> None:
             print(f"  {name:36s} {secs * 1000:8.1f} ms   {secs / base:5.2f}x bare")
         ratio = results["ours, auto (base64)"] / base
         lc = results["langchain-openai OpenAIEmbeddings"] / results["ours, auto (base64)"]
-        print(f"ours/bare = {ratio:.2f} (target <= 1.3); langchain-openai/ours = {lc:.2f} (target > 1)")
+        print(f"ours/bare = {ratio:.2f} (target <= 1.3); "
+              f"langchain-openai/ours = {lc:.2f} (target > 1)")
         lag, call = loop_lag(url, texts, max(3, args.repeat // 3))
         print(f"async: max event-loop lag {lag * 1000:.1f} ms during a {call * 1000:.1f} ms call")
     finally:
@@ -251,10 +253,12 @@ def main() -> None:
             print(f"\nbatches of 100 ({args.n // 100} requests per call), server latency "
                   f"{latency * 1000:.0f} ms/request:")
             for conc in (1, 4):
-                s = timeit(ours(url, batch_size=100, max_concurrency=conc), texts, args.repeat, args.dim)
-                a = timeit(ours_async(url, batch_size=100, max_concurrency=conc), texts, args.repeat,
+                s = timeit(ours(url, batch_size=100, max_concurrency=conc), texts, args.repeat,
                            args.dim)
-                print(f"  max_concurrency={conc}: sync {s * 1000:7.1f} ms   async {a * 1000:7.1f} ms")
+                a = timeit(ours_async(url, batch_size=100, max_concurrency=conc), texts,
+                           args.repeat, args.dim)
+                print(f"  max_concurrency={conc}: sync {s * 1000:7.1f} ms   "
+                      f"async {a * 1000:7.1f} ms")
         finally:
             proc.kill()
             proc.wait()

@@ -34,8 +34,8 @@ class FloorChat(BaseChatModel):
         return "bench-floor"
 
     def _body(self, messages: list[BaseMessage], stream: bool = False) -> dict[str, Any]:
-        body: dict[str, Any] = {"model": self.model_name,
-                                "messages": [{"role": _ROLE[m.type], "content": m.content} for m in messages]}
+        wire = [{"role": _ROLE[m.type], "content": m.content} for m in messages]
+        body: dict[str, Any] = {"model": self.model_name, "messages": wire}
         if stream:
             body["stream"] = True
         return body
@@ -60,9 +60,10 @@ class FloorChat(BaseChatModel):
         resp = self._sync().post(self.base_url + "/chat/completions", json=self._body(messages))
         return self._result(resp.json())
 
-    async def _agenerate(self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None,
-                         **kwargs: Any) -> ChatResult:
-        resp = await self._async().post(self.base_url + "/chat/completions", json=self._body(messages))
+    async def _agenerate(self, messages: list[BaseMessage], stop: Any = None,
+                         run_manager: Any = None, **kwargs: Any) -> ChatResult:
+        resp = await self._async().post(self.base_url + "/chat/completions",
+                                        json=self._body(messages))
         return self._result(resp.json())
 
     def _stream(self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None,

@@ -66,7 +66,8 @@ SMOKE = {  # the test suite: a few iterations, no timing claims
     "reps": 1,
     "group": True,
 }
-BETTER_LOW = {"import": "import_ms", "seq": "p50_ms", "mem": "p50_ms", "aseq": "p50_ms", "embed": "ms"}
+BETTER_LOW = {"import": "import_ms", "seq": "p50_ms", "mem": "p50_ms", "aseq": "p50_ms",
+              "embed": "ms"}
 BETTER_HIGH = {"conc": "rps", "stream": "chunks_per_s"}
 
 
@@ -92,7 +93,8 @@ def run_worker(client: str, metric: str, url: str, params: dict[str, Any], timeo
     if profile:
         cmd += ["--profile", profile]
     try:
-        out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False)
+        out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+                             check=False)
     except subprocess.TimeoutExpired:
         return {"error": f"timed out after {timeout:.0f}s"}
     for line in reversed(out.stdout.splitlines()):
@@ -130,11 +132,13 @@ def collect(url: str, cfg: dict[str, Any], only: set[str] | None, log) -> dict[s
         for _ in range(cfg["reps"]):
             for c, metrics in per_client.items():
                 params = {m: cfg[m] for m in metrics}
-                r = run_worker(c, ",".join(metrics), url, params, sum(_timeout(p) for p in params.values()))
+                budget = sum(_timeout(p) for p in params.values())
+                r = run_worker(c, ",".join(metrics), url, params, budget)
                 for m in metrics:
                     got = r.get(m, r) if len(metrics) > 1 else r
                     results[m][c] = better(m, got, results[m].get(c))
-        plan = [(m, cs) for m, cs in plan if m == "import"] + [(m, []) for m, _ in plan if m != "import"]
+        plan = ([(m, cs) for m, cs in plan if m == "import"]
+                + [(m, []) for m, _ in plan if m != "import"])
         for m, _ in plan:
             for c in results.get(m, {}):
                 log(f"  {m:7s} {c:16s} {json.dumps(results[m][c])[:160]}")
@@ -206,8 +210,9 @@ def rows(results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
         for client in dict.fromkeys(order):
             r = got[client]
             v = _get(results, metric, client, key)
-            row = {"measure": measure, "client": client, "label": CLIENTS[client].label, "unit": unit,
-                   "value": v, "error": r.get("error") if isinstance(r, dict) else None,
+            row = {"measure": measure, "client": client, "label": CLIENTS[client].label,
+                   "unit": unit, "value": v,
+                   "error": r.get("error") if isinstance(r, dict) else None,
                    "vs_floor": v / fv if v is not None and fv else None,
                    "vs_ref": v / rv if v is not None and rv else None}
             if key == "rss_end_mb" and r and "calls" in r:
@@ -216,12 +221,14 @@ def rows(results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
                 row["note"] = f"{r['errors']} errors: {r['first_error']}"
             out.append(row)
     # emulation's added cost, per call and per chunk
-    for measure, metric, key, unit in (("emulation cost per call", "seq", "p50_ms", "us"),
-                                       ("emulation cost per chunk", "stream", "us_per_chunk", "us")):
+    for measure, metric, key, unit in (
+            ("emulation cost per call", "seq", "p50_ms", "us"),
+            ("emulation cost per chunk", "stream", "us_per_chunk", "us")):
         e, p = _get(results, metric, "ours-emulated", key), _get(results, metric, "ours", key)
         scale = 1e3 if key == "p50_ms" else 1.0
         out.append({"measure": measure, "client": "ours-emulated", "label": "emulated - plain",
-                    "unit": unit, "value": (e - p) * scale if e is not None and p is not None else None,
+                    "unit": unit,
+                    "value": (e - p) * scale if e is not None and p is not None else None,
                     "vs_floor": None, "vs_ref": None,
                     "error": None if e is not None else "emulation run failed or absent"})
     return out
@@ -268,7 +275,8 @@ def _fmt(v: float | None, unit: str = "") -> str:
 def render(results: dict[str, dict[str, Any]], markdown: bool = False) -> str:
     table = [("measure", "client", "value", "unit", "x floor", "x ChatOpenAI")]
     for r in rows(results):
-        value = _fmt(r["value"], r["unit"]) if r["value"] is not None else f"n/a ({r['error']})"[:60]
+        value = (_fmt(r["value"], r["unit"]) if r["value"] is not None
+                 else f"n/a ({r['error']})"[:60])
         if r.get("note"):
             value += f" [{r['note'][:50]}]"
         table.append((r["measure"], r["label"], value, r["unit"],

@@ -38,7 +38,8 @@ def chat_body() -> bytes:
         "id": "chatcmpl-bench", "object": "chat.completion", "created": 1700000000, "model": MODEL,
         "system_fingerprint": "fp_bench",
         "choices": [{"index": 0, "finish_reason": "stop", "logprobs": None,
-                     "message": {"role": "assistant", "content": "Hello! How can I help you today?"}}],
+                     "message": {"role": "assistant",
+                                 "content": "Hello! How can I help you today?"}}],
         "usage": {"prompt_tokens": 12, "completion_tokens": 9, "total_tokens": 21},
     }, separators=(",", ":")).encode()
 
@@ -59,8 +60,8 @@ def sse_body(chunks: int) -> bytes:
                                                  "logprobs": None, "finish_reason": None}]}))
     parts.append(event({**base, "choices": [{"index": 0, "delta": {}, "logprobs": None,
                                              "finish_reason": "stop"}]}))
-    parts.append(event({**base, "choices": [], "usage": {"prompt_tokens": 12, "completion_tokens": chunks,
-                                                         "total_tokens": 12 + chunks}}))
+    usage = {"prompt_tokens": 12, "completion_tokens": chunks, "total_tokens": 12 + chunks}
+    parts.append(event({**base, "choices": [], "usage": usage}))
     parts.append(event("[DONE]"))
     parts.append(b"0\r\n\r\n")
     return b"".join(parts)
@@ -73,7 +74,8 @@ def embedding_bodies(rows: int, dims: int) -> dict[str, bytes]:
     usage = {"prompt_tokens": rows * 4, "total_tokens": rows * 4}
 
     def body(encode) -> bytes:
-        data = [{"object": "embedding", "index": i, "embedding": encode(v)} for i, v in enumerate(vecs)]
+        data = [{"object": "embedding", "index": i, "embedding": encode(v)}
+                for i, v in enumerate(vecs)]
         return json.dumps({"object": "list", "data": data, "model": MODEL, "usage": usage},
                           separators=(",", ":")).encode()
 
@@ -90,9 +92,12 @@ class Routes:
     def __init__(self, chunks: int, rows: int, dims: int) -> None:
         self.chat = response(b"200 OK", chat_body())
         self.stream = (b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
-                       b"transfer-encoding: chunked\r\ncache-control: no-cache\r\n\r\n" + sse_body(chunks))
+                       b"transfer-encoding: chunked\r\ncache-control: no-cache\r\n\r\n"
+                       + sse_body(chunks))
         self.emb = {k: response(b"200 OK", v) for k, v in embedding_bodies(rows, dims).items()}
-        self.not_found = response(b"404 Not Found", b'{"error":{"message":"not found","type":"invalid_request_error"}}')
+        self.not_found = response(
+            b"404 Not Found",
+            b'{"error":{"message":"not found","type":"invalid_request_error"}}')
 
     def answer(self, path: bytes, body: bytes) -> bytes:
         if path.endswith(b"/chat/completions"):

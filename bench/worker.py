@@ -171,8 +171,8 @@ def m_embed(client, p) -> dict:
     return {"ms": median(times) * 1e3, "shape": shape}
 
 
-METRICS = {"import": m_import, "seq": m_seq, "mem": m_seq, "aseq": m_aseq, "conc": m_conc, "stream": m_stream,
-           "embed": m_embed}
+METRICS = {"import": m_import, "seq": m_seq, "mem": m_seq, "aseq": m_aseq, "conc": m_conc,
+           "stream": m_stream, "embed": m_embed}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -87,7 +87,8 @@ def field_rows(cls: type) -> list[dict[str, str]]:
             required = info.is_required()
             default = "required" if required else _default(
                 None if info.default is PydanticUndefined else info.default, info.default_factory)
-            shown = f"`{info.alias}` (`{name}`)" if info.alias and info.alias != name else f"`{name}`"
+            shown = (f"`{info.alias}` (`{name}`)" if info.alias and info.alias != name
+                     else f"`{name}`")
             rows.append({"name": name, "field": shown, "type": _type(info.annotation),
                          "default": default, "env": _env(cls, name),
                          "doc": docs.get(name) or info.description or ""})
@@ -99,8 +100,9 @@ def field_rows(cls: type) -> list[dict[str, str]]:
             missing = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
             default = "required" if missing else _default(
                 f.default, None if f.default_factory is dataclasses.MISSING else f.default_factory)
-            rows.append({"name": f.name, "field": f"`{f.name}`", "type": _type(hints.get(f.name, f.type)),
-                         "default": default, "env": "—", "doc": docs.get(f.name, "")})
+            rows.append({"name": f.name, "field": f"`{f.name}`",
+                         "type": _type(hints.get(f.name, f.type)), "default": default,
+                         "env": "—", "doc": docs.get(f.name, "")})
     else:
         raise TypeError(f"{cls.__qualname__} is neither a pydantic model nor a dataclass")
     return rows
@@ -140,7 +142,8 @@ def fields_table(path: str) -> str:
     """A Markdown table of ``path``'s constructor fields, in a ``div`` the tests can find."""
     cls = _import(path)
     lines = [f'<div class="compat-fields" id="fields-{cls.__name__}" markdown>', "",
-             f"**Constructor fields of `{cls.__name__}`** (keyword arguments; inherited ones included)",
+             f"**Constructor fields of `{cls.__name__}`** "
+             "(keyword arguments; inherited ones included)",
              "", "| field | type | default | env var | description |", "|---|---|---|---|---|"]
     for row in field_rows(cls):
         # GitHub splits cells at any unescaped "|", also inside a code span: escaped here, and

@@ -41,7 +41,8 @@ from langchain_compat.providers import get_provider
 #: The profile flags that decide how tools are called.
 TOOL_FLAGS = ("native_tools", "tool_choice", "parallel_tool_calls", "tool_role")
 
-WEATHER = {"lisbon": "sunny, 24 °C", "paris": "cloudy, 17 °C", "tokyo": "rain, 19 °C", "jakarta": "storms, 31 °C"}
+WEATHER = {"lisbon": "sunny, 24 °C", "paris": "cloudy, 17 °C", "tokyo": "rain, 19 °C",
+           "jakarta": "storms, 31 °C"}
 
 
 @tool
@@ -87,18 +88,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("messages", nargs="*", help="user turns (default: read lines from stdin)")
     parser.add_argument("--provider", help="provider name (default: local)")
     parser.add_argument("--model", help="model name")
-    parser.add_argument("--profile", default="cotomi", help="apply this provider's tool flags ('none' to keep the model's)")
+    parser.add_argument("--profile", default="cotomi",
+                        help="apply this provider's tool flags ('none' to keep the model's)")
     parser.add_argument("--session", default="agent-memory", help="conversation id")
-    parser.add_argument("--db", default="agent_memory.sqlite", help="SQLite file or postgresql:// URL for the memory")
+    parser.add_argument("--db", default="agent_memory.sqlite",
+                        help="SQLite file or postgresql:// URL for the memory")
     parser.add_argument("--max-tokens", type=int, default=256, help="reply length limit")
-    parser.add_argument("--timeout", type=float, default=300.0, help="per-request timeout in seconds")
+    parser.add_argument("--timeout", type=float, default=300.0,
+                        help="per-request timeout in seconds")
     args = parser.parse_args(argv)
 
     options = {}
     if args.profile != "none":
         profile = get_provider(args.profile).profile
         options["profile_overrides"] = {flag: getattr(profile, flag) for flag in TOOL_FLAGS}
-    llm = build_model(args.provider, args.model, max_tokens=args.max_tokens, timeout=args.timeout, **options)
+    llm = build_model(args.provider, args.model, max_tokens=args.max_tokens, timeout=args.timeout,
+                      **options)
 
     turns = args.messages or [line.strip() for line in sys.stdin if line.strip()]
     with open_checkpointer(args.db) as saver:

@@ -63,7 +63,8 @@ SYSTEM = (
 
 @tool
 def calculator(expression: str) -> str:
-    """Evaluate an arithmetic expression such as "12 * (3 + 4)": numbers, + - * / and parentheses only."""
+    """Evaluate an arithmetic expression such as "12 * (3 + 4)": numbers, + - * / and \
+parentheses only."""
     allowed = set("0123456789+-*/(). ")
     if not expression or set(expression) - allowed:
         return "error: only numbers and + - * / ( ) are allowed"
@@ -145,7 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", default=None)
     parser.add_argument("--tools", default="auto", choices=["auto", "native", "emulated"])
     parser.add_argument("--session", default="demo")
-    parser.add_argument("--db", default=str(Path.home() / ".cache" / "langchain-compat" / "demo.sqlite"))
+    parser.add_argument("--db", default=str(Path.home() / ".cache" / "langchain-compat"
+                                            / "demo.sqlite"))
     parser.add_argument("--max-tokens", type=int, default=160)
     parser.add_argument("--fresh", action="store_true", help="forget this session first")
     parser.add_argument("--port", type=int, default=8089,
@@ -169,14 +171,16 @@ def _chat(args: argparse.Namespace, model) -> int:
         turns = _read_turns() if args.interactive else SCRIPT
         for turn in turns:
             print(f"\nyou> {turn}\nassistant> ", end="", flush=True)
-            events = agent.stream({"messages": [HumanMessage(turn)]}, config, stream_mode="messages")
+            events = agent.stream({"messages": [HumanMessage(turn)]}, config,
+                                  stream_mode="messages")
             try:
                 _print_stream(events, sys.stdout)
             except GraphRecursionError:
                 # A 0.5B model sometimes keeps calling the tool; the turn ends, the session goes on.
                 print("\n  [stopped: the model kept calling tools without answering]")
         state = agent.get_state(config)
-        print(f"\n(session {args.session!r}: {len(state.values.get('messages', []))} messages kept in {args.db})")
+        kept = len(state.values.get("messages", []))
+        print(f"\n(session {args.session!r}: {kept} messages kept in {args.db})")
     return 0
 
 

@@ -47,7 +47,9 @@ def build_chat(llm, checkpointer, system: str = "You are a helpful assistant. Be
     chain = prompt | window_trimmer(model=llm) | llm
 
     @entrypoint(checkpointer=checkpointer)
-    def chat(question: str, *, previous: list[BaseMessage] | None = None) -> entrypoint.final[str, list[BaseMessage]]:
+    def chat(
+        question: str, *, previous: list[BaseMessage] | None = None,
+    ) -> entrypoint.final[str, list[BaseMessage]]:
         history = previous or []
         reply = chain.invoke({"history": history, "question": question})
         return entrypoint.final(value=reply.text, save=[*history, HumanMessage(question), reply])
@@ -61,9 +63,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--provider", help="provider name (default: local)")
     parser.add_argument("--model", help="model name")
     parser.add_argument("--session", default="memory-chain", help="conversation id")
-    parser.add_argument("--db", default="memory_chain.sqlite", help="SQLite file or postgresql:// URL for the history")
+    parser.add_argument("--db", default="memory_chain.sqlite",
+                        help="SQLite file or postgresql:// URL for the history")
     parser.add_argument("--max-tokens", type=int, default=128, help="reply length limit")
-    parser.add_argument("--timeout", type=float, default=300.0, help="per-request timeout in seconds")
+    parser.add_argument("--timeout", type=float, default=300.0,
+                        help="per-request timeout in seconds")
     args = parser.parse_args(argv)
 
     llm = build_model(args.provider, args.model, max_tokens=args.max_tokens, timeout=args.timeout)

@@ -51,7 +51,9 @@ def build_chat(llm, memory: SummaryMemory, checkpointer, *, use_async: bool = Fa
     if use_async:
 
         @entrypoint(checkpointer=checkpointer)
-        async def achat(question: str, *, previous: list[BaseMessage] | None = None) -> entrypoint.final[dict, list[BaseMessage]]:
+        async def achat(
+            question: str, *, previous: list[BaseMessage] | None = None,
+        ) -> entrypoint.final[dict, list[BaseMessage]]:
             history = await memory.afold([*(previous or []), HumanMessage(question)])
             reply = await llm.ainvoke([SystemMessage(SYSTEM), *history])
             return entrypoint.final(value=_result(reply, history), save=[*history, reply])
@@ -59,7 +61,9 @@ def build_chat(llm, memory: SummaryMemory, checkpointer, *, use_async: bool = Fa
         return achat
 
     @entrypoint(checkpointer=checkpointer)
-    def chat(question: str, *, previous: list[BaseMessage] | None = None) -> entrypoint.final[dict, list[BaseMessage]]:
+    def chat(
+        question: str, *, previous: list[BaseMessage] | None = None,
+    ) -> entrypoint.final[dict, list[BaseMessage]]:
         history = memory.fold([*(previous or []), HumanMessage(question)])
         reply = llm.invoke([SystemMessage(SYSTEM), *history])
         return entrypoint.final(value=_result(reply, history), save=[*history, reply])
@@ -92,7 +96,8 @@ def run_sync(llm, memory: SummaryMemory, args: argparse.Namespace, turns: list[s
         return summary
 
 
-async def run_async(llm, memory: SummaryMemory, args: argparse.Namespace, turns: list[str]) -> str | None:
+async def run_async(llm, memory: SummaryMemory, args: argparse.Namespace,
+                    turns: list[str]) -> str | None:
     async with open_async_checkpointer(args.db) as saver:
         chat = build_chat(llm, memory, saver, use_async=True)
         config = {"configurable": {"thread_id": args.session}}
@@ -111,12 +116,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--provider", help="provider name (default: local)")
     parser.add_argument("--model", help="model name")
     parser.add_argument("--session", default="summary-memory", help="conversation id")
-    parser.add_argument("--db", default="summary_memory.sqlite", help="SQLite file or postgresql:// URL for the history")
-    parser.add_argument("--trigger-tokens", type=int, help="summarize above this many tokens (default: 3/4 of the window)")
-    parser.add_argument("--keep-tokens", type=int, help="recent tokens kept verbatim (default: 2/5 of the window)")
+    parser.add_argument("--db", default="summary_memory.sqlite",
+                        help="SQLite file or postgresql:// URL for the history")
+    parser.add_argument("--trigger-tokens", type=int,
+                        help="summarize above this many tokens (default: 3/4 of the window)")
+    parser.add_argument("--keep-tokens", type=int,
+                        help="recent tokens kept verbatim (default: 2/5 of the window)")
     parser.add_argument("--max-tokens", type=int, default=128, help="reply length limit")
-    parser.add_argument("--timeout", type=float, default=300.0, help="per-request timeout in seconds")
-    parser.add_argument("--show-summary", action="store_true", help="print the running summary at the end")
+    parser.add_argument("--timeout", type=float, default=300.0,
+                        help="per-request timeout in seconds")
+    parser.add_argument("--show-summary", action="store_true",
+                        help="print the running summary at the end")
     parser.add_argument("--async", dest="use_async", action="store_true", help="use the async API")
     args = parser.parse_args(argv)
 

@@ -92,7 +92,8 @@ def _execute(name: str, args: Any) -> str:
 def run_task(llm: BaseChatModel, task: Task) -> Run:
     """Run ``task`` with ``llm`` and return what happened (see :class:`Run`)."""
     tools = tools_named(task.tools)
-    first = llm.bind_tools(tools, tool_choice=task.tool_choice) if task.tool_choice else llm.bind_tools(tools)
+    first = (llm.bind_tools(tools, tool_choice=task.tool_choice) if task.tool_choice
+             else llm.bind_tools(tools))
     later = llm.bind_tools(tools)
     messages: list[BaseMessage] = [SystemMessage(SYSTEM), HumanMessage(task.prompt)]
     run = Run()

@@ -42,15 +42,17 @@ class Score:
 
 
 def score(client: str, task: Task, rep: int, run: Run) -> Score:
-    """Score one run: success needs the right calls *and* the right answer, without a failed request."""
+    """Score one run: success needs the right calls *and* the right answer, without a failed
+    request."""
     calls_ok = calls_right(task, run.calls)
     answer_ok = not run.error and answer_right(task, run.answer)
     return Score(client=client, task=task.id, kind=task.kind, rep=rep,
                  success=calls_ok and answer_ok and not run.error, calls_right=calls_ok,
                  answer_right=answer_ok, failed=bool(run.error), seconds=round(run.seconds, 3),
                  prompt_tokens=run.prompt_tokens, evaluated_tokens=run.evaluated_tokens,
-                 invalid_calls=run.invalid_calls, turns=run.turns, redundant=redundant_calls(run.calls),
-                 truncated=run.truncated, calls=list(run.calls), answer=run.answer[:500], error=run.error)
+                 invalid_calls=run.invalid_calls, turns=run.turns,
+                 redundant=redundant_calls(run.calls), truncated=run.truncated,
+                 calls=list(run.calls), answer=run.answer[:500], error=run.error)
 
 
 def _pct(n: int, d: int) -> str:
@@ -127,8 +129,10 @@ def format_tables(scores: Iterable[Score], clients: Sequence[str]) -> str:
     scores = list(scores)
     lines = ["Agent benchmark: success = right calls AND right answer; calls = right tool calls;",
              "answer = right final answer; failed = requests that raised; repeat = calls repeating",
-             "an earlier identical call; trunc = turns cut by max_tokens; ptok/t = prompt tokens per task;",
-             "invalid = calls reported unusable; eval/turn = prompt tokens the server evaluated per",
+             "an earlier identical call; trunc = turns cut by max_tokens; "
+             "ptok/t = prompt tokens per task;",
+             "invalid = calls reported unusable; eval/turn = prompt tokens the server evaluated "
+             "per",
              "model turn (not from its prompt cache; llama-server's timings.prompt_n).",
              "", "== all tasks ==", _HEAD]
     for c in clients:

@@ -69,13 +69,15 @@ def run_benchmark(clients: Sequence[str], tasks: Sequence[Task], sampling: Sampl
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m bench.agent", description=__doc__.split("\n")[0])
-    p.add_argument("--base-url", default=DEFAULT_BASE_URL, help="OpenAI-compatible base URL (ends in /v1)")
+    p.add_argument("--base-url", default=DEFAULT_BASE_URL,
+                   help="OpenAI-compatible base URL (ends in /v1)")
     p.add_argument("--model", default=DEFAULT_MODEL)
     p.add_argument("--clients", default=",".join(DEFAULT_CLIENTS),
                    help=f"comma-separated, from: {', '.join(CLIENTS)}")
     p.add_argument("--reps", type=int, default=1, help="repetitions of every (task, client)")
     p.add_argument("--quick", action="store_true", help="one task per kind")
-    p.add_argument("--only", default="", help=f"comma-separated task ids or kinds ({', '.join(KINDS)})")
+    p.add_argument("--only", default="",
+                   help=f"comma-separated task ids or kinds ({', '.join(KINDS)})")
     p.add_argument("--max-tokens", type=int, default=256)
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--timeout", type=float, default=120.0, help="per request, seconds")
@@ -93,7 +95,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     clients = [c.strip() for c in args.clients.split(",") if c.strip()]
     unknown = [c for c in clients if c not in CLIENTS]
     if unknown:
-        print(f"unknown clients: {', '.join(unknown)}; known: {', '.join(CLIENTS)}", file=sys.stderr)
+        print(f"unknown clients: {', '.join(unknown)}; known: {', '.join(CLIENTS)}",
+              file=sys.stderr)
         return 2
     tasks = select_tasks(args.quick, [o.strip() for o in args.only.split(",") if o.strip()])
     if not tasks:
@@ -119,7 +122,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             json.dump(data, f, indent=1, default=str)
         os.replace(tmp, args.json)
 
-    scores = run_benchmark(clients, tasks, sampling, reps=args.reps, progress=not args.quiet, on_score=save)
+    scores = run_benchmark(clients, tasks, sampling, reps=args.reps, progress=not args.quiet,
+                           on_score=save)
     print(format_tables(scores, clients))
     save(scores, complete=True)
     if args.docs_data:

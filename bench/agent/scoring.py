@@ -30,7 +30,8 @@ _WORD = re.compile(r"\b(" + "|".join(_WORDS) + r")\b", re.IGNORECASE)
 
 
 def extract_numbers(text: str) -> list[float]:
-    """Every number written in ``text``: digits (thousands separators allowed) and zero..twelve in words."""
+    """Every number written in ``text``: digits (thousands separators allowed) and
+    zero..twelve in words."""
     nums = [float(m.group().replace(",", "")) for m in _NUMBER.finditer(text)]
     return nums + [float(_WORDS[m.group().lower()]) for m in _WORD.finditer(text)]
 
@@ -67,7 +68,8 @@ def _call_ok(name: str, args: Mapping[str, Any], want: Call) -> bool:
     if name != want.name:
         return False
     if name in _COMMUTATIVE:
-        got = sorted(v for v in (_as_float(args.get("a")), _as_float(args.get("b"))) if v is not None)
+        given = (_as_float(args.get("a")), _as_float(args.get("b")))
+        got = sorted(v for v in given if v is not None)
         exp = sorted(float(v) for v in want.args.values())
         return len(got) == len(exp) and all(_close(g, e) for g, e in zip(got, exp))
     return all(_value_ok(args.get(k), v) for k, v in want.args.items())

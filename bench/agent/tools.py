@@ -30,7 +30,8 @@ FACTS: dict[str, str] = {
     "eiffel": "The Eiffel Tower was completed in 1889 and is 330 metres tall.",
     "mona lisa": "The Mona Lisa was painted by Leonardo da Vinci.",
     "everest": "Mount Everest is 8849 metres high.",
-    "python": "The Python programming language was created by Guido van Rossum and first released in 1991.",
+    "python": "The Python programming language was created by Guido van Rossum and first "
+              "released in 1991.",
     "apollo": "The first crewed Moon landing, Apollo 11, took place in 1969.",
     "moon": "The first crewed Moon landing, Apollo 11, took place in 1969.",
 }
@@ -110,7 +111,8 @@ def search(query: str) -> str:
     return "No results."
 
 
-TOOLS: dict[str, BaseTool] = {t.name: t for t in (add, multiply, convert_units, get_weather, search)}
+TOOLS: dict[str, BaseTool] = {t.name: t
+                              for t in (add, multiply, convert_units, get_weather, search)}
 
 
 def tools_named(names: tuple[str, ...]) -> list[BaseTool]:

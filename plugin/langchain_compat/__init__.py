@@ -40,9 +40,13 @@ _EXPORTS: dict[str, str] = {
 __all__ = sorted(_EXPORTS) + ["__version__"]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from langchain_compat import errors
-    from langchain_compat.chat_models.backend_memory import DEFAULT_BACKEND_MEMORY, BackendMemory
-    from langchain_compat.chat_models import (
+    # For type checkers only: __getattr__ imports these on first use (the noqa says so).
+    from langchain_compat import errors  # noqa: F401
+    from langchain_compat.chat_models.backend_memory import (  # noqa: F401
+        DEFAULT_BACKEND_MEMORY,
+        BackendMemory,
+    )
+    from langchain_compat.chat_models import (  # noqa: F401
         ChatAvangenio,
         ChatCotomi,
         ChatEktos,
@@ -50,11 +54,14 @@ if TYPE_CHECKING:  # pragma: no cover
         ChatOpenAICompatible,
         ChatTelkom,
     )
-    from langchain_compat.embeddings import CotomiEmbeddings, OpenAICompatibleEmbeddings
-    from langchain_compat.profiles import Profile
-    from langchain_compat.providers import Provider, get_provider
-    from langchain_compat.ratelimit import RedisRateLimiter
-    from langchain_compat.router import Deployment, Router
+    from langchain_compat.embeddings import (  # noqa: F401
+        CotomiEmbeddings,
+        OpenAICompatibleEmbeddings,
+    )
+    from langchain_compat.profiles import Profile  # noqa: F401
+    from langchain_compat.providers import Provider, get_provider  # noqa: F401
+    from langchain_compat.ratelimit import RedisRateLimiter  # noqa: F401
+    from langchain_compat.router import Deployment, Router  # noqa: F401
 
 
 def __getattr__(name: str) -> Any:

@@ -58,7 +58,8 @@ from langchain_compat.cli_models import PROVIDER_ENV, ScriptedChatModel, build_m
 from langchain_compat.memory.store import describe, is_postgres_url
 from langchain_compat.providers import LOCAL, get_provider
 
-__all__ = ["add_arguments", "build_chat_graph", "build_model", "default_db_path", "open_checkpointer", "run"]
+__all__ = ["add_arguments", "build_chat_graph", "build_model", "default_db_path",
+           "open_checkpointer", "run"]
 
 DB_ENV = "LANGCHAIN_COMPAT_CHAT_DB"
 HELP = "commands: /history  /reset  /help  /exit"
@@ -89,16 +90,19 @@ def _target(value: str) -> Path | str:
     return value if is_postgres_url(value) else Path(value).expanduser()
 
 
-def _window(model: BaseChatModel, history: list[BaseMessage], trim_options: dict[str, Any]) -> list[BaseMessage]:
+def _window(model: BaseChatModel, history: list[BaseMessage],
+            trim_options: dict[str, Any]) -> list[BaseMessage]:
     """``history`` trimmed to ``model``'s context window (4k assumed without a profile)."""
     from langchain_compat.memory import trim_to_window
 
-    if "max_tokens" not in trim_options and "profile" not in trim_options and not getattr(model, "profile", None):
+    if ("max_tokens" not in trim_options and "profile" not in trim_options
+            and not getattr(model, "profile", None)):
         trim_options = {**trim_options, "max_tokens": 4096}
     return trim_to_window(history, model=model, **trim_options)
 
 
-def build_chat_graph(model: BaseChatModel, checkpointer: Any, *, system: str | None = None, **trim_options: Any) -> Any:
+def build_chat_graph(model: BaseChatModel, checkpointer: Any, *, system: str | None = None,
+                     **trim_options: Any) -> Any:
     """A one-node LangGraph chat: replay the stored history, trimmed, to ``model``.
 
     Args:
@@ -128,19 +132,27 @@ def build_chat_graph(model: BaseChatModel, checkpointer: Any, *, system: str | N
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``langchain-compat chat``."""
-    parser.add_argument("--provider", default=None, help=f"provider name (default ${PROVIDER_ENV} or 'local')")
-    parser.add_argument("--model", default=None, help="model name (default: the provider's default)")
+    parser.add_argument("--provider", default=None,
+                        help=f"provider name (default ${PROVIDER_ENV} or 'local')")
+    parser.add_argument("--model", default=None,
+                        help="model name (default: the provider's default)")
     parser.add_argument("--base-url", default=None, help="override the provider's base URL")
-    parser.add_argument("--session", default="default", help="conversation name (default: 'default')")
-    parser.add_argument("--db", default=None, help=f"SQLite file or postgresql:// URL (default ${DB_ENV} or {default_db_path()})")
+    parser.add_argument("--session", default="default",
+                        help="conversation name (default: 'default')")
+    parser.add_argument("--db", default=None,
+                        help=f"SQLite file or postgresql:// URL "
+                             f"(default ${DB_ENV} or {default_db_path()})")
     parser.add_argument("--system", default=None, help="system prompt sent with every turn")
     parser.add_argument("--max-tokens", type=int, default=None, help="reply length limit")
-    parser.add_argument("--timeout", type=float, default=None, help="per-request timeout in seconds")
+    parser.add_argument("--timeout", type=float, default=None,
+                        help="per-request timeout in seconds")
     parser.add_argument("--db-timeout", type=float, default=None, metavar="SECONDS",
                         help="PostgreSQL statement timeout (default 30; a server that stops "
                              "answering is given up on 5 s later)")
-    parser.add_argument("--no-stream", action="store_true", help="print replies whole instead of streaming")
-    parser.add_argument("--fake-replies", default=None, help=argparse.SUPPRESS)  # tests: JSON list of replies
+    parser.add_argument("--no-stream", action="store_true",
+                        help="print replies whole instead of streaming")
+    # tests: a JSON list of replies
+    parser.add_argument("--fake-replies", default=None, help=argparse.SUPPRESS)
 
 
 def _model_from_args(args: argparse.Namespace) -> BaseChatModel:
@@ -182,7 +194,8 @@ def _turn(model: BaseChatModel, graph: Any, config: dict[str, Any], text: str, o
                 out.write(chunk.text)
                 out.flush()
                 reply = chunk if reply is None else reply + chunk
-        answer: BaseMessage = message_chunk_to_message(reply) if reply is not None else AIMessage("")
+        answer: BaseMessage = (message_chunk_to_message(reply) if reply is not None
+                               else AIMessage(""))
     else:
         answer = model.invoke(window)
     # Stored before the reply's line ends: a line read whole is a turn that is kept.
@@ -201,7 +214,8 @@ def _drop_unanswered(graph: Any, config: dict[str, Any]) -> None:
 CANCELLED = "[cancelled: nothing of this turn was stored]"
 
 
-def _command(text: str, graph: Any, saver: Any, config: dict[str, Any], session: str, out: TextIO) -> bool:
+def _command(text: str, graph: Any, saver: Any, config: dict[str, Any], session: str,
+             out: TextIO) -> bool:
     """Run a ``/command``; False for ``/exit``."""
     if text in ("/exit", "/quit"):
         return False
@@ -241,7 +255,8 @@ def _ask(model: BaseChatModel, graph: Any, config: dict[str, Any], text: str, ou
     return None
 
 
-def run(args: argparse.Namespace, *, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
+def run(args: argparse.Namespace, *, stdin: TextIO | None = None,
+        stdout: TextIO | None = None) -> int:
     """Run the chat loop until ``/exit``, end of input (Ctrl-D) or Ctrl-C at the prompt.
 
     Ctrl-C during a reply cancels that turn (nothing of it is stored) and returns

@@ -13,10 +13,12 @@ import sys
 
 #: subcommand -> (module, one-line help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
-    "local": ("langchain_compat.local.cli", "install, start, stop or inspect the embedded local llama-server"),
+    "local": ("langchain_compat.local.cli",
+              "install, start, stop or inspect the embedded local llama-server"),
     "emulate": ("langchain_compat.testing.cli", "run a provider emulator on loopback"),
     "chat": ("langchain_compat.chat_cli", "chat in the terminal with history kept in SQLite"),
-    "providers": ("langchain_compat.providers.matrix", "print the capability matrix of every provider"),
+    "providers": ("langchain_compat.providers.matrix",
+                  "print the capability matrix of every provider"),
 }
 
 
@@ -32,9 +34,11 @@ def build_parser(*, every_command: bool = False) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="langchain-compat", description=DESCRIPTION)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module, help_text) in SUBCOMMANDS.items():
-        sp = sub.add_parser(name, help=help_text, description=help_text[0].upper() + help_text[1:] + ".")
+        description = help_text[0].upper() + help_text[1:] + "."
+        sp = sub.add_parser(name, help=help_text, description=description)
         sp.set_defaults(_module=module)
-        if every_command or name in sys.argv[1:2]:  # only the chosen subcommand's module is imported
+        # only the chosen subcommand's module is imported
+        if every_command or name in sys.argv[1:2]:
             importlib.import_module(module).add_arguments(sp)
     return parser
 

@@ -34,10 +34,12 @@ def _chat_class(provider: Provider) -> type[BaseChatModel]:
 
     for name in getattr(chat_models, "__all__", ()):
         cls = getattr(chat_models, name, None)
-        if isinstance(cls, type) and issubclass(cls, BaseChatCompat) and cls.__dict__.get("provider") is provider:
+        if (isinstance(cls, type) and issubclass(cls, BaseChatCompat)
+                and cls.__dict__.get("provider") is provider):
             return cls
     name = "Chat" + "".join(part.capitalize() for part in provider.name.replace("-", " ").split())
-    namespace = {"provider": provider, "__module__": __name__, "__annotations__": {"provider": ClassVar[Provider]}}
+    namespace = {"provider": provider, "__module__": __name__,
+                 "__annotations__": {"provider": ClassVar[Provider]}}
     return type(name, (ChatOpenAICompatible,), namespace)
 
 
@@ -87,7 +89,8 @@ class ScriptedChatModel(BaseChatModel):
     def _llm_type(self) -> str:
         return "scripted"
 
-    def _generate(self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kw: Any) -> Any:
+    def _generate(self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None,
+                  **kw: Any) -> Any:
         from langchain_core.outputs import ChatGeneration, ChatResult
 
         text = self.replies[self.index % len(self.replies)] if self.replies else "ok"
@@ -96,7 +99,8 @@ class ScriptedChatModel(BaseChatModel):
         text = text.format(n=len(messages), last=last)
         return ChatResult(generations=[ChatGeneration(message=AIMessage(text))])
 
-    def _stream(self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kw: Any) -> Iterator[Any]:
+    def _stream(self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None,
+                **kw: Any) -> Iterator[Any]:
         from langchain_core.outputs import ChatGenerationChunk
 
         text = self._generate(messages).generations[0].message.text

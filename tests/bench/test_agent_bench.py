@@ -1,4 +1,5 @@
-"""The agent benchmark (``python -m bench.agent``): its scorer, and a trimmed run on the real server.
+"""The agent benchmark (``python -m bench.agent``): its scorer, and a trimmed run on the real
+server.
 
 The run against the local llama-server (18 agent runs, about 5 minutes on 2
 idle cores; the timeout leaves room for a busy machine) gates only on the harness working
@@ -58,7 +59,8 @@ def test_task_set_covers_every_kind_with_at_least_30_tasks() -> None:
 
 def test_fake_tools_are_deterministic() -> None:
     assert TOOLS["add"].invoke({"a": 2, "b": 3.5}) == "5.5"
-    assert TOOLS["convert_units"].invoke({"value": 100, "from_unit": "C", "to_unit": "F"}) == "212 F"
+    assert TOOLS["convert_units"].invoke({"value": 100, "from_unit": "C",
+                                          "to_unit": "F"}) == "212 F"
     assert TOOLS["get_weather"].invoke({"city": "Paris, France"}) == "Paris: 18 C, sunny"
     assert TOOLS["get_weather"].invoke({"city": "Atlantis"}).startswith("error:")
     assert "Herbert" in TOOLS["search"].invoke({"query": "author of Dune"})
@@ -69,7 +71,8 @@ def test_answers_are_checked_robustly_to_formatting() -> None:
     assert answer_right(TASK["convert-km-mi"], "10 km is about **6.21** miles.")
     assert not answer_right(TASK["convert-km-mi"], "10 km is 16.09 miles")
     assert answer_right(TASK["no-tool-week"], "There are seven days in a week.")
-    assert answer_right(TASK["no-tool-upper"], "BANANA") and not answer_right(TASK["no-tool-upper"], "banana")
+    assert answer_right(TASK["no-tool-upper"], "BANANA")
+    assert not answer_right(TASK["no-tool-upper"], "banana")
     assert answer_right(TASK["weather-paris"], "Paris is Sunny, 18°C")
 
 
@@ -79,7 +82,8 @@ def test_calls_are_matched_order_free_with_loose_arguments() -> None:
     assert not calls_right(task, [("add", {"a": 12, "b": 30})])  # the second step is missing
     assert not calls_right(task, [("add", {"a": 12, "b": 30}), ("multiply", {"a": 42, "b": 3}),
                                   ("search", {"query": "x"})])  # an unwanted call
-    assert calls_right(TASK["no-tool-week"], []) and not calls_right(TASK["no-tool-week"], [("add", {})])
+    assert calls_right(TASK["no-tool-week"], [])
+    assert not calls_right(TASK["no-tool-week"], [("add", {})])
     assert calls_right(TASK["search-dune"], [("search", {"query": "Who wrote DUNE"})])
     assert redundant_calls([("add", {"a": 1, "b": 2}), ("add", '{"b": 2, "a": 1}')]) == 1
 
@@ -91,8 +95,9 @@ def test_trimmed_benchmark_runs_on_the_local_server(local_llm, tmp_path: Path, r
     plugin = Path(langchain_compat.__file__).resolve().parents[1]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(plugin)])}
     proc = subprocess.run(
-        [sys.executable, "-m", "bench.agent", "--base-url", local_llm.base_url, "--model", local_llm.model,
-         "--quick", "--max-tokens", "128", "--json", str(out), "--label", "pytest trimmed run"],
+        [sys.executable, "-m", "bench.agent", "--base-url", local_llm.base_url,
+         "--model", local_llm.model, "--quick", "--max-tokens", "128", "--json", str(out),
+         "--label", "pytest trimmed run"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, check=False,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]

@@ -44,13 +44,15 @@ def _recorder(seen: list[httpx.Request], status: int = 200, body: Any = ANSWER):
 
 
 def _wire(request: httpx.Request) -> tuple[Any, ...]:
-    return (request.method, str(request.url), tuple(sorted(request.headers.multi_items())), request.content)
+    return (request.method, str(request.url), tuple(sorted(request.headers.multi_items())),
+            request.content)
 
 
 def test_direct_send_matches_client_post(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[httpx.Request] = []
     client = httpx.Client(transport=httpx.MockTransport(_recorder(seen)), follow_redirects=False)
-    ep = Endpoint(base_url="http://stub.test/v1", headers={"authorization": "Bearer k"}, provider="t")
+    ep = Endpoint(base_url="http://stub.test/v1", headers={"authorization": "Bearer k"},
+                  provider="t")
     monkeypatch.setattr(Endpoint, "sync", lambda self: client)  # shared-client path, mocked
     d = HTTPDriver(ep)
     assert drv._direct(client) is not None  # the direct path is the one under test
@@ -78,7 +80,8 @@ def test_async_direct_send_leases_and_releases(monkeypatch: pytest.MonkeyPatch) 
     pool = AsyncPool(True, httpx.Limits(max_connections=16, max_keepalive_connections=16), None)
     pool._kwargs["transport"] = httpx.MockTransport(_recorder(seen))
     monkeypatch.setattr(Endpoint, "async_pool", lambda self: pool)
-    ep = Endpoint(base_url="http://stub.test/v1", headers={"authorization": "Bearer k"}, provider="t")
+    ep = Endpoint(base_url="http://stub.test/v1", headers={"authorization": "Bearer k"},
+                  provider="t")
     d = HTTPDriver(ep)
 
     async def main() -> list[Any]:

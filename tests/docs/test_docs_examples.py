@@ -116,7 +116,8 @@ def test_block_runs(block: Block, request: pytest.FixtureRequest, tmp_path: Path
     if block.local:
         request.getfixturevalue("local_llm")
     elif block.replies:  # one list for every emulator, or {provider name: list}
-        per = block.replies if isinstance(block.replies, dict) else dict.fromkeys(EMULATED, block.replies)
+        per = (block.replies if isinstance(block.replies, dict)
+               else dict.fromkeys(EMULATED, block.replies))
         for name, replies in per.items():
             emulators[name].script(replies)
     start = time.monotonic()

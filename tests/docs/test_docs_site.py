@@ -132,7 +132,8 @@ def test_reference_lists_every_constructor_field(site: Path) -> None:
 
 def test_reference_shows_type_default_and_env_var(site: Path) -> None:
     ektos = _fields_section(_page(site, "reference/chat-models"), "ChatEktos")
-    for field, type_, default in (("timeout", "float | tuple[float, float] | Timeout | None", "None"),
+    for field, type_, default in (("timeout", "float | tuple[float, float] | Timeout | None",
+                                   "None"),
                                   ("max_retries", "int", "2"),
                                   ("max_tool_reasks", "int", "2"),
                                   ("tool_calling", "Literal['auto', 'native', 'emulated']",

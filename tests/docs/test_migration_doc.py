@@ -15,7 +15,8 @@ from langchain_compat.connection.aliases import ALIASES, IGNORED
 
 pytest.importorskip("uvicorn", reason="the emulator needs the 'testing' extra")
 
-PAGE = (Path(__file__).resolve().parents[2] / "docs" / "migrating-from-chatopenai.md").read_text("utf-8")
+PAGE = (Path(__file__).resolve().parents[2] / "docs"
+        / "migrating-from-chatopenai.md").read_text("utf-8")
 
 
 def _section(title: str) -> str:
@@ -34,7 +35,8 @@ def test_after_example_runs() -> None:
 
 
 def _run_after_example(emu) -> None:
-    code = _section("Before and after").split("After:", 1)[1].split("```python", 1)[1].split("```", 1)[0]
+    after = _section("Before and after").split("After:", 1)[1]
+    code = after.split("```python", 1)[1].split("```", 1)[0]
     code = code.replace("http://127.0.0.1:8089/v1", emu.base_url)
     code = code.replace('openai_proxy="http://127.0.0.1:3128",', "")  # no proxy listens here
     with warnings.catch_warnings():
@@ -52,7 +54,8 @@ def test_every_name_in_the_alias_table_is_accepted() -> None:
     assert len(rows) > 15
     for theirs, ours in rows:
         for name in _names(theirs):
-            known = name in chat or name in emb or name in IGNORED or ALIASES.get(name) in chat | emb
+            known = (name in chat or name in emb or name in IGNORED
+                     or ALIASES.get(name) in chat | emb)
             assert known, name
             if "ignored" in ours:
                 assert name in IGNORED, name

@@ -77,7 +77,8 @@ def test_notebook_is_committed_with_the_real_model_outputs() -> None:
         assert fact in text, fact
 
 
-@pytest.mark.skipif(NO_LOCAL, reason="LANGCHAIN_COMPAT_NO_LOCAL=1: the real-model cells are dropped")
+@pytest.mark.skipif(NO_LOCAL,
+                    reason="LANGCHAIN_COMPAT_NO_LOCAL=1: the real-model cells are dropped")
 def test_real_model_cells(executed) -> None:
     nb, _ = executed
     calls = output_of(nb, 'real.bind_tools([get_weather]).invoke("What\'s the weather in Tokyo?")')

@@ -126,7 +126,8 @@ def test_unchecked_sends_everything_as_is() -> None:
 def test_combine_averages_split_parts_and_normalizes() -> None:
     p = plan(["a", LONG, "b"], Rules(limits=E5_LARGE, on_too_long="split"))
     parts = len(p.inputs) - 2
-    vectors = [[1.0, 0.0]] + [[0.0, 1.0] if k % 2 else [1.0, 0.0] for k in range(parts)] + [[3.0, 4.0]]
+    vectors = ([[1.0, 0.0]] + [[0.0, 1.0] if k % 2 else [1.0, 0.0] for k in range(parts)]
+               + [[3.0, 4.0]])
     out = combine(p, vectors)
     assert len(out) == 3
     assert out[0] == [1.0, 0.0] and out[2] == [3.0, 4.0]  # whole inputs untouched

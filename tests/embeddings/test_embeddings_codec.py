@@ -59,14 +59,17 @@ def test_missing_index_means_position() -> None:
 BAD = [
     ({"data": [{"index": 0, "embedding": [1.0]}]}, 2, None, "expected 2 embeddings, got 1"),
     ({"data": [{"index": 0, "embedding": [1.0]}] * 3}, 2, None, "expected 2 embeddings, got 3"),
-    ({"data": [{"index": 0, "embedding": [1.0]}, {"index": 0, "embedding": [1.0]}]}, 2, None, "repeated"),
-    ({"data": [{"index": 0, "embedding": [1.0]}, {"index": 5, "embedding": [1.0]}]}, 2, None, "out of range"),
+    ({"data": [{"index": 0, "embedding": [1.0]}, {"index": 0, "embedding": [1.0]}]}, 2, None,
+     "repeated"),
+    ({"data": [{"index": 0, "embedding": [1.0]}, {"index": 5, "embedding": [1.0]}]}, 2, None,
+     "out of range"),
     ({"data": [{"index": 0, "embedding": [1.0, 2.0]}, {"index": 1, "embedding": [1.0]}]}, 2, None,
      "vector 1 has dimension 1, expected 2"),
     ({"data": [{"index": 0, "embedding": [1.0, 2.0]}]}, 1, 1024, "dimension 2, expected 1024"),
     ({"data": [{"index": 0, "embedding": []}]}, 1, None, "dimension 0"),
     ({"data": [{"index": 0, "embedding": "not base64!"}]}, 1, None, "not base64"),
-    ({"data": [{"index": 0, "embedding": base64.b64encode(b"abc").decode()}]}, 1, None, "not base64 float32"),
+    ({"data": [{"index": 0, "embedding": base64.b64encode(b"abc").decode()}]}, 1, None,
+     "not base64 float32"),
     ({"data": [{"index": 0, "embedding": ["x"]}]}, 1, None, "neither"),
     ({"data": [{"index": "0", "embedding": [1.0]}]}, 1, None, "not an integer"),
     ({"data": ["x"]}, 1, None, "not an object"),
@@ -85,7 +88,8 @@ def test_malformed_answers_raise_typed_errors(body: object, expected: int, dims:
 
 
 def test_build_body() -> None:
-    body = build_body(("a", "b"), model="m", encoding_format="base64", dimensions=256, extra={"user": "u"})
-    assert body == {"model": "m", "input": ["a", "b"], "encoding_format": "base64", "dimensions": 256,
-                    "user": "u"}
+    body = build_body(("a", "b"), model="m", encoding_format="base64", dimensions=256,
+                      extra={"user": "u"})
+    assert body == {"model": "m", "input": ["a", "b"], "encoding_format": "base64",
+                    "dimensions": 256, "user": "u"}
     assert "dimensions" not in build_body(["a"], model="m", encoding_format="float")

@@ -65,8 +65,8 @@ async def test_order_preserved_under_shuffled_answers_async(fake: type[FakeServe
     assert first_values(out) == [vector_for(t, 8)[0] for t in TEXTS]
 
 
-async def test_large_answers_decoded_in_a_thread_keep_order(fake: type[FakeServer],
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_large_answers_decoded_in_a_thread_keep_order(
+        fake: type[FakeServer], monkeypatch: pytest.MonkeyPatch) -> None:
     offloaded: list[int] = []
     real = asyncio.to_thread
 
@@ -203,7 +203,8 @@ def test_requested_dimensions_are_checked(fake: type[FakeServer]) -> None:
 
 def test_documented_dimension_is_checked_for_cotomi(fake: type[FakeServer]) -> None:
     server = fake(dim=8)
-    emb = CotomiEmbeddings(base_url=fresh_url(), api_key="sk-test-key-9", http_client=server.sync_client())
+    emb = CotomiEmbeddings(base_url=fresh_url(), api_key="sk-test-key-9",
+                           http_client=server.sync_client())
     with pytest.raises(ResponseParseError, match="expected 1024"):
         emb.embed_query("a")
 
@@ -245,7 +246,8 @@ def test_cotomi_sends_prefixed_base64_batches_of_2048(cotomi_emu: Emulator) -> N
     assert len(out) == 2049 and {len(v) for v in out} == {1024}
     bodies = sorted((r.body for r in cotomi_emu.requests), key=lambda b: -len(b["input"]))
     assert [len(b["input"]) for b in bodies] == [2048, 1]
-    assert all(b["encoding_format"] == "base64" and b["model"] == "multilingual-e5-large" for b in bodies)
+    assert all(b["encoding_format"] == "base64" and b["model"] == "multilingual-e5-large"
+               for b in bodies)
     assert bodies[1]["input"] == ["passage: doc 2048"]
 
 
@@ -271,7 +273,8 @@ def test_cotomi_accepts_long_texts_when_asked(cotomi_emu: Emulator, mode: str) -
     out = cotomi(cotomi_emu, on_too_long=mode).embed_documents(["short", long_text])
     assert len(out) == 2 and all(len(v) == 1024 for v in out)
     sent = [s for r in cotomi_emu.requests for s in r.body["input"]]
-    assert len(sent) == (2 if mode == "truncate" else len(sent)) and (mode == "truncate" or len(sent) > 3)
+    assert len(sent) == (2 if mode == "truncate" else len(sent))
+    assert mode == "truncate" or len(sent) > 3
     assert abs(sum(x * x for x in out[1]) - 1.0) < 1e-6
 
 
@@ -321,14 +324,16 @@ def test_secret_never_shown(cotomi_emu: Emulator) -> None:
 def test_generic_needs_a_model_and_refuses_unknown_options() -> None:
     with pytest.raises(InvalidParameterError, match="model"):
         OpenAICompatibleEmbeddings(base_url="http://127.0.0.1:9/v1")
-    with pytest.raises(InvalidParameterError, match="did you mean 'batch_size'"):  # chunk_size is an alias
+    # chunk_size is an alias
+    with pytest.raises(InvalidParameterError, match="did you mean 'batch_size'"):
         OpenAICompatibleEmbeddings(base_url="http://127.0.0.1:9/v1", model="m", batch_sise=10)
     with pytest.raises(InvalidParameterError, match="on_too_long"):
         OpenAICompatibleEmbeddings(base_url="http://127.0.0.1:9/v1", model="m", on_too_long="drop")
     with pytest.raises(InvalidParameterError, match="max_concurrency"):
         OpenAICompatibleEmbeddings(base_url="http://127.0.0.1:9/v1", model="m", max_concurrency=0)
     with pytest.raises(InvalidParameterError, match="limits_overrides"):
-        OpenAICompatibleEmbeddings(base_url="http://127.0.0.1:9/v1", model="m", limits_overrides={"x": 1})
+        OpenAICompatibleEmbeddings(base_url="http://127.0.0.1:9/v1", model="m",
+                                   limits_overrides={"x": 1})
 
 
 def test_limits_overrides_apply(fake: type[FakeServer]) -> None:

@@ -32,7 +32,8 @@ def test_cotomi_declares_the_e5_prefixes_for_its_model() -> None:
     ("intfloat/e5-base-v2", E5_PREFIXES), ("e5-mistral-7b-instruct", None),
     ("multilingual-e5-large-instruct", None), ("bge-m3", None), ("gte5000", None), (None, None),
 ])
-def test_e5_family_is_data_applied_on_any_provider(model: str | None, prefixes: tuple[str, str] | None) -> None:
+def test_e5_family_is_data_applied_on_any_provider(model: str | None,
+                                                   prefixes: tuple[str, str] | None) -> None:
     assert [f.name for f in MODEL_FAMILIES] == ["e5"]
     assert family_changes(model).get("embedding_prefixes") == prefixes
     assert GENERIC.profile_for(model).embedding_prefixes == prefixes
@@ -57,7 +58,9 @@ def test_a_providers_declared_prefixes_are_sent() -> None:
 def test_prefixes_true_forces_e5_only_where_the_profile_has_none() -> None:
     emb = _NomicEmbeddings(base_url="http://127.0.0.1:9/v1", model="other", prefixes=True)
     assert (emb.query_prefix, emb.passage_prefix) == E5_PREFIXES
-    emb = _NomicEmbeddings(base_url="http://127.0.0.1:9/v1", model="nomic-embed-text", prefixes=True)
+    emb = _NomicEmbeddings(base_url="http://127.0.0.1:9/v1", model="nomic-embed-text",
+                           prefixes=True)
     assert (emb.query_prefix, emb.passage_prefix) == NOMIC
-    emb = _NomicEmbeddings(base_url="http://127.0.0.1:9/v1", model="nomic-embed-text", prefixes=False)
+    emb = _NomicEmbeddings(base_url="http://127.0.0.1:9/v1", model="nomic-embed-text",
+                           prefixes=False)
     assert (emb.query_prefix, emb.passage_prefix) == ("", "")

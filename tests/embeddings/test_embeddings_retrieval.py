@@ -47,7 +47,8 @@ def ranks(queries: list[list[float]], passages: list[list[float]]) -> list[int]:
 
 def evaluate(query_model: OpenAICompatibleEmbeddings,
              passage_model: OpenAICompatibleEmbeddings) -> tuple[int, float]:
-    r = ranks([query_model.embed_query(q) for q in QUERIES], passage_model.embed_documents(PASSAGES))
+    r = ranks([query_model.embed_query(q) for q in QUERIES],
+              passage_model.embed_documents(PASSAGES))
     return sum(x == 1 for x in r), sum(1 / x for x in r) / len(r)
 
 
@@ -60,7 +61,8 @@ def test_prefixed_retrieval_beats_or_equals_unprefixed(e5: Any) -> None:
     top1_p, mrr_p = evaluate(prefixed, prefixed)
     top1_u, mrr_u = evaluate(unprefixed, unprefixed)
 
-    measured = f"prefixed top-1 {top1_p}/8 MRR {mrr_p:.4f}; unprefixed top-1 {top1_u}/8 MRR {mrr_u:.4f}"
+    measured = (f"prefixed top-1 {top1_p}/8 MRR {mrr_p:.4f}; "
+                f"unprefixed top-1 {top1_u}/8 MRR {mrr_u:.4f}")
     assert (top1_p, round(mrr_p, 4)) == (8, 1.0), measured
     assert top1_p >= top1_u and mrr_p >= mrr_u, measured
     # 7/8 and 0.9375 on x86-64 (AVX2): one close call ranked second. Another CPU may round

@@ -63,7 +63,8 @@ def test_estimate_grows_word_by_word() -> None:
     # Within a word it may dip ("Th" looks like a consonant cluster, "The" a word),
     # at word boundaries it only grows; longest_fit relies on no more than that.
     text = "The quick brown fox 東京タワー 12345 jumps!! over 😀 the lazy dog"
-    values = [estimate_tokens(text[:k]) for k in range(len(text) + 1) if k == len(text) or text[k] == " "]
+    values = [estimate_tokens(text[:k]) for k in range(len(text) + 1)
+              if k == len(text) or text[k] == " "]
     assert values == sorted(values)
 
 
@@ -101,14 +102,18 @@ def _samples() -> list[tuple[str, str]]:
     prose = {
         "en": "Embeddings map text to vectors so that similar meanings end up close together; "
               "search engines compare a query vector with document vectors.",
-        "ja": "東京は日本の首都であり、世界で最も人口の多い都市圏の一つです。富士山は日本で一番高い山です。",
-        "zh": "北京是中华人民共和国的首都，也是全国的政治和文化中心。长城是世界上最著名的古代建筑之一。",
-        "ko": "서울은 대한민국의 수도이며 가장 큰 도시입니다. 한강이 도시의 중심을 가로질러 흐릅니다.",
+        "ja": "東京は日本の首都であり、世界で最も人口の多い都市圏の一つです。"
+              "富士山は日本で一番高い山です。",
+        "zh": "北京是中华人民共和国的首都，也是全国的政治和文化中心。"
+              "长城是世界上最著名的古代建筑之一。",
+        "ko": "서울은 대한민국의 수도이며 가장 큰 도시입니다. "
+              "한강이 도시의 중심을 가로질러 흐릅니다.",
         "ru": "Москва является столицей России и крупнейшим городом страны.",
         "ar": "القاهرة هي عاصمة مصر وأكبر مدينة في العالم العربي.",
         "hi": "नई दिल्ली भारत की राजधानी है। ताजमहल आगरा में स्थित एक प्रसिद्ध स्मारक है।",
         "id": "Jakarta adalah ibu kota Indonesia dan kota terbesar di negara tersebut.",
-        "legal": "THE SOFTWARE IS PROVIDED \"AS IS\", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR IMPLIED.",
+        "legal": "THE SOFTWARE IS PROVIDED \"AS IS\", WITHOUT WARRANTY OF ANY KIND, "
+                 "EXPRESS OR IMPLIED.",
         "nums": "3.14159265358979 2718281828 0xDEADBEEF 192.168.0.1 +81-3-1234-5678",
         "url": "https://example.com/path/to/resource?query=abc&x=1#frag user@example.org",
         "emoji": "😀🎉🚀 👍🏽 ❤️ 🇯🇵 🤖🤖🤖 ✨",
@@ -119,7 +124,8 @@ def _samples() -> list[tuple[str, str]]:
         out.append(("random-lower", "".join(rng.choice(string.ascii_lowercase) for _ in range(n))))
         out.append(("random-base64", "".join(rng.choice(string.ascii_letters + string.digits + "+/")
                                              for _ in range(n))))
-        out.append(("random-printable", "".join(rng.choice(string.printable[:94]) for _ in range(n))))
+        out.append(("random-printable",
+                    "".join(rng.choice(string.printable[:94]) for _ in range(n))))
         out.append(("random-digits", "".join(rng.choice(string.digits) for _ in range(n))))
     return out
 

@@ -69,16 +69,18 @@ def test_loopback_and_allowed_hosts_pass_and_the_guard_is_restored():
             llm = ChatOpenAICompatible(base_url=emu.base_url, model="m")
             assert llm.invoke("hi").content == "Echo: hi"
             local = emu.base_url.replace("127.0.0.1", "localhost")
-            assert ChatOpenAICompatible(base_url=local, model="m").invoke("yo").content == "Echo: yo"
+            by_name = ChatOpenAICompatible(base_url=local, model="m")
+            assert by_name.invoke("yo").content == "Echo: yo"
         with pytest.raises(socket.gaierror):  # allowed: the lookup itself runs (and fails)
             socket.getaddrinfo("gateway.internal", 80)
     assert socket.getaddrinfo is original
 
 
-@pytest.mark.parametrize("host,loopback", [("127.0.0.1", True), ("127.8.0.1", True), ("::1", True),
-                                           ("[::1]", True), ("localhost", True), ("LOCALHOST.", True),
-                                           ("10.0.0.1", False), ("0.0.0.0", False),
-                                           ("example.com", False), (b"127.0.0.1", True)])
+@pytest.mark.parametrize("host,loopback", [("127.0.0.1", True), ("127.8.0.1", True),
+                                           ("::1", True), ("[::1]", True), ("localhost", True),
+                                           ("LOCALHOST.", True), ("10.0.0.1", False),
+                                           ("0.0.0.0", False), ("example.com", False),
+                                           (b"127.0.0.1", True)])
 def test_is_loopback(host, loopback):
     assert is_loopback(host) is loopback
 

@@ -74,7 +74,8 @@ def test_class_speaks_its_providers_wire(cls, provider, model, auth, path, nativ
             assert "lookup" in with_tools.body["messages"][0]["content"]
 
 
-@pytest.mark.parametrize(("cls", "provider", "model"), [(c[0], c[1], c[2]) for c in CASES if c[1] != "openai-compatible"],
+@pytest.mark.parametrize(("cls", "provider", "model"),
+                         [(c[0], c[1], c[2]) for c in CASES if c[1] != "openai-compatible"],
                          ids=[c[1] for c in CASES if c[1] != "openai-compatible"])
 def test_wrong_key_is_an_authentication_error(cls, provider, model) -> None:
     with emulate(provider, rate_limit=None) as emu:

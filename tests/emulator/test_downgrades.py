@@ -160,7 +160,8 @@ def test_an_unrelated_400_is_not_a_downgrade():
 def test_estimate_counts_tools_and_calls():
     calls = [{"name": "add", "args": {"a": 1}, "id": "c1", "type": "tool_call"}]
     usage = estimate_usage({"messages": [{"role": "user", "content": "add one"}],
-                            "tools": [{"type": "function", "function": {"name": "add"}}]}, "", calls)
+                            "tools": [{"type": "function", "function": {"name": "add"}}]},
+                           "", calls)
     assert usage["input_tokens"] > 150 and usage["output_tokens"] > 10
     assert usage["total_tokens"] == usage["input_tokens"] + usage["output_tokens"]
 

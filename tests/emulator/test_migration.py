@@ -47,9 +47,11 @@ class _ForwardProxy(BaseHTTPRequestHandler):
         type(self).seen.append(self.path)
         assert target.hostname == "127.0.0.1"  # never forwards off the machine
         body = self.rfile.read(int(self.headers.get("content-length") or 0))
-        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("proxy-connection", "host")}
+        headers = {k: v for k, v in self.headers.items()
+                   if k.lower() not in ("proxy-connection", "host")}
         conn = http.client.HTTPConnection(target.hostname, target.port, timeout=10)
-        conn.request("POST", target.path + (f"?{target.query}" if target.query else ""), body, headers)
+        path = target.path + (f"?{target.query}" if target.query else "")
+        conn.request("POST", path, body, headers)
         resp = conn.getresponse()
         data = resp.read()
         self.send_response(resp.status)
@@ -103,7 +105,8 @@ async def test_proxy_and_query_on_async_and_stream(emulator, forward_proxy):
 
 def test_proxy_with_a_password_is_refused():
     with pytest.raises(InvalidCredentialError, match="http_client"):
-        ChatOpenAICompatible(base_url="http://127.0.0.1:9/v1", model="m", proxy="http://u:pw@127.0.0.1:3128")
+        ChatOpenAICompatible(base_url="http://127.0.0.1:9/v1", model="m",
+                             proxy="http://u:pw@127.0.0.1:3128")
     with pytest.raises(InvalidParameterError, match="proxy"):
         ChatOpenAICompatible(base_url="http://127.0.0.1:9/v1", model="m", proxy="ftp://x")
 
@@ -111,7 +114,8 @@ def test_proxy_with_a_password_is_refused():
 def test_timeout_forms(emulator):
     emu = emulator("openai-compatible")
     emu.inject(latency(1.5), times=2)
-    tuple_llm = ChatOpenAICompatible(base_url=emu.base_url, model="m", timeout=(2, 0.3), max_retries=0)
+    tuple_llm = ChatOpenAICompatible(base_url=emu.base_url, model="m", timeout=(2, 0.3),
+                                     max_retries=0)
     with pytest.raises(APITimeoutError):
         tuple_llm.invoke("slow")
     exact = httpx.Timeout(0.3, connect=2)
@@ -119,24 +123,28 @@ def test_timeout_forms(emulator):
     assert httpx_llm.driver.ep.timeout is exact and httpx_llm.driver.ep.total_timeout is None
     with pytest.raises(APITimeoutError):
         httpx_llm.invoke("slow")
-    assert ChatOpenAICompatible(base_url=emu.base_url, model="m", timeout=2.5).invoke("x").text == "Echo: x"
+    float_llm = ChatOpenAICompatible(base_url=emu.base_url, model="m", timeout=2.5)
+    assert float_llm.invoke("x").text == "Echo: x"
     for bad in [(1, 2, 3), (0, 5), "soon"]:
         with pytest.raises(InvalidParameterError, match="timeout"):
             ChatOpenAICompatible(base_url=emu.base_url, model="m", timeout=bad)
 
 
 def test_misspelt_argument_warns_naming_the_field():
-    with pytest.warns(UserWarning, match=r"'temprature' is not a known argument \(did you mean 'temperature'\?\)"):
+    with pytest.warns(UserWarning, match=r"'temprature' is not a known argument "
+                                         r"\(did you mean 'temperature'\?\)"):
         llm = ChatOpenAICompatible(base_url="http://127.0.0.1:9/v1", model="m", temprature=0.2)
     assert llm.temperature is None and llm.model_kwargs == {"temprature": 0.2}
-    with pytest.warns(UserWarning, match="known argument: it is sent") as caught:  # a server field: no guess
+    # a server field: no guess
+    with pytest.warns(UserWarning, match="known argument: it is sent") as caught:
         ChatOpenAICompatible(base_url="http://127.0.0.1:9/v1", model="m", repetition_penalty=1.1)
     assert "did you mean" not in str(caught[0].message)
     with warnings.catch_warnings():  # llama-server's top_k is a typed field (docs/llama-server.md)
         warnings.simplefilter("error")
         assert ChatOpenAICompatible(base_url="http://127.0.0.1:9/v1", model="m", top_k=5).top_k == 5
     with pytest.warns(UserWarning, match="'openai_organization' is ignored"):
-        llm = ChatOpenAICompatible(base_url="http://127.0.0.1:9/v1", model="m", openai_organization="org-1")
+        llm = ChatOpenAICompatible(base_url="http://127.0.0.1:9/v1", model="m",
+                                   openai_organization="org-1")
     assert llm.model_kwargs == {} and not llm.default_headers
 
 
@@ -152,13 +160,15 @@ def test_embeddings_aliases():
 @pytest.mark.parametrize("streaming", [False, True], ids=["invoke", "stream"])
 def test_structured_output_with_tools_on_the_prompted_path(emulator, streaming):
     emu = emulator("openai-compatible")  # no native json_schema: the JSON is prompted and validated
-    llm = ChatOpenAICompatible(base_url=emu.base_url, model="m", streaming=streaming, tool_calling="emulated")
+    llm = ChatOpenAICompatible(base_url=emu.base_url, model="m", streaming=streaming,
+                               tool_calling="emulated")
     structured = llm.with_structured_output(Person, tools=[search], strict=True, include_raw=True)
     emu.script(['{"name": "Ada", "age": 36}'])
     out = structured.invoke("Who?")
     assert out["parsed"] == Person(name="Ada", age=36) and out["parsing_error"] is None
     assert "search" in emu.last_request.body["messages"][0]["content"]  # the tool is offered
-    emu.script(['<tool_call>{"name": "search", "arguments": {"query": "Ada Lovelace"}}</tool_call>'])
+    emu.script(['<tool_call>{"name": "search", "arguments": {"query": "Ada Lovelace"}}'
+                "</tool_call>"])
     out = structured.invoke("Who?")
     assert out["raw"].tool_calls[0]["args"] == {"query": "Ada Lovelace"} and out["parsed"] is None
     emu.script(['{"name": "Ada"}', '{"name": "Ada", "age": 36}'])  # invalid JSON is re-asked

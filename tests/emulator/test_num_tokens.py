@@ -9,7 +9,13 @@ from __future__ import annotations
 import sys
 
 import pytest
-from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage, trim_messages
+from langchain_core.messages import (
+    AIMessage,
+    HumanMessage,
+    SystemMessage,
+    ToolMessage,
+    trim_messages,
+)
 from langchain_core.tools import tool
 
 from langchain_compat import ChatOpenAICompatible
@@ -69,7 +75,8 @@ def test_counts_are_the_calibrated_estimate_and_tools_count():
 def test_token_ids_without_a_tokenizer_is_a_typed_error():
     with pytest.raises(ConfigurationError, match="tokenize_endpoint"):
         ChatOpenAICompatible(base_url=OFFLINE, model="m").get_token_ids("hi")
-    custom = ChatOpenAICompatible(base_url=OFFLINE, model="m", custom_get_token_ids=lambda t: [1] * len(t))
+    custom = ChatOpenAICompatible(base_url=OFFLINE, model="m",
+                                  custom_get_token_ids=lambda t: [1] * len(t))
     assert custom.get_token_ids("abc") == [1, 1, 1] and custom.get_num_tokens("abcd") == 4
 
 
@@ -115,10 +122,13 @@ def test_server_errors_fall_back_to_the_estimate(emulator):
 def test_replayed_reasoning_is_counted_only_where_it_is_sent():
     call = {"name": "lookup", "args": {"query": "x"}, "id": "c1", "type": "tool_call"}
     thought = "I should look this up in the wiki before answering the question. " * 5
-    history = [HumanMessage("q"), AIMessage("", tool_calls=[call], additional_kwargs={"reasoning_content": thought}),
+    history = [HumanMessage("q"),
+               AIMessage("", tool_calls=[call], additional_kwargs={"reasoning_content": thought}),
                ToolMessage("r", tool_call_id="c1")]
     plain = ChatOpenAICompatible(base_url=OFFLINE, model="m").get_num_tokens_from_messages(history)
-    replaying = ChatOpenAICompatible(base_url=OFFLINE, model="m", profile_overrides={"reasoning_replay": "required"})
+    replaying = ChatOpenAICompatible(base_url=OFFLINE, model="m",
+                                     profile_overrides={"reasoning_replay": "required"})
     assert replaying.get_num_tokens_from_messages(history) == plain + estimate_text_tokens(thought)
-    v1 = [HumanMessage("q"), AIMessage([{"type": "reasoning", "reasoning": thought}, {"type": "text", "text": "hi"}])]
+    v1 = [HumanMessage("q"),
+          AIMessage([{"type": "reasoning", "reasoning": thought}, {"type": "text", "text": "hi"}])]
     assert plain < 100 and count_tokens(v1) == count_tokens([HumanMessage("q"), AIMessage("hi")])

@@ -20,7 +20,8 @@ from langchain_compat.providers import GENERIC
 
 THINKING = dataclasses.replace(
     GENERIC, profile=GENERIC.profile.replace(native_tools=True, reasoning_replay="required"))
-FORBIDS = dataclasses.replace(GENERIC, profile=GENERIC.profile.replace(reasoning_replay="forbidden"))
+FORBIDS = dataclasses.replace(
+    GENERIC, profile=GENERIC.profile.replace(reasoning_replay="forbidden"))
 
 
 @tool
@@ -95,7 +96,8 @@ def test_v1_output_replays_reasoning_blocks(emulator):
     llm = _llm(emu, output_version="v1").bind_tools([get_weather])
     first = llm.invoke("Weather in Paris?")
     assert [b["type"] for b in first.content] == ["reasoning", "tool_call"]
-    history = [HumanMessage("Weather in Paris?"), first, ToolMessage("sunny", tool_call_id="call_1")]
+    history = [HumanMessage("Weather in Paris?"), first,
+               ToolMessage("sunny", tool_call_id="call_1")]
     last = llm.invoke(history)
     assert _replayed(emu)["reasoning_content"] == STEP_1["reasoning_content"]
     assert [b["type"] for b in last.content] == ["reasoning", "text"]
@@ -165,5 +167,6 @@ def test_v1_stream_with_a_call_keeps_reasoning_text_and_call_apart(emulator):
     for chunk in llm.stream("Weather in Paris?"):
         total = chunk if total is None else total + chunk
     assert [b["type"] for b in total.content] == ["reasoning", "text", "tool_call"]
-    assert total.content[0]["reasoning"] == "plan it" and total.content[1]["text"] == "Let me check."
+    assert total.content[0]["reasoning"] == "plan it"
+    assert total.content[1]["text"] == "Let me check."
     assert total.tool_calls[0]["args"] == {"city": "Paris"}

@@ -45,11 +45,13 @@ class TestCotomiThroughEmulator(LocalModelSuite):
         if request.node.originalname == "test_usage_metadata_streaming":
             # cotomi's docs are silent on stream_options, so its profile never asks for
             # usage in streams (an unknown field could be refused); invoke has usage.
-            request.applymarker(pytest.mark.xfail(reason="cotomi profile: no stream usage", strict=True))
+            request.applymarker(pytest.mark.xfail(reason="cotomi profile: no stream usage",
+                                                  strict=True))
 
     def test_no_tools_field_ever_reaches_cotomi(self, model) -> None:
         """Whatever the suite sent, the emulator never saw a refused field."""
         model.invoke("hi")
         for req in _PROXY["emu"].requests:
             body = req.body or {}
-            assert not {"tools", "tool_choice", "functions", "function_call", "logit_bias"} & set(body)
+            refused = {"tools", "tool_choice", "functions", "function_call", "logit_bias"}
+            assert not refused & set(body)

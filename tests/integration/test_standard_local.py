@@ -26,10 +26,11 @@ pytestmark = [pytest.mark.local_llm, pytest.mark.usefixtures("local_llm"), pytes
 # Standard tests the 0.5B model cannot pass reliably on a class: the reason is the model, not
 # the client, and each reason quotes what the model wrote. They run (non-strict xfail) so a
 # pass shows as XPASS; every other tool/structured test gates CI.
-_NATIVE_PROSE = ("without a forced tool_choice the 0.5B model often describes the call in prose instead "
-                 "of making it, e.g. \"Let's evaluate the magic_function function using the provided tool."
-                 "\n\n1. ...\" or \"To find the value of `magic_function_no_args()`, I will use the "
-                 "`magic_function_no_args` function ...\" (llama-server parses no call)")
+_NATIVE_PROSE = ("without a forced tool_choice the 0.5B model often describes the call in prose "
+                 "instead of making it, e.g. \"Let's evaluate the magic_function function using "
+                 "the provided tool.\n\n1. ...\" or \"To find the value of "
+                 "`magic_function_no_args()`, I will use the `magic_function_no_args` function "
+                 "...\" (llama-server parses no call)")
 
 
 class _LocalBase(LocalModelSuite):

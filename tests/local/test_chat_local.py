@@ -22,7 +22,8 @@ def test_provider_facts() -> None:
     assert llm.model_name == "qwen2.5-coder-0.5b-instruct"
     assert llm.api_key is None
     profile = llm.compat_profile
-    assert profile.native_tools is True and profile.small_model_guards and profile.context_window == 4096
+    assert profile.native_tools is True and profile.small_model_guards
+    assert profile.context_window == 4096
     assert profile.param_defaults == {"max_tokens": 512}
     assert llm.profile["max_input_tokens"] == 4096
     assert get_provider("local") is ChatLocal.provider
@@ -65,14 +66,18 @@ def test_tools_are_native_and_a_server_parse_failure_is_resent_emulated() -> Non
     from langchain_compat.testing.faults import server_error
 
     with emulate("local") as emu:
-        emu.inject(server_error(500, "Failed to parse input at pos 0: does not match the expected "
-                                     "peg-native format").only("chat"))  # not ChatLocal's GET /models
-        emu.script(['<tool_call>{"name": "get_weather", "arguments": {"city": "Paris"}}</tool_call>'])
-        reply = ChatLocal(base_url=emu.base_url).bind_tools([get_weather]).invoke("Weather in Paris?")
+        # .only("chat"): not ChatLocal's GET /models
+        emu.inject(server_error(500, "Failed to parse input at pos 0: does not match the "
+                                     "expected peg-native format").only("chat"))
+        emu.script(['<tool_call>{"name": "get_weather", "arguments": {"city": "Paris"}}'
+                    "</tool_call>"])
+        llm = ChatLocal(base_url=emu.base_url).bind_tools([get_weather])
+        reply = llm.invoke("Weather in Paris?")
         native, emulated = [r.json for r in emu.requests if r.path.endswith("/chat/completions")]
     assert "tools" in native
     assert "tools" not in emulated and "get_weather" in json.dumps(emulated["messages"])
-    assert [(c["name"], c["args"]) for c in reply.tool_calls] == [("get_weather", {"city": "Paris"})]
+    assert [(c["name"], c["args"]) for c in reply.tool_calls] == [
+        ("get_weather", {"city": "Paris"})]
     # native calls that parse: checked against the real server in test_local_tools.py
 
 
@@ -80,4 +85,5 @@ def test_chat_model_with_a_base_url_does_not_start_a_server() -> None:
     from langchain_compat.local import chat_model
 
     llm = chat_model(base_url="http://127.0.0.1:9/v1", temperature=0)
-    assert isinstance(llm, ChatLocal) and llm.base_url == "http://127.0.0.1:9/v1" and llm.temperature == 0
+    assert isinstance(llm, ChatLocal)
+    assert llm.base_url == "http://127.0.0.1:9/v1" and llm.temperature == 0

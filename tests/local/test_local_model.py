@@ -29,7 +29,8 @@ def _spec(parts: list[bytes], sha: str | None = None) -> ModelSpec:
     return ModelSpec(
         name="fake-model",
         filename="fake.gguf",
-        parts=tuple(ModelPart("fake-dist", f"fake/part{i}.bin", len(p)) for i, p in enumerate(parts)),
+        parts=tuple(ModelPart("fake-dist", f"fake/part{i}.bin", len(p))
+                    for i, p in enumerate(parts)),
         size=len(blob),
         sha256=sha or hashlib.sha256(blob).hexdigest(),
         requirements=("fake-dist==1",),
@@ -71,7 +72,8 @@ def test_short_part_gives_clear_error(tmp_path: Path) -> None:
     spec = _spec(PARTS)
     parts = _write_parts(tmp_path, PARTS)
     parts[1].write_bytes(PARTS[1][:100])
-    with pytest.raises(ModelVerificationError, match=r"Part 2/3 .* has 100 bytes, expected 777") as exc:
+    with pytest.raises(ModelVerificationError,
+                       match=r"Part 2/3 .* has 100 bytes, expected 777") as exc:
         assemble_model(spec, dest_dir=tmp_path / "out", part_paths=parts)
     assert "reinstall" in str(exc.value)
     assert isinstance(exc.value, CompatError)
@@ -110,7 +112,8 @@ def test_wrong_part_count(tmp_path: Path) -> None:
 
 def test_missing_distribution_says_how_to_install(tmp_path: Path) -> None:
     spec = _spec(PARTS)
-    with pytest.raises(LocalNotInstalledError, match="fake-dist.*not installed.*local install") as exc:
+    with pytest.raises(LocalNotInstalledError,
+                       match="fake-dist.*not installed.*local install") as exc:
         assemble_model(spec, dest_dir=tmp_path)
     assert isinstance(exc.value, ConfigurationError)
 

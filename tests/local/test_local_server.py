@@ -149,14 +149,16 @@ def test_session_server_serves_chat_stream_and_embeddings(local_llm: LocalServer
 
         events = []
         with client.stream("POST", "/chat/completions",
-                           json={**body, "stream": True, "stream_options": {"include_usage": True}}) as resp:
+                           json={**body, "stream": True,
+                                 "stream_options": {"include_usage": True}}) as resp:
             assert resp.status_code == 200
             for line in resp.iter_lines():
                 if line.startswith("data: "):
                     events.append(line[6:])
         assert events[-1] == "[DONE]"
         chunks = [json.loads(e) for e in events[:-1]]
-        assert "".join((c["choices"][0]["delta"].get("content") or "") for c in chunks if c["choices"])
+        assert "".join((c["choices"][0]["delta"].get("content") or "")
+                       for c in chunks if c["choices"])
         assert chunks[-1]["usage"]["completion_tokens"] > 0
 
         r = client.post("/embeddings", json={"model": local_llm.model, "input": ["hello", "world"]})
@@ -165,7 +167,8 @@ def test_session_server_serves_chat_stream_and_embeddings(local_llm: LocalServer
         assert len(vecs) == 2 and len(vecs[0]) == len(vecs[1]) > 100
 
 
-def test_requests_after_a_stream_survive_the_server_closing_the_connection(local_llm: LocalServer) -> None:
+def test_requests_after_a_stream_survive_the_server_closing_the_connection(
+        local_llm: LocalServer) -> None:
     """llama-server closes about a third of keep-alive connections right after a stream, silently.
 
     With retries off, only the driver's one free resend on a stale connection keeps every
@@ -177,7 +180,8 @@ def test_requests_after_a_stream_survive_the_server_closing_the_connection(local
 
     llm = ChatOpenAICompatible(base_url=local_llm.base_url, model=local_llm.model, max_tokens=4,
                                temperature=0, max_retries=0)
-    emb = OpenAICompatibleEmbeddings(base_url=local_llm.base_url, model=local_llm.model, max_retries=0)
+    emb = OpenAICompatibleEmbeddings(base_url=local_llm.base_url, model=local_llm.model,
+                                     max_retries=0)
     for _ in range(8):
         assert "".join(str(c.content) for c in llm.stream("Say hi"))
         assert llm.invoke("Say hi").content
@@ -197,7 +201,8 @@ def test_requests_after_a_stream_survive_the_server_closing_the_connection(local
 def test_e5_server_fixture(e5_server) -> None:
     assert e5_server.base_url.startswith("http://127.0.0.1:") and e5_server.base_url.endswith("/v1")
     assert e5_server.model == "multilingual-e5-small-q4"
-    r = httpx.post(e5_server.base_url + "/embeddings", json={"model": e5_server.model, "input": ["hola"]},
+    r = httpx.post(e5_server.base_url + "/embeddings",
+                   json={"model": e5_server.model, "input": ["hola"]},
                    timeout=30, trust_env=False)
     assert r.status_code == 200
     assert len(r.json()["data"][0]["embedding"]) == 384
@@ -248,7 +253,8 @@ def test_optional_smollm2_model_serves_chat() -> None:
     try:
         assert server.model == "smollm2-135m-instruct"
         r = httpx.post(server.base_url + "/chat/completions", timeout=300, trust_env=False, json={
-            "model": server.model, "messages": [{"role": "user", "content": "Say hi"}], "max_tokens": 5})
+            "model": server.model, "messages": [{"role": "user", "content": "Say hi"}],
+            "max_tokens": 5})
         assert r.status_code == 200 and r.json()["choices"][0]["message"]["content"]
     finally:
         stop_server(port)

@@ -1,4 +1,5 @@
-"""``get_num_tokens*`` against the real llama-server's ``/tokenize`` (the local profile names it)."""
+"""``get_num_tokens*`` against the real llama-server's ``/tokenize`` (the local profile names
+it)."""
 
 from __future__ import annotations
 
@@ -38,7 +39,8 @@ def test_counts_come_from_the_servers_tokenizer(local_llm):
     whole = httpx.post(root + "/tokenize", json={"content": prompt, "parse_special": True},
                        timeout=60).json()["tokens"]
     counted = llm.get_num_tokens_from_messages(messages)
-    assert len(whole) <= counted <= len(whole) + 6 * len(messages)  # template overhead is an upper bound
+    # template overhead is an upper bound
+    assert len(whole) <= counted <= len(whole) + 6 * len(messages)
     trimmed = trim_messages(messages, max_tokens=counted - 1, token_counter=llm, strategy="last",
                             include_system=True)
     assert trimmed[0].type == "system" and len(trimmed) < len(messages)

@@ -33,7 +33,8 @@ pytestmark = [
 
 WEATHER_TOOL = {"type": "function", "function": {
     "name": "get_weather", "description": "Get the current weather for a city.",
-    "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}
+    "parameters": {"type": "object", "properties": {"city": {"type": "string"}},
+                   "required": ["city"]}}}
 
 
 @pytest.fixture(scope="module")
@@ -71,10 +72,13 @@ def test_tool_choice_required_forces_a_call(templated: LocalServer) -> None:
 
 
 def test_response_format_json_schema_is_enforced(templated: LocalServer) -> None:
-    schema = {"type": "object", "properties": {"name": {"type": "string"}, "age": {"type": "integer"}},
+    schema = {"type": "object",
+              "properties": {"name": {"type": "string"}, "age": {"type": "integer"}},
               "required": ["name", "age"], "additionalProperties": False}
-    r = _chat(templated, messages=[{"role": "user", "content": "Alice is 31. Give her name and age."}],
-              response_format={"type": "json_schema", "json_schema": {"name": "person", "schema": schema}})
+    r = _chat(templated,
+              messages=[{"role": "user", "content": "Alice is 31. Give her name and age."}],
+              response_format={"type": "json_schema",
+                               "json_schema": {"name": "person", "schema": schema}})
     assert r.status_code == 200, r.text
     data = json.loads(r.json()["choices"][0]["message"]["content"])
     assert set(data) == {"name", "age"} and isinstance(data["age"], int)

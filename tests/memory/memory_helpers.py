@@ -10,7 +10,8 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 _ids = itertools.count()
 
 TEXT = st.text(
-    alphabet=st.sampled_from(list("abcdefghij klmnop,.;{}0123") + list("日本語テスト") + ["é", "ж", "😀"]),
+    alphabet=st.sampled_from(list("abcdefghij klmnop,.;{}0123") + list("日本語テスト")
+                             + ["é", "ж", "😀"]),
     max_size=300,
 )
 
@@ -32,7 +33,8 @@ def conversations(draw, min_turns: int = 1, max_turns: int = 8) -> list[BaseMess
             ]
             msgs.append(AIMessage(draw(TEXT), tool_calls=calls, id=f"m{next(_ids)}"))
             for call in calls:
-                msgs.append(ToolMessage(draw(TEXT), tool_call_id=call["id"], name=call["name"], id=f"m{next(_ids)}"))
+                msgs.append(ToolMessage(draw(TEXT), tool_call_id=call["id"], name=call["name"],
+                                        id=f"m{next(_ids)}"))
         last = turn == n_turns - 1
         if not last or draw(st.booleans()):
             msgs.append(AIMessage(draw(TEXT), id=f"m{next(_ids)}"))
@@ -40,7 +42,8 @@ def conversations(draw, min_turns: int = 1, max_turns: int = 8) -> list[BaseMess
 
 
 def check_tool_pairs(messages: list[BaseMessage]) -> None:
-    """Every ToolMessage answers a call of the nearest preceding AIMessage; every call is answered."""
+    """Every ToolMessage answers a call of the nearest preceding AIMessage; every call is
+    answered."""
     pending: set[str] = set()
     for msg in messages:
         if isinstance(msg, ToolMessage):
@@ -58,7 +61,8 @@ def turn(i: int, *, tools: int = 0, size: int = 40) -> list[BaseMessage]:
     out: list[BaseMessage] = [HumanMessage(f"question {i} " + "x" * size, id=f"h{i}")]
     for t in range(tools):
         cid = f"c{i}_{t}"
-        out.append(AIMessage("", tool_calls=[{"name": "f", "args": {"i": i}, "id": cid}], id=f"a{i}_{t}"))
+        out.append(AIMessage("", tool_calls=[{"name": "f", "args": {"i": i}, "id": cid}],
+                             id=f"a{i}_{t}"))
         out.append(ToolMessage(f"result {i} " + "y" * size, tool_call_id=cid, id=f"t{i}_{t}"))
     out.append(AIMessage(f"answer {i} " + "z" * size, id=f"r{i}"))
     return out

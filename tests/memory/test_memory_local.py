@@ -21,9 +21,12 @@ from langchain_compat.memory import count_tokens, estimate_text_tokens, estimate
 pytestmark = pytest.mark.local_llm
 
 CORPUS = {
-    "english": "The quick brown fox jumps over the lazy dog. It was a bright cold day in April, and the clocks were striking thirteen.",
-    "code": "def f(x: int) -> dict[str, list[int]]:\n    return {'a': [x, x**2, x**3]}  # comment\n",
-    "json": json.dumps({"id": "call_8f3a9", "args": {"city": "Jakarta", "n": 12345.678, "flags": [True, False, None]}}),
+    "english": "The quick brown fox jumps over the lazy dog. It was a bright cold day in April, "
+               "and the clocks were striking thirteen.",
+    "code": "def f(x: int) -> dict[str, list[int]]:\n"
+            "    return {'a': [x, x**2, x**3]}  # comment\n",
+    "json": json.dumps({"id": "call_8f3a9",
+                        "args": {"city": "Jakarta", "n": 12345.678, "flags": [True, False, None]}}),
     "numbers": "3.14159 2.71828 1234567890 0x7fffffff 1e-9 42 1000000",
     "japanese": "東京は日本の首都であり、世界有数の大都市です。今日はいい天気ですね。",
     "chinese": "我们今天去公园散步，然后吃了一顿很好吃的晚饭。",
@@ -44,7 +47,8 @@ CORPUS = {
     "rare_cjk": "𠀀𠀁𠀂𪚥𩸽",
     "whitespace": "a    b\t\t\tc\n\n\n\nd",
     "url": "https://example.com/path?query=value&other=123#fragment",
-    "base64": "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==",
+    "base64": "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAA"
+              "BJRU5ErkJggg==",
     "hex": "deadbeef0123456789abcdef a3f9c2e1b7d4",
     "uuid": "550e8400-e29b-41d4-a716-446655440000 6ba7b810-9dad-11d1-80b4-00c04fd430c8",
     "mixed": "Order #A-1029 for 東京 (¥12,800) — ETA 3 days 🚚",
@@ -63,7 +67,9 @@ def tokenizer(local_llm):
         if tools:
             body["tools"] = tools
         prompt = client.post("/apply-template", json=body).json()["prompt"]
-        return len(client.post("/tokenize", json={"content": prompt, "parse_special": True}).json()["tokens"])
+        tokens = client.post("/tokenize",
+                             json={"content": prompt, "parse_special": True}).json()["tokens"]
+        return len(tokens)
 
     yield count_text, count_request
     client.close()
@@ -90,7 +96,8 @@ def natural_text(draw) -> str:
     return draw(st.sampled_from([" ", "\n", "\n\n", " — "])).join(parts)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=300, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(natural_text())
 def test_natural_text_estimate_is_an_upper_bound(tokenizer, text: str) -> None:
     count_text, _ = tokenizer

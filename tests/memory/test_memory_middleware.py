@@ -34,7 +34,8 @@ class ToolAgentModel(GenericFakeChatModel):
         self.seen.append(messages)
         n = len(self.seen)
         if isinstance(messages[-1], HumanMessage):
-            reply = AIMessage("", tool_calls=[{"name": "lookup", "args": {"q": f"q{n}"}, "id": f"call{n}"}])
+            reply = AIMessage("", tool_calls=[{"name": "lookup", "args": {"q": f"q{n}"},
+                                               "id": f"call{n}"}])
         else:
             reply = AIMessage(f"answer {n} " + "w" * 200)
         self.messages = iter([reply])
@@ -52,7 +53,8 @@ def test_agent_requests_are_trimmed_but_state_keeps_everything() -> None:
         agent.invoke({"messages": [HumanMessage(f"turn {i} " + "x" * 200)]}, config)
     budget = input_budget(model=model, tools=[lookup])
     for request in model.seen:
-        assert isinstance(request[0], SystemMessage) and request[0].content == "You are a test agent."
+        assert isinstance(request[0], SystemMessage)
+        assert request[0].content == "You are a test agent."
         assert count_tokens(request) <= budget
         assert isinstance(request[1], HumanMessage)
         check_tool_pairs(request[1:])
@@ -63,7 +65,8 @@ def test_agent_requests_are_trimmed_but_state_keeps_everything() -> None:
 
 async def test_agent_async() -> None:
     model = ToolAgentModel(messages=iter([]), seen=[])
-    agent = create_agent(model, [lookup], middleware=[TrimToWindowMiddleware(max_tokens=700)], checkpointer=InMemorySaver())
+    agent = create_agent(model, [lookup], middleware=[TrimToWindowMiddleware(max_tokens=700)],
+                         checkpointer=InMemorySaver())
     config = {"configurable": {"thread_id": "a"}}
     for i in range(6):
         await agent.ainvoke({"messages": [HumanMessage(f"turn {i} " + "x" * 200)]}, config)

@@ -49,7 +49,8 @@ def _sync_turn(db: Path, thread: str, barrier: threading.Barrier) -> None:
     with open_checkpointer(db) as saver:
         graph = build_chat_graph(None, saver)
         config = {"configurable": {"thread_id": thread}}
-        graph.update_state(config, {"messages": [HumanMessage("q"), AIMessage("a")]}, as_node="chat")
+        graph.update_state(config, {"messages": [HumanMessage("q"), AIMessage("a")]},
+                           as_node="chat")
 
 
 def test_workers_starting_together_on_a_new_file_all_succeed(tmp_path: Path) -> None:

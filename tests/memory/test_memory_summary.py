@@ -38,7 +38,8 @@ def make_model() -> RecordingModel:
 
 
 def history(n: int, tools: int = 0) -> list[BaseMessage]:
-    return [SystemMessage("You are helpful.", id="sys")] + [m for i in range(n) for m in turn(i, tools=tools)]
+    return [SystemMessage("You are helpful.", id="sys")] + [
+        m for i in range(n) for m in turn(i, tools=tools)]
 
 
 def test_short_history_is_left_alone() -> None:
@@ -63,7 +64,8 @@ def test_folds_old_turns_into_a_system_summary() -> None:
     assert count_tokens(out) <= memory.budget
     # the summarizer saw the old turns (including tool calls) as a transcript
     prompt = model.prompts[0][1].content
-    assert "User: question 0" in prompt and "Assistant called tool f" in prompt and "Tool f returned" not in prompt
+    assert "User: question 0" in prompt and "Assistant called tool f" in prompt
+    assert "Tool f returned" not in prompt
     assert not any("question 19" in p[1].content for p in model.prompts)
 
 

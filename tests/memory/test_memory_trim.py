@@ -29,7 +29,8 @@ MARKER_START = TRUNCATION_MARKER.split("{n}")[0]
 
 
 def history(n: int, *, tools: int = 0, size: int = 40) -> list:
-    return [SystemMessage("You are helpful.", id="sys")] + [m for i in range(n) for m in turn(i, tools=tools, size=size)]
+    return [SystemMessage("You are helpful.", id="sys")] + [
+        m for i in range(n) for m in turn(i, tools=tools, size=size)]
 
 
 # ------------------------------------------------------------------ budget
@@ -106,8 +107,10 @@ def test_tool_pairs_dropped_as_a_unit() -> None:
 
 
 def test_split_units_groups_parallel_calls() -> None:
-    ai = AIMessage("", tool_calls=[{"name": "a", "args": {}, "id": "1"}, {"name": "b", "args": {}, "id": "2"}])
-    units = split_units([HumanMessage("q"), ai, ToolMessage("x", tool_call_id="1"), ToolMessage("y", tool_call_id="2"), AIMessage("done")])
+    ai = AIMessage("", tool_calls=[{"name": "a", "args": {}, "id": "1"},
+                                   {"name": "b", "args": {}, "id": "2"}])
+    units = split_units([HumanMessage("q"), ai, ToolMessage("x", tool_call_id="1"),
+                         ToolMessage("y", tool_call_id="2"), AIMessage("done")])
     assert [len(u) for u in units] == [1, 3, 1]
 
 
@@ -140,7 +143,8 @@ def test_over_long_last_human_message_is_truncated_with_marker() -> None:
 
 def test_over_long_tool_result_is_truncated() -> None:
     ai = AIMessage("", tool_calls=[{"name": "read", "args": {"path": "a.txt"}, "id": "c"}], id="ai")
-    msgs = [SystemMessage("s"), HumanMessage("summarize a.txt", id="h"), ai, ToolMessage("data " * 5000, tool_call_id="c", id="t")]
+    msgs = [SystemMessage("s"), HumanMessage("summarize a.txt", id="h"), ai,
+            ToolMessage("data " * 5000, tool_call_id="c", id="t")]
     out = trim_to_window(msgs, max_tokens=300)
     assert [m.id for m in out[1:]] == ["h", "ai", "t"]
     assert MARKER_START in out[-1].content
@@ -154,7 +158,8 @@ def test_absurd_budget_raises() -> None:
 
 def test_cjk_history() -> None:
     msgs = [SystemMessage("日本語で答えてください。")] + [
-        m for i in range(30) for m in (HumanMessage(f"質問{i}: 東京の天気は？" * 5), AIMessage("晴れです。" * 10))
+        m for i in range(30)
+        for m in (HumanMessage(f"質問{i}: 東京の天気は？" * 5), AIMessage("晴れです。" * 10))
     ]
     out = trim_to_window(msgs, profile=COTOMI.profile.replace(context_window=1024))
     assert count_tokens(out) <= 1024 - 256
@@ -162,7 +167,8 @@ def test_cjk_history() -> None:
 
 
 def test_image_message_counts_and_fits() -> None:
-    img = HumanMessage([{"type": "text", "text": "what?"}, {"type": "image_url", "image_url": {"url": "data:,x"}}])
+    img = HumanMessage([{"type": "text", "text": "what?"},
+                        {"type": "image_url", "image_url": {"url": "data:,x"}}])
     msgs = [SystemMessage("s"), *turn(0), *turn(1), img]
     out = trim_to_window(msgs, max_tokens=1100)
     assert out[-1] is img and count_tokens(out) <= 1100
@@ -172,11 +178,13 @@ def test_image_message_counts_and_fits() -> None:
 
 
 def test_window_trimmer_in_lcel() -> None:
-    prompt = ChatPromptTemplate.from_messages([("system", "sys"), MessagesPlaceholder("history"), ("human", "{q}")])
+    prompt = ChatPromptTemplate.from_messages([("system", "sys"), MessagesPlaceholder("history"),
+                                               ("human", "{q}")])
     seen = []
 
     model = GenericFakeChatModel(messages=iter([AIMessage("ok")]))
-    chain = prompt | window_trimmer(max_tokens=300) | (lambda msgs: seen.append(msgs) or msgs) | model
+    chain = (prompt | window_trimmer(max_tokens=300)
+             | (lambda msgs: seen.append(msgs) or msgs) | model)
     past = [m for i in range(30) for m in turn(i)]
     assert chain.invoke({"history": past, "q": "latest?"}).content == "ok"
     assert count_tokens(seen[0]) <= 300
@@ -265,12 +273,14 @@ def test_edge_shapes() -> None:
     no_human = [SystemMessage("s")] + [AIMessage(f"note {i} " * 20, id=f"n{i}") for i in range(20)]
     out = trim_to_window(no_human, max_tokens=200)
     assert out[0].content == "s" and out[-1].id == "n19" and count_tokens(out) <= 200
-    as_tuples = [("system", "s"), *[(r, f"{r} {i} " * 30) for i in range(20) for r in ("human", "ai")]]
+    as_tuples = [("system", "s"),
+                 *[(r, f"{r} {i} " * 30) for i in range(20) for r in ("human", "ai")]]
     out = trim_to_window(as_tuples, max_tokens=300)
     assert isinstance(out[0], SystemMessage) and isinstance(out[1], HumanMessage)
 
 
 def test_system_message_mid_conversation_belongs_to_the_turn_it_follows() -> None:
-    msgs = [SystemMessage("s", id="s0"), *turn(0), SystemMessage("note", id="s1"), *turn(1), *turn(2)]
+    msgs = [SystemMessage("s", id="s0"), *turn(0), SystemMessage("note", id="s1"), *turn(1),
+            *turn(2)]
     out = trim_to_window(msgs, max_tokens=count_tokens(msgs) - 1)
     assert [m.id for m in out] == ["s0", "h1", "r1", "h2", "r2"]

@@ -69,7 +69,8 @@ def test_ctrl_c_mid_reply_cancels_and_stores_nothing(tmp_path: Path) -> None:
         assert time.monotonic() - sent < 2
         assert "Traceback" not in child.before
         assert "cancel" in child.before.lower()
-        assert not _connections_to(child.pid, emu.port, expect=False), "the HTTP stream is still open"
+        assert not _connections_to(child.pid, emu.port, expect=False), (
+            "the HTTP stream is still open")
         child.sendeof()
         child.expect(pexpect.EOF, timeout=10)
     stored = _stored(tmp_path)

@@ -19,7 +19,9 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=60, env=env)
 
 
-def _parsers(parser: argparse.ArgumentParser, path: str = "langchain-compat") -> Iterator[tuple[str, argparse.ArgumentParser, list[argparse.Action]]]:
+def _parsers(
+    parser: argparse.ArgumentParser, path: str = "langchain-compat",
+) -> Iterator[tuple[str, argparse.ArgumentParser, list[argparse.Action]]]:
     """(command path, parser, its sub-parser choice actions) for every parser in the tree."""
     subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
     yield path, parser, subs
@@ -42,7 +44,8 @@ def test_every_subcommand_and_option_has_help() -> None:
     assert not missing, missing
 
 
-@pytest.mark.parametrize("command", [[], *([name] for name in SUBCOMMANDS), ["local", "down"], ["local", "status"]])
+@pytest.mark.parametrize("command", [[], *([name] for name in SUBCOMMANDS), ["local", "down"],
+                                     ["local", "status"]])
 def test_help_is_plain_text(command: list[str]) -> None:
     out = _cli(*command, "--help")
     assert out.returncode == 0, out.stderr

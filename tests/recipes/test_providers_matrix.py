@@ -54,7 +54,8 @@ def test_renderers() -> None:
 
 @pytest.mark.parametrize("fmt", ["table", "markdown", "json"])
 def test_cli(fmt: str) -> None:
-    out = subprocess.run(check=False, args=[sys.executable, "-m", "langchain_compat.cli", "providers", "--format", fmt],
+    out = subprocess.run(check=False, args=[sys.executable, "-m", "langchain_compat.cli",
+                                            "providers", "--format", fmt],
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     for name in PROVIDERS:

@@ -16,7 +16,8 @@ item  finding                                         regression tests
       redirect, 3xx read as "not JSON"
 6     untyped exceptions escaped                      test_untyped_errors.py, test_bad_input.py,
                                                       test_unjson_body.py
-7     ``timeout`` not a total deadline                test_total_deadline.py, test_stream_deadline.py
+7     ``timeout`` not a total deadline                test_total_deadline.py,
+                                                      test_stream_deadline.py
 8     compressed streams failed                       test_compressed_stream.py
 9     ``auto`` poisoned by an unrelated 400           tests/tools/test_reply_policy.py
                                                       (test_an_unrelated_400_naming_a_tool_...)

@@ -136,7 +136,8 @@ class RawServer:
 
 
 def drip(conn: socket.socket, data: bytes, every: float, stop_after: float = 20.0) -> None:
-    """Send ``data`` one byte every ``every`` seconds (stops on a closed peer or after ``stop_after``)."""
+    """Send ``data`` one byte every ``every`` seconds (stops on a closed peer or after
+    ``stop_after``)."""
     end = time.monotonic() + stop_after
     for i in range(len(data)):
         if time.monotonic() > end:

@@ -81,9 +81,9 @@ def _emb_body(vector: Any) -> bytes:
         '"@"', item).replace('"@"', vector).encode()
 
 
-@pytest.mark.parametrize("raw", ["[0.1, NaN, 0.3]", "[0.1, Infinity, 0.3]", "[-Infinity, 0, 1]",
-                                 json.dumps(base64.b64encode(struct.pack("<3f", 0.1, float("inf"), 0.2))
-                                            .decode())])
+@pytest.mark.parametrize("raw", [
+    "[0.1, NaN, 0.3]", "[0.1, Infinity, 0.3]", "[-Infinity, 0, 1]",
+    json.dumps(base64.b64encode(struct.pack("<3f", 0.1, float("inf"), 0.2)).decode())])
 def test_non_finite_embedding_values_are_refused(raw: str) -> None:
     with RawServer(_Answer(_emb_body(raw))) as srv:
         emb = OpenAICompatibleEmbeddings(base_url=srv.base_url, model="m", max_retries=0)
@@ -118,7 +118,8 @@ def test_image_to_a_text_only_provider_is_refused_before_any_request() -> None:
 def test_image_to_an_unknown_server_is_sent() -> None:
     """A generic server's profile does not know (vLLM may serve a vision model)."""
     with RawServer(_Answer(OK_BODY)) as srv:
-        assert ChatOpenAICompatible(base_url=srv.base_url, model="m").invoke([IMAGE]).content == "hi"
+        llm = ChatOpenAICompatible(base_url=srv.base_url, model="m")
+        assert llm.invoke([IMAGE]).content == "hi"
 
 
 # -- tool names ----------------------------------------------------------------------
@@ -173,7 +174,8 @@ def test_models_pickle_and_work_after_loading(monkeypatch: pytest.MonkeyPatch) -
         assert len(pickle.loads(pickle.dumps(emb)).embed_query("x")) == len(emb.embed_query("x"))
 
 
-def test_pickle_leaves_out_an_env_key_and_the_shared_limiter(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pickle_leaves_out_an_env_key_and_the_shared_limiter(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TELKOM_API_KEY", "sk-env-telkom-secret")
     llm = ChatTelkom(base_url="http://127.0.0.1:9/v1")
     data = pickle.dumps(llm)

@@ -35,7 +35,8 @@ def _serve(data: bytes) -> RawServer:
 
 
 def _chat(srv: RawServer) -> ChatOpenAICompatible:
-    return ChatOpenAICompatible(base_url=srv.base_url, api_key="k", model="m", max_retries=0, timeout=10)
+    return ChatOpenAICompatible(base_url=srv.base_url, api_key="k", model="m", max_retries=0,
+                                timeout=10)
 
 
 async def _atext(llm: ChatOpenAICompatible) -> str:
@@ -52,7 +53,10 @@ def test_compressed_event_stream_is_decoded(encoding: str, mode: str) -> None:
     data = response(200, body, {"Content-Type": "text/event-stream", "Content-Encoding": encoding})
     with _serve(data) as srv:
         llm = _chat(srv)
-        text = "".join(c.text for c in llm.stream("x")) if mode == "sync" else asyncio.run(_atext(llm))
+        if mode == "sync":
+            text = "".join(c.text for c in llm.stream("x"))
+        else:
+            text = asyncio.run(_atext(llm))
     assert text == "hello world"
 
 

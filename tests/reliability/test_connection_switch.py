@@ -69,7 +69,8 @@ async def test_embeddings_model_copy_async(tenants) -> None:
     assert "tenant two async" in _texts(b) and "tenant two async" not in _texts(a)
 
 
-@pytest.mark.parametrize("new_key", [SecretStr(KEY_B), KEY_B, KEY_B + "\n"], ids=["secretstr", "str", "newline"])
+@pytest.mark.parametrize("new_key", [SecretStr(KEY_B), KEY_B, KEY_B + "\n"],
+                         ids=["secretstr", "str", "newline"])
 def test_embeddings_key_assignment_takes_effect(tenants, new_key) -> None:
     _, b = tenants
     emb = _emb(b, KEY_A)
@@ -115,9 +116,11 @@ async def test_chat_key_assignment_takes_effect(tenants) -> None:
 def test_model_copy_with_another_model_refreshes_what_follows_from_it() -> None:
     emb = CotomiEmbeddings(base_url="https://tenant.example/v1", api_key=KEY_A)
     assert emb.query_prefix == "query: " and emb.limits.max_input_tokens == 512
-    other = emb.model_copy(update={"model": "bge-m3", "limits_overrides": {"max_input_tokens": 8192}})
+    other = emb.model_copy(update={"model": "bge-m3",
+                                   "limits_overrides": {"max_input_tokens": 8192}})
     assert other.query_prefix == "" and other.limits.max_input_tokens == 8192
     assert emb.query_prefix == "query: "  # the original keeps its facts
     llm = ChatCotomi(base_url="https://tenant.example/v1", api_key=KEY_A)
     assert llm.compat_profile.native_tools is False
-    assert llm.model_copy(update={"profile_overrides": {"native_tools": True}}).compat_profile.native_tools
+    native = llm.model_copy(update={"profile_overrides": {"native_tools": True}})
+    assert native.compat_profile.native_tools

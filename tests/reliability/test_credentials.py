@@ -72,19 +72,24 @@ def test_surrounding_whitespace_is_stripped_and_the_key_works(raw: str) -> None:
 
 def test_env_var_key_is_stripped_too(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COTOMI_API_KEY", CANARY + "\n")
-    assert ChatCotomi(base_url=BASE).api_key.get_secret_value() == CANARY  # type: ignore[union-attr]
-    assert CotomiEmbeddings(base_url=BASE).api_key.get_secret_value() == CANARY  # type: ignore[union-attr]
+    chat_key = ChatCotomi(base_url=BASE).api_key
+    embeddings_key = CotomiEmbeddings(base_url=BASE).api_key
+    assert chat_key.get_secret_value() == CANARY  # type: ignore[union-attr]
+    assert embeddings_key.get_secret_value() == CANARY  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize(("bad", "named"), [
-    ("\u00a0", "NO-BREAK SPACE"), ("\u200b", "ZERO WIDTH SPACE"), ("é", "LATIN SMALL LETTER E WITH ACUTE"),
+    ("\u00a0", "NO-BREAK SPACE"), ("\u200b", "ZERO WIDTH SPACE"),
+    ("é", "LATIN SMALL LETTER E WITH ACUTE"),
     ("\n", "U+000A"), ("\x00", "U+0000"), ("\x7f", "U+007F"),
 ])
 @pytest.mark.parametrize("cls", [ChatCotomi, CotomiEmbeddings])
-def test_invalid_key_characters_are_refused_without_the_key(cls: type, bad: str, named: str) -> None:
+def test_invalid_key_characters_are_refused_without_the_key(cls: type, bad: str,
+                                                            named: str) -> None:
     with pytest.raises(E.InvalidCredentialError) as info:
         cls(base_url=BASE, api_key=CANARY[:8] + bad + CANARY[8:])
-    assert info.value.param == "api_key" and named in str(info.value) and "position 8" in str(info.value)
+    assert info.value.param == "api_key"
+    assert named in str(info.value) and "position 8" in str(info.value)
     assert not leaks(info.value, repr(info.value))
 
 
@@ -118,8 +123,9 @@ def test_non_ascii_header_value_names_the_header_not_the_value(cls: type) -> Non
 
 
 def test_credential_in_a_custom_header_is_redacted_from_errors() -> None:
-    llm = ChatOpenAICompatible(base_url=BASE, model="m", default_headers={"X-Api-Key": CANARY,
-                                                                         "Authorization": f"Bearer {CANARY}"})
+    llm = ChatOpenAICompatible(base_url=BASE, model="m",
+                               default_headers={"X-Api-Key": CANARY,
+                                                "Authorization": f"Bearer {CANARY}"})
     secrets = llm.driver.ep.secrets  # what every error message is scrubbed of
     assert CANARY in secrets and f"Bearer {CANARY}" in secrets
 
@@ -127,8 +133,10 @@ def test_credential_in_a_custom_header_is_redacted_from_errors() -> None:
 # -- ChatOpenAI's argument names --------------------------------------------------------------
 
 @pytest.mark.parametrize(("alias", "field", "value"), [
-    ("openai_api_key", "api_key", CANARY), ("apikey", "api_key", CANARY), ("api_token", "api_key", CANARY),
-    ("openai_api_base", "base_url", BASE), ("api_base", "base_url", BASE), ("request_timeout", "timeout", 7.0),
+    ("openai_api_key", "api_key", CANARY), ("apikey", "api_key", CANARY),
+    ("api_token", "api_key", CANARY),
+    ("openai_api_base", "base_url", BASE), ("api_base", "base_url", BASE),
+    ("request_timeout", "timeout", 7.0),
 ])
 @pytest.mark.parametrize("cls", [ChatCotomi, CotomiEmbeddings])
 def test_aliases_set_the_real_field(cls: type, alias: str, field: str, value: Any) -> None:
@@ -163,8 +171,8 @@ def test_alias_and_field_together_is_an_error() -> None:
     assert not leaks(info.value)
 
 
-@pytest.mark.parametrize("name", ["token", "secret_key", "access_token", "client_secret", "password",
-                                  "bearer", "anthropicApiKey"])
+@pytest.mark.parametrize("name", ["token", "secret_key", "access_token", "client_secret",
+                                  "password", "bearer", "anthropicApiKey"])
 @pytest.mark.parametrize("cls", [ChatCotomi, CotomiEmbeddings])
 def test_credential_looking_unknown_argument_is_refused(cls: type, name: str) -> None:
     with pytest.raises(E.InvalidCredentialError, match="api_key=") as info:
@@ -188,7 +196,8 @@ def test_embeddings_refuse_unknown_arguments() -> None:
 
 # -- user:password@ in the base URL -------------------------------------------------------------
 
-@pytest.mark.parametrize("url", [f"https://user:{PASSWORD}@gw.example/v1", f"http://{PASSWORD}@127.0.0.1:9/v1",
+@pytest.mark.parametrize("url", [f"https://user:{PASSWORD}@gw.example/v1",
+                                 f"http://{PASSWORD}@127.0.0.1:9/v1",
                                  "https://user:pw%2F-CANARY-9f8e7d6c5b4a@gw.example/v1"])
 @pytest.mark.parametrize("cls", [ChatOpenAICompatible, OpenAICompatibleEmbeddings])
 def test_userinfo_in_base_url_is_refused(cls: type, url: str) -> None:
@@ -198,7 +207,8 @@ def test_userinfo_in_base_url_is_refused(cls: type, url: str) -> None:
     assert "CANARY" not in str(info.value)
 
 
-@pytest.mark.parametrize("url", [f"https://user:{CANARY}@gw.example/v1", f"user:{CANARY}@gw.example/v1"])
+@pytest.mark.parametrize("url", [f"https://user:{CANARY}@gw.example/v1",
+                                 f"user:{CANARY}@gw.example/v1"])
 def test_malformed_url_with_a_password_is_not_echoed(url: str) -> None:
     with pytest.raises(E.InvalidParameterError) as info:
         ChatOpenAICompatible(base_url=url, model="m")
@@ -232,7 +242,8 @@ def test_redact_catches_escaped_forms(form: str) -> None:
 
 @pytest.mark.parametrize("header", ["X-Api-Key", "Authorization", "x-auth-token"])
 def test_credential_headers_never_show_in_repr_or_dumpd(header: str) -> None:
-    llm = ChatCotomi(base_url=BASE, api_key="k" * 12, default_headers={header: CANARY, "X-Tenant": "t1"})
+    llm = ChatCotomi(base_url=BASE, api_key="k" * 12,
+                     default_headers={header: CANARY, "X-Tenant": "t1"})
     assert llm.default_headers is not None and llm.default_headers[header] == CANARY  # still sent
     assert not leaks(repr(llm), str(llm), dumps(llm), json.dumps(dumpd(llm)))
     assert "t1" in repr(llm)  # other headers stay visible

@@ -62,7 +62,8 @@ async def call(llm: Any, mode: str, text: str = TEXT, got: list[str] | None = No
 
 
 def fast_limiter() -> InMemoryRateLimiter:
-    return InMemoryRateLimiter(requests_per_second=1000, check_every_n_seconds=0.001, max_bucket_size=1000)
+    return InMemoryRateLimiter(requests_per_second=1000, check_every_n_seconds=0.001,
+                               max_bucket_size=1000)
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +79,8 @@ def clean_chunks(emu) -> list[str]:
 
 # -- 5xx bursts: retried, then a typed ServerError with the provider's message --------
 
-PROVIDERS = [("openai-compatible", ChatOpenAICompatible), ("cotomi", ChatCotomi), ("telkom", ChatTelkom)]
+PROVIDERS = [("openai-compatible", ChatOpenAICompatible), ("cotomi", ChatCotomi),
+             ("telkom", ChatTelkom)]
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +92,8 @@ def provider_emus():
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("status", [500, 502, 503])
 @pytest.mark.parametrize(("name", "cls"), PROVIDERS, ids=[p[0] for p in PROVIDERS])
-async def test_5xx_burst_exhausts_retries(emu, provider_emus, fast_retry, name, cls, status, mode) -> None:
+async def test_5xx_burst_exhausts_retries(emu, provider_emus, fast_retry, name, cls, status,
+                                          mode) -> None:
     target = emu if name == "openai-compatible" else provider_emus[name]
     target.reset()
     target.inject(server_error(status, f"provider says {status} {name}"), times=10)
@@ -238,7 +241,8 @@ async def test_stream_error_event(emu, clean_chunks, mode) -> None:
 
 
 @pytest.mark.parametrize("mode", STREAMS)
-async def test_stream_without_done_but_with_finish_reason_completes(emu, clean_chunks, mode) -> None:
+async def test_stream_without_done_but_with_finish_reason_completes(emu, clean_chunks,
+                                                                    mode) -> None:
     """The driver ends a stream without [DONE] normally when a finish_reason arrived
     (driver._end_of_stream); the text is whole and nothing is retried."""
     emu.inject(no_done())
@@ -301,10 +305,13 @@ async def test_connection_refused(fast_retry, mode) -> None:
 
 
 def _sse_without_end() -> bytes:
-    events = [{"id": "x", "model": "m", "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""},
-                                                     "finish_reason": None}]},
-              {"id": "x", "model": "m", "choices": [{"index": 0, "delta": {"content": "Hel"}, "finish_reason": None}]},
-              {"id": "x", "model": "m", "choices": [{"index": 0, "delta": {"content": "lo"}, "finish_reason": None}]}]
+    events = [{"id": "x", "model": "m",
+               "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""},
+                            "finish_reason": None}]},
+              {"id": "x", "model": "m",
+               "choices": [{"index": 0, "delta": {"content": "Hel"}, "finish_reason": None}]},
+              {"id": "x", "model": "m",
+               "choices": [{"index": 0, "delta": {"content": "lo"}, "finish_reason": None}]}]
     import json
 
     return "".join(f"data: {json.dumps(e)}\n\n" for e in events).encode()

@@ -24,16 +24,18 @@ from unit.drive import read_body
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-json_scalars = st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.floats(allow_nan=False) | st.text(max_size=20)
+json_scalars = (st.none() | st.booleans() | st.integers(-10**6, 10**6)
+                | st.floats(allow_nan=False) | st.text(max_size=20))
 json_values = st.recursive(json_scalars, lambda inner: st.lists(inner, max_size=4)
                            | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=12)
 KEYS = ["id", "model", "choices", "delta", "message", "content", "role", "tool_calls", "function",
-        "name", "arguments", "index", "finish_reason", "usage", "prompt_tokens", "completion_tokens",
-        "error", "reasoning_content", "logprobs", "type", "object"]
+        "name", "arguments", "index", "finish_reason", "usage", "prompt_tokens",
+        "completion_tokens", "error", "reasoning_content", "logprobs", "type", "object"]
 # Dicts whose keys are mostly the ones the parser looks at, values anything.
 shaped = st.recursive(
     json_scalars,
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(KEYS), inner, max_size=5),
+    lambda inner: (st.lists(inner, max_size=3)
+                   | st.dictionaries(st.sampled_from(KEYS), inner, max_size=5)),
     max_leaves=20,
 )
 
@@ -59,34 +61,40 @@ def test_stream_random_bytes_only_typed_errors(data: bytes, cuts: list[int]) -> 
 
 
 @FUZZ
-@given(st.lists(st.tuples(st.sampled_from(["", "event: error\n", "event: message\n", ": c\n", "id: 1\n"]),
+@given(st.lists(st.tuples(st.sampled_from(["", "event: error\n", "event: message\n", ": c\n",
+                                           "id: 1\n"]),
                           shaped | st.just("[DONE]") | st.text(max_size=15)), max_size=6),
-       st.lists(st.integers(0, 2000), max_size=8), st.sampled_from(["\n\n", "\r\n\r\n", "\r\r"]))
-def test_stream_random_sse_events_only_typed_errors(events: list, cuts: list[int], sep: str) -> None:
+       st.lists(st.integers(0, 2000), max_size=8),
+       st.sampled_from(["\n\n", "\r\n\r\n", "\r\r"]))
+def test_stream_random_sse_events_only_typed_errors(events: list, cuts: list[int],
+                                                    sep: str) -> None:
     parts = []
     for prefix, payload in events:
         data = payload if isinstance(payload, str) else json.dumps(payload)
-        parts.append(prefix + "".join(f"data: {line}\n" for line in data.split("\n")) + sep[1:] if sep != "\r\r"
-                     else prefix.replace("\n", "\r") + f"data: {data}\r\r")
+        parts.append(prefix + "".join(f"data: {line}\n" for line in data.split("\n")) + sep[1:]
+                     if sep != "\r\r" else prefix.replace("\n", "\r") + f"data: {data}\r\r")
     try:
         feed_all("".join(parts).encode(), cuts)
     except CompatError:
         pass
 
 
-words = st.lists(st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=6), min_size=1,
-                 max_size=8)
+words = st.lists(st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=6),
+                 min_size=1, max_size=8)
 
 
 @FUZZ
 @given(words, st.lists(st.integers(0, 5000), max_size=10))
 def test_valid_stream_text_is_split_invariant(pieces: list[str], cuts: list[int]) -> None:
-    events = [{"id": "c", "model": "m", "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""},
-                                                     "finish_reason": None}]}]
+    events = [{"id": "c", "model": "m",
+               "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""},
+                            "finish_reason": None}]}]
     events += [{"id": "c", "model": "m", "choices": [{"index": 0, "delta": {"content": p},
                                                       "finish_reason": None}]} for p in pieces]
-    events.append({"id": "c", "model": "m", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
-    raw = "".join(f"data: {json.dumps(e, ensure_ascii=False)}\n\n" for e in events) + "data: [DONE]\n\n"
+    events.append({"id": "c", "model": "m",
+                   "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+    raw = ("".join(f"data: {json.dumps(e, ensure_ascii=False)}\n\n" for e in events)
+           + "data: [DONE]\n\n")
     stream = ChatStream(provider="fuzz", think_tags=False)
     data = raw.encode()
     got = []
@@ -110,16 +118,19 @@ def test_read_body_random_shapes(body: Any) -> None:
 
 
 choice_shape = st.fixed_dictionaries(
-    {"index": st.integers(0, 3) | json_scalars, "finish_reason": st.sampled_from(["stop", "length", None]) | json_scalars,
+    {"index": st.integers(0, 3) | json_scalars,
+     "finish_reason": st.sampled_from(["stop", "length", None]) | json_scalars,
      "message": st.fixed_dictionaries({}, optional={
          "role": st.just("assistant") | json_scalars,
          "content": st.text(max_size=30) | json_values,
          "reasoning_content": st.text(max_size=10) | json_values,
-         "tool_calls": st.lists(st.fixed_dictionaries({}, optional={
-             "id": st.text(max_size=5) | json_scalars, "type": st.just("function"),
-             "function": st.fixed_dictionaries({}, optional={
-                 "name": st.text(max_size=8) | json_scalars,
-                 "arguments": st.text(max_size=20) | json_values})}) | json_values, max_size=3) | json_values,
+         "tool_calls": st.lists(
+             st.fixed_dictionaries({}, optional={
+                 "id": st.text(max_size=5) | json_scalars, "type": st.just("function"),
+                 "function": st.fixed_dictionaries({}, optional={
+                     "name": st.text(max_size=8) | json_scalars,
+                     "arguments": st.text(max_size=20) | json_values})}) | json_values,
+             max_size=3) | json_values,
          "function_call": json_values}) | json_values},
 )
 
@@ -128,7 +139,8 @@ choice_shape = st.fixed_dictionaries(
 @given(st.fixed_dictionaries({"choices": st.lists(choice_shape | json_values, max_size=3)},
                              optional={"id": json_scalars, "model": json_scalars,
                                        "usage": json_values | st.fixed_dictionaries({}, optional={
-                                           "prompt_tokens": json_scalars, "completion_tokens": json_scalars,
+                                           "prompt_tokens": json_scalars,
+                                           "completion_tokens": json_scalars,
                                            "total_tokens": json_scalars,
                                            "prompt_tokens_details": json_values,
                                            "completion_tokens_details": json_values})}))
@@ -147,7 +159,8 @@ def test_read_body_openai_shaped(body: dict) -> None:
 text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
 ident = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,15}", fullmatch=True)
 args = st.dictionaries(ident, json_values, max_size=4)
-tool_calls = st.lists(st.builds(lambda n, a, i: {"name": n, "args": a, "id": i, "type": "tool_call"},
+tool_calls = st.lists(st.builds(lambda n, a, i: {"name": n, "args": a, "id": i,
+                                                 "type": "tool_call"},
                                 ident, args, ident.map(lambda s: "call_" + s)), max_size=3,
                       unique_by=lambda c: c["id"])
 
@@ -170,7 +183,8 @@ def test_ai_message_round_trip(content: str, calls: list[dict]) -> None:
 @given(text, st.sampled_from(["human", "system", "tool"]), ident)
 def test_other_messages_round_trip(content: str, kind: str, call_id: str) -> None:
     cls = {"human": HumanMessage, "system": SystemMessage}.get(kind)
-    msg = ToolMessage(content=content, tool_call_id=call_id) if kind == "tool" else cls(content=content)
+    msg = (ToolMessage(content=content, tool_call_id=call_id) if kind == "tool"
+           else cls(content=content))
     wire = message_to_wire(msg)
     json.loads(json.dumps(wire))  # sendable as is
     assert wire["content"] == content

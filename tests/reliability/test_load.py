@@ -63,7 +63,8 @@ async def test_1000_requests_200_concurrent_nothing_lost_or_mixed() -> None:
         assert seen == sorted(ids)  # each sent exactly once, none duplicated by a retry
         assert peak == CONCURRENCY
         rate = TOTAL / elapsed
-        print(f"\nload: {TOTAL} requests, {CONCURRENCY} concurrent, {elapsed:.2f} s, {rate:.0f} req/s")
+        print(f"\nload: {TOTAL} requests, {CONCURRENCY} concurrent, {elapsed:.2f} s, "
+              f"{rate:.0f} req/s")
         assert elapsed < WALL_BOUND
 
 

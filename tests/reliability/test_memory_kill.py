@@ -29,8 +29,9 @@ class ChatProc:
 
     def __init__(self, base_url: str, db: Path, session: str) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "langchain_compat.cli", "chat", "--provider", "openai-compatible",
-             "--base-url", base_url, "--model", "emulator-model", "--db", str(db), "--session", session, "--no-stream"],
+            [sys.executable, "-m", "langchain_compat.cli", "chat",
+             "--provider", "openai-compatible", "--base-url", base_url, "--model", "emulator-model",
+             "--db", str(db), "--session", session, "--no-stream"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
@@ -67,7 +68,8 @@ class ChatProc:
                 self.kill()
         if self.proc.returncode:
             assert self.proc.stderr is not None
-            sys.stderr.write(f"chat process exited {self.proc.returncode}; its stderr:\n{self.proc.stderr.read()}\n")
+            sys.stderr.write(f"chat process exited {self.proc.returncode}; its stderr:\n"
+                             f"{self.proc.stderr.read()}\n")
         return self.proc.returncode
 
 
@@ -138,7 +140,8 @@ def test_concurrent_sessions_never_mix(tmp_path: Path) -> None:
             except BaseException as exc:  # reported by the main thread
                 errors.append(exc)
 
-        threads = [threading.Thread(target=talk, args=(p, w)) for p, w in ((a, "alice"), (b, "bob"))]
+        threads = [threading.Thread(target=talk, args=(p, w))
+                   for p, w in ((a, "alice"), (b, "bob"))]
         for t in threads:
             t.start()
         for t in threads:

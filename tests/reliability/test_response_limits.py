@@ -52,9 +52,11 @@ def _serve(data: bytes) -> RawServer:
 
 def test_declared_oversized_body_is_refused_without_reading_it() -> None:
     """A Content-Length over the default 64 MiB cap fails at once (the body never comes)."""
-    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 104857600\r\n\r\n{"
+    head = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 104857600\r\n\r\n{")
     with _serve(head) as srv:
-        llm = ChatOpenAICompatible(base_url=srv.base_url, api_key="k", model="m", max_retries=0, timeout=10)
+        llm = ChatOpenAICompatible(base_url=srv.base_url, api_key="k", model="m", max_retries=0,
+                                   timeout=10)
         with pytest.raises(ResponseTooLargeError, match="max_response_bytes"):
             llm.invoke("x")
 
@@ -74,10 +76,12 @@ def test_undeclared_oversized_body_is_cut_at_the_cap() -> None:
 
 def test_stream_line_without_end_is_cut_at_the_cap() -> None:
     data = response(200, b"data: " + b"x" * (2 * MiB), {"Content-Type": "text/event-stream"})
-    with _serve(data) as srv, pytest.raises((ResponseTooLargeError, StreamInterruptedError)) as info:
+    with (_serve(data) as srv,
+          pytest.raises((ResponseTooLargeError, StreamInterruptedError)) as info):
         list(_driver(srv, MiB).send("/chat/completions", {"m": 1}, ChatStream()))
     err = info.value
-    assert isinstance(err, ResponseTooLargeError) or isinstance(err.__cause__, ResponseTooLargeError)
+    assert (isinstance(err, ResponseTooLargeError)
+            or isinstance(err.__cause__, ResponseTooLargeError))
 
 
 def _rss() -> int:
@@ -91,7 +95,8 @@ def test_fifty_megabyte_stream_keeps_rss_bounded() -> None:
     count = 50 * MiB // 8192
 
     def handler(conn, n, head, body) -> bool:
-        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n")
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                     b"Connection: close\r\n\r\n")
         for _ in range(count):
             conn.sendall(piece)
         conn.sendall(sse(chunk("", "stop")))
@@ -116,7 +121,8 @@ def test_max_response_bytes_is_a_model_setting() -> None:
     big = b'{"pad": "' + b"x" * (2 * MiB) + b'"}'
     data = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n" + big
     with _serve(data) as srv:
-        llm = ChatOpenAICompatible(base_url=srv.base_url, model="m", max_retries=0, max_response_bytes=MiB)
+        llm = ChatOpenAICompatible(base_url=srv.base_url, model="m", max_retries=0,
+                                   max_response_bytes=MiB)
         with pytest.raises(ResponseTooLargeError, match=f"max_response_bytes={MiB}"):
             llm.invoke("x")
     from langchain_compat import OpenAICompatibleEmbeddings

@@ -49,7 +49,8 @@ def build(cls: type, emu: Any, **kw: Any) -> Any:
 
     kw.setdefault("max_retries", 0)
     if cls is ChatTelkom:
-        kw.setdefault("rate_limiter", InMemoryRateLimiter(requests_per_second=1000, max_bucket_size=100))
+        kw.setdefault("rate_limiter",
+                      InMemoryRateLimiter(requests_per_second=1000, max_bucket_size=100))
     return cls(base_url=emu.base_url, api_key=CANARY, model=emu.provider.default_model or "m",
                temperature=0.5, max_tokens=20, stop=["END"], **kw)
 
@@ -121,8 +122,10 @@ def test_verify_false_reaches_the_client_only_when_asked() -> None:
     llm = ChatOpenAICompatible(base_url="https://provider.example/v1", api_key=CANARY, model="m",
                                verify=False)
     assert _verify_mode(llm.driver.ep.sync())[0] == ssl.CERT_NONE
-    default = ChatOpenAICompatible(base_url="https://provider.example/v1", api_key=CANARY, model="m")
-    assert _verify_mode(default.driver.ep.sync())[0] == ssl.CERT_REQUIRED  # not shared with verify=False
+    default = ChatOpenAICompatible(base_url="https://provider.example/v1", api_key=CANARY,
+                                   model="m")
+    # not shared with verify=False
+    assert _verify_mode(default.driver.ep.sync())[0] == ssl.CERT_REQUIRED
 
 
 # -- plain http ----------------------------------------------------------------------------

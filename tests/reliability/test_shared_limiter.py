@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import pickle
-import time
 
 import pytest
 from .rawhttp import RawServer, ok_json, response

@@ -23,7 +23,8 @@ pytestmark = pytest.mark.timeout(30)
 
 
 def _chat(srv: RawServer) -> ChatOpenAICompatible:
-    return ChatOpenAICompatible(base_url=srv.base_url, api_key="k", model="m", max_retries=0, timeout=10)
+    return ChatOpenAICompatible(base_url=srv.base_url, api_key="k", model="m", max_retries=0,
+                                timeout=10)
 
 
 def _close_after_reading(conn, n, head, body) -> bool:
@@ -59,7 +60,8 @@ def test_reused_pooled_connection_closed_unanswered_is_resent_once(mode: str) ->
         if n == 2:
             return False  # close the pooled connection without answering
         if b'"stream":true' in body:
-            conn.sendall(response(200, sse(chunk("hi", "stop")), {"Content-Type": "text/event-stream"}))
+            conn.sendall(response(200, sse(chunk("hi", "stop")),
+                                  {"Content-Type": "text/event-stream"}))
         else:
             conn.sendall(ok_json())
         return True

@@ -36,7 +36,8 @@ async def test_stream_retry_respects_total_deadline(emu, mode) -> None:
 
 def test_stream_retry_deadline_with_backoff(emu, monkeypatch) -> None:
     """Plain backoff (no hint) bigger than what is left of the deadline: no sleep."""
-    monkeypatch.setattr(RetryPolicy, "delay", lambda self, attempt, err: 2.0 if attempt < 2 else None)
+    monkeypatch.setattr(RetryPolicy, "delay",
+                        lambda self, attempt, err: 2.0 if attempt < 2 else None)
     emu.inject(server_error(502), times=3)
     llm = make_chat(emu, timeout=0.4)
     t0 = time.monotonic()

@@ -67,7 +67,8 @@ def test_dripping_server_is_cut_at_the_total_timeout(name: str) -> None:
         with pytest.raises(APITimeoutError):
             call(llm)
         elapsed = time.monotonic() - t0
-    assert elapsed < TIMEOUT + SLACK, f"{name}: returned after {elapsed:.1f}s with timeout={TIMEOUT}"
+    assert elapsed < TIMEOUT + SLACK, (
+        f"{name}: returned after {elapsed:.1f}s with timeout={TIMEOUT}")
 
 
 def test_per_call_timeout_is_total_too() -> None:

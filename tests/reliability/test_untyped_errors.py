@@ -60,7 +60,8 @@ def test_deeply_nested_error_body_keeps_its_status_class() -> None:
 
 def test_deeply_nested_stream_event_is_a_parse_error() -> None:
     body = b"data: " + DEEP + b"\n\ndata: [DONE]\n\n"
-    with serve(response(200, body, _stream())) as srv, pytest.raises(ResponseParseError, match="nested"):
+    with (serve(response(200, body, _stream())) as srv,
+          pytest.raises(ResponseParseError, match="nested")):
         list(chat(srv).stream("x"))
 
 
@@ -134,4 +135,5 @@ def test_max_connections_below_one_is_refused_async(n: int) -> None:
                                  "http://127.0.0.1:abc/v1", "http://127.0.0.1:9/v\x00"])
 def test_bad_base_url_is_refused(url: str) -> None:
     with pytest.raises(InvalidParameterError, match="base_url"):
-        ChatOpenAICompatible(base_url=url, api_key="k", model="m", max_retries=0, timeout=3).invoke("x")
+        ChatOpenAICompatible(base_url=url, api_key="k", model="m", max_retries=0,
+                             timeout=3).invoke("x")

@@ -69,7 +69,8 @@ async def test_thousand_calls_fifty_concurrent_with_a_throttled_and_a_down_deplo
     # ... and no call was sent to a deployment while it was cooling down
     for e in events:
         if e.kind == "dispatch":
-            cooling = [c for c in cooldowns if c.deployment == e.deployment and c.at <= e.at < c.until]
+            cooling = [c for c in cooldowns
+                       if c.deployment == e.deployment and c.at <= e.at < c.until]
             assert cooling == [], f"{e} sent during {cooling[0]}"
     assert len([e for e in events if e.kind == "dispatch"]) == 1000 + len(cooldowns)
     # the cost total is the sum of each answer's own usage x its deployment's prices
@@ -77,7 +78,8 @@ async def test_thousand_calls_fifty_concurrent_with_a_throttled_and_a_down_deplo
     for msg in results:
         meta = msg.response_metadata["router"]
         cin, cout = PRICES[meta["deployment"]]
-        expected += msg.usage_metadata["input_tokens"] * cin + msg.usage_metadata["output_tokens"] * cout
+        expected += (msg.usage_metadata["input_tokens"] * cin
+                     + msg.usage_metadata["output_tokens"] * cout)
     assert router.total_cost == pytest.approx(expected, rel=1e-9)
     assert results[-1].response_metadata["router"]["total_cost"] <= router.total_cost
     assert expected > 0
@@ -99,8 +101,8 @@ def test_fallback_order_and_sync_stream_fail_over_before_the_first_chunk() -> No
             emulate("cotomi", rate_limit=None) as local:
         hosted.inject(server_error(503, "overloaded"))
         router = Router(deployments=[Deployment(model=_model(hosted.base_url), name="hosted"),
-                                     Deployment(model=ChatCotomi(**local.client_kwargs), name="local",
-                                                priority=1)])
+                                     Deployment(model=ChatCotomi(**local.client_kwargs),
+                                                name="local", priority=1)])
         chunks = list(router.stream("hello there"))
         text = "".join(c.text for c in chunks)
         meta = [c.response_metadata["router"] for c in chunks if "router" in c.response_metadata]
@@ -155,7 +157,8 @@ def test_agent_fails_over_mid_loop_from_native_to_emulated_tools() -> None:
     final = messages[-1]
     assert final.text == "It is sunny, 24 C in Lisbon." and not final.tool_calls
     assert final.response_metadata["router"] == {**final.response_metadata["router"],
-                                                  "deployment": "emulated", "failed_over": ["native"]}
+                                                  "deployment": "emulated",
+                                                  "failed_over": ["native"]}
     # the emulated deployment got the native turn's tool call and result, in its own format
     assert "tools" not in sent
     assert "sunny, 24 C" in str(sent["messages"]) and "get_weather" in str(sent["messages"])

@@ -35,7 +35,8 @@ def add(a: int, b: int) -> int:
 
 SCRIPT = [
     # step 1: two calls in one reply, in two different formats real models emit
-    'I will look both up.\n<tool_call>{"name": "get_population", "arguments": {"city": "Lisbon"}}</tool_call>\n'
+    'I will look both up.\n'
+    '<tool_call>{"name": "get_population", "arguments": {"city": "Lisbon"}}</tool_call>\n'
     '```json\n{"name": "get_population", "arguments": {"city": "Porto"}}\n```',
     # step 2: a call written with python-literal quotes
     "<tool_call>{'name': 'add', 'arguments': {'a': 545000, 'b': 232000}}</tool_call>",
@@ -51,14 +52,16 @@ def cotomi():
 
 
 def _agent(emu):
-    model = ChatCotomi(base_url=emu.base_url, api_key=emu.api_key, model="cotomi-fast-v2.0", max_retries=0)
+    model = ChatCotomi(base_url=emu.base_url, api_key=emu.api_key, model="cotomi-fast-v2.0",
+                       max_retries=0)
     return create_agent(model, [get_population, add], system_prompt="You are a precise assistant.")
 
 
 def test_two_step_agent_with_emulated_tools(cotomi) -> None:
     CALLS.clear()
     cotomi.script(SCRIPT)
-    result = _agent(cotomi).invoke({"messages": [HumanMessage("How many people live in Lisbon and Porto?")]})
+    question = HumanMessage("How many people live in Lisbon and Porto?")
+    result = _agent(cotomi).invoke({"messages": [question]})
     messages = result["messages"]
 
     # the two lookups run in parallel (ToolNode threads): their order is not fixed
@@ -88,13 +91,16 @@ async def test_two_step_agent_async_streaming(cotomi) -> None:
     agent = _agent(cotomi)
     chunks = []
     async for message, _meta in agent.astream(
-        {"messages": [HumanMessage("How many people live in Lisbon and Porto?")]}, stream_mode="messages"
+        {"messages": [HumanMessage("How many people live in Lisbon and Porto?")]},
+        stream_mode="messages",
     ):
         chunks.append(message)
     assert sorted(c[0] for c in CALLS) == ["add", "get_population", "get_population"]
-    streamed_text = "".join(m.content for m in chunks if not isinstance(m, ToolMessage) and isinstance(m.content, str))
+    streamed_text = "".join(m.content for m in chunks
+                            if not isinstance(m, ToolMessage) and isinstance(m.content, str))
     assert "777000 people together" in streamed_text
-    assert "<tool_call>" not in streamed_text and "```" not in streamed_text  # calls never leak as text
+    # calls never leak as text
+    assert "<tool_call>" not in streamed_text and "```" not in streamed_text
 
 
 def test_cotomi_native_tools_are_refused_before_any_request(cotomi) -> None:

@@ -10,7 +10,6 @@ import random
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from langchain_core.messages import AIMessageChunk, HumanMessage
 
 from langchain_compat import BackendMemory, ChatOpenAICompatible
 from langchain_compat.emulation.formats.constrained import MAX_CALLS, AnswerReader
@@ -142,7 +141,8 @@ def test_a_server_that_refuses_the_schema_gets_plain_emulation_learned() -> None
 
 @settings(max_examples=200, deadline=None)
 @given(text=st.text(max_size=40), seed=st.integers(0, 10**6), ascii_only=st.booleans())
-def test_the_answer_reader_decodes_whatever_the_cuts(text: str, seed: int, ascii_only: bool) -> None:
+def test_the_answer_reader_decodes_whatever_the_cuts(text: str, seed: int,
+                                                     ascii_only: bool) -> None:
     raw = ' {\n "response" :  ' + json.dumps(text, ensure_ascii=ascii_only) + "\n}"
     rng = random.Random(seed)
     cuts = sorted(rng.sample(range(1, len(raw)), min(len(raw) - 1, rng.randint(0, 10))))

@@ -20,7 +20,8 @@ from langchain_compat.errors import BadRequestError, ToolCallParseError, ToolsNo
 from langchain_compat.testing import emulate
 from langchain_compat.testing.faults import server_error
 
-ADD = {"type": "function", "function": {"name": "add", "description": "Add two integers.", "parameters": {
+ADD = {"type": "function", "function": {
+    "name": "add", "description": "Add two integers.", "parameters": {
     "type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}},
     "required": ["a", "b"]}}}
 CALL = {"name": "add", "arguments": {"a": 2, "b": 3}}
@@ -28,7 +29,8 @@ HERMES_CALL = '<tool_call>\n{"name": "add", "arguments": {"a": 2, "b": 3}}\n</to
 
 HISTORY = [
     HumanMessage("What is 2 + 3?"),
-    AIMessage("", tool_calls=[{"name": "add", "args": {"a": 2, "b": 3}, "id": "call_1", "type": "tool_call"}]),
+    AIMessage("", tool_calls=[{"name": "add", "args": {"a": 2, "b": 3}, "id": "call_1",
+                               "type": "tool_call"}]),
     ToolMessage("5", tool_call_id="call_1"),
 ]
 
@@ -44,7 +46,8 @@ def _run(llm, messages, *, stream: bool) -> AIMessage:
 
 
 def _model(emu, mode: str, **kw) -> ChatOpenAICompatible:
-    return ChatOpenAICompatible(base_url=emu.base_url, model="m", tool_calling=mode, max_retries=2, **kw)
+    return ChatOpenAICompatible(base_url=emu.base_url, model="m", tool_calling=mode,
+                                max_retries=2, **kw)
 
 
 def _system_text(body: dict) -> str:
@@ -69,8 +72,9 @@ def test_a_repeated_answered_call_is_answered_with_tools_withheld(mode: str, str
         assert "<tools>" in _system_text(first) and "<tools>" not in _system_text(second)
     # the re-ask asks for the answer from the results (short and positive: a 0.5B model
     # answered a longer "do not call a tool ..." with a refusal); the repeat is not quoted back
-    assert second["messages"][-1] == {"role": "user", "content":
-                                      "Using the tool results above, answer my question in one sentence."}
+    assert second["messages"][-1] == {
+        "role": "user",
+        "content": "Using the tool results above, answer my question in one sentence."}
     def turns(body: dict) -> list[dict]:
         return [m for m in body["messages"] if m["role"] != "system"]
     assert len(turns(second)) == len(turns(first)) + 1
@@ -100,7 +104,8 @@ def test_an_empty_or_fragment_reply_is_not_an_answer(bad: str, stream: bool) -> 
 
 @pytest.mark.parametrize("stream", [False, True], ids=["invoke", "stream"])
 def test_an_invented_tool_result_is_not_passed_on(stream: bool) -> None:
-    invented = 'I will add them.\n<tool_response>\n{"result": 6}\n</tool_response>\nThe answer is 6.'
+    invented = ('I will add them.\n<tool_response>\n{"result": 6}\n</tool_response>\n'
+                "The answer is 6.")
     with emulate() as emu:
         emu.script([invented, HERMES_CALL])
         reply = _run(_model(emu, "emulated").bind_tools([ADD]), [HumanMessage("What is 2 + 3?")],
@@ -122,12 +127,15 @@ def test_failed_attempts_do_not_pile_up(stream: bool) -> None:
     assert [c["name"] for c in reply.tool_calls] == ["add"]
     assert len(bodies) == 3
     # the third request quotes only the latest failed attempt, not both
-    assert len(bodies[2]["messages"]) == len(bodies[1]["messages"]) == len(bodies[0]["messages"]) + 2
+    assert (len(bodies[2]["messages"]) == len(bodies[1]["messages"])
+            == len(bodies[0]["messages"]) + 2)
     assert sum(m["role"] == "assistant" for m in bodies[2]["messages"]) == 1
 
 
-MULTIPLY = {"type": "function", "function": {"name": "multiply", "description": "Multiply.", "parameters": {
-    "type": "object", "properties": {"a": {"type": "number"}, "b": {"type": "number"}}, "required": ["a", "b"]}}}
+MULTIPLY = {"type": "function", "function": {
+    "name": "multiply", "description": "Multiply.", "parameters": {
+    "type": "object", "properties": {"a": {"type": "number"}, "b": {"type": "number"}},
+    "required": ["a", "b"]}}}
 
 
 @pytest.mark.parametrize("stream", [False, True], ids=["invoke", "stream"])
@@ -135,7 +143,8 @@ MULTIPLY = {"type": "function", "function": {"name": "multiply", "description": 
     ("What is 2 + 3?", {"name": "multiply", "arguments": {"a": 5, "b": 1}}, True),
     ("What is 2 + 3?", {"name": "add", "arguments": {"a": 5, "b": 0}}, True),
     # the next step the user asked for keeps a number of the user's own
-    ("Add 2 and 3, then multiply the result by 4.", {"name": "multiply", "arguments": {"a": 5, "b": 4}}, False),
+    ("Add 2 and 3, then multiply the result by 4.",
+     {"name": "multiply", "arguments": {"a": 5, "b": 4}}, False),
     # a number that is neither in the results nor 0/1 is new information, not a rework
     ("What is 2 + 3?", {"name": "multiply", "arguments": {"a": 5, "b": 7}}, False),
 ])
@@ -152,7 +161,8 @@ def test_a_call_that_only_reworks_the_tool_results_gets_the_answer_asked_for(
         assert reply.content == "It is 5." and not reply.tool_calls
     else:
         assert len(bodies) == 1
-        assert [(c["name"], c["args"]) for c in reply.tool_calls] == [(call["name"], call["arguments"])]
+        assert [(c["name"], c["args"]) for c in reply.tool_calls] == [
+            (call["name"], call["arguments"])]
 
 
 @pytest.mark.parametrize("stream", [False, True], ids=["invoke", "stream"])
@@ -176,7 +186,8 @@ def test_a_call_with_made_up_numbers_gets_the_answer_asked_for(
     assert bool(reply.tool_calls) is not invented
     if invented:
         assert "tools" not in bodies[1] and reply.content == "Hello Ada!"
-        assert bodies[1]["messages"][-1]["content"] == "Answer my question in plain text, in one sentence."
+        assert (bodies[1]["messages"][-1]["content"]
+                == "Answer my question in plain text, in one sentence.")
 
 
 def test_reworked_results_are_left_alone_without_the_small_model_guards() -> None:
@@ -216,7 +227,8 @@ def test_a_server_side_parse_failure_is_resent_emulated_under_auto(stream: bool)
         bodies = [r.body for r in emu.requests]
     assert [(c["name"], c["args"]) for c in reply.tool_calls] == [("add", {"a": 2, "b": 3})]
     assert len(bodies) == 2  # the deterministic 500 was not retried as a 5xx
-    assert "tools" in bodies[0] and "tools" not in bodies[1] and "<tools>" in _system_text(bodies[1])
+    assert "tools" in bodies[0] and "tools" not in bodies[1]
+    assert "<tools>" in _system_text(bodies[1])
 
 
 @pytest.mark.parametrize("stream", [False, True], ids=["invoke", "stream"])
@@ -252,17 +264,20 @@ def test_profile_flags_keep_refused_tool_fields_off_the_wire_and_the_policy_enfo
     forced choice is enforced by re-asking (the backend was not told)."""
     with emulate() as emu:
         emu.script(["I think it is 5.", {"tool_calls": [CALL]}])
-        llm = _model(emu, "native", profile_overrides={"tool_choice": False, "parallel_tool_calls": False})
+        llm = _model(emu, "native",
+                     profile_overrides={"tool_choice": False, "parallel_tool_calls": False})
         reply = llm.bind_tools([ADD], tool_choice="add", parallel_tool_calls=False).invoke("2+3?")
         bodies = [r.body for r in emu.requests]
     assert [c["name"] for c in reply.tool_calls] == ["add"]
     assert len(bodies) == 2
-    assert all("tools" in b and "tool_choice" not in b and "parallel_tool_calls" not in b for b in bodies)
+    assert all("tools" in b and "tool_choice" not in b and "parallel_tool_calls" not in b
+               for b in bodies)
     assert "must call the tool 'add'" in bodies[1]["messages"][-1]["content"]
 
 
 @pytest.mark.parametrize("after_chunks", [1, 3])
-def test_a_parse_failure_in_a_stream_error_event_is_resent_emulated_under_auto(after_chunks: int) -> None:
+def test_a_parse_failure_in_a_stream_error_event_is_resent_emulated_under_auto(
+        after_chunks: int) -> None:
     """llama-server reports the parse failure as an error event after the role chunk
     (seen in the demo): under auto the stream is re-sent emulated, not interrupted."""
     from langchain_compat.testing.faults import stream_error

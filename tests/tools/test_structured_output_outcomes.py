@@ -67,7 +67,8 @@ def _error(run: Any) -> StructuredOutputError:
 
 
 @pytest.mark.parametrize("method", METHODS)
-def test_a_failing_reply_is_the_same_typed_error_in_invoke_and_stream(emu: Any, llm: Any, method: str) -> None:
+def test_a_failing_reply_is_the_same_typed_error_in_invoke_and_stream(emu: Any, llm: Any,
+                                                                      method: str) -> None:
     chain = llm.with_structured_output(Person, method=method)
     invoked = _error(lambda: chain.invoke("Who is Ada?"))
     requests = _chats(emu)
@@ -102,7 +103,8 @@ def test_a_good_reply_is_the_object_in_invoke_and_stream(emu: Any, llm: Any, met
 def test_include_raw_stream_yields_what_invoke_returns(emu: Any, llm: Any) -> None:
     parts = list(llm.with_structured_output(Person, include_raw=True).stream("Who is Ada?"))
     assert len(parts) == 1 and parts[0]["raw"].response_metadata["tool_calling"]
-    assert parts[0]["parsed"] is None and isinstance(parts[0]["parsing_error"], StructuredOutputError)
+    assert parts[0]["parsed"] is None
+    assert isinstance(parts[0]["parsing_error"], StructuredOutputError)
 
 
 def test_async_invoke_and_astream_agree(emu: Any, llm: Any) -> None:
@@ -110,7 +112,8 @@ def test_async_invoke_and_astream_agree(emu: Any, llm: Any) -> None:
 
     async def run() -> tuple[str, str]:
         errors = []
-        for call in (lambda: chain.ainvoke("Who is Ada?"), lambda: _drain(chain.astream("Who is Ada?"))):
+        for call in (lambda: chain.ainvoke("Who is Ada?"),
+                     lambda: _drain(chain.astream("Who is Ada?"))):
             try:
                 await call()
             except StructuredOutputError as exc:

@@ -46,7 +46,8 @@ def run_whole(call: Call, bodies: Iterable[Any]) -> ChatResult:
     return call.result(chunks)
 
 
-def run_stream(call: Call, raws: Iterable[bytes], size: int | None = None) -> list[ChatGenerationChunk]:
+def run_stream(call: Call, raws: Iterable[bytes],
+               size: int | None = None) -> list[ChatGenerationChunk]:
     """Stream: each SSE body answers the next request, fed in reads of ``size`` bytes."""
     chunks: list[ChatGenerationChunk] = []
     for raw in raws:

@@ -21,7 +21,8 @@ CLASSES: list[tuple[type[BaseChatCompat], dict[str, Any]]] = [
     (ChatEktos, {}),
     (ChatAvangenio, {}),
     (ChatCotomi, {"base_url": "https://cotomi.example.jp/v1"}),
-    (ChatTelkom, {"rate_limiter": InMemoryRateLimiter(requests_per_second=1000, max_bucket_size=1000)}),
+    (ChatTelkom, {"rate_limiter": InMemoryRateLimiter(requests_per_second=1000,
+                                                      max_bucket_size=1000)}),
     (ChatOpenAICompatible, {"base_url": "http://127.0.0.1:8089/v1"}),
 ]
 IDS = [c.__name__ for c, _ in CLASSES]
@@ -32,7 +33,8 @@ def spec(request: pytest.FixtureRequest) -> tuple[type[BaseChatCompat], dict[str
     return request.param
 
 
-def model(spec: tuple[type[BaseChatCompat], dict[str, Any]], handler: Any = None, **kw: Any) -> BaseChatCompat:
+def model(spec: tuple[type[BaseChatCompat], dict[str, Any]], handler: Any = None,
+          **kw: Any) -> BaseChatCompat:
     cls, extra = spec
     args = {"api_key": CANARY, "temperature": 0.1, "max_tokens": 9, **extra, **kw}
     if handler is not None:
@@ -49,13 +51,15 @@ def echo(status: int) -> Any:
         body = {"error": {"message": f"Incorrect API key provided: {sent}",
                           "type": "invalid_request_error", "key": CANARY,
                           "received_headers": dict(request.headers)}}
-        return httpx.Response(status, json=body, headers={"x-request-id": "req-1", "x-echo": CANARY})
+        return httpx.Response(status, json=body,
+                              headers={"x-request-id": "req-1", "x-echo": CANARY})
     return handler
 
 
 def ok(request: httpx.Request) -> httpx.Response:
     return httpx.Response(200, json={"id": "x", "model": "m", "choices": [
-        {"index": 0, "message": {"role": "assistant", "content": "fine"}, "finish_reason": "stop"}]})
+        {"index": 0, "message": {"role": "assistant", "content": "fine"},
+         "finish_reason": "stop"}]})
 
 
 def assert_clean(*texts: Any) -> None:
@@ -128,7 +132,8 @@ def test_stream_error_answers_echoing_the_key(spec: Any, status: int) -> None:
 def test_stream_error_event_echoing_the_key(spec: Any) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         data = json.dumps({"error": {"message": f"key {CANARY} revoked", "code": 401}})
-        return httpx.Response(200, stream=httpx.ByteStream(f"event: error\ndata: {data}\n\n".encode()))
+        return httpx.Response(200,
+                              stream=httpx.ByteStream(f"event: error\ndata: {data}\n\n".encode()))
 
     with pytest.raises(E.APIError) as info:
         list(model(spec, handler, max_retries=0).stream("hi"))
@@ -164,7 +169,7 @@ def test_non_json_2xx_echoing_the_key(spec: Any) -> None:
     assert_clean(str(info.value))
 
 
-# -- logging ----------------------------------------------------------------------------------------
+# -- logging ---------------------------------------------------------------------------------------
 
 def _all_log_text(caplog: pytest.LogCaptureFixture) -> str:
     parts = []
@@ -200,7 +205,8 @@ def test_debug_logs_never_contain_the_key(spec: Any, caplog: pytest.LogCaptureFi
     assert CANARY not in text
 
 
-async def test_debug_logs_never_contain_the_key_async(spec: Any, caplog: pytest.LogCaptureFixture) -> None:
+async def test_debug_logs_never_contain_the_key_async(spec: Any,
+                                                      caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.DEBUG):
         m = model(spec, ok)
         assert (await m.ainvoke("hi")).content == "fine"

@@ -16,15 +16,19 @@ TOOL = {"type": "function", "function": {"name": "add", "description": "Add.", "
 
 
 def _sse(texts: list[str]) -> bytes:
-    chunks = [{"id": "c", "model": "m", "choices": [{"index": 0, "delta": {"content": t}}]} for t in texts]
-    chunks.append({"id": "c", "model": "m", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+    chunks = [{"id": "c", "model": "m", "choices": [{"index": 0, "delta": {"content": t}}]}
+              for t in texts]
+    chunks.append({"id": "c", "model": "m",
+                   "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
     return ("".join(f"data: {json.dumps(c)}\n\n" for c in chunks) + "data: [DONE]\n\n").encode()
 
 
 def test_stream_reask_is_invisible_and_does_not_repeat_shown_text() -> None:
     replies = [
-        _sse(["Let me ", "add. ", '<tool_call>{"name": "add", "arguments": {"a": "x"}}</tool_call>']),
-        _sse(["Let me ", "add. ", '<tool_call>{"name": "add", "arguments": {"a": 2, "b": 3}}</tool_call>']),
+        _sse(["Let me ", "add. ",
+              '<tool_call>{"name": "add", "arguments": {"a": "x"}}</tool_call>']),
+        _sse(["Let me ", "add. ",
+              '<tool_call>{"name": "add", "arguments": {"a": 2, "b": 3}}</tool_call>']),
     ]
     bodies = []
 
@@ -66,7 +70,8 @@ def test_forced_choice_stream_re_asks_a_reply_without_a_call_unseen() -> None:
     and never shown (it used to end the stream with no call and no parsed object)."""
     bodies: list[dict] = []
     llm = ChatOpenAICompatible(base_url="http://127.0.0.1:9/v1", model="m", tool_calling="emulated",
-                               http_client=httpx.Client(transport=_replying(_PROSE_THEN_CALL, bodies)))
+                               http_client=httpx.Client(
+                                   transport=_replying(_PROSE_THEN_CALL, bodies)))
     chunks = list(llm.bind_tools([TOOL], tool_choice="required").stream("2+3?"))
     assert len(bodies) == 2 and "you must call" in bodies[1]["messages"][-1]["content"]
     assert all("cat" not in str(c.content) for c in chunks)
@@ -89,10 +94,12 @@ def test_forced_choice_astream_and_structured_output_get_the_object() -> None:
         b: int
 
     prose_then_call = [_PROSE_THEN_CALL[0],
-                       _sse(['<tool_call>{"name": "Add", "arguments": {"a": 2, "b": 3}}</tool_call>'])]
+                       _sse(['<tool_call>{"name": "Add", "arguments": {"a": 2, "b": 3}}'
+                             "</tool_call>"])]
     bodies: list[dict] = []
     llm = ChatOpenAICompatible(base_url="http://127.0.0.1:9/v1", model="m", tool_calling="emulated",
-                               http_async_client=httpx.AsyncClient(transport=_replying(prose_then_call, bodies)))
+                               http_async_client=httpx.AsyncClient(
+                                   transport=_replying(prose_then_call, bodies)))
 
     async def run() -> list:
         return [c async for c in llm.with_structured_output(Add).astream("2+3?")]
@@ -102,7 +109,8 @@ def test_forced_choice_astream_and_structured_output_get_the_object() -> None:
 
 
 def test_forced_choice_text_before_the_call_is_kept_like_invoke() -> None:
-    reply = [_sse(["Sure. ", '<tool_call>{"name": "add", "arguments": {"a": 1, "b": 1}}</tool_call>'])]
+    reply = [_sse(["Sure. ",
+                   '<tool_call>{"name": "add", "arguments": {"a": 1, "b": 1}}</tool_call>'])]
     bodies: list[dict] = []
     llm = ChatOpenAICompatible(base_url="http://127.0.0.1:9/v1", model="m", tool_calling="emulated",
                                http_client=httpx.Client(transport=_replying(reply, bodies)))

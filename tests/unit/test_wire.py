@@ -52,9 +52,11 @@ class P:
 PROVIDERS = [
     P("ektos", ChatEktos, "EKTOS", None, "https://api.ektos.ai/v1/chat/completions",
       ("authorization", f"Bearer {KEY}"), "phi-3.5-mini-4k-instruct", False),
-    P("avangenio", ChatAvangenio, "AVANGENIO", None, "https://apigateway.avangenio.net/v1/chat/completions",
+    P("avangenio", ChatAvangenio, "AVANGENIO", None,
+      "https://apigateway.avangenio.net/v1/chat/completions",
       ("authorization", f"Bearer {KEY}"), "radiance", False),
-    P("cotomi", ChatCotomi, "COTOMI", "https://cotomi.example.jp/v1", "https://cotomi.example.jp/v1/chat/completions",
+    P("cotomi", ChatCotomi, "COTOMI", "https://cotomi.example.jp/v1",
+      "https://cotomi.example.jp/v1/chat/completions",
       ("authorization", f"Bearer {KEY}"), "cotomi-fast-v2.0", False),
     P("telkom", ChatTelkom, "TELKOM", None,
       "https://telkom-ai-dag.api.apilogy.id/Telkom-LLM/0.0.4/chat/completions",
@@ -114,7 +116,9 @@ class Mock:
 def completion(content: str = "Hello!", *, n: int = 1, **top: Any) -> httpx.Response:
     body = {
         "id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": "served-model",
-        "choices": [{"index": i, "message": {"role": "assistant", "content": content if n == 1 else f"{content} {i}"},
+        "choices": [{"index": i,
+                     "message": {"role": "assistant",
+                                 "content": content if n == 1 else f"{content} {i}"},
                      "finish_reason": "stop"} for i in range(n)],
         "usage": {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7},
     }
@@ -123,10 +127,13 @@ def completion(content: str = "Hello!", *, n: int = 1, **top: Any) -> httpx.Resp
 
 
 def sse_bytes(*texts: str, finish: bool = True, done: bool = True) -> bytes:
-    events = [{"id": "c1", "model": "m", "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]}]
-    events += [{"id": "c1", "model": "m", "choices": [{"index": 0, "delta": {"content": t}}]} for t in texts]
+    events = [{"id": "c1", "model": "m",
+               "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]}]
+    events += [{"id": "c1", "model": "m", "choices": [{"index": 0, "delta": {"content": t}}]}
+               for t in texts]
     if finish:
-        events.append({"id": "c1", "model": "m", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+        events.append({"id": "c1", "model": "m",
+                       "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
     out = b"".join(b"data: " + json.dumps(e).encode() + b"\n\n" for e in events)
     return out + (b"data: [DONE]\n\n" if done else b"")
 
@@ -153,14 +160,16 @@ class BrokenStream(httpx.SyncByteStream, httpx.AsyncByteStream):
 
 
 def broken(*parts: bytes) -> httpx.Response:
-    return httpx.Response(200, headers={"content-type": "text/event-stream"}, stream=BrokenStream(*parts))
+    return httpx.Response(200, headers={"content-type": "text/event-stream"},
+                          stream=BrokenStream(*parts))
 
 
 def error(status: int, message: str = "nope", **headers: str) -> httpx.Response:
     return httpx.Response(status, json={"error": {"message": message}}, headers=headers)
 
 
-FAST = InMemoryRateLimiter(requests_per_second=10_000, check_every_n_seconds=0.001, max_bucket_size=10_000)
+FAST = InMemoryRateLimiter(requests_per_second=10_000, check_every_n_seconds=0.001,
+                           max_bucket_size=10_000)
 
 
 def make(p: P, mock: Mock, **kw: Any) -> BaseChatCompat:
@@ -199,7 +208,7 @@ class _Proxy:
         return getattr(self._real, name)
 
 
-# -- URL and headers ---------------------------------------------------------------------------------
+# -- URL and headers -------------------------------------------------------------------------------
 
 def test_url(prov: P) -> None:
     mock = Mock()
@@ -260,18 +269,21 @@ def test_generic_without_key_sends_no_auth_header() -> None:
     [
         ({"auth_header": "api-key"}, ("api-key", KEY), "authorization"),
         ({"auth_prefix": "Token "}, (None, f"Token {KEY}"), "api-key"),  # the provider's own header
-        ({"auth_header": "X-Custom", "auth_prefix": "Key "}, ("x-custom", f"Key {KEY}"), "authorization"),
+        ({"auth_header": "X-Custom", "auth_prefix": "Key "}, ("x-custom", f"Key {KEY}"),
+         "authorization"),
         ({"auth_header": "Authorization"}, ("authorization", f"Bearer {KEY}"), "x-api-key"),
     ],
     ids=["api-key", "token-prefix", "custom-both", "explicit-bearer"],
 )
-def test_auth_overrides(prov: P, kw: dict[str, str], expected: tuple[str, str], absent: str) -> None:
+def test_auth_overrides(prov: P, kw: dict[str, str], expected: tuple[str, str],
+                        absent: str) -> None:
     mock = Mock()
     make(prov, mock, **kw).invoke("hi")
     header = expected[0] or prov.auth[0]
     assert mock.headers[header] == expected[1]
     assert absent not in mock.headers
-    assert sum(1 for h in mock.headers if h in ("authorization", "x-api-key", "api-key", "x-custom")) == 1
+    assert sum(1 for h in mock.headers
+               if h in ("authorization", "x-api-key", "api-key", "x-custom")) == 1
 
 
 def test_empty_auth_header_sends_no_auth_and_needs_no_key(prov: P) -> None:
@@ -287,7 +299,7 @@ def test_default_headers_are_sent(prov: P) -> None:
     assert mock.headers[prov.auth[0]] == prov.auth[1]
 
 
-# -- body --------------------------------------------------------------------------------------------------
+# -- body ------------------------------------------------------------------------------------------
 
 def test_minimal_body(prov: P) -> None:
     mock = Mock()
@@ -300,8 +312,8 @@ def test_minimal_body(prov: P) -> None:
 
 def test_sampling_fields_are_sent(prov: P) -> None:
     mock = Mock()
-    llm = make(prov, mock, model="m1", temperature=0.3, top_p=0.9, max_tokens=64, presence_penalty=0.5,
-               frequency_penalty=-0.5, seed=7, user="u-1", stop=["END"])
+    llm = make(prov, mock, model="m1", temperature=0.3, top_p=0.9, max_tokens=64,
+               presence_penalty=0.5, frequency_penalty=-0.5, seed=7, user="u-1", stop=["END"])
     llm.invoke([HumanMessage("hi")])
     body = mock.body
     assert body["model"] == "m1"
@@ -323,8 +335,8 @@ def test_call_kwargs_override_constructor(prov: P) -> None:
 
 def test_model_kwargs_and_extra_body(prov: P) -> None:
     mock = Mock()
-    llm = make(prov, mock, model_kwargs={"top_k": 40}, extra_body={"chat_template_kwargs": {"x": 1}},
-               repetition_penalty=1.1)
+    llm = make(prov, mock, model_kwargs={"top_k": 40},
+               extra_body={"chat_template_kwargs": {"x": 1}}, repetition_penalty=1.1)
     llm.invoke("hi")
     assert mock.body["top_k"] == 40
     assert mock.body["repetition_penalty"] == 1.1  # unknown constructor kwargs go to model_kwargs
@@ -333,7 +345,8 @@ def test_model_kwargs_and_extra_body(prov: P) -> None:
 
 def test_messages_on_the_wire(prov: P) -> None:
     mock = Mock()
-    make(prov, mock).invoke([("system", "be brief"), ("human", "hi"), ("ai", "hello"), ("human", "again")])
+    make(prov, mock).invoke([("system", "be brief"), ("human", "hi"), ("ai", "hello"),
+                             ("human", "again")])
     assert mock.body["messages"] == [
         {"role": "system", "content": "be brief"}, {"role": "user", "content": "hi"},
         {"role": "assistant", "content": "hello"}, {"role": "user", "content": "again"}]
@@ -376,7 +389,8 @@ async def test_cotomi_never_receives_logit_bias_async() -> None:
 def test_cotomi_drops_logit_bias_with_a_warning() -> None:
     mock = Mock()
     with pytest.warns(UserWarning, match="logit_bias"):
-        llm = make(PROVIDERS[2], mock, logit_bias={"1": 1.0}, drop_unsupported_params=True, temperature=0.2)
+        llm = make(PROVIDERS[2], mock, logit_bias={"1": 1.0}, drop_unsupported_params=True,
+                   temperature=0.2)
     with pytest.warns(UserWarning, match="logit_bias"):
         assert llm.invoke("hi").content == "Hello!"
     assert mock.calls == 1
@@ -387,8 +401,8 @@ def test_cotomi_drops_logit_bias_with_a_warning() -> None:
 @pytest.mark.parametrize(
     "kw",
     [{"temperature": 2.5}, {"temperature": -0.1}, {"top_p": 1.2}, {"presence_penalty": 2.5},
-     {"presence_penalty": -3}, {"frequency_penalty": 2.01}, {"frequency_penalty": -9}, {"max_tokens": 0},
-     {"n": 0}, {"temperature": float("nan")}],
+     {"presence_penalty": -3}, {"frequency_penalty": 2.01}, {"frequency_penalty": -9},
+     {"max_tokens": 0}, {"n": 0}, {"temperature": float("nan")}],
     ids=lambda kw: "-".join(f"{k}={v}" for k, v in kw.items()),
 )
 def test_out_of_range_rejected_before_any_request(prov: P, kw: dict[str, Any]) -> None:
@@ -434,7 +448,7 @@ def test_five_stop_sequences_fine_elsewhere(prov: P) -> None:
     assert mock.body["stop"] == list("abcde")
 
 
-# -- streaming body -----------------------------------------------------------------------------------------
+# -- streaming body --------------------------------------------------------------------------------
 
 def test_stream_body_and_stream_options(prov: P) -> None:
     mock = Mock(streamed("Hel", "lo"))
@@ -468,7 +482,7 @@ def test_streaming_true_invoke_uses_the_stream(prov: P) -> None:
     assert mock.body["stream"] is True
 
 
-# -- n > 1 ---------------------------------------------------------------------------------------------
+# -- n > 1 -----------------------------------------------------------------------------------------
 
 def test_n_returns_every_choice(prov: P) -> None:
     mock = Mock(completion("answer", n=3))
@@ -487,12 +501,12 @@ async def test_n_returns_every_choice_async(prov: P) -> None:
     assert mock.body["n"] == 2
 
 
-# -- errors ------------------------------------------------------------------------------------------------
+# -- errors ----------------------------------------------------------------------------------------
 
 STATUSES = [(400, E.BadRequestError), (401, E.AuthenticationError), (403, E.PermissionDeniedError),
             (404, E.NotFoundError), (409, E.ConflictError), (422, E.BadRequestError),
-            (429, E.RateLimitError), (500, E.ServerError), (502, E.ServerError), (503, E.ServerError),
-            (504, E.ServerError)]
+            (429, E.RateLimitError), (500, E.ServerError), (502, E.ServerError),
+            (503, E.ServerError), (504, E.ServerError)]
 
 
 @pytest.mark.parametrize(("status", "cls"), STATUSES)
@@ -510,7 +524,8 @@ def test_every_status_raises_its_class(prov: P, status: int, cls: type[E.APIErro
 
 
 @pytest.mark.parametrize(("status", "cls"), STATUSES)
-async def test_every_status_raises_its_class_async(prov: P, status: int, cls: type[E.APIError]) -> None:
+async def test_every_status_raises_its_class_async(prov: P, status: int,
+                                                   cls: type[E.APIError]) -> None:
     mock = Mock(error(status))
     with pytest.raises(cls):
         await make(prov, mock, max_retries=0).ainvoke("hi")
@@ -547,7 +562,7 @@ def test_timeout_error_class(prov: P) -> None:
         make(prov, mock, max_retries=0).invoke("hi")
 
 
-# -- retries ----------------------------------------------------------------------------------------------
+# -- retries ---------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("status", [408, 409, 429, 500, 502, 503, 504])
 def test_retried_statuses_then_success(prov: P, status: int, sleeps: list[float]) -> None:
@@ -589,14 +604,16 @@ def test_connection_errors_are_retried(prov: P, sleeps: list[float]) -> None:
 
 
 async def test_retries_async(prov: P, sleeps: list[float]) -> None:
-    mock = Mock(error(429, **{"retry-after": "0.01"}), httpx.ConnectError("refused"), completion("ok"))
+    mock = Mock(error(429, **{"retry-after": "0.01"}), httpx.ConnectError("refused"),
+                completion("ok"))
     assert (await make(prov, mock, max_retries=2).ainvoke("hi")).content == "ok"
     assert mock.calls == 3
     assert sleeps[0] == pytest.approx(0.01)
 
 
 def test_retry_after_is_honoured(prov: P, sleeps: list[float]) -> None:
-    mock = Mock(error(429, **{"retry-after": "3"}), error(429, **{"retry-after-ms": "20"}), completion("ok"))
+    mock = Mock(error(429, **{"retry-after": "3"}), error(429, **{"retry-after-ms": "20"}),
+                completion("ok"))
     assert make(prov, mock, max_retries=2).invoke("hi").content == "ok"
     assert sleeps == [3.0, pytest.approx(0.02)]
 
@@ -610,7 +627,8 @@ def test_retry_after_too_long_is_not_waited(prov: P, sleeps: list[float]) -> Non
 
 
 def test_real_sleep_with_tiny_retry_after(prov: P) -> None:
-    mock = Mock(error(429, **{"retry-after": "0.01"}), error(429, **{"retry-after": "0"}), completion("ok"))
+    mock = Mock(error(429, **{"retry-after": "0.01"}), error(429, **{"retry-after": "0"}),
+                completion("ok"))
     t0 = time.monotonic()
     assert make(prov, mock, max_retries=2).invoke("hi").content == "ok"
     assert mock.calls == 3
@@ -648,7 +666,8 @@ async def test_astream_not_retried_after_first_chunk(prov: P, sleeps: list[float
 def test_stream_broken_inside_the_first_event_is_not_retried(prov: P, sleeps: list[float]) -> None:
     # Bytes arrived but no whole event: retrying into the same decoder would
     # glue two responses together (a spurious "not JSON" parse error).
-    mock = Mock(broken(b'data: {"id":"c1","choices":[{"index":0,"delta":{"content":"Hel'), streamed("ok"))
+    mock = Mock(broken(b'data: {"id":"c1","choices":[{"index":0,"delta":{"content":"Hel'),
+                streamed("ok"))
     with pytest.raises(E.StreamInterruptedError) as info:
         list(make(prov, mock, max_retries=3).stream("hi"))
     assert mock.calls == 1
@@ -656,14 +675,15 @@ def test_stream_broken_inside_the_first_event_is_not_retried(prov: P, sleeps: li
 
 
 def test_stream_ending_without_finish_is_interrupted(prov: P) -> None:
-    mock = Mock(httpx.Response(200, stream=httpx.ByteStream(sse_bytes("half", finish=False, done=False))))
+    mock = Mock(httpx.Response(
+        200, stream=httpx.ByteStream(sse_bytes("half", finish=False, done=False))))
     with pytest.raises(E.StreamInterruptedError) as info:
         list(make(prov, mock).stream("hi"))
     assert info.value.partial == "half"
     assert mock.calls == 1
 
 
-# -- configuration errors ---------------------------------------------------------------------------------
+# -- configuration errors --------------------------------------------------------------------------
 
 @pytest.mark.parametrize("prov", [p for p in PROVIDERS if p.id != "generic"], ids=str)
 def test_missing_key_names_the_env_var(prov: P) -> None:
@@ -701,7 +721,7 @@ def test_cotomi_base_url_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
     assert str(mock.requests[0].url) == "https://tenant.cotomi.example/v1/chat/completions"
 
 
-# -- no openai, no tiktoken ------------------------------------------------------------------------------
+# -- no openai, no tiktoken ------------------------------------------------------------------------
 
 def test_import_pulls_in_neither_openai_nor_tiktoken() -> None:
     code = textwrap.dedent("""
@@ -710,7 +730,8 @@ def test_import_pulls_in_neither_openai_nor_tiktoken() -> None:
         from langchain_compat import ChatCotomi
         m = ChatCotomi(api_key="k" * 12, base_url="https://c.example/v1")
         m.driver  # build the HTTP layer too
-        bad = sorted(n for n in sys.modules if n.split(".")[0] in ("openai", "tiktoken", "langchain_openai"))
+        bad = sorted(n for n in sys.modules
+                     if n.split(".")[0] in ("openai", "tiktoken", "langchain_openai"))
         print(",".join(bad) or "CLEAN")
         assert "langchain_compat.chat_models" in sys.modules
     """)
@@ -726,7 +747,8 @@ def test_model_copy_with_a_new_key_sends_the_new_key(prov: P) -> None:
     mock = Mock()
     llm = make(prov, mock)
     llm.invoke("hi")
-    other = llm.model_copy(update={"api_key": SecretStr("sk-other-key-42"), "base_url": "https://copy.example/v9"})
+    other = llm.model_copy(update={"api_key": SecretStr("sk-other-key-42"),
+                                   "base_url": "https://copy.example/v9"})
     other.invoke("hi")
     assert str(mock.requests[1].url) == "https://copy.example/v9/chat/completions"
     assert "sk-other-key-42" in mock.headers[prov.auth[0]]
@@ -752,7 +774,7 @@ def test_telkom_installs_a_7_rpm_limiter_by_default() -> None:
     assert ChatTelkom(api_key=KEY, rate_limiter=FAST).rate_limiter is FAST
 
 
-# -- tools on every backend (native where accepted, emulated otherwise) ------------------------------------
+# -- tools on every backend (native where accepted, emulated otherwise) ----------------------------
 
 def _add(a: int, b: int) -> int:
     """Add two integers."""
@@ -787,7 +809,8 @@ def test_tools_work_on_every_backend(prov: P) -> None:
         assert sent_tools == [True, False]
     mock.requests.clear()
     again = llm.invoke("and again")  # the refusal is remembered
-    assert again.tool_calls and [("tools" in json.loads(r.content)) for r in mock.requests] == [False]
+    assert again.tool_calls
+    assert [("tools" in json.loads(r.content)) for r in mock.requests] == [False]
 
 
 def test_native_tool_calls_are_used_when_accepted() -> None:
@@ -803,8 +826,10 @@ def test_native_tool_calls_are_used_when_accepted() -> None:
                     "function": {"name": "_add", "arguments": '{"a": 2, "b": 3}'}}]}}]})
 
     mock = Mock(native)
-    msg = make(prov, mock, base_url=_fresh_base(prov)).bind_tools([_add], tool_choice="_add").invoke("x")
-    assert msg.tool_calls == [{"name": "_add", "args": {"a": 2, "b": 3}, "id": "call_1", "type": "tool_call"}]
+    llm = make(prov, mock, base_url=_fresh_base(prov)).bind_tools([_add], tool_choice="_add")
+    msg = llm.invoke("x")
+    assert msg.tool_calls == [{"name": "_add", "args": {"a": 2, "b": 3}, "id": "call_1",
+                               "type": "tool_call"}]
     assert mock.body["tool_choice"] == {"type": "function", "function": {"name": "_add"}}
     assert mock.calls == 1
 
@@ -837,7 +862,7 @@ def test_tools_work_on_every_backend_streaming(prov: P) -> None:
     assert ["tools" in json.loads(r.content) for r in mock.requests] == expected
 
 
-# -- connection settings ---------------------------------------------------------------------------------
+# -- connection settings ---------------------------------------------------------------------------
 
 def test_timeouts_reach_the_request(prov: P) -> None:
     mock = Mock()

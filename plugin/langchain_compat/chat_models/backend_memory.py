@@ -184,7 +184,8 @@ class BackendMemory:
 
     def _put(self, key: BackendKey, **changes: object) -> None:  # the lock is held
         record = self._entries.get(key) or BackendRecord(key.base_url, key.model, key.key_digest)
-        self._entries[key] = replace(record, updated=time.time(), **changes)  # type: ignore[arg-type]
+        record = replace(record, updated=time.time(), **changes)  # type: ignore[arg-type]
+        self._entries[key] = record
         self._entries.move_to_end(key)
         while len(self._entries) > self.max_backends:
             self._entries.popitem(last=False)

@@ -79,7 +79,8 @@ class BaseChatCompat(LlamaServerMethods, CompatConnection, LlamaServerFields, Ba
     top_p: float | None = None
     """Nucleus sampling (None: not sent)."""
     max_tokens: int | None = None
-    """Most tokens per reply (None: the server's default, or the profile's: 512 for ``ChatLocal``)."""
+    """Most tokens per reply (None: the server's default, or the profile's: 512 for
+    ``ChatLocal``)."""
     n: int | None = None
     """Replies per request, where the provider allows several (None: not sent)."""
     stop: list[str] | str | None = None
@@ -177,11 +178,12 @@ class BaseChatCompat(LlamaServerMethods, CompatConnection, LlamaServerFields, Ba
         if settings is None:
             settings = self._call_settings = CallSettings(
                 profile=self.compat_profile, provider=self.provider.display_name,
-                path=self.provider.chat_path, base_url=self.base_url or "", model_name=self.model_name,
-                sampling=self._sampling_params(), tool_calling=ToolSetting(self.tool_calling),
-                stream_usage=self.stream_usage, drop_unsupported_params=self.drop_unsupported_params,
-                extra_body=self.extra_body, max_reasks=self.max_tool_reasks,
-                memory=self.backend_memory, key_digest=key_digest(self._raw_key()),
+                path=self.provider.chat_path, base_url=self.base_url or "",
+                model_name=self.model_name, sampling=self._sampling_params(),
+                tool_calling=ToolSetting(self.tool_calling), stream_usage=self.stream_usage,
+                drop_unsupported_params=self.drop_unsupported_params, extra_body=self.extra_body,
+                max_reasks=self.max_tool_reasks, memory=self.backend_memory,
+                key_digest=key_digest(self._raw_key()),
             )
         return settings
 
@@ -322,7 +324,8 @@ class BaseChatCompat(LlamaServerMethods, CompatConnection, LlamaServerFields, Ba
                 ``tools`` with ``method="function_calling"``.
         """
         if kwargs:
-            raise InvalidParameterError("with_structured_output", f"unexpected arguments {sorted(kwargs)}")
+            raise InvalidParameterError("with_structured_output",
+                                        f"unexpected arguments {sorted(kwargs)}")
         from langchain_compat.chat_models.tools import structured_output
 
         return structured_output(self, self.compat_profile, schema, method=method,
@@ -333,7 +336,8 @@ class BaseChatCompat(LlamaServerMethods, CompatConnection, LlamaServerFields, Ba
         """The sync shell: send what ``call`` asks for, hand back what came, yield its chunks."""
         while (send := call.next_action()) is not None:
             try:
-                with closing(self.driver.send(send.path, send.body, send.reader, timeout=send.timeout,
+                with closing(self.driver.send(send.path, send.body, send.reader,
+                                              timeout=send.timeout,
                                               admitted=send.admitted)) as deltas:
                     for delta in deltas:
                         yield from call.receive(delta)
@@ -394,8 +398,9 @@ def _reported(chunks: Iterator[ChatGenerationChunk],
         yield chunk
 
 
-async def _areported(chunks: AsyncIterator[ChatGenerationChunk],
-                     run_manager: AsyncCallbackManagerForLLMRun) -> AsyncIterator[ChatGenerationChunk]:
+async def _areported(
+    chunks: AsyncIterator[ChatGenerationChunk], run_manager: AsyncCallbackManagerForLLMRun,
+) -> AsyncIterator[ChatGenerationChunk]:
     async for chunk in chunks:
         await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
         yield chunk

@@ -238,7 +238,8 @@ class Call:
         parse_failure = isinstance(cause, ToolCallParseError)
         if not parse_failure:
             cause = error
-        if not self._modes.on_error(cause, received=received and not parse_failure,  # type: ignore[arg-type]
+        shown = received and not parse_failure
+        if not self._modes.on_error(cause, received=shown,  # type: ignore[arg-type]
                                     withheld=self._withheld):
             if cause is not error:
                 raise cause from None  # type: ignore[misc]

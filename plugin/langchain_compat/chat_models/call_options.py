@@ -138,7 +138,8 @@ def _legacy_functions(kwargs: dict[str, Any]) -> None:
         kwargs.setdefault("tools", [{"type": "function", "function": f} for f in functions])
     if function_call is not None and "tool_choice" not in kwargs:
         if isinstance(function_call, dict) and "name" in function_call:
-            kwargs["tool_choice"] = {"type": "function", "function": {"name": function_call["name"]}}
+            kwargs["tool_choice"] = {"type": "function",
+                                     "function": {"name": function_call["name"]}}
         elif function_call in ("auto", "none"):
             kwargs["tool_choice"] = function_call
 

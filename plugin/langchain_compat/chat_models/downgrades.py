@@ -36,10 +36,10 @@ from langchain_compat.chat_models.call_options import (
 )
 from langchain_compat.chat_models.plan import build_payload
 from langchain_compat.chat_models.tool_mode import choose_mode
+from langchain_compat.errors import APIError
 
 #: The ``response_format`` schema name of a constrained turn (``emulation/formats/constrained``).
 CONSTRAINED_SCHEMA = "tool_call_or_response"
-from langchain_compat.errors import APIError
 
 __all__ = ["DOWNGRADES", "Downgrade", "apply_remembered", "refused_row", "remember"]
 
@@ -102,14 +102,16 @@ def _weaker_json(settings: CallSettings, options: CallOptions) -> Shape:
     schema = options.structured.schema if options.structured else None
     if not (settings.profile.json_schema and schema):
         return _prompted_json(settings, options)
-    fmt = {"type": "json_schema", "json_schema": {"name": schema.get("title") or "output", "schema": schema}}
+    fmt = {"type": "json_schema",
+           "json_schema": {"name": schema.get("title") or "output", "schema": schema}}
     return settings, dataclasses.replace(options, params={**options.params, "response_format": fmt})
 
 
 def _plain_emulation(settings: CallSettings, options: CallOptions) -> Shape:
     """Constrained emulation refused: plain emulation (the calls asked for in the prompt and
     read out of the text, the judge re-asking what cannot be used)."""
-    return dataclasses.replace(settings, profile=settings.profile.replace(constrained=False)), options
+    plain = settings.profile.replace(constrained=False)
+    return dataclasses.replace(settings, profile=plain), options
 
 
 def _constrained(body: dict[str, Any]) -> bool:
@@ -126,7 +128,8 @@ def _emulated_choice(settings: CallSettings, options: CallOptions) -> Shape:
     if not options.forcing:
         return settings, options
     if settings.tool_calling is ToolSetting.NATIVE:
-        return dataclasses.replace(settings, profile=settings.profile.replace(tool_choice=False)), options
+        unforced = settings.profile.replace(tool_choice=False)
+        return dataclasses.replace(settings, profile=unforced), options
     return dataclasses.replace(settings, tool_calling=ToolSetting.EMULATED), options
 
 

@@ -162,7 +162,8 @@ class Judge:
         if options.prompted_json and reply.has_calls and not options.forcing:
             return reply  # JSON with tools beside it: the call stands (the agent runs it)
         if options.forcing:
-            meta["tool_choice_error"] = f"no usable call of the required tool after {reasks} re-asks"
+            meta["tool_choice_error"] = (f"no usable call of the required tool "
+                                         f"after {reasks} re-asks")
             return dataclasses.replace(reply, meta=meta)
         if options.prompted_json:
             meta["structured_output_error"] = f"{problem} (still after {reasks} re-asks)"
@@ -248,7 +249,8 @@ def _reworks_results(judge: Judge, reply: Reply) -> Problem | None:
                                  for v in values):
             return None
         shown = [_number_text(v) for v in values]
-        if any(v in asked for v in shown) or not all(v in results or v in ("0", "1") for v in shown):
+        if (any(v in asked for v in shown)
+                or not all(v in results or v in ("0", "1") for v in shown)):
             return None
         if not any(v in ("0", "1") and v not in results for v in shown):
             return None

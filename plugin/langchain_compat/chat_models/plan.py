@@ -66,7 +66,8 @@ def shape_messages(wire: list[dict[str, Any]], settings: CallSettings, options: 
     if mode is ToolMode.EMULATED:
         return emulate_messages(wire, [] if withhold_tools else options.tools or [],
                                 options.tool_choice, tool_role=profile.tool_role,
-                                template=profile.tool_prompt, parallel=options.parallel is not False,
+                                template=profile.tool_prompt,
+                                parallel=options.parallel is not False,
                                 failed_ids=failed_ids, fmt=profile.tool_format)
     if not mode.sends_tools and not profile.tool_role and _has_tool_history(wire):
         return replay_tool_history(wire, tool_role=False, failed_ids=failed_ids,

@@ -7,7 +7,8 @@ from typing import ClassVar
 from langchain_compat.chat_models.base import BaseChatCompat
 from langchain_compat.providers import AVANGENIO, COTOMI, EKTOS, GENERIC, LOCAL, TELKOM, Provider
 
-__all__ = ["ChatAvangenio", "ChatCotomi", "ChatEktos", "ChatLocal", "ChatOpenAICompatible", "ChatTelkom"]
+__all__ = ["ChatAvangenio", "ChatCotomi", "ChatEktos", "ChatLocal", "ChatOpenAICompatible",
+           "ChatTelkom"]
 
 
 class ChatOpenAICompatible(BaseChatCompat):
@@ -21,7 +22,8 @@ class ChatOpenAICompatible(BaseChatCompat):
         ```python
         from langchain_compat import ChatOpenAICompatible
 
-        llm = ChatOpenAICompatible(base_url="http://127.0.0.1:8089/v1", model="qwen2.5-coder-0.5b-instruct")
+        llm = ChatOpenAICompatible(base_url="http://127.0.0.1:8089/v1",
+                                   model="qwen2.5-coder-0.5b-instruct")
         llm.invoke("Say hi")
         ```
     """

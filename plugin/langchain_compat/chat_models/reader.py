@@ -235,7 +235,8 @@ class ReplyReader:
             events = self._parser.finish(truncated=reply.finish_reason == "length")
             self._take(events)
             parsed = self._parser.result()
-            reply.tool_calls, reply.invalid_tool_calls = parsed.tool_calls, parsed.invalid_tool_calls
+            reply.tool_calls = parsed.tool_calls
+            reply.invalid_tool_calls = parsed.invalid_tool_calls
         if self._native:
             reply.tool_calls, reply.invalid_tool_calls = self._native.read(self._options.tools)
         text = "".join(self._text)

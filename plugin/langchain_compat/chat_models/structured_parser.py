@@ -87,7 +87,8 @@ class StructuredOutput(Runnable[BaseMessage, Any]):
         return value, None
 
     def _missing(self, message: BaseMessage) -> str:
-        invalid = getattr(message, "invalid_tool_calls", None) or message.response_metadata.get("invalid_tool_calls")
+        invalid = (getattr(message, "invalid_tool_calls", None)
+                   or message.response_metadata.get("invalid_tool_calls"))
         if invalid:
             return "the tool call could not be used: " + describe_invalid_calls(invalid)
         if self.tool_name:
@@ -103,17 +104,21 @@ class StructuredOutput(Runnable[BaseMessage, Any]):
         return value
 
     # -- Runnable --------------------------------------------------------
-    def invoke(self, input: BaseMessage, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
+    def invoke(self, input: BaseMessage, config: RunnableConfig | None = None,
+               **kwargs: Any) -> Any:
         return self._call_with_config(self._result, input, config, run_type="parser")
 
-    async def ainvoke(self, input: BaseMessage, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
+    async def ainvoke(self, input: BaseMessage, config: RunnableConfig | None = None,
+                      **kwargs: Any) -> Any:
         return self.invoke(input, config, **kwargs)  # pure CPU: no need for an executor
 
     def transform(self, input: Iterator[BaseMessage], config: RunnableConfig | None = None,
                   **kwargs: Any) -> Iterator[Any]:
-        yield from self._transform_stream_with_config(input, self._transform, config, run_type="parser")
+        yield from self._transform_stream_with_config(input, self._transform, config,
+                                                      run_type="parser")
 
-    async def atransform(self, input: AsyncIterator[BaseMessage], config: RunnableConfig | None = None,
+    async def atransform(self, input: AsyncIterator[BaseMessage],
+                         config: RunnableConfig | None = None,
                          **kwargs: Any) -> AsyncIterator[Any]:
         async for out in self._atransform_stream_with_config(input, self._atransform, config,
                                                              run_type="parser"):
@@ -146,11 +151,13 @@ class _Stream:
 
     def feed(self, chunk: BaseMessage) -> list[Any]:
         """What to yield for one chunk: a new partial value, if any."""
-        self._message = chunk if self._message is None else self._message + chunk  # type: ignore[operator]
+        message = self._message
+        self._message = chunk if message is None else message + chunk  # type: ignore[operator]
         if self._owner.include_raw:
             return []  # one result at the end, as invoke returns it
         try:
-            value = self._owner.parser.parse_result([ChatGeneration(message=self._message)], partial=True)
+            value = self._owner.parser.parse_result([ChatGeneration(message=self._message)],
+                                                    partial=True)
         except ValueError:
             value = None
         if value is None or value == self._last:

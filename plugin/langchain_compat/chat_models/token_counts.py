@@ -33,7 +33,11 @@ from langchain_core.messages import AIMessage, BaseMessage
 
 from langchain_compat.core.reasoning import message_reasoning
 from langchain_compat.errors import RateLimiterTimeoutError, StoreError
-from langchain_compat.memory.estimate import count_tokens, estimate_text_tokens, estimate_tools_tokens
+from langchain_compat.memory.estimate import (
+    count_tokens,
+    estimate_text_tokens,
+    estimate_tools_tokens,
+)
 from langchain_compat.transport.driver import HTTPDriver
 from langchain_compat.transport.wire import Attempt, Budget
 
@@ -151,7 +155,8 @@ class ServerTokenizer:
 
     def token_ids(self, text: str) -> list[int] | None:
         """The server's token ids of ``text`` (None: unavailable now; estimate instead)."""
-        key = (self.url, self._model, hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest())
+        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
+        key = (self.url, self._model, digest)
         with _lock:
             ids = _cache.get(key)
             if ids is not None:
@@ -180,7 +185,8 @@ class ServerTokenizer:
             return _read_ids(json.loads(self._post(body, deadline, body_limit(text))), text)
         except (httpx.HTTPError, ValueError, TypeError, RecursionError, zlib.error, StoreError,
                 RateLimiterTimeoutError) as exc:
-            # The URL has no credentials (check_base_url refuses them); the key is in no message here.
+            # The URL has no credentials (check_base_url refuses them); the key is in no
+            # message here.
             logger.info("token count: %s failed (%s); using the offline estimate", self.url,
                         type(exc).__name__)
             return None

@@ -10,7 +10,12 @@ under ``auto`` (not learned: native works, this reply did not).
 
 from __future__ import annotations
 
-from langchain_compat.chat_models.call_options import CallOptions, CallSettings, ToolMode, ToolSetting
+from langchain_compat.chat_models.call_options import (
+    CallOptions,
+    CallSettings,
+    ToolMode,
+    ToolSetting,
+)
 from langchain_compat.core.error_mapping import is_tool_parse_failure, looks_like_tools_refusal
 from langchain_compat.errors import APIError, CompatError, ToolsNotSupportedError
 

@@ -35,7 +35,8 @@ __all__ = ["structured_output", "tool_kwargs", "wire_tool_choice"]
 _WIRE_CHOICE = {"auto": "auto", "none": "none", "required": "required"}
 
 
-def wire_tool_choice(tool_choice: Any, tools: Sequence[dict[str, Any]]) -> str | dict[str, Any] | None:
+def wire_tool_choice(tool_choice: Any,
+                     tools: Sequence[dict[str, Any]]) -> str | dict[str, Any] | None:
     """Every accepted ``tool_choice`` spelling in OpenAI's wire form.
 
     Accepts "auto", "none", "any"/"required"/True, a tool name, or the OpenAI
@@ -70,7 +71,8 @@ def tool_kwargs(
         try:
             formatted.append(convert_to_openai_tool(tool, strict=strict))
         except Exception as exc:  # langchain raises ValueError/TypeError/... for bad tools
-            raise InvalidParameterError("tools", f"cannot convert {tool!r} to a tool schema: {exc}") from None
+            raise InvalidParameterError(
+                "tools", f"cannot convert {tool!r} to a tool schema: {exc}") from None
     out: dict[str, Any] = {"tools": formatted}
     choice = wire_tool_choice(tool_choice, formatted)
     if choice is not None:
@@ -123,7 +125,8 @@ def structured_output(
     """
     method = method or ("json_schema" if tools else _default_method(profile))
     if method not in ("function_calling", "json_mode", "json_schema"):
-        raise InvalidParameterError("method", "use 'function_calling', 'json_mode' or 'json_schema'")
+        raise InvalidParameterError("method",
+                                    "use 'function_calling', 'json_mode' or 'json_schema'")
     if schema is None and method != "json_mode":
         raise InvalidParameterError("schema", f"a schema is required for method={method!r}")
     if tools and method == "function_calling":

@@ -56,7 +56,8 @@ IGNORED: Mapping[str, str] = {
     "tiktoken_enabled": "token counts never use tiktoken",
     "embedding_ctx_length": "the per-input limit comes from the profile "
                             "(limits_overrides={'max_input_tokens': ...})",
-    "allowed_special": "token counts never use tiktoken", "disallowed_special": "token counts never use tiktoken",
+    "allowed_special": "token counts never use tiktoken",
+    "disallowed_special": "token counts never use tiktoken",
     "skip_empty": "empty inputs follow the profile's allow_empty",
     "include_response_headers": "not supported", "use_responses_api": "chat completions only",
     "use_previous_response_id": "chat completions only",
@@ -77,9 +78,12 @@ def _likely(name: str, known: set[str]) -> str | None:
     """The field ``name`` is most likely a misspelling of (None: no close one)."""
     if name in SERVER_FIELDS:
         return None
-    pool = {n for n in known if not n.startswith("_")} | {a for a, t in ALIASES.items() if t in known}
+    pool = ({n for n in known if not n.startswith("_")}
+            | {a for a, t in ALIASES.items() if t in known})
     match = difflib.get_close_matches(name.lower(), sorted(pool), n=1, cutoff=0.8)
-    return (ALIASES.get(match[0], match[0]) if match[0] not in known else match[0]) if match else None
+    if not match:
+        return None
+    return ALIASES.get(match[0], match[0]) if match[0] not in known else match[0]
 
 
 def collect_kwargs(values: dict[str, Any], known: set[str], *,
@@ -107,12 +111,14 @@ def collect_kwargs(values: dict[str, Any], known: set[str], *,
         target = ALIASES.get(name)
         if target is not None and target in known:
             if target in out and out[target] is not None:
-                raise InvalidParameterError(name, f"also given as {target!r}; pass only {target}=...")
+                raise InvalidParameterError(name,
+                                            f"also given as {target!r}; pass only {target}=...")
             out[target] = out.pop(name)
             continue
         if name in IGNORED:
             out.pop(name)
-            warnings.warn(f"{name!r} is ignored: {IGNORED[name]}.", UserWarning, stacklevel=user_stacklevel())
+            warnings.warn(f"{name!r} is ignored: {IGNORED[name]}.", UserWarning,
+                          stacklevel=user_stacklevel())
             continue
         if is_secret_name(name):
             raise InvalidCredentialError(
@@ -122,7 +128,8 @@ def collect_kwargs(values: dict[str, Any], known: set[str], *,
         likely = _likely(name, known)
         hint = f" (did you mean {likely!r}?)" if likely else ""
         if unknown == "error":
-            raise InvalidParameterError(name, f"unknown argument{hint} (request fields go in model_kwargs={{...}})")
+            raise InvalidParameterError(
+                name, f"unknown argument{hint} (request fields go in model_kwargs={{...}})")
         warnings.warn(
             f"{name!r} is not a known argument{hint}: it is sent in the request body as part of "
             "model_kwargs. Pass it in model_kwargs={...} to silence this warning.",

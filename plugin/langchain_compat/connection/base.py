@@ -61,7 +61,8 @@ class CompatConnection(BaseModel):
     base_url: str | None = None
     """Base URL (env var per provider, e.g. ``COTOMI_BASE_URL``); no ``user:password@``."""
     api_key: SecretStr | None = None
-    """API key (env var per provider, e.g. ``COTOMI_API_KEY``); never shown, surrounding whitespace stripped."""
+    """API key (env var per provider, e.g. ``COTOMI_API_KEY``); never shown, surrounding
+    whitespace stripped."""
     timeout: float | tuple[float, float] | httpx.Timeout | None = None
     """Seconds one HTTP request may take, its retries and the waits between them included
     (every socket read is cut to it, streams too). Not a deadline for a whole call: a call
@@ -136,7 +137,8 @@ class CompatConnection(BaseModel):
                                        required=prov.requires_api_key and self.auth_header != "")
         check_headers(self.default_headers)
         if self.auth_header:
-            check_headers({self.auth_header: self.auth_prefix or ""}, setting="auth_header/auth_prefix")
+            check_headers({self.auth_header: self.auth_prefix or ""},
+                          setting="auth_header/auth_prefix")
 
     def _resolve_rate_limiter(self, rpm: float | None) -> None:
         """Where the caller passed no ``rate_limiter``, the profile's limit (``rpm``) as the
@@ -223,7 +225,8 @@ class CompatConnection(BaseModel):
 
     @property
     def auth(self) -> AuthScheme:
-        """How the key travels: the provider's scheme with ``auth_header``/``auth_prefix`` applied."""
+        """How the key travels: the provider's scheme with ``auth_header``/``auth_prefix``
+        applied."""
         return self.provider.auth.override(self.auth_header, self.auth_prefix)
 
     def _driver_rate_limiter(self) -> BaseRateLimiter | None:
@@ -269,7 +272,8 @@ def _checked(name: str, value: Any) -> Any:
     return value
 
 
-def build_driver(conn: CompatConnection, *, rate_limiter: BaseRateLimiter | None = None) -> HTTPDriver:
+def build_driver(conn: CompatConnection, *,
+                 rate_limiter: BaseRateLimiter | None = None) -> HTTPDriver:
     """The HTTP driver for a chat model's or embeddings instance's connection fields.
 
     Args:

@@ -69,7 +69,8 @@ def _refuse_bad_char(value: str, setting: str, what: str, where: str, advice: st
     bad = _bad_char(value)
     if bad is not None:
         i, ch = bad
-        raise InvalidCredentialError(setting, f"{what} contains {_describe(ch)} at position {i}{where}; {advice}")
+        raise InvalidCredentialError(
+            setting, f"{what} contains {_describe(ch)} at position {i}{where}; {advice}")
 
 
 def is_secret_name(name: str) -> bool:
@@ -78,7 +79,8 @@ def is_secret_name(name: str) -> bool:
     ``openai_api_key``, ``apikey``, ``access_token``, ``client_secret``,
     ``x-api-key``, ``Authorization`` do; ``max_tokens`` and ``top_k`` do not.
     """
-    parts = [p for p in re.split(r"[^a-z0-9]+", re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()) if p]
+    snake = re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+    parts = [p for p in re.split(r"[^a-z0-9]+", snake) if p]
     return any(p in _SECRET_PARTS or p.endswith(_SECRET_SUFFIXES) for p in parts)
 
 
@@ -103,7 +105,8 @@ def check_headers(headers: Mapping[str, str] | None, *, setting: str = "default_
                          "header values must be plain ASCII without line breaks")
 
 
-def secret_header_values(headers: Mapping[str, str] | None, auth_header: str | None) -> tuple[str, ...]:
+def secret_header_values(headers: Mapping[str, str] | None,
+                         auth_header: str | None) -> tuple[str, ...]:
     """The values of custom headers that look like credentials (redacted from errors)."""
     out = []
     for name, value in (headers or {}).items():

@@ -69,16 +69,19 @@ def typed_validation_error(exc: ValidationError) -> InvalidParameterError:
         return ours
     field = ".".join(str(p) for p in first.get("loc", ())) or "arguments"
     problems = "; ".join(
-        f"{'.'.join(str(p) for p in e.get('loc', ())) or 'value'}: {e.get('msg')}" for e in exc.errors()
+        f"{'.'.join(str(p) for p in e.get('loc', ())) or 'value'}: {e.get('msg')}"
+        for e in exc.errors()
     )
-    return InvalidParameterError(field, f"{problems}. Check the argument's type and allowed values.")
+    return InvalidParameterError(field,
+                                 f"{problems}. Check the argument's type and allowed values.")
 
 
 class InsecureBaseURLWarning(UserWarning):
     """A non-loopback ``http://`` base URL: the API key would travel in clear text."""
 
 
-def resolve_api_key(provider: Provider, api_key: SecretStr | None, *, required: bool) -> SecretStr | None:
+def resolve_api_key(provider: Provider, api_key: SecretStr | None, *,
+                    required: bool) -> SecretStr | None:
     """The key given, else the provider's env var, cleaned (see :func:`clean_api_key`).
 
     Raises:
@@ -105,7 +108,8 @@ def resolve_base_url(provider: Provider, base_url: str | None) -> str:
         InvalidParameterError: not an http(s) URL.
         InvalidCredentialError: the URL carries ``user:password@``.
     """
-    url = base_url or (os.environ.get(provider.base_url_env) if provider.base_url_env else None) or provider.base_url
+    from_env = os.environ.get(provider.base_url_env) if provider.base_url_env else None
+    url = base_url or from_env or provider.base_url
     if not url:
         raise MissingBaseURLError(provider.display_name, provider.base_url_env)
     url = check_base_url(url)
@@ -147,10 +151,13 @@ def check_base_url(url: str) -> str:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises on a malformed port
     except (ValueError, TypeError):
-        raise InvalidParameterError("base_url", "expected an http(s) URL such as https://host/v1") from None
+        raise InvalidParameterError("base_url",
+                                    "expected an http(s) URL such as https://host/v1") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        shown = repr(url) if "@" not in url else "a URL with '@' (not shown: it may hold a password)"
-        raise InvalidParameterError("base_url", f"expected an http(s) URL such as https://host/v1, got {shown}")
+        shown = (repr(url) if "@" not in url
+                 else "a URL with '@' (not shown: it may hold a password)")
+        raise InvalidParameterError("base_url",
+                                    f"expected an http(s) URL such as https://host/v1, got {shown}")
     path = parts.path.rstrip("/")
     endpoint = next((e for e in ENDPOINT_PATHS if path.endswith(e)), None)
     if endpoint is not None:

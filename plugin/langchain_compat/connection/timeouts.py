@@ -83,7 +83,8 @@ def check_proxy(proxy: Any) -> None:
         raise InvalidCredentialError(
             "proxy", "it carries a user name or password, which would show in reprs and errors; "
             "pass http_client=httpx.Client(proxy=httpx.Proxy(url, auth=(user, password))) instead")
-    if parts is None or parts.scheme not in ("http", "https", "socks5", "socks5h") or not parts.hostname:
+    if (parts is None or parts.scheme not in ("http", "https", "socks5", "socks5h")
+            or not parts.hostname):
         raise InvalidParameterError("proxy", "expected a proxy URL such as http://127.0.0.1:3128")
     if parts.scheme.startswith("socks"):
         try:

@@ -73,7 +73,8 @@ def _message_from_body(body: Any) -> str:
                 if isinstance(val, str) and val:
                     return val
                 if isinstance(val, list) and val:  # FastAPI/pydantic 422 detail
-                    return "; ".join(str(v.get("msg", v)) if isinstance(v, dict) else str(v) for v in val)
+                    return "; ".join(str(v.get("msg", v)) if isinstance(v, dict) else str(v)
+                                     for v in val)
             return json.dumps(err)[:_MAX_MESSAGE]
         if isinstance(err, str):
             return err
@@ -159,7 +160,9 @@ def error_from_response(
     # Any status may carry the hint: 429, and 503 "overloaded, retry in N s" (RFC 9110 10.2.3).
     ms = headers.get("retry-after-ms")
     retry = float(ms) / 1000 if ms and ms.replace(".", "", 1).isdigit() else None
-    kw["retry_after"] = retry if retry is not None else parse_retry_after(headers.get("retry-after"))
+    if retry is None:
+        retry = parse_retry_after(headers.get("retry-after"))
+    kw["retry_after"] = retry
     return _typed(cls, status, body, message, kw)
 
 
@@ -171,7 +174,8 @@ def error_from_stream_event(obj: Any, *, provider: str | None = None) -> APIErro
         code = err.get("code") or err.get("status")
         status = code if isinstance(code, int) else None
     message = _message_from_body(obj)
-    cls = _BY_STATUS.get(status or 0) or (_server_error(message) if (status or 500) >= 500 else APIError)
+    cls = _BY_STATUS.get(status or 0) or (
+        _server_error(message) if (status or 500) >= 500 else APIError)
     kw = {"status_code": status, "provider": provider, "body": obj}
     return _typed(cls, status, obj, message, kw)
 
@@ -199,11 +203,13 @@ def is_tool_parse_failure(error: APIError) -> bool:
 # history) and says it is not accepted; vLLM's "auto tool choice requires
 # --enable-auto-tool-choice and --tool-call-parser" counts too.
 _TOOLS_FIELD = re.compile(r"(?<![\w.])(?:tools|functions|tool_choice|function_call|tool calling|"
-                          r"function calling)(?![\w])|auto-tool-choice|tool-call-parser", re.IGNORECASE)
+                          r"function calling)(?![\w])|auto-tool-choice|tool-call-parser",
+                          re.IGNORECASE)
 _NOT_ACCEPTED = re.compile(
     r"not (?:supported|allowed|permitted|implemented|enabled|available|recogni[sz]ed|accepted)|"
-    r"unsupported|unrecogni[sz]ed|unknown|unexpected|extra (?:inputs?|fields?)|does(?:n't| not) support|"
-    r"no support|requires|auto-tool-choice|tool-call-parser|not a valid (?:field|parameter)",
+    r"unsupported|unrecogni[sz]ed|unknown|unexpected|extra (?:inputs?|fields?)|"
+    r"does(?:n't| not) support|no support|requires|auto-tool-choice|tool-call-parser|"
+    r"not a valid (?:field|parameter)",
     re.IGNORECASE,
 )
 

@@ -22,7 +22,8 @@ from langchain_core.messages.block_translators.openai import convert_to_openai_d
 from langchain_compat.core.reasoning import message_reasoning
 from langchain_compat.errors import InvalidParameterError
 
-__all__ = ["content_text", "content_to_wire", "message_to_wire", "messages_to_wire", "tool_calls_to_wire"]
+__all__ = ["content_text", "content_to_wire", "message_to_wire", "messages_to_wire",
+           "tool_calls_to_wire"]
 
 _ROLE_BY_TYPE = {
     "system": "system",
@@ -46,11 +47,13 @@ def _block_to_wire(block: Any) -> dict[str, Any] | None:
         )
     kind = block.get("type")
     if not isinstance(kind, str):  # also keeps unhashable values out of the set lookups below
-        raise InvalidParameterError("content", f"a content block needs a string 'type', got {kind!r}")
+        raise InvalidParameterError("content",
+                                    f"a content block needs a string 'type', got {kind!r}")
     if kind in _TEXT_TYPES:
         text = block.get("text", "")
         if not isinstance(text, str):
-            raise InvalidParameterError("content", f"a text block needs a string 'text', got {type(text).__name__}")
+            raise InvalidParameterError(
+                "content", f"a text block needs a string 'text', got {type(text).__name__}")
         return {"type": "text", "text": text}
     if kind == "image_url":
         url = block.get("image_url")
@@ -63,7 +66,8 @@ def _block_to_wire(block: Any) -> dict[str, Any] | None:
     if kind in _DATA_TYPES:
         try:
             return convert_to_openai_data_block(block)
-        except (KeyError, ValueError, TypeError, AttributeError) as exc:  # langchain-core raises all four
+        except (KeyError, ValueError, TypeError, AttributeError) as exc:
+            # langchain-core raises all four
             raise InvalidParameterError("content", f"cannot send {kind} block: {exc}") from None
     if kind in ("tool_use", "tool_call", "reasoning", "thinking", "non_standard"):
         return None  # carried in tool_calls / not sendable as content
@@ -137,7 +141,8 @@ def message_to_wire(message: BaseMessage, *, reasoning: bool = False) -> dict[st
             )
     out: dict[str, Any] = {"role": role}
     if isinstance(message, AIMessage):
-        calls = tool_calls_to_wire(message) if (message.tool_calls or message.invalid_tool_calls) else None
+        has_calls = message.tool_calls or message.invalid_tool_calls
+        calls = tool_calls_to_wire(message) if has_calls else None
         if calls:
             out["tool_calls"] = calls
         text = content_to_wire(content)
@@ -160,7 +165,8 @@ def message_to_wire(message: BaseMessage, *, reasoning: bool = False) -> dict[st
     return out
 
 
-def messages_to_wire(messages: Sequence[BaseMessage], *, reasoning: bool = False) -> list[dict[str, Any]]:
+def messages_to_wire(messages: Sequence[BaseMessage], *,
+                     reasoning: bool = False) -> list[dict[str, Any]]:
     """Convert a conversation (``reasoning``: see :func:`message_to_wire`).
 
     Raises:

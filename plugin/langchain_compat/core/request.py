@@ -54,7 +54,8 @@ def _check_one(name: str, value: Any, profile: Profile, provider: str) -> Any:
         not isinstance(value, types) or (isinstance(value, bool) and bool not in types)
     ):
         expected = _TYPE_NAMES.get(name, "an integer")
-        raise InvalidParameterError(name, f"expected {expected}, got {type(value).__name__} {value!r}")
+        raise InvalidParameterError(name,
+                                    f"expected {expected}, got {type(value).__name__} {value!r}")
     if name == "stop":
         if isinstance(value, str):
             value = [value]
@@ -63,7 +64,8 @@ def _check_one(name: str, value: Any, profile: Profile, provider: str) -> Any:
             raise InvalidParameterError("stop", "every stop sequence must be a non-empty string")
         if rule.max_items is not None and len(value) > rule.max_items:
             raise InvalidParameterError(
-                "stop", f"{provider} accepts at most {rule.max_items} stop sequences, got {len(value)}"
+                "stop",
+                f"{provider} accepts at most {rule.max_items} stop sequences, got {len(value)}",
             )
     elif rule.min is not None or rule.max is not None:
         if value != value:  # NaN passes every comparison below and is not valid JSON
@@ -71,7 +73,8 @@ def _check_one(name: str, value: Any, profile: Profile, provider: str) -> Any:
         if rule.min is not None and value < rule.min or rule.max is not None and value > rule.max:
             lo = "-inf" if rule.min is None else f"{rule.min:g}"
             hi = "inf" if rule.max is None else f"{rule.max:g}"
-            raise InvalidParameterError(name, f"{value!r} is outside the allowed range [{lo}, {hi}]")
+            raise InvalidParameterError(name,
+                                        f"{value!r} is outside the allowed range [{lo}, {hi}]")
     return value
 
 

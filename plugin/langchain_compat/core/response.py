@@ -128,7 +128,8 @@ class ChatBody:
             raise ResponseParseError("expected a chat.completion object with a 'choices' list",
                                      body=body, provider=self.provider)
         if not body["choices"]:
-            raise ResponseParseError("the response has no choices", body=body, provider=self.provider)
+            raise ResponseParseError("the response has no choices", body=body,
+                                     provider=self.provider)
         try:
             usage = usage_to_metadata(body.get("usage"))
             return [self._delta(body, choice, i, usage if i == 0 else None)

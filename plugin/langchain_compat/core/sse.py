@@ -68,7 +68,8 @@ class SSEDecoder:
             ...
     """
 
-    __slots__ = ("_data", "_event", "_event_size", "_parts", "_pending_cr", "_size", "max_event_bytes")
+    __slots__ = ("_data", "_event", "_event_size", "_parts", "_pending_cr", "_size",
+                 "max_event_bytes")
 
     def __init__(self, max_event_bytes: int = MAX_EVENT_BYTES) -> None:
         self._parts: list[bytes] = []  # the incomplete last line, in pieces

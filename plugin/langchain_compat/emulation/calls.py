@@ -19,7 +19,8 @@ from langchain_compat.emulation.readers import meant_for_sole, single_string_par
 from langchain_compat.emulation.render import is_placeholder
 from langchain_compat.emulation.schema import validate
 
-__all__ = ["LIMIT_ERROR", "IdFactory", "build_call", "cut_at_limit", "index_tools", "random_call_id"]
+__all__ = ["LIMIT_ERROR", "IdFactory", "build_call", "cut_at_limit", "index_tools",
+           "random_call_id"]
 
 #: The error of a call that the reply did not close before it hit the token limit.
 LIMIT_ERROR = "the reply was cut off at the token limit before this tool call was closed"
@@ -110,7 +111,8 @@ def _copied_placeholders(value: Any, path: str = "") -> list[str]:
     if isinstance(value, str):
         return [path or "arguments"] if is_placeholder(value) else []
     if isinstance(value, dict):
-        return [p for k, v in value.items() for p in _copied_placeholders(v, f"{path}.{k}" if path else str(k))]
+        return [p for k, v in value.items()
+                for p in _copied_placeholders(v, f"{path}.{k}" if path else str(k))]
     if isinstance(value, list):
         return [p for i, v in enumerate(value) for p in _copied_placeholders(v, f"{path}[{i}]")]
     return []

@@ -33,7 +33,8 @@ NAME_KEYS = ("name", "tool", "tool_name", "function", "recipient_name")
 ARG_KEYS = ("arguments", "parameters", "args", "tool_input", "input", "kwargs")
 META_KEYS = ("id", "type", "call_id", "index")
 TEXT_ARG_KEYS = ("tool_input", "input")  # may hold a plain string (LangChain agents, ReAct)
-CALL_KEYS = frozenset(NAME_KEYS + ARG_KEYS + META_KEYS + ("tool_calls", "tool_call", "function_call"))
+CALL_KEYS = frozenset(NAME_KEYS + ARG_KEYS + META_KEYS
+                      + ("tool_calls", "tool_call", "function_call"))
 
 
 @dataclass

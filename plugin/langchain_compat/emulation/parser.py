@@ -125,6 +125,7 @@ def unwrap_generic_response(text: str) -> str | None:
         value = json.loads(body)
     except (ValueError, RecursionError):
         return None
-    if isinstance(value, dict) and list(value) == ["response"] and isinstance(value["response"], str):
+    if (isinstance(value, dict) and list(value) == ["response"]
+            and isinstance(value["response"], str)):
         return value["response"]
     return None

@@ -198,7 +198,8 @@ def implicit_calls(value_text: str, names: frozenset[str] | None,
     calls = calls_from_value(value, strict=True, raw=value_text) if value is not None else None
     if not calls or not all(_object_args(c, text_tools) for c in calls):
         return None
-    if names is not None and not any(c.name in names or meant_for_sole(c.args, sole) for c in calls):
+    if names is not None and not any(c.name in names or meant_for_sole(c.args, sole)
+                                     for c in calls):
         return None  # JSON that names no known tool is an example, not a call
     return calls
 

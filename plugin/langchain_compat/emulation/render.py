@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 import string
 from typing import Any
 
@@ -147,11 +146,13 @@ def _placeholder(schema: Any, root: dict, depth: int) -> str:
     if isinstance(ref, str) and ref.startswith("#/"):
         return _placeholder(resolve_ref(ref, root), root, depth + 1) if depth < 4 else "<object>"
     for key in ("anyOf", "oneOf", "allOf"):
-        options = [o for o in schema.get(key) or () if isinstance(o, dict) and o.get("type") != "null"]
+        options = [o for o in schema.get(key) or ()
+                   if isinstance(o, dict) and o.get("type") != "null"]
         if options:
             return _placeholder(options[0], root, depth)
     if isinstance(schema.get("enum"), list) and schema["enum"]:
-        return "<one of: " + ", ".join(json.dumps(v, ensure_ascii=False) for v in schema["enum"]) + ">"
+        values = ", ".join(json.dumps(v, ensure_ascii=False) for v in schema["enum"])
+        return "<one of: " + values + ">"
     kind = schema.get("type")
     kind = next((k for k in kind if k != "null"), None) if isinstance(kind, list) else kind
     props = schema.get("properties")
@@ -159,12 +160,16 @@ def _placeholder(schema: Any, root: dict, depth: int) -> str:
         if not isinstance(props, dict) or not props or depth >= 2:
             return "{...}"
         required = set(schema.get("required") or ())
-        keys = list(props) if len(props) <= 8 else [k for k in props if k in required] or list(props)[:8]
-        inner = ", ".join(f"{json.dumps(k, ensure_ascii=False)}: {_placeholder(props[k], root, depth + 1)}"
-                          for k in keys)
+        keys = (list(props) if len(props) <= 8
+                else [k for k in props if k in required] or list(props)[:8])
+        inner = ", ".join(
+            f"{json.dumps(k, ensure_ascii=False)}: {_placeholder(props[k], root, depth + 1)}"
+            for k in keys)
         return "{" + inner + "}"
     if kind == "array":
-        return "[" + _placeholder(schema.get("items"), root, depth + 1) + ", ...]" if depth < 2 else "[...]"
+        if depth >= 2:
+            return "[...]"
+        return "[" + _placeholder(schema.get("items"), root, depth + 1) + ", ...]"
     if kind == "string":
         return '"..."'
     return f"<{kind}>" if isinstance(kind, str) else "<value>"
@@ -207,7 +212,8 @@ def _merge_user(prev: dict, msg: dict) -> None:
 
 
 def replay_tool_history(messages: list[dict], *, tool_role: bool,
-                        failed_ids: frozenset[str] = frozenset(), fmt: str = "hermes") -> list[dict]:
+                        failed_ids: frozenset[str] = frozenset(),
+                        fmt: str = "hermes") -> list[dict]:
     """Rewrite tool calls and results in history as text the backend accepts.
 
     Assistant ``tool_calls`` become calls written in the format ``fmt`` (Hermes:

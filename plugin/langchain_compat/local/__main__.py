@@ -1,4 +1,7 @@
-"""``python -m langchain_compat.local install|up|down|status`` (same as ``langchain-compat local``)."""
+"""``python -m langchain_compat.local install|up|down|status``.
+
+The same as ``langchain-compat local``.
+"""
 
 from langchain_compat.local.cli import main
 

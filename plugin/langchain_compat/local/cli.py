@@ -56,20 +56,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help=port_help)
     p.add_argument("--model", default=DEFAULT_MODEL, choices=models, help=model_help)
     p.add_argument("--ctx", type=int, default=4096, help="context size in tokens")
-    p.add_argument("--threads", type=int, default=None, help="CPU threads (default: CPU count, at most 8)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="CPU threads (default: CPU count, at most 8)")
     p.add_argument("--timeout", type=float, default=180.0, help="seconds to wait for /health")
     p.add_argument("--no-embeddings", action="store_true", help="do not enable /v1/embeddings")
     p.add_argument("--install", action="store_true", help="install llama-server first if missing")
     p.add_argument("--chat-template", default=None, metavar="NAME|PATH|gguf",
-                   help="chat template: ours for the model by default, 'gguf' for the model file's own, "
-                        "a template shipped in langchain_compat/local/templates, or a file")
+                   help="chat template: ours for the model by default, 'gguf' for the model "
+                        "file's own, a template shipped in langchain_compat/local/templates, "
+                        "or a file")
     p.add_argument("--no-sampling-defaults", action="store_true",
                    help="leave llama-server's own sampling defaults (no repeat penalty)")
 
-    p = sub.add_parser("down", help="stop the llama-server that 'local up' started (--any: any of ours)")
+    p = sub.add_parser("down",
+                       help="stop the llama-server that 'local up' started (--any: any of ours)")
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help=port_help)
     p.add_argument("--any", action="store_true",
-                   help="also stop a server another program started (chat, ensure_server(), a test)")
+                   help="also stop a server another program started "
+                        "(chat, ensure_server(), a test)")
 
     p = sub.add_parser("status", help="show what is installed and every local server running")
     p.add_argument("--port", type=int, default=None,
@@ -146,7 +150,8 @@ def _down(args: argparse.Namespace) -> int:
              "not stopped. Use --any to stop it anyway.")
         return 1
     stopped = stop_server(args.port)
-    _out(f"stopped the server on port {args.port}" if stopped else f"no server running on port {args.port}")
+    _out(f"stopped the server on port {args.port}" if stopped
+         else f"no server running on port {args.port}")
     return 0
 
 
@@ -194,6 +199,7 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point for ``python -m langchain_compat.local``."""
-    parser = argparse.ArgumentParser(prog="python -m langchain_compat.local", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m langchain_compat.local",
+                                     description=__doc__.splitlines()[0])
     add_arguments(parser)
     return run(parser.parse_args(argv))

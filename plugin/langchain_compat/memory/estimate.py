@@ -131,7 +131,10 @@ def _word_tokens(word: str) -> float:
     total = 0
     for sub in _SUBWORD.findall(word):
         # A digit is a token of its own; mixed case splits a word further.
-        total += 1 if sub.isdigit() else -(-len(sub) // CHARS_PER_WORD_TOKEN) + len(_CASE_SWITCH.findall(sub))
+        if sub.isdigit():
+            total += 1
+        else:
+            total += -(-len(sub) // CHARS_PER_WORD_TOKEN) + len(_CASE_SWITCH.findall(sub))
     return total
 
 
@@ -224,7 +227,8 @@ def _args_text(args: Any) -> str:
     return json.dumps(args, ensure_ascii=False, default=str)
 
 
-def count_message_tokens(message: BaseMessage, text_tokens: TextCounter = estimate_text_tokens) -> int:
+def count_message_tokens(message: BaseMessage,
+                         text_tokens: TextCounter = estimate_text_tokens) -> int:
     """Upper-bound token estimate of one message, template overhead included.
 
     Args:

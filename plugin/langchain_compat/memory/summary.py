@@ -152,13 +152,16 @@ class SummaryMemory:
     ) -> None:
         self.model = model
         self.budget = input_budget(
-            max_tokens=max_tokens, profile=profile, model=model, reserve_for_output=reserve_for_output
+            max_tokens=max_tokens, profile=profile, model=model,
+            reserve_for_output=reserve_for_output,
         )
         self.trigger_tokens = trigger_tokens or self.budget * 3 // 4
         self.keep_tokens = keep_tokens or self.budget * 2 // 5
         # A summary longer than the model may write would be cut off mid-sentence.
         reply_cap = getattr(model, "max_tokens", None)
-        default = min(512, self.budget // 8, reply_cap if isinstance(reply_cap, int) and reply_cap > 0 else 512)
+        if not (isinstance(reply_cap, int) and reply_cap > 0):
+            reply_cap = 512
+        default = min(512, self.budget // 8, reply_cap)
         self.max_summary_tokens = max_summary_tokens or max(32, default)
         self.token_counter = token_counter
 
@@ -171,7 +174,8 @@ class SummaryMemory:
         while n < len(msgs) and isinstance(msgs[n], SystemMessage):
             n += 1
         system = [m for m in msgs[:n] if not is_summary(m)]
-        summary = " ".join(text_of(m)[len(SUMMARY_PREFIX):].strip() for m in msgs[:n] if is_summary(m))
+        summary = " ".join(text_of(m)[len(SUMMARY_PREFIX):].strip()
+                           for m in msgs[:n] if is_summary(m))
         turns = split_turns(split_units(msgs[n:]))
         if not turns:
             return None
@@ -225,7 +229,9 @@ class SummaryMemory:
             text = text[:keep].rstrip() + " ..."
         return text
 
-    def _steps(self, messages: Sequence[Any]) -> Generator[list[BaseMessage], str, list[BaseMessage]]:
+    def _steps(
+        self, messages: Sequence[Any],
+    ) -> Generator[list[BaseMessage], str, list[BaseMessage]]:
         """Sans-IO core: yields prompts, receives summaries, returns the new history."""
         msgs = convert_to_messages(list(messages))
         plan = self._plan(msgs)
@@ -278,7 +284,8 @@ class SummaryMemory:
         return [RemoveMessage(id=REMOVE_ALL_MESSAGES), *new_messages]
 
 
-def summarize_messages(messages: Sequence[Any], model: BaseChatModel, **options: Any) -> list[BaseMessage]:
+def summarize_messages(messages: Sequence[Any], model: BaseChatModel,
+                       **options: Any) -> list[BaseMessage]:
     """One-shot ``SummaryMemory(model, **options).fold(messages)``."""
     return SummaryMemory(model, **options).fold(messages)
 

@@ -27,7 +27,8 @@ __all__ = [
 ]
 
 #: Inserted where text was cut to fit (``{n}`` is the number of characters removed).
-TRUNCATION_MARKER = "\n[... {n} characters truncated by langchain-compat to fit the model's context window ...]\n"
+TRUNCATION_MARKER = ("\n[... {n} characters truncated by langchain-compat to fit the model's "
+                     "context window ...]\n")
 
 
 def split_units(messages: Sequence[BaseMessage]) -> list[list[BaseMessage]]:
@@ -91,7 +92,8 @@ def largest_fitting(n: int, fits: Callable[[int], bool]) -> int:
 
 def text_of(message: BaseMessage) -> str:
     """A message's text; non-text blocks become a visible placeholder."""
-    return content_text(message.content, "[non-text content removed to fit the model's context window]")
+    return content_text(message.content,
+                        "[non-text content removed to fit the model's context window]")
 
 
 def cut_text(text: str, keep: int) -> str:

@@ -90,7 +90,8 @@ STANDARD_PARAMS: Mapping[str, ParamRule] = MappingProxyType(
 )
 
 
-def params_table(base: Mapping[str, ParamRule] = STANDARD_PARAMS, **overrides: ParamRule) -> Mapping[str, ParamRule]:
+def params_table(base: Mapping[str, ParamRule] = STANDARD_PARAMS,
+                 **overrides: ParamRule) -> Mapping[str, ParamRule]:
     """Return a read-only copy of ``base`` with ``overrides`` applied."""
     table = dict(base)
     table.update(overrides)

@@ -33,7 +33,8 @@ _PARAMS = params_table(
     stop=ParamRule(max_items=4),
     logit_bias=ParamRule(
         supported=False,
-        hint="cotomi's vLLM engine rejects it; pass drop_unsupported_params=True to drop it with a warning",
+        hint="cotomi's vLLM engine rejects it; pass drop_unsupported_params=True to drop it "
+             "with a warning",
     ),
     tools=ParamRule(supported=False, hint=_NO_TOOLS),
     tool_choice=ParamRule(supported=False, hint=_NO_TOOLS),

@@ -68,8 +68,9 @@ LOCAL = Provider(
         server_kind=ServerKind.LLAMA_CPP,
         embeddings=EmbeddingsLimits(max_batch=2048, max_input_tokens=512, allow_empty=False,
                                     base64=True, dimensions=896),
-        notes=("llama-server with our Qwen template: native tools, a call the server cannot parse is "
-               "re-sent emulated; named tool_choice is ignored by the server; max_tokens 512 unless set."),
+        notes=("llama-server with our Qwen template: native tools, a call the server cannot "
+               "parse is re-sent emulated; named tool_choice is ignored by the server; "
+               "max_tokens 512 unless set."),
     ),
     docs="llama.cpp tools/server/README.md",
     start_command="langchain-compat local up",

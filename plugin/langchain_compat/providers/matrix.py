@@ -17,7 +17,8 @@ from typing import Any
 
 from langchain_compat.providers import PROVIDERS, Provider
 
-__all__ = ["COLUMNS", "NARROW_COLUMNS", "add_arguments", "capability_matrix", "render_markdown", "render_table", "run"]
+__all__ = ["COLUMNS", "NARROW_COLUMNS", "add_arguments", "capability_matrix", "render_markdown",
+           "render_table", "run"]
 
 #: (key, column title) in display order.
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -52,13 +53,14 @@ NARROW_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 
 _LEGEND = (
-    "tools: native = sent in the OpenAI tools field; emulated = rendered into the prompt and parsed\n"
-    "back; auto = tried natively once, emulated if the backend refuses."
+    "tools: native = sent in the OpenAI tools field; emulated = rendered into the prompt and "
+    "parsed\nback; auto = tried natively once, emulated if the backend refuses."
 )
 
 
 def _tools(native: bool | None) -> str:
-    # Tri-state profile flag: True native, False always emulated, None probed by tool_calling="auto".
+    # Tri-state profile flag: True native, False always emulated, None probed by
+    # tool_calling="auto".
     return {True: "native", False: "emulated", None: "auto"}[native]
 
 
@@ -139,7 +141,8 @@ def render_table(rows: Sequence[Mapping[str, Any]],
     header = [title for _, title in columns]
     body = [[_cell(row.get(key)) for key, _ in columns] for row in rows]
     widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in [header, *body]]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+             for r in [header, *body]]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
 
@@ -162,7 +165,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--wide", action="store_true",
-        help="table with every column (auth, stream usage, images, default model); wider than 100 columns",
+        help="table with every column (auth, stream usage, images, default model); "
+             "wider than 100 columns",
     )
 
 

@@ -43,7 +43,8 @@ class Deployment(BaseModel):
 
 
 def _label(i: int, d: Deployment) -> str:
-    model = getattr(d.model, "model_name", None) or getattr(d.model, "model", None) or type(d.model).__name__
+    model = (getattr(d.model, "model_name", None) or getattr(d.model, "model", None)
+             or type(d.model).__name__)
     return d.name or f"{i}:{model}"
 
 
@@ -123,7 +124,8 @@ class Router(BaseChatModel):
 
     def _new_core(self) -> RouterCore:
         return RouterCore(
-            [DeploymentState(n, d.weight, d.priority, d.input_cost_per_token, d.output_cost_per_token)
+            [DeploymentState(n, d.weight, d.priority, d.input_cost_per_token,
+                             d.output_cost_per_token)
              for n, d in zip(self._names, self.deployments)],
             strategy=self.strategy, cooldown=self.cooldown, config_cooldown=self.config_cooldown,
             max_attempts=self.max_attempts, max_wait=self.max_wait,
@@ -176,7 +178,9 @@ class Router(BaseChatModel):
         """Each deployment binds the tools its own way (native or emulated)."""
         return self._derive([r.bind_tools(tools, **kwargs) for r in self._runnables])
 
-    def with_structured_output(self, schema: Any, **kwargs: Any) -> Runnable:  # type: ignore[override]
+    def with_structured_output(  # type: ignore[override]
+        self, schema: Any, **kwargs: Any,
+    ) -> Runnable:
         """Each deployment's own structured output, routed (usage counted with ``include_raw``)."""
         return RoutedRunnable(core=self._core, runnables=[
             r.with_structured_output(schema, **kwargs) for r in self._runnables])
@@ -199,7 +203,8 @@ class Router(BaseChatModel):
     def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
                   run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
         opts = self._options(stop, run_manager, kwargs)
-        message, outcome = run.call(self._core, lambda i: self._runnables[i].invoke(messages, **opts))
+        message, outcome = run.call(self._core,
+                                    lambda i: self._runnables[i].invoke(messages, **opts))
         return self._result(message, outcome)
 
     async def _agenerate(self, messages: list[BaseMessage], stop: list[str] | None = None,
@@ -212,12 +217,14 @@ class Router(BaseChatModel):
 
     def _chunk(self, item: Any) -> ChatGenerationChunk:
         if isinstance(item, run.Outcome):
-            return ChatGenerationChunk(message=AIMessageChunk(content="", response_metadata=self._meta(item)))
+            return ChatGenerationChunk(
+                message=AIMessageChunk(content="", response_metadata=self._meta(item)))
         return ChatGenerationChunk(message=item if isinstance(item, AIMessageChunk) else
                                    AIMessageChunk(content=str(getattr(item, "content", item))))
 
     def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
-                run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+                run_manager: CallbackManagerForLLMRun | None = None,
+                **kwargs: Any) -> Iterator[ChatGenerationChunk]:
         opts = self._options(stop, run_manager, kwargs)
         for item in run.stream(self._core, lambda i: self._runnables[i].stream(messages, **opts)):
             chunk = self._chunk(item)
@@ -229,7 +236,8 @@ class Router(BaseChatModel):
                        run_manager: AsyncCallbackManagerForLLMRun | None = None,
                        **kwargs: Any) -> AsyncIterator[ChatGenerationChunk]:
         opts = self._options(stop, run_manager, kwargs)
-        async for item in run.astream(self._core, lambda i: self._runnables[i].astream(messages, **opts)):
+        async for item in run.astream(self._core,
+                                      lambda i: self._runnables[i].astream(messages, **opts)):
             chunk = self._chunk(item)
             if run_manager is not None and chunk.text:
                 await run_manager.on_llm_new_token(chunk.text, chunk=chunk)

@@ -125,7 +125,8 @@ def stream(core: RouterCore, open_: Callable[[int], Iterator[Any]]) -> Iterator[
     yield Outcome(step.index, cost, attempt.tried[:-1])
 
 
-async def astream(core: RouterCore, open_: Callable[[int], AsyncIterator[Any]]) -> AsyncIterator[Any]:
+async def astream(core: RouterCore,
+                  open_: Callable[[int], AsyncIterator[Any]]) -> AsyncIterator[Any]:
     """Async :func:`stream`."""
     attempt = core.begin(time.monotonic())
     while True:

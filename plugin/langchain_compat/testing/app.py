@@ -318,7 +318,8 @@ def build_app(state: EmulatorState) -> Starlette:
         table[("POST", base + p.chat_path)] = ("chat", chat)
         table[("POST", base + p.embeddings_path)] = ("embeddings", embeddings)
         table[("GET", base + "/models")] = ("models", models)
-    table[("POST", "/tokenize")] = ("tokenize", tokenize)  # at the server root, like llama.cpp and vLLM
+    # at the server root, like llama.cpp and vLLM
+    table[("POST", "/tokenize")] = ("tokenize", tokenize)
     if llama.is_llama(p.profile):
         table[("GET", "/props")] = ("props", llama.props)
     known_paths = {path for _, path in table}

@@ -37,7 +37,8 @@ _ALLOWED: list[frozenset[str]] = []  # one entry per active guard
 def _allowed(host: Any) -> bool:
     if host is None or is_loopback(host):
         return True
-    name = (host.decode("ascii", "replace") if isinstance(host, bytes) else str(host)).strip("[]").lower()
+    text = host.decode("ascii", "replace") if isinstance(host, bytes) else str(host)
+    name = text.strip("[]").lower()
     return any(name in allowed for allowed in _ALLOWED)
 
 
@@ -74,7 +75,8 @@ def _handle_request(self: httpx.HTTPTransport, request: httpx.Request) -> httpx.
     return _ORIGINAL["sync"](self, request)
 
 
-async def _handle_async_request(self: httpx.AsyncHTTPTransport, request: httpx.Request) -> httpx.Response:
+async def _handle_async_request(self: httpx.AsyncHTTPTransport,
+                                request: httpx.Request) -> httpx.Response:
     _check_url(request)  # before anyio's connect, which would wrap the error in an ExceptionGroup
     return await _ORIGINAL["async"](self, request)
 

@@ -108,7 +108,8 @@ def _sample(schema: Any, root: dict[str, Any], depth: int) -> Any:
         rest = {k: v for k, v in schema.items() if k != "allOf"}
         return _sample(_merge([*schema["allOf"], rest], root), root, depth + 1)
     for key in ("anyOf", "oneOf"):
-        options = [o for o in schema.get(key) or () if isinstance(o, dict) and o.get("type") != "null"]
+        options = [o for o in schema.get(key) or ()
+                   if isinstance(o, dict) and o.get("type") != "null"]
         if options:
             return _sample(options[0], root, depth + 1)
         if schema.get(key):

@@ -94,7 +94,8 @@ class EmulatorState:
                 timeout=httpx.Timeout(300.0, connect=10.0),
                 # keepalive below llama-server's 5 s idle timeout: a proxied request must not
                 # land on a connection the upstream already closed ("Server disconnected").
-                limits=httpx.Limits(max_connections=256, max_keepalive_connections=32, keepalive_expiry=2.0),
+                limits=httpx.Limits(max_connections=256, max_keepalive_connections=32,
+                                    keepalive_expiry=2.0),
             )
         return self._http
 

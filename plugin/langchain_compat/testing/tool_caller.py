@@ -173,4 +173,5 @@ class ToolCaller:
         results = _results_back(messages)
         if not results:
             return "No tool was needed."
-        return "Results: " + "; ".join(re.sub(r"</?tool_response[^>]*>", "", r).strip() for r in results)
+        return "Results: " + "; ".join(re.sub(r"</?tool_response[^>]*>", "", r).strip()
+                                       for r in results)

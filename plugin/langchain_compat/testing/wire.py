@@ -23,7 +23,8 @@ def new_id(prefix: str = "chatcmpl-") -> str:
     return prefix + uuid.uuid4().hex
 
 
-def usage(prompt: int, completion_tokens: int, details: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def usage(prompt: int, completion_tokens: int,
+          details: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """A ``usage`` object; ``details`` (a scripted reply's) are merged in."""
     out: dict[str, Any] = {
         "prompt_tokens": prompt,

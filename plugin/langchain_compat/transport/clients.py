@@ -33,7 +33,8 @@ from langchain_compat.transport.wire import install
 __all__ = ["DEFAULT_LIMITS", "MAX_IN_FLIGHT", "SHARD_SIZE", "AsyncPool", "LoopState", "async_pool",
            "close_all", "loop_state", "sync_client"]
 
-DEFAULT_LIMITS = httpx.Limits(max_connections=128, max_keepalive_connections=128, keepalive_expiry=30)
+DEFAULT_LIMITS = httpx.Limits(max_connections=128, max_keepalive_connections=128,
+                              keepalive_expiry=30)
 #: Connections per async pool shard (see the module docstring).
 SHARD_SIZE = 8
 #: Most async requests one event loop hands to the httpx pool at once (see the module docstring).
@@ -59,8 +60,8 @@ def sync_client(verify: Any = True, limits: httpx.Limits = DEFAULT_LIMITS,
         with _lock:
             client = _sync.get(key)
             if client is None or client.is_closed:
-                client = install(httpx.Client(verify=verify, limits=limits, proxy=proxy, timeout=None,
-                                              follow_redirects=False))
+                client = install(httpx.Client(verify=verify, limits=limits, proxy=proxy,
+                                              timeout=None, follow_redirects=False))
                 _sync[key] = client
     return client
 

@@ -117,7 +117,8 @@ class HTTPDriver:
         if body is None:  # a GET
             return None
         try:
-            return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+            return json.dumps(body, ensure_ascii=False, separators=(",", ":"),
+                              allow_nan=False).encode()
         except (TypeError, ValueError) as exc:
             raise InvalidParameterError(
                 "request body",
@@ -202,7 +203,8 @@ class HTTPDriver:
             if (limiter := self._limiter(True)) is not None:
                 limiter.acquire()
 
-    def _open(self, client: httpx.Client, x: Exchange[Any], path: str, direct: Any) -> httpx.Response:
+    def _open(self, client: httpx.Client, x: Exchange[Any], path: str,
+              direct: Any) -> httpx.Response:
         """Send one attempt; the answer's head is read, its body is not (close it)."""
         if direct is None:
             return client.send(self._request(client, x, path, False), stream=True,
@@ -254,7 +256,8 @@ class HTTPDriver:
                     client = pool.client(shard)
                 with _scope(x):
                     async with loop_state().semaphore:
-                        resp = await self._aopen(client, x, path, pool is not None)  # type: ignore[arg-type]
+                        direct = pool is not None
+                        resp = await self._aopen(client, x, path, direct)  # type: ignore[arg-type]
                 try:
                     if resp.status_code >= 300:  # an error, or a redirect (never followed)
                         with _scope(x):

@@ -80,7 +80,9 @@ class Endpoint:
 
     def async_pool(self) -> AsyncPool | None:
         """This loop's shared sharded pool, or None with a caller-owned client."""
-        return None if self.async_client is not None else async_pool(self.verify, self.limits, self.proxy)
+        if self.async_client is not None:
+            return None
+        return async_pool(self.verify, self.limits, self.proxy)
 
     def url(self, path: str) -> str:
         url = self.base_url.rstrip("/") + path

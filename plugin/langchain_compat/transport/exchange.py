@@ -118,7 +118,8 @@ def _scrub(ep: Endpoint, err: CompatError) -> CompatError:
         err.body = redact(body, *ep.secrets)  # type: ignore[attr-defined]
     elif body is not None:
         try:
-            err.body = json.loads(redact(json.dumps(body), *ep.secrets))  # type: ignore[attr-defined]
+            scrubbed = json.loads(redact(json.dumps(body), *ep.secrets))
+            err.body = scrubbed  # type: ignore[attr-defined]
         except (TypeError, ValueError, RecursionError):
             err.body = None  # type: ignore[attr-defined]
     return err
@@ -166,8 +167,8 @@ class Exchange(Generic[T]):
     __slots__ = ("_async", "_body", "_owned", "attempt", "attempts", "content", "deadline", "ep",
                  "head", "media", "method", "reader", "received", "total", "whole")
 
-    def __init__(self, ep: Endpoint, content: bytes | None, reader: Reader[T], timeout: Any = None, *,
-                 owned: bool, is_async: bool = False) -> None:
+    def __init__(self, ep: Endpoint, content: bytes | None, reader: Reader[T],
+                 timeout: Any = None, *, owned: bool, is_async: bool = False) -> None:
         """Start a request.
 
         Args:
@@ -225,7 +226,8 @@ class Exchange(Generic[T]):
         ep = self.ep
         if isinstance(exc, CompatError):
             return _scrub(ep, exc)
-        msg = redact(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__, *ep.secrets)
+        msg = redact(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__,
+                     *ep.secrets)
         if isinstance(exc, (httpx.TimeoutException, TimeoutError)):
             hint = ep.connect_hint if isinstance(exc, httpx.ConnectTimeout) else ""
             return APITimeoutError(f"request timed out ({msg}){hint}", provider=ep.provider)
@@ -272,7 +274,8 @@ class Exchange(Generic[T]):
         keeps the normal policy. (A whole body is collected afresh by every
         attempt: nothing of a failed one was handed out.)
         """
-        if self.reader.chunks or isinstance(err, StreamInterruptedError):  # type: ignore[union-attr]
+        chunks = self.reader.chunks  # type: ignore[union-attr]
+        if chunks or isinstance(err, StreamInterruptedError):
             return True
         return self.received and isinstance(err, APIConnectionError)
 
@@ -299,7 +302,8 @@ class Exchange(Generic[T]):
             return RedirectError(status, _where(headers.get("location", ""), ep.secrets),
                                  provider=ep.provider)
         try:
-            err = error_from_response(status, content, headers, provider=ep.provider, secrets=ep.secrets)
+            err = error_from_response(status, content, headers, provider=ep.provider,
+                                      secrets=ep.secrets)
         except RecursionError:  # a JSON error body nested deeper than the decoder goes
             err = error_from_response(status, b"(error body nested too deeply to decode)", headers,
                                       provider=ep.provider)
@@ -366,7 +370,8 @@ class Exchange(Generic[T]):
             text = redact(self.head[:200].decode("utf-8", "replace"), *self.ep.secrets)
             raise ResponseParseError(
                 f"a stream was requested but the server answered with {media}, not an event "
-                f"stream: {text!r}; if this endpoint cannot stream, call invoke() (streaming=False)",
+                f"stream: {text!r}; if this endpoint cannot stream, call invoke() "
+                f"(streaming=False)",
                 provider=provider)
         if reader.done and reader.chunks == 0:  # type: ignore[union-attr]
             raise ResponseParseError(
@@ -388,6 +393,7 @@ class Exchange(Generic[T]):
 
     def _interrupted(self, why: str) -> StreamInterruptedError:
         reader = self.reader
-        return StreamInterruptedError(redact(why, *self.ep.secrets), partial=reader.text,  # type: ignore[union-attr]
+        return StreamInterruptedError(redact(why, *self.ep.secrets),
+                                      partial=reader.text,  # type: ignore[union-attr]
                                       chunks_received=reader.chunks,  # type: ignore[union-attr]
                                       provider=self.ep.provider)

@@ -2,17 +2,18 @@
 
 Retried: 408, 409, 429 and 5xx answers, connection errors and timeouts.
 The wait is exponential with equal jitter (a uniform draw between half the
-capped backoff and all of it, so a retry never comes back at once), capped, and a server's
-``Retry-After`` wins when present (bounded by ``max_retry_after`` so a
+capped backoff and all of it, so a retry never comes back at once), capped, and a
+server's ``Retry-After`` wins when present (bounded by ``max_retry_after`` so a
 hostile or broken server cannot park a client for an hour; a longer hint
 ends the retries and raises the error so the caller can decide). The hint is
 honoured on any retried status that sends one (429, and 503 while a
 provider is overloaded), not only on 429.
 Streams are retried only before their first byte (the driver enforces it).
 A hint that is not a usable duration (``Retry-After: -5``, ``nan``) is
-ignored and the backoff applies (``inf`` is over any cap and ends retries): ``core.error_mapping.parse_retry_after`` turns
-``-5`` and ``nan`` into 0 (an immediate retry), so the driver re-reads the
-header with :func:`retry_after_hint` and the policy checks the value too.
+ignored and the backoff applies (``inf`` is over any cap and ends retries):
+``core.error_mapping.parse_retry_after`` turns ``-5`` and ``nan`` into 0 (an
+immediate retry), so the driver re-reads the header with :func:`retry_after_hint`
+and the policy checks the value too.
 """
 
 from __future__ import annotations

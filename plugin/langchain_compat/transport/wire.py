@@ -172,7 +172,8 @@ class _AsyncBackend(httpcore.AsyncNetworkBackend):
         self._inner = inner
 
     async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
-                          local_address: str | None = None, socket_options: Any = None) -> _AsyncStream:
+                          local_address: str | None = None,
+                          socket_options: Any = None) -> _AsyncStream:
         _connected(timeout)
         return _AsyncStream(await self._inner.connect_tcp(
             host, port, _limit(timeout, httpcore.ConnectTimeout), local_address, socket_options))

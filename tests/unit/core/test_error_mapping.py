@@ -21,9 +21,11 @@ KEY = "sk-canary-0123456789abcdef"
 
 STATUS_CLASSES = [
     (400, E.BadRequestError), (401, E.AuthenticationError), (403, E.PermissionDeniedError),
-    (404, E.NotFoundError), (409, E.ConflictError), (422, E.BadRequestError), (429, E.RateLimitError),
+    (404, E.NotFoundError), (409, E.ConflictError), (422, E.BadRequestError),
+    (429, E.RateLimitError),
     (500, E.ServerError), (501, E.ServerError), (502, E.ServerError), (503, E.ServerError),
-    (504, E.ServerError), (529, E.ServerError), (405, E.APIError), (408, E.APIError), (418, E.APIError),
+    (504, E.ServerError), (529, E.ServerError),
+    (405, E.APIError), (408, E.APIError), (418, E.APIError),
 ]
 
 
@@ -39,12 +41,14 @@ def test_every_status_maps_to_its_class(status: int, cls: type[E.APIError]) -> N
 
 
 BODIES = [
-    ('{"error": {"message": "model not found", "type": "invalid_request_error"}}', "model not found"),
+    ('{"error": {"message": "model not found", "type": "invalid_request_error"}}',
+     "model not found"),
     ('{"error": "quota exceeded"}', "quota exceeded"),
     ('{"detail": "Not authenticated"}', "Not authenticated"),
     ('{"message": "Invalid API key"}', "Invalid API key"),
     ('{"msg": "bad"}', "bad"),
-    ('{"detail": [{"loc": ["body", "temperature"], "msg": "must be <= 2"}, {"msg": "x"}]}', "must be <= 2; x"),
+    ('{"detail": [{"loc": ["body", "temperature"], "msg": "must be <= 2"}, {"msg": "x"}]}',
+     "must be <= 2; x"),
     ('{"error": {"code": 12}}', '{"code": 12}'),
     ("Service Unavailable", "Service Unavailable"),
     ("  <html>Bad Gateway</html>\n", "<html>Bad Gateway</html>"),
@@ -69,7 +73,8 @@ def test_decoded_body_is_attached() -> None:
     assert err.body == {"error": {"message": "m", "param": "temperature"}}
 
 
-@pytest.mark.parametrize("header", ["x-request-id", "X-Request-ID", "request-id", "x-amzn-requestid", "cf-ray"])
+@pytest.mark.parametrize(
+    "header", ["x-request-id", "X-Request-ID", "request-id", "x-amzn-requestid", "cf-ray"])
 def test_request_id_from_headers(header: str) -> None:
     err = error_from_response(500, b"oops", httpx.Headers({header: "req-42"}))
     assert err.request_id == "req-42"
@@ -177,7 +182,8 @@ def test_redact() -> None:
         ({"error": "m"}, E.ServerError, None),
     ],
 )
-def test_error_from_stream_event(obj: dict[str, Any], cls: type[E.APIError], status: int | None) -> None:
+def test_error_from_stream_event(obj: dict[str, Any], cls: type[E.APIError],
+                                  status: int | None) -> None:
     err = error_from_stream_event(obj, provider="P")
     assert type(err) is cls
     assert err.status_code == status
@@ -216,7 +222,8 @@ def test_looks_like_tools_refusal(status: int, message: str, expected: bool) -> 
 @pytest.mark.parametrize(
     ("status", "message", "expected"),
     [
-        (500, "Failed to parse input at pos 12: does not match the expected peg-native format", True),
+        (500, "Failed to parse input at pos 12: does not match the expected peg-native format",
+         True),
         (500, "Error in extracting tool call from response.", True),
         (500, "Failed to parse tool call: unexpected token", True),
         (500, "internal error", False),

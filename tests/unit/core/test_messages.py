@@ -27,31 +27,44 @@ CASES: list[tuple[str, Any, dict[str, Any]]] = [
     ("user", HumanMessage("hi"), {"role": "user", "content": "hi"}),
     ("assistant", AIMessage("hello"), {"role": "assistant", "content": "hello"}),
     ("assistant-empty", AIMessage(""), {"role": "assistant", "content": ""}),
-    ("tool", ToolMessage("42", tool_call_id="call_1"), {"role": "tool", "tool_call_id": "call_1", "content": "42"}),
+    ("tool", ToolMessage("42", tool_call_id="call_1"),
+     {"role": "tool", "tool_call_id": "call_1", "content": "42"}),
+    # status: a typed failed id, not a wire key
     ("tool-error", ToolMessage("boom", tool_call_id="c", status="error"),
-     {"role": "tool", "tool_call_id": "c", "content": "boom"}),  # status: a typed failed id, not a wire key
+     {"role": "tool", "tool_call_id": "c", "content": "boom"}),
     ("function", FunctionMessage("r", name="f"), {"role": "function", "content": "r", "name": "f"}),
-    ("user-name", HumanMessage("hi", name="alice"), {"role": "user", "content": "hi", "name": "alice"}),
-    ("system-name", SystemMessage("s", name="sys"), {"role": "system", "content": "s", "name": "sys"}),
-    ("assistant-name", AIMessage("a", name="bot"), {"role": "assistant", "content": "a", "name": "bot"}),
+    ("user-name", HumanMessage("hi", name="alice"),
+     {"role": "user", "content": "hi", "name": "alice"}),
+    ("system-name", SystemMessage("s", name="sys"),
+     {"role": "system", "content": "s", "name": "sys"}),
+    ("assistant-name", AIMessage("a", name="bot"),
+     {"role": "assistant", "content": "a", "name": "bot"}),
     ("tool-name-not-sent", ToolMessage("x", tool_call_id="c", name="adder"),
      {"role": "tool", "tool_call_id": "c", "content": "x"}),
     ("chat-user", ChatMessage(role="user", content="u"), {"role": "user", "content": "u"}),
-    ("chat-developer", ChatMessage(role="developer", content="d"), {"role": "developer", "content": "d"}),
-    ("text-parts-flattened", HumanMessage([{"type": "text", "text": "a"}, "b", {"type": "text", "text": "c"}]),
+    ("chat-developer", ChatMessage(role="developer", content="d"),
+     {"role": "developer", "content": "d"}),
+    ("text-parts-flattened",
+     HumanMessage([{"type": "text", "text": "a"}, "b", {"type": "text", "text": "c"}]),
      {"role": "user", "content": "abc"}),
-    ("image_url-str", HumanMessage([{"type": "text", "text": "what?"}, {"type": "image_url", "image_url": IMG}]),
+    ("image_url-str",
+     HumanMessage([{"type": "text", "text": "what?"}, {"type": "image_url", "image_url": IMG}]),
      {"role": "user", "content": [{"type": "text", "text": "what?"},
                                   {"type": "image_url", "image_url": {"url": IMG}}]}),
-    ("image_url-dict", HumanMessage([{"type": "image_url", "image_url": {"url": IMG, "detail": "low"}}]),
-     {"role": "user", "content": [{"type": "image_url", "image_url": {"url": IMG, "detail": "low"}}]}),
+    ("image_url-dict",
+     HumanMessage([{"type": "image_url", "image_url": {"url": IMG, "detail": "low"}}]),
+     {"role": "user",
+      "content": [{"type": "image_url", "image_url": {"url": IMG, "detail": "low"}}]}),
     ("standard-image-url", HumanMessage([{"type": "image", "url": IMG}]),
      {"role": "user", "content": [{"type": "image_url", "image_url": {"url": IMG}}]}),
-    ("standard-image-base64", HumanMessage([{"type": "image", "base64": "AAAA", "mime_type": "image/png"}]),
-     {"role": "user", "content": [{"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}}]}),
+    ("standard-image-base64",
+     HumanMessage([{"type": "image", "base64": "AAAA", "mime_type": "image/png"}]),
+     {"role": "user",
+      "content": [{"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}}]}),
     ("v0-image-source-type", HumanMessage([{"type": "image", "source_type": "url", "url": IMG}]),
      {"role": "user", "content": [{"type": "image_url", "image_url": {"url": IMG}}]}),
-    ("reasoning-block-dropped", AIMessage([{"type": "reasoning", "reasoning": "hmm"}, {"type": "text", "text": "ok"}]),
+    ("reasoning-block-dropped",
+     AIMessage([{"type": "reasoning", "reasoning": "hmm"}, {"type": "text", "text": "ok"}]),
      {"role": "assistant", "content": "ok"}),
 ]
 
@@ -83,7 +96,8 @@ def test_assistant_tool_calls() -> None:
 
 
 def test_assistant_text_kept_beside_tool_calls() -> None:
-    msg = AIMessage("let me add", tool_calls=[{"name": "add", "args": {}, "id": "c1", "type": "tool_call"}])
+    msg = AIMessage("let me add",
+                    tool_calls=[{"name": "add", "args": {}, "id": "c1", "type": "tool_call"}])
     wire = message_to_wire(msg)
     assert wire["content"] == "let me add"
     assert wire["tool_calls"][0]["function"]["arguments"] == "{}"
@@ -95,7 +109,8 @@ def test_assistant_list_content_with_image_is_flattened_to_text() -> None:
 
 
 def test_tool_message_list_content() -> None:
-    msg = ToolMessage([{"type": "text", "text": "a"}, {"type": "text", "text": "b"}], tool_call_id="c")
+    msg = ToolMessage([{"type": "text", "text": "a"}, {"type": "text", "text": "b"}],
+                      tool_call_id="c")
     assert message_to_wire(msg)["content"] == "ab"
 
 
@@ -140,9 +155,11 @@ def test_content_to_wire_str_is_identity() -> None:
 
 # -- property: only typed errors ------------------------------------------------
 
-_scalar = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=8))
-_json = st.recursive(_scalar, lambda c: st.one_of(st.lists(c, max_size=3),
-                                                   st.dictionaries(st.text(max_size=5), c, max_size=3)),
+_scalar = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False),
+                    st.text(max_size=8))
+_json = st.recursive(_scalar,
+                     lambda c: st.one_of(st.lists(c, max_size=3),
+                                         st.dictionaries(st.text(max_size=5), c, max_size=3)),
                      max_leaves=6)
 _types = st.one_of(
     st.sampled_from(["text", "text-plain", "image_url", "image", "file", "audio", "input_audio",
@@ -194,8 +211,8 @@ def test_conversion_raises_only_typed_errors(msg: Any) -> None:
 
 @pytest.mark.parametrize(
     "block",
-    [{"type": "text", "text": None}, {"type": "text", "text": 3}, {"type": ["text"]}, {"type": None},
-     {"type": "image_url"}, {"type": "image_url", "image_url": {"detail": "low"}},
+    [{"type": "text", "text": None}, {"type": "text", "text": 3}, {"type": ["text"]},
+     {"type": None}, {"type": "image_url"}, {"type": "image_url", "image_url": {"detail": "low"}},
      {"type": "audio", "base64": None, "mime_type": None}],
     ids=["text-none", "text-int", "type-list", "type-none", "image_url-missing", "image_url-no-url",
          "audio-none-mime"],

@@ -11,7 +11,6 @@ import pytest
 from langchain_compat.core.request import build_chat_payload, check_params
 from langchain_compat.errors import InvalidParameterError, UnsupportedParameterError
 from langchain_compat.profiles import (
-    STANDARD_PARAMS,
     UNDOCUMENTED,
     ParamRule,
     Profile,
@@ -32,11 +31,13 @@ def check(params: dict[str, Any], profile: Profile = GENERIC.profile, **kw: Any)
 IN_RANGE = [
     ("temperature", 0), ("temperature", 0.0), ("temperature", 2), ("temperature", 1.3),
     ("top_p", 0.0), ("top_p", 1), ("presence_penalty", -2), ("presence_penalty", 2.0),
-    ("frequency_penalty", -2.0), ("frequency_penalty", 0.5), ("max_tokens", 1), ("max_tokens", 100000),
+    ("frequency_penalty", -2.0), ("frequency_penalty", 0.5), ("max_tokens", 1),
+    ("max_tokens", 100000),
     ("n", 1), ("n", 128), ("top_logprobs", 0), ("top_logprobs", 20),
 ]
 OUT_OF_RANGE = [
-    ("temperature", -0.01), ("temperature", 2.01), ("temperature", math.inf), ("temperature", math.nan),
+    ("temperature", -0.01), ("temperature", 2.01), ("temperature", math.inf),
+    ("temperature", math.nan),
     ("top_p", 1.5), ("top_p", -0.1), ("top_p", math.nan),
     ("presence_penalty", -2.5), ("presence_penalty", 3), ("frequency_penalty", 2.1),
     ("frequency_penalty", -math.inf), ("frequency_penalty", math.nan),
@@ -147,7 +148,8 @@ def test_unsupported_param_error_carries_the_hint() -> None:
 
 def test_drop_unsupported_warns_and_drops() -> None:
     with pytest.warns(UserWarning, match="'logit_bias'.*dropped"):
-        out = check({"logit_bias": {"1": 1}, "temperature": 0.2}, COTOMI.profile, drop_unsupported=True)
+        out = check({"logit_bias": {"1": 1}, "temperature": 0.2}, COTOMI.profile,
+                    drop_unsupported=True)
     assert out == {"temperature": 0.2}
 
 
@@ -166,7 +168,8 @@ def test_logit_bias_allowed_elsewhere(provider: Any) -> None:
 # -- build_chat_payload ---------------------------------------------------------------
 
 def build(profile: Profile = GENERIC.profile, **kw: Any) -> dict[str, Any]:
-    args: dict[str, Any] = {"model": "m", "messages": MSGS, "params": {}, "profile": profile, "provider": "p"}
+    args: dict[str, Any] = {"model": "m", "messages": MSGS, "params": {}, "profile": profile,
+                            "provider": "p"}
     args.update(kw)
     return build_chat_payload(**args)
 
@@ -210,7 +213,8 @@ def test_no_stream_key_and_no_stream_options_without_streaming() -> None:
 
 
 def test_extra_body_is_merged_last_and_unchecked() -> None:
-    body = build(COTOMI.profile, params={"temperature": 1}, extra_body={"temperature": 9, "logit_bias": {}})
+    body = build(COTOMI.profile, params={"temperature": 1},
+                 extra_body={"temperature": 9, "logit_bias": {}})
     assert body["temperature"] == 9
     assert body["logit_bias"] == {}
 

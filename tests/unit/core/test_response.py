@@ -1,4 +1,5 @@
-"""chat.completion bodies -> what invoke returns (driven sans-IO); reasoning fields and <think> tags."""
+"""chat.completion bodies -> what invoke returns (driven sans-IO); reasoning fields and <think>
+tags."""
 
 from __future__ import annotations
 
@@ -13,14 +14,16 @@ from langchain_compat.errors import ResponseParseError
 from ..drive import read_body
 
 
-def body(content: Any = "Hi", *, choices: list[dict[str, Any]] | None = None, **top: Any) -> dict[str, Any]:
+def body(content: Any = "Hi", *, choices: list[dict[str, Any]] | None = None,
+         **top: Any) -> dict[str, Any]:
     out: dict[str, Any] = {
         "id": "cmpl-1",
         "object": "chat.completion",
         "created": 1,
         "model": "radiance",
         "choices": choices if choices is not None else [
-            {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}
+            {"index": 0, "message": {"role": "assistant", "content": content},
+             "finish_reason": "stop"}
         ],
         "usage": {"prompt_tokens": 30, "completion_tokens": 60, "total_tokens": 90},
     }
@@ -58,7 +61,8 @@ def test_usage_to_metadata(usage: Any, expected: Any) -> None:
 
 
 def test_usage_metadata_on_message() -> None:
-    assert msg(body()).usage_metadata == {"input_tokens": 30, "output_tokens": 60, "total_tokens": 90}
+    assert msg(body()).usage_metadata == {"input_tokens": 30, "output_tokens": 60,
+                                          "total_tokens": 90}
 
 
 def test_no_usage_means_no_usage_metadata() -> None:
@@ -110,7 +114,8 @@ def test_n_greater_than_one_returns_every_choice() -> None:
     ]
     result = read_body(body(choices=choices))
     assert [g.message.content for g in result.generations] == ["answer 0", "answer 1", "answer 2"]
-    assert [g.message.response_metadata["finish_reason"] for g in result.generations] == ["stop", "stop", "length"]
+    assert [g.message.response_metadata["finish_reason"] for g in result.generations] == [
+        "stop", "stop", "length"]
     # Usage on the first generation only, so summing generations does not double count.
     assert result.generations[0].message.usage_metadata["total_tokens"] == 90
     assert [g.message.usage_metadata for g in result.generations[1:]] == [None, None]
@@ -126,8 +131,8 @@ def test_n_greater_than_one_returns_every_choice() -> None:
      {"choices": [{"message": {"content": "x", "tool_calls": [{"function": "f"}]}}]},
      {"choices": [{"message": {"content": "x"}}], "usage": "lots"},
      {"choices": [{"message": {"content": 5}}]}],
-    ids=["none", "list", "str", "choices-str", "no-choices", "empty-choices", "no-message", "message-str",
-         "choice-int", "tool-call-int", "function-str", "usage-str", "content-int"],
+    ids=["none", "list", "str", "choices-str", "no-choices", "empty-choices", "no-message",
+         "message-str", "choice-int", "tool-call-int", "function-str", "usage-str", "content-int"],
 )
 def test_unreadable_bodies_raise_parse_error(bad: Any) -> None:
     with pytest.raises(ResponseParseError):
@@ -167,7 +172,8 @@ def test_native_tool_calls() -> None:
     ],
     ids=["json", "dict", "null-args", "bad-json", "array", "string", "no-name"],
 )
-def test_native_tool_call_arguments(raw: dict[str, Any], valid: list[Any], invalid: list[Any]) -> None:
+def test_native_tool_call_arguments(raw: dict[str, Any], valid: list[Any],
+                                    invalid: list[Any]) -> None:
     choice = {"index": 0, "finish_reason": "tool_calls",
               "message": {"role": "assistant", "content": None, "tool_calls": [raw]}}
     m = msg(body(choices=[choice]))
@@ -181,7 +187,8 @@ def test_native_tool_call_arguments(raw: dict[str, Any], valid: list[Any], inval
 
 def test_bad_json_args_are_reported_as_invalid_calls() -> None:
     choice = {"index": 0, "finish_reason": "tool_calls", "message": {
-        "role": "assistant", "content": "", "tool_calls": [tc("add", '{"a": 1,'), tc("ok", "{}", "c2")]}}
+        "role": "assistant", "content": "",
+        "tool_calls": [tc("add", '{"a": 1,'), tc("ok", "{}", "c2")]}}
     m = msg(body(choices=[choice]))
     assert [c["name"] for c in m.tool_calls] == ["ok"]
     [bad] = m.response_metadata["invalid_tool_calls"]
@@ -191,7 +198,8 @@ def test_bad_json_args_are_reported_as_invalid_calls() -> None:
 
 def test_legacy_function_call() -> None:
     choice = {"index": 0, "finish_reason": "function_call", "message": {
-        "role": "assistant", "content": None, "function_call": {"name": "f", "arguments": '{"q": "x"}'}}}
+        "role": "assistant", "content": None,
+        "function_call": {"name": "f", "arguments": '{"q": "x"}'}}}
     m = msg(body(choices=[choice]))
     assert [(c["name"], c["args"]) for c in m.tool_calls] == [("f", {"q": "x"})]
     assert m.tool_calls[0]["id"]
@@ -229,7 +237,8 @@ def test_think_tags_left_alone_when_profile_says_so() -> None:
 def test_reasoning_field_and_think_tags_are_both_kept() -> None:
     """As a stream reads them: the field, then the tagged reasoning (nothing is dropped)."""
     choice = {"index": 0, "finish_reason": "stop",
-              "message": {"role": "assistant", "content": "<think>tag</think>4", "reasoning_content": "field"}}
+              "message": {"role": "assistant", "content": "<think>tag</think>4",
+                          "reasoning_content": "field"}}
     m = msg(body(choices=[choice]))
     assert m.content == "4"
     assert m.additional_kwargs["reasoning_content"] == "fieldtag"
@@ -262,4 +271,5 @@ def test_think_splitter_reads_the_same_whatever_the_reads(text: str, expected: t
     reasoning, answer = _split_stream(text, size)
     assert (reasoning.strip() or None, answer) == expected
     m = msg(body(text))  # a whole body is read by the same splitter
-    assert ((m.additional_kwargs.get("reasoning_content") or "").strip() or None, m.content) == expected
+    whole_reasoning = (m.additional_kwargs.get("reasoning_content") or "").strip() or None
+    assert (whole_reasoning, m.content) == expected

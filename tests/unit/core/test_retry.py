@@ -78,7 +78,8 @@ def test_backoff_never_exceeds_max_delay() -> None:
     assert max(policy.delay(a, http(502)) for a in range(60)) <= 3.0
 
 
-@pytest.mark.parametrize(("header", "expected"), [("0", 0.0), ("3", 3.0), ("59.5", 59.5), ("60", 60.0)])
+@pytest.mark.parametrize(("header", "expected"),
+                         [("0", 0.0), ("3", 3.0), ("59.5", 59.5), ("60", 60.0)])
 def test_retry_after_is_honoured(header: str, expected: float) -> None:
     err = http(429, **{"retry-after": header})
     assert RetryPolicy().delay(0, err) == expected

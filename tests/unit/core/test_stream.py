@@ -6,6 +6,8 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from langchain_core.messages import AIMessageChunk
 
 from langchain_compat.chat_models.call import END
@@ -22,7 +24,8 @@ from langchain_compat.errors import (
 USAGE = {"prompt_tokens": 7, "completion_tokens": 3, "total_tokens": 10}
 
 
-def ev(delta: dict[str, Any] | None = None, finish: str | None = None, **top: Any) -> dict[str, Any]:
+def ev(delta: dict[str, Any] | None = None, finish: str | None = None,
+       **top: Any) -> dict[str, Any]:
     obj: dict[str, Any] = {"id": "chatcmpl-9", "object": "chat.completion.chunk", "model": "m"}
     if delta is not None or finish is not None:
         obj["choices"] = [{"index": 0, "delta": delta or {}, "finish_reason": finish}]
@@ -83,8 +86,10 @@ TOOL_BODY = {
     "id": "chatcmpl-9", "model": "m",
     "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {
         "role": "assistant", "content": None, "tool_calls": [
-            {"id": "call_a", "type": "function", "function": {"name": "add", "arguments": '{"a": 1, "b": 2}'}},
-            {"id": "call_b", "type": "function", "function": {"name": "now", "arguments": "{}"}}]}}],
+            {"id": "call_a", "type": "function",
+             "function": {"name": "add", "arguments": '{"a": 1, "b": 2}'}},
+            {"id": "call_b", "type": "function",
+             "function": {"name": "now", "arguments": "{}"}}]}}],
     "usage": USAGE,
 }
 
@@ -116,7 +121,8 @@ PAIRS = [("text", TEXT_STREAM, TEXT_BODY), ("tools", TOOL_STREAM, TOOL_BODY),
 
 @pytest.mark.parametrize(("stream", "body"), [p[1:] for p in PAIRS], ids=[p[0] for p in PAIRS])
 @pytest.mark.parametrize("size", [None, 1, 5, 64])
-def test_chunks_aggregate_to_the_invoke_message(stream: bytes, body: dict[str, Any], size: int | None) -> None:
+def test_chunks_aggregate_to_the_invoke_message(stream: bytes, body: dict[str, Any],
+                                                size: int | None) -> None:
     st, streamed, _ = run(stream, size=size)
     invoked = message(body)
     assert streamed.content == invoked.content
@@ -144,7 +150,8 @@ def test_usage_chunk() -> None:
     _, _, chunks = run(TEXT_STREAM)
     last = chunks[-1]
     assert last.message.content == ""
-    assert last.message.usage_metadata == {"input_tokens": 7, "output_tokens": 3, "total_tokens": 10}
+    assert last.message.usage_metadata == {"input_tokens": 7, "output_tokens": 3,
+                                           "total_tokens": 10}
     assert sum(1 for c in chunks if c.message.usage_metadata) == 1
 
 
@@ -162,7 +169,8 @@ def test_finish_chunk() -> None:
     assert finish == [chunks[-1]]
     assert finish[0].generation_info == {"finish_reason": "stop"}
     meta = finish[0].message.response_metadata
-    assert (meta["finish_reason"], meta["model_name"], meta["system_fingerprint"]) == ("stop", "m", "fp_x")
+    assert (meta["finish_reason"], meta["model_name"], meta["system_fingerprint"]) == (
+        "stop", "m", "fp_x")
     assert all(set(c.message.response_metadata) == {"model_provider"} for c in chunks[:-1])
 
 
@@ -196,7 +204,8 @@ def test_logprobs_are_collected_into_the_last_chunk() -> None:
 def test_bad_tool_args_in_stream_are_reported_not_called(args: str) -> None:
     """langchain-core would complete truncated JSON in merged chunks ('{"a": ' -> {}) into
     a runnable call: an invalid call is never a tool_call_chunk, it is reported."""
-    stream = sse(ev({"tool_calls": [{"index": 0, "id": "c", "function": {"name": "f", "arguments": args}}]}),
+    stream = sse(ev({"tool_calls": [{"index": 0, "id": "c",
+                                     "function": {"name": "f", "arguments": args}}]}),
                  ev({}, "tool_calls"))
     _, msg, _ = run(stream)
     assert msg.tool_calls == [] and msg.tool_call_chunks == []
@@ -223,7 +232,8 @@ def test_think_text_held_back_is_flushed_on_close() -> None:
 @pytest.mark.parametrize(
     ("event", "cls", "status"),
     [
-        ('event: error\ndata: {"error": {"message": "overloaded", "code": 503}}\n\n', ServerError, 503),
+        ('event: error\ndata: {"error": {"message": "overloaded", "code": 503}}\n\n',
+         ServerError, 503),
         ('data: {"error": {"message": "slow down", "code": 429}}\n\n', RateLimitError, 429),
         ('data: {"error": {"message": "bad key", "code": 401}}\n\n', AuthenticationError, 401),
         ('event: error\ndata: {"error": {"message": "boom"}}\n\n', ServerError, None),
@@ -231,7 +241,8 @@ def test_think_text_held_back_is_flushed_on_close() -> None:
     ],
     ids=["event-error-503", "error-429", "error-401", "no-code", "string-error"],
 )
-def test_error_events_raise_typed_errors(event: str, cls: type[APIError], status: int | None) -> None:
+def test_error_events_raise_typed_errors(event: str, cls: type[APIError],
+                                         status: int | None) -> None:
     st = ChatStream(provider="P")
     assert st.feed(sse(ev({"content": "x"}), done=False))
     with pytest.raises(cls) as info:
@@ -254,8 +265,8 @@ def test_non_object_event_raises_parse_error(data: str) -> None:
 
 @pytest.mark.parametrize(
     "obj",
-    [{"choices": [5]}, {"choices": [{"delta": "text"}]}, {"choices": [{"delta": {"tool_calls": [5]}}]},
-     {"choices": [], "usage": "lots"}],
+    [{"choices": [5]}, {"choices": [{"delta": "text"}]},
+     {"choices": [{"delta": {"tool_calls": [5]}}]}, {"choices": [], "usage": "lots"}],
     ids=["choice-int", "delta-str", "tool-call-int", "usage-str"],
 )
 def test_malformed_chunks_raise_parse_error(obj: dict[str, Any]) -> None:
@@ -272,7 +283,8 @@ def test_n_greater_than_one_follows_choice_zero_only() -> None:
     # Each chunk of an n=2 stream carries one choice tagged by index; the
     # streamed message must be choice 0, not the two answers interleaved.
     def c(i: int, text: str, finish: str | None = None) -> dict[str, Any]:
-        return {"id": "x", "model": "m", "choices": [{"index": i, "delta": {"content": text}, "finish_reason": finish}]}
+        return {"id": "x", "model": "m",
+                "choices": [{"index": i, "delta": {"content": text}, "finish_reason": finish}]}
 
     st, msg, _ = run(sse(c(0, "A0 "), c(1, "B1 "), c(0, "A0b", "stop"), c(1, "B1b", "length"),
                          ev(choices=[], usage=USAGE)))
@@ -282,14 +294,12 @@ def test_n_greater_than_one_follows_choice_zero_only() -> None:
 
 
 def test_choice_without_index_counts_as_choice_zero() -> None:
-    _, msg, _ = run(sse({"choices": [{"delta": {"content": "hi"}}]}, {"choices": [{"delta": {}, "finish_reason": "stop"}]}))
+    _, msg, _ = run(sse({"choices": [{"delta": {"content": "hi"}}]},
+                        {"choices": [{"delta": {}, "finish_reason": "stop"}]}))
     assert msg.content == "hi"
 
 
 # -- property: the aggregated message does not depend on how bytes are split --------------------
-
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 
 @st.composite
@@ -304,8 +314,10 @@ _deltas = st.lists(st.text(alphabet="ab <>/thinké日\n", max_size=6), min_size=
 
 @settings(max_examples=150, deadline=None)
 @given(deltas=_deltas, eol=st.sampled_from(["\n", "\r\n", "\r"]), data=st.data())
-def test_aggregate_is_independent_of_read_boundaries(deltas: list[str], eol: str, data: st.DataObject) -> None:
-    raw = sse(*(ev({"content": d}) for d in deltas), ev({}, "stop"), ev(choices=[], usage=USAGE), eol=eol)
+def test_aggregate_is_independent_of_read_boundaries(deltas: list[str], eol: str,
+                                                     data: st.DataObject) -> None:
+    raw = sse(*(ev({"content": d}) for d in deltas), ev({}, "stop"), ev(choices=[], usage=USAGE),
+              eol=eol)
     _, whole, _ = run(raw)
     pieces = data.draw(_splits(raw))
     call = make_call(True)

@@ -32,7 +32,8 @@ def _stream(text: str, size: int | None = None, **delta):
 def test_stream_reads_up_to_a_bare_close_as_reasoning(size):
     _, msg, _ = run(_stream(PREFILLED), size=size, think_prefilled=True)
     assert msg.content == "Hello!"
-    assert msg.additional_kwargs["reasoning_content"].strip() == "The user greets me.\nI answer briefly."
+    assert (msg.additional_kwargs["reasoning_content"].strip()
+            == "The user greets me.\nI answer briefly.")
     assert msg.content_blocks[0]["type"] == "reasoning"
 
 
@@ -63,4 +64,5 @@ def test_a_server_that_splits_reasoning_itself_is_trusted():
     msg = message(body, think_prefilled=True)
     assert (msg.content, msg.additional_kwargs["reasoning_content"]) == ("Hello!", "thought")
     _, streamed, _ = run(_stream("Hello!", reasoning_content="thought"), think_prefilled=True)
-    assert (streamed.content, streamed.additional_kwargs["reasoning_content"]) == ("Hello!", "thought")
+    assert (streamed.content, streamed.additional_kwargs["reasoning_content"]) == (
+        "Hello!", "thought")

@@ -37,9 +37,10 @@ SEARCH = {
         },
     },
 }
-LOOKUP = {"type": "function", "function": {"name": "lookup", "description": "Encyclopedia.",
-                                           "parameters": {"type": "object", "required": ["term"],
-                                                          "properties": {"term": {"type": "string"}}}}}
+LOOKUP = {"type": "function", "function": {
+    "name": "lookup", "description": "Encyclopedia.",
+    "parameters": {"type": "object", "required": ["term"],
+                   "properties": {"term": {"type": "string"}}}}}
 TOOLS = [WEATHER, NOW, SEARCH, LOOKUP]
 PARIS = ("get_weather", {"city": "Paris"})
 # DeepSeek's special tokens use fullwidth bars and "lower one eighth block" spaces.
@@ -234,7 +235,8 @@ TRUNCATION_CASES = [
          "", [], [("get_weather", "unterminated string")]),
     Case("cut-hermes-braces", '<tool_call>{"name": "get_weather", "arguments": {"city": "Paris"',
          "", [], [("get_weather", "missing closing brackets")]),
-    Case("cut-hermes-one-brace", '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}',
+    Case("cut-hermes-one-brace",
+         '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}',
          "", [], [("get_weather", CUT)]),
     Case("cut-after-a-closed-call", '<tool_call>{"name": "now"}</tool_call>\n<tool_call>{"name": '
          '"get_weather", "arguments": {"ci', "", [("now", {})], [("get_weather", CUT)]),
@@ -244,7 +246,8 @@ TRUNCATION_CASES = [
          [("now", CUT)]),
     Case("cut-mistral-named", '[TOOL_CALLS]get_weather[ARGS]{"city": "Pa', "", [],
          [("get_weather", CUT)]),
-    Case("cut-mistral-array", '[TOOL_CALLS] [{"name": "now", "arguments": {}}', "", [], [("now", CUT)]),
+    Case("cut-mistral-array", '[TOOL_CALLS] [{"name": "now", "arguments": {}}', "", [],
+         [("now", CUT)]),
     Case("cut-function-tag", '<function=get_weather>{"city": "Pa', "", [], [("get_weather", CUT)]),
     Case("cut-qwen3-coder-xml", "<tool_call>\n<function=get_weather>\n<parameter=city>\nPar", "",
          [], [("get_weather", "its last tag is not finished")]),
@@ -254,10 +257,12 @@ TRUNCATION_CASES = [
          '{"city": "Pa', "", [], [("get_weather", CUT)]),
     Case("cut-python-tag-json", '<|python_tag|>{"name": "get_weather", "parameters": {"city": "P',
          "", [], [("get_weather", CUT)]),
-    Case("cut-name-then-json", '<tool_call>get_weather\n{"city": "Pa', "", [], [("get_weather", CUT)]),
+    Case("cut-name-then-json", '<tool_call>get_weather\n{"city": "Pa', "", [],
+         [("get_weather", CUT)]),
     Case("cut-bare-array", '[{"name": "now", "arguments": {}}, {"name": "get_weather", "argu', "",
          [], [("get_weather", CUT)]),
-    Case("cut-example-json-stays-text", 'Like {"name": "Alice", "age": 3', 'Like {"name": "Alice", "age": 3', []),
+    Case("cut-example-json-stays-text", 'Like {"name": "Alice", "age": 3',
+         'Like {"name": "Alice", "age": 3', []),
     # repair still fixes what the model wrote: quotes, commas, a body closed by its tag
     Case("repair-single-quotes-unclosed-tag", "<tool_call>{'name': 'get_weather', 'arguments': "
          "{'city': 'Paris',},}", "", [PARIS]),
@@ -275,7 +280,8 @@ TAG_IN_STRING_CASES = [
     Case("open-tag-in-string-unclosed", '<tool_call>{"name": "search", "arguments": {"query": '
          '"what does <tool_call> mean"}}', "", [QUERY]),
     Case("close-tag-in-string", '<tool_call>{"name": "search", "arguments": {"query": "what does '
-         '</tool_call> mean"}}</tool_call>', "", [("search", {"query": "what does </tool_call> mean"})]),
+         '</tool_call> mean"}}</tool_call>', "",
+         [("search", {"query": "what does </tool_call> mean"})]),
     Case("two-calls-tag-in-first-string", '<tool_call>{"name": "search", "arguments": {"query": '
          '"what does <tool_call> mean"}}</tool_call>\n<tool_call>{"name": "now"}</tool_call>', "",
          [QUERY, ("now", {})]),
@@ -313,8 +319,9 @@ MENTION_CASES = [
          '> Example: {"name": "now", "arguments": {}}\nok', []),
     Case("quote-lines-multiline", '> <tool_call>\n> {"name": "now"}\n> </tool_call>',
          '> <tool_call>\n> {"name": "now"}\n> </tool_call>', []),
-    Case("mid-sentence", 'I could make the call <tool_call>{"name": "now"}</tool_call> which I will '
-         "not run.", 'I could make the call <tool_call>{"name": "now"}</tool_call> which I will not run.',
+    Case("mid-sentence",
+         'I could make the call <tool_call>{"name": "now"}</tool_call> which I will not run.',
+         'I could make the call <tool_call>{"name": "now"}</tool_call> which I will not run.',
          []),
     Case("mid-sentence-bare", 'The object {"name": "now", "arguments": {}} is a call shape.',
          'The object {"name": "now", "arguments": {}} is a call shape.', []),
@@ -323,19 +330,23 @@ MENTION_CASES = [
     Case("stray-backtick-then-call", 'it`s late\n<tool_call>{"name": "now"}</tool_call>',
          "it`s late", [("now", {})]),
     # ...and replies that announce a call still make it
-    Case("exclaim-then-call", 'Sure! <tool_call>{"name": "now"}</tool_call>', "Sure!", [("now", {})]),
-    Case("prose-then-call-ends-line", 'Let me check <tool_call>{"name": "now"}</tool_call>\nOne moment.',
+    Case("exclaim-then-call", 'Sure! <tool_call>{"name": "now"}</tool_call>', "Sure!",
+         [("now", {})]),
+    Case("prose-then-call-ends-line",
+         'Let me check <tool_call>{"name": "now"}</tool_call>\nOne moment.',
          "Let me check One moment.", [("now", {})]),  # (whitespace after a call is dropped)
     Case("prose-then-call-ends-reply", 'Let me check <tool_call>{"name": "now"}</tool_call>',
          "Let me check", [("now", {})]),
-    Case("sentence-then-call-then-prose", 'Sure. <tool_call>{"name": "now"}</tool_call> One moment.',
+    Case("sentence-then-call-then-prose",
+         'Sure. <tool_call>{"name": "now"}</tool_call> One moment.',
          "Sure. One moment.", [("now", {})]),
     Case("prose-then-two-calls", 'I will call <tool_call>{"name": "now"}</tool_call> <tool_call>'
          '{"name": "get_weather", "arguments": {"city": "Paris"}}</tool_call>', "I will call",
          [("now", {}), PARIS]),
     Case("quote-then-call-line", '> a quote\n<tool_call>{"name": "now"}</tool_call>', "> a quote",
          [("now", {})]),
-    Case("think-then-call-same-line", '<think>hmm</think> <tool_call>{"name": "now"}</tool_call> ok',
+    Case("think-then-call-same-line",
+         '<think>hmm</think> <tool_call>{"name": "now"}</tool_call> ok',
          "<think>hmm</think> ok", [("now", {})]),
 ]
 
@@ -350,7 +361,8 @@ NEW_FORMAT_CASES = [
     Case("functionary-call-then-text", '>>>get_weather\n{"city": "Paris"}>>>all\nDone.', "Done.",
          [PARIS]),
     Case("functionary-unknown-tool", '>>>fly\n{"to": "Rome"}', "", [], [("fly", "unknown tool")]),
-    Case("functionary-cut-no-args", ">>>get_weather\n", "", [], [("get_weather", "arguments are missing")]),
+    Case("functionary-cut-no-args", ">>>get_weather\n", "", [],
+         [("get_weather", "arguments are missing")]),
     Case("python-repl-is-text", ">>> x = 1\n>>>print(x)\n", ">>> x = 1\n>>>print(x)", []),
     Case("react-json", 'Thought: I need the weather.\nAction: get_weather\nAction Input: {"city": '
          '"Paris"}\nObservation:', "Thought: I need the weather.", [PARIS]),
@@ -379,9 +391,11 @@ NEW_FORMAT_CASES = [
          "</tool_call>", "", [], [("search", "arguments")]),
     Case("tool_input-string-multi-param-bare", '{"tool": "search", "tool_input": "cats"}',
          '{"tool": "search", "tool_input": "cats"}', []),
-    Case("arguments-plain-string-still-invalid", '<tool_call>{"name": "lookup", "arguments": "Paris"}'
-         "</tool_call>", "", [], [("lookup", "arguments")]),
-    Case("generic-tool_call", '{"tool_call": {"name": "get_weather", "arguments": {"city": "Paris"}}}',
+    Case("arguments-plain-string-still-invalid",
+         '<tool_call>{"name": "lookup", "arguments": "Paris"}</tool_call>', "", [],
+         [("lookup", "arguments")]),
+    Case("generic-tool_call",
+         '{"tool_call": {"name": "get_weather", "arguments": {"city": "Paris"}}}',
          "", [PARIS]),
     Case("generic-tool_calls", '{"tool_calls": [{"name": "now", "arguments": {}, "id": "123"}]}',
          "", [("now", {})]),

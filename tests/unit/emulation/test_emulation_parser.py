@@ -188,16 +188,21 @@ def test_schema_echoed_as_arguments_of_a_parameterless_tool_means_no_arguments()
 
     tools = [{"type": "function", "function": {"name": "magic", "description": "d",
                                                "parameters": {"type": "object", "properties": {}}}}]
-    text = '<tool_call>{"name": "magic", "arguments": {"type": "object", "properties": {}}}</tool_call>'
+    text = ('<tool_call>{"name": "magic", "arguments": {"type": "object", "properties": {}}}'
+            "</tool_call>")
     reply = parse_tool_calls(text, tools)
     assert [c["args"] for c in reply.tool_calls] == [{}]
-    partial = '<tool_call>{"name": "magic", "arguments": {"properties": {"type": "object"}}}</tool_call>'
+    partial = ('<tool_call>{"name": "magic", "arguments": {"properties": {"type": "object"}}}'
+               "</tool_call>")
     assert [c["args"] for c in parse_tool_calls(partial, tools).tool_calls] == [{}]
     # a tool that really has a 'type' argument keeps it
     tools2 = [{"type": "function", "function": {"name": "pick", "parameters": {
-        "type": "object", "properties": {"type": {"type": "string"}, "properties": {"type": "object"}}}}}]
-    text2 = '<tool_call>{"name": "pick", "arguments": {"type": "object", "properties": {}}}</tool_call>'
-    assert parse_tool_calls(text2, tools2).tool_calls[0]["args"] == {"type": "object", "properties": {}}
+        "type": "object",
+        "properties": {"type": {"type": "string"}, "properties": {"type": "object"}}}}}]
+    text2 = ('<tool_call>{"name": "pick", "arguments": {"type": "object", "properties": {}}}'
+             "</tool_call>")
+    assert parse_tool_calls(text2, tools2).tool_calls[0]["args"] == {"type": "object",
+                                                                     "properties": {}}
 
 
 @pytest.mark.parametrize("args, where", [
@@ -206,13 +211,15 @@ def test_schema_echoed_as_arguments_of_a_parameterless_tool_means_no_arguments()
     ('{"city": "Paris", "unit": "<one of: \\"c\\", \\"f\\">"}', None),
 ])
 def test_placeholders_copied_from_the_call_shape_are_not_a_call(args, where):
-    parsed = parse_tool_calls(f'<tool_call>{{"name": "get_weather", "arguments": {args}}}</tool_call>', TOOLS)
+    parsed = parse_tool_calls(
+        f'<tool_call>{{"name": "get_weather", "arguments": {args}}}</tool_call>', TOOLS)
     assert not parsed.tool_calls and len(parsed.invalid_tool_calls) == 1
     if where:
-        assert f"placeholder values copied from the example for {where}" in parsed.invalid_tool_calls[0]["error"]
+        error = parsed.invalid_tool_calls[0]["error"]
+        assert f"placeholder values copied from the example for {where}" in error
 
 
 def test_real_values_with_ellipses_are_fine():
-    parsed = parse_tool_calls('<tool_call>{"name": "get_weather", "arguments": {"city": "Paris..."}}</tool_call>',
-                              TOOLS)
+    parsed = parse_tool_calls(
+        '<tool_call>{"name": "get_weather", "arguments": {"city": "Paris..."}}</tool_call>', TOOLS)
     assert parsed.tool_calls[0]["args"] == {"city": "Paris..."}

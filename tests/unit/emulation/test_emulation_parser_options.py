@@ -43,8 +43,10 @@ TRUNCATED_INVALID = {  # id -> names of the calls that become invalid with trunc
 # by something (so the reply did not stop inside them).
 NOT_TRUNCATED = [
     Case("closed-tag", '<tool_call>{"name": "now"}</tool_call>', "", [NOW]),
-    Case("closed-tag-then-cut-text", '<tool_call>{"name": "now"}</tool_call>\nLet me', "Let me", [NOW]),
-    Case("bare-json-then-text", 'Calling: {"name": "now"} and then I', "Calling: and then I", [NOW]),
+    Case("closed-tag-then-cut-text", '<tool_call>{"name": "now"}</tool_call>\nLet me', "Let me",
+         [NOW]),
+    Case("bare-json-then-text", 'Calling: {"name": "now"} and then I', "Calling: and then I",
+         [NOW]),
     Case("closed-fence", '```json\n{"name": "now"}\n```', "", [NOW]),
     Case("forgotten-close-then-closed", '<tool_call>{"name": "now"}\n<tool_call>{"name": '
          '"get_weather", "arguments": {"city": "Paris"}}</tool_call>', "", [NOW, PARIS]),
@@ -61,7 +63,8 @@ CALLS_ONLY = [
          '"get_weather", "arguments": {"city": "Paris"}}\n', "", [NOW, PARIS]),
     Case("think-then-call", '<think>the user wants the time</think>\n<tool_call>{"name": "now"}'
          "</tool_call>", "<think>the user wants the time</think>", [NOW]),
-    Case("kimi-with-section-markers", "<|tool_calls_section_begin|><|tool_call_begin|>functions.now:0"
+    Case("kimi-with-section-markers",
+         "<|tool_calls_section_begin|><|tool_call_begin|>functions.now:0"
          "<|tool_call_argument_begin|>{}<|tool_call_end|><|tool_calls_section_end|>", "", [NOW]),
     Case("invalid-call-only", '<tool_call>{"name": "fly"}</tool_call>', "", []),
     Case("prose-before", 'Sure! <tool_call>{"name": "now"}</tool_call>',

@@ -135,19 +135,21 @@ def test_delta_converts_to_a_langchain_tool_call_chunk():
 CUSTOMER = {"type": "function", "function": {"name": "unicode_customer", "parameters": {
     "type": "object", "required": ["customer_name", "description"],
     "properties": {"customer_name": {"type": "string"}, "description": {"type": "string"}}}}}
-_WRONG_NAME = ('```json\n{\n  "name": "你好啊集团",\n  "arguments": {\n    "customer_name": "你好啊集团",\n'
+_WRONG_NAME = ('```json\n{\n  "name": "你好啊集团",\n  "arguments": {\n'
+               '    "customer_name": "你好啊集团",\n'
                '    "description": "一家中国科技公司"\n  }\n}\n```')
 
 
 @pytest.mark.parametrize("text", [
     _WRONG_NAME,
-    '<tool_call>{"name": "こんにちは株式会社", "arguments": {"customer_name": "こんにちは株式会社", '
-    '"description": "日本の会社"}}</tool_call>',
+    '<tool_call>{"name": "こんにちは株式会社", "arguments": '
+    '{"customer_name": "こんにちは株式会社", "description": "日本の会社"}}</tool_call>',
 ])
 @settings(max_examples=40, deadline=None)
 @given(cuts=st.lists(st.integers(min_value=0, max_value=400), max_size=20))
 def test_a_call_naming_an_argument_value_is_the_sole_tools_call(text, cuts):
-    """Seen with Qwen2.5-0.5B on llama-server (standard unicode test): the value went in the name."""
+    """Seen with Qwen2.5-0.5B on llama-server (standard unicode test): the value went in the
+    name."""
     parsed = parse_tool_calls(text, [CUSTOMER])
     assert [c["name"] for c in parsed.tool_calls] == ["unicode_customer"]
     assert parsed.content == "" and not parsed.invalid_tool_calls
@@ -156,9 +158,11 @@ def test_a_call_naming_an_argument_value_is_the_sole_tools_call(text, cuts):
 
 @pytest.mark.parametrize("text, tools", [
     (_WRONG_NAME, [CUSTOMER, *TOOLS]),  # several tools: an unknown name is not guessed
-    ('```json\n{"name": "Bob", "arguments": {"customer_name": "Bob"}}\n```', [CUSTOMER]),  # not all required
-    ('```json\n{"name": "Bob", "arguments": {"customer_name": "B", "description": "d", "age": 3}}\n```',
-     [CUSTOMER]),  # a key the tool does not have
+    # not all required
+    ('```json\n{"name": "Bob", "arguments": {"customer_name": "Bob"}}\n```', [CUSTOMER]),
+    # a key the tool does not have
+    ('```json\n{"name": "Bob", "arguments": '
+     '{"customer_name": "B", "description": "d", "age": 3}}\n```', [CUSTOMER]),
 ])
 def test_an_unknown_name_stays_text_unless_the_arguments_fit_the_only_tool(text, tools):
     parsed = parse_tool_calls(text, tools)

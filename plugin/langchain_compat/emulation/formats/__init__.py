@@ -71,7 +71,8 @@ TRIGGERS = re.compile(r"<(?=[" + re.escape(_LT_NEXT) + r"]|\Z)|[\[{`]|>(?=>>|>?\
 #: names), and the constrained one (``constrained.py``, chosen by ``Profile.constrained``).
 WRITERS: dict[str, Writer] = {w.name: w for w in (hermes.WRITER, llama.WRITER, mistral.WRITER,
                                                   constrained.WRITER)}
-assert set(WRITERS) == {*TOOL_FORMATS, "constrained"}, "profiles.TOOL_FORMATS and the writers disagree"
+assert set(WRITERS) == {*TOOL_FORMATS, "constrained"}, (
+    "profiles.TOOL_FORMATS and the writers disagree")
 
 
 #: A tool result written by the model itself: any writer's result marker, or a chat

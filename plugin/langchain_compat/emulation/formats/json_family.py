@@ -19,7 +19,6 @@ from langchain_compat.emulation.readers import (
     explicit_calls,
     implicit_calls,
     mark_cut,
-    separated_call,
 )
 from langchain_compat.emulation.formats.scanning import (
     NEED,

@@ -54,7 +54,8 @@ def functionary(buf: str, pos: int, ctx: Ctx) -> Verdict:
 
 
 _WS = r"[ \t]*"
-_HEAD = re.compile(rf"Action{_WS}\d*{_WS}:{_WS}([^\n]*?){_WS}\n{_WS}Action{_WS}\d*{_WS}Input{_WS}\d*{_WS}:{_WS}")
+_HEAD = re.compile(rf"Action{_WS}\d*{_WS}:{_WS}([^\n]*?){_WS}\n"
+                   rf"{_WS}Action{_WS}\d*{_WS}Input{_WS}\d*{_WS}:{_WS}")
 _HEAD_PREFIX = prefix_regex(("Action",), _WS, r"\d*", _WS, (":",), r"[^\n]*", ("\n",), _WS,
                             ("Action",), _WS, r"\d*", _WS, ("Input",), _WS, r"\d*", _WS)
 _OBSERVATION = re.compile(rf"\n{_WS}Observation{_WS}\d*{_WS}:")
