@@ -73,8 +73,13 @@ low   unbounded downgrade memory; ``.localhost``      test_config_edges.py
       brackets, ``https://`` in an http error)
 all   a password never shows (``%``, ``#``, ``/``,    test_password_fuzz.py
       ``?``, ``@``, unicode; every URL entry point)
+15    native ``arguments`` 50,000 ``[`` deep: bare    test_hostile_replies.py (native_arguments_
+      RecursionError; call-shaped JSON in prose or    nested..., call_shaped_json_a_reply_shows...,
+      a fence inside prose executed                   a_call_written_alone_is_still_made)
+low   an emulated tool with no name was sent          test_accepted_silently.py (a_tool_without_a_
+                                                      name...)
 ====  ==============================================  =============================================
 
-Item 15 and the Low items on streaming many emulated calls, a 50 MB stream's
-memory and an emulated tool without a name belong to the reply-path refactor.
+Streaming many emulated calls is linear now (one reply reader for both paths; 8,000 calls in
+one streamed reply: 7.1 s before, 1.1 s after, 16,000: 2.2 s), measured, not asserted.
 """

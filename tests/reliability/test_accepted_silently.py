@@ -128,7 +128,7 @@ def _tool(name: str) -> dict[str, Any]:
                                              "parameters": {"type": "object", "properties": {}}}}
 
 
-@pytest.mark.parametrize("name", ["get weather", "天気", "x" * 65, ""])
+@pytest.mark.parametrize("name", ["get weather", "天気", "x" * 65])
 def test_native_tool_names_outside_the_openai_rule_are_refused(name: str) -> None:
     handler = _Answer(OK_BODY)
     with RawServer(handler) as srv:
@@ -139,6 +139,18 @@ def test_native_tool_names_outside_the_openai_rule_are_refused(name: str) -> Non
             emulated = llm.model_copy(update={"tool_calling": "emulated"})
             assert emulated.bind_tools([_tool(name)]).invoke("hi").content == "hi"
     assert handler.count == (1 if name else 0)
+
+
+@pytest.mark.parametrize("fn", [{"name": ""}, {"description": "no name at all"}])
+def test_a_tool_without_a_name_is_refused_in_every_mode(fn: dict[str, Any]) -> None:
+    """Before: emulation prompted a nameless tool (the model could never call it)."""
+    handler = _Answer(OK_BODY)
+    with RawServer(handler) as srv:
+        for mode in ("native", "emulated", "auto"):
+            llm = ChatOpenAICompatible(base_url=srv.base_url, model="m", tool_calling=mode)
+            with pytest.raises(InvalidParameterError, match="tool #2 has no name"):
+                llm.bind_tools([_tool("lookup"), {"type": "function", "function": fn}]).invoke("x")
+    assert handler.count == 0
 
 
 def test_duplicate_tool_names_are_refused_in_every_mode() -> None:

@@ -118,10 +118,15 @@ def tool_name(tool: Any) -> str | None:
 
 
 def _check_unique_names(tools: list[Any] | None) -> None:
-    """Refuse two tools of one name: a call could not say which one it means."""
+    """Refuse two tools of one name, or a function tool with no name: a call could not say
+    which one it means (in every mode; emulation would otherwise prompt a nameless tool)."""
     seen: set[str] = set()
-    for tool in tools or ():
+    for i, tool in enumerate(tools or ()):
         name = tool_name(tool)
+        if not name and isinstance(tool, dict) and tool.get("type", "function") == "function":
+            raise InvalidParameterError(
+                "tools", f"tool #{i + 1} has no name (a non-empty string at "
+                         "tool['function']['name']); a call names its tool, so give it one")
         if name in seen:
             raise InvalidParameterError(
                 "tools", f"two tools are named {name!r}; a call names its tool, so give each "

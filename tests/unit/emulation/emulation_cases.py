@@ -115,9 +115,17 @@ CASES = [
          [PARIS]),
     Case("bare-array", '[{"name": "get_weather", "arguments": {"city": "Paris"}}, '
          '{"name": "now", "arguments": {}}]', "", [PARIS, ("now", {})]),
-    Case("bare-prose-around", 'Sure, calling it: {"name": "get_weather", "arguments": '
-         '{"city": "Paris"}} and then I will answer.',
-         "Sure, calling it: and then I will answer.", [PARIS]),
+    Case("bare-prose-before", 'Sure, calling it: {"name": "get_weather", "arguments": '
+         '{"city": "Paris"}}', "Sure, calling it:", [PARIS]),
+    # Untagged call-shaped JSON with prose after it is shown, not made (issue 23, item 15).
+    Case("bare-prose-around", 'The docs show this example: {"name": "get_weather", '
+         '"arguments": {"city": "Paris"}} which I will not run.',
+         'The docs show this example: {"name": "get_weather", "arguments": {"city": "Paris"}} '
+         "which I will not run.", []),
+    Case("fence-in-prose", 'The docs show:\n```json\n{"name": "get_weather", "arguments": '
+         '{"city": "Paris"}}\n```\nwhich I will not run.',
+         'The docs show:\n```json\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n'
+         "```\nwhich I will not run.", []),
     Case("openai-wrapper", '{"type": "function", "function": {"name": "get_weather", '
          '"arguments": "{\\"city\\": \\"Paris\\"}"}}', "", [PARIS]),
     Case("function-wrapper", '{"function": {"name": "get_weather", "arguments": '

@@ -45,8 +45,11 @@ NOT_TRUNCATED = [
     Case("closed-tag", '<tool_call>{"name": "now"}</tool_call>', "", [NOW]),
     Case("closed-tag-then-cut-text", '<tool_call>{"name": "now"}</tool_call>\nLet me', "Let me",
          [NOW]),
-    Case("bare-json-then-text", 'Calling: {"name": "now"} and then I', "Calling: and then I",
-         [NOW]),
+    Case("bare-json-then-ws-then-call", '{"name": "now"}\n<tool_call>{"name": "now"}</tool_call>',
+         "", [NOW, NOW]),
+    # untagged JSON followed by prose is shown, not made (issue 23, item 15): text
+    Case("bare-json-then-text", 'Calling: {"name": "now"} and then I',
+         'Calling: {"name": "now"} and then I', []),
     Case("closed-fence", '```json\n{"name": "now"}\n```', "", [NOW]),
     Case("forgotten-close-then-closed", '<tool_call>{"name": "now"}\n<tool_call>{"name": '
          '"get_weather", "arguments": {"city": "Paris"}}</tool_call>', "", [NOW, PARIS]),
@@ -145,8 +148,13 @@ def test_truncated_error_keeps_the_arguments_and_a_prior_reason():
 def test_stream_holds_a_bare_call_until_it_is_known_not_to_end_the_reply():
     parser = StreamingToolParser(TOOLS, id_factory=seq_ids)
     assert parser.feed('{"name": "now"}') == []
-    [call, text] = parser.feed(" and more")
-    assert call.name == "now" and call.valid and text == TextDelta("and more")
+    assert parser.feed("\n") == []  # whitespace: the reply may still end here or go on
+    out = parser.feed('<tool_call>{"name": "now"}</tool_call>')  # another call follows
+    assert [(c.name, c.valid) for c in out] == [("now", True), ("now", True)]
+    parser = StreamingToolParser(TOOLS, id_factory=seq_ids)
+    assert parser.feed('{"name": "now"}') == []
+    # prose follows: the JSON was an example the reply showed, and it is released as text
+    assert parser.feed(" and more") == [TextDelta('{"name": "now"} and more')]
     parser = StreamingToolParser(TOOLS, id_factory=seq_ids)
     assert parser.feed('{"name": "now"}\n') == []
     [call] = parser.finish(truncated=True)

@@ -34,7 +34,7 @@ from langchain_compat.emulation.formats.scanning import (
     partial,
 )
 
-__all__ = ["RECOGNISERS", "bare_json", "fence", "inline_code"]
+__all__ = ["RECOGNISERS", "bare_json", "fence", "inline_code", "prose_follows"]
 
 
 
@@ -89,6 +89,11 @@ def fence(buf: str, pos: int, ctx: Ctx) -> Verdict:
     calls = implicit_calls(body, ctx.names, ctx.sole, ctx.text_tools)
     if not calls:
         return Reject(span[1] - pos)
+    shown = prose_follows(buf, span[1], ctx)
+    if shown is NEED:
+        return NEED
+    if shown:
+        return Reject(span[1] - pos)  # an example the reply shows, not a call it makes
     return Match(span[1], mark_cut(calls, body, cut), closed=cut is None)
 
 
@@ -160,7 +165,35 @@ def bare_json(buf: str, pos: int, ctx: Ctx) -> Verdict:
         return NEED
     text = buf[pos:end]
     calls = implicit_calls(text, ctx.names, ctx.sole, ctx.text_tools)
-    return Match(end, mark_cut(calls, text, ended(buf, end, ctx))) if calls else Reject(end - pos)
+    if not calls:
+        return Reject(end - pos)
+    shown = prose_follows(buf, end, ctx)
+    if shown is NEED:
+        return NEED
+    if shown:
+        return Reject(end - pos)  # an example the reply shows, not a call it makes
+    return Match(end, mark_cut(calls, text, ended(buf, end, ctx)))
+
+
+def prose_follows(buf: str, end: int, ctx: Ctx) -> bool | object:
+    """Whether prose follows an untagged call-shaped value that ends at ``end``.
+
+    A model that makes a call writes the call and stops (or writes the next call); JSON
+    followed by more prose ("The docs show this example: {...} which I will not run.") is
+    something the reply *shows*, so it is text. Only untagged JSON is judged this way: a
+    call inside ``<tool_call>`` or a ```` ```tool_call ```` fence is explicit. NEED while
+    only whitespace follows and the reply may go on.
+    """
+    k = end
+    while k < len(buf) and buf[k].isspace():
+        k += 1
+    if k >= len(buf):
+        return NEED if not ctx.final else False
+    return buf[k] not in _NEXT_CALL
+
+
+#: What may follow a call without making it prose: another call, a fence, a tag or token.
+_NEXT_CALL = "{[`<"
 
 
 def _pythonic_list(buf: str, pos: int, ctx: Ctx) -> Verdict | None:
