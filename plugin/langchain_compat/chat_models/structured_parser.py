@@ -33,7 +33,6 @@ from langchain_compat.errors import StructuredOutputError
 
 __all__ = ["StructuredOutput"]
 
-_NOTHING = object()
 
 
 class StructuredOutput(Runnable[BaseMessage, Any]):
@@ -140,30 +139,27 @@ class StructuredOutput(Runnable[BaseMessage, Any]):
 
 
 class _Stream:
-    """One streamed reply (shared by the sync and async transforms)."""
+    """One streamed reply (shared by the sync and async transforms).
 
-    __slots__ = ("_last", "_message", "_owner")
+    The contract, for every method and schema kind: one value, at the end of the reply,
+    checked as ``invoke`` checks it (so it equals ``invoke``'s result, or the same error is
+    raised). No partial values: a native call is only emitted once it is whole and valid,
+    a prompted reply may be re-asked, and a partial object that validates ("email=''") is
+    a value the model never gave. docs/structured-output.md, "Streaming", compares this
+    with what ChatOpenAI yields per method.
+    """
+
+    __slots__ = ("_message", "_owner")
 
     def __init__(self, owner: StructuredOutput) -> None:
         self._owner = owner
         self._message: BaseMessage | None = None
-        self._last: Any = _NOTHING
 
     def feed(self, chunk: BaseMessage) -> list[Any]:
-        """What to yield for one chunk: a new partial value, if any."""
+        """Add one chunk; nothing is yielded before the reply is whole."""
         message = self._message
         self._message = chunk if message is None else message + chunk  # type: ignore[operator]
-        if self._owner.include_raw:
-            return []  # one result at the end, as invoke returns it
-        try:
-            value = self._owner.parser.parse_result([ChatGeneration(message=self._message)],
-                                                    partial=True)
-        except ValueError:
-            value = None
-        if value is None or value == self._last:
-            return []
-        self._last = value
-        return [value]
+        return []
 
     def end(self) -> list[Any]:
         """The whole reply checked as ``invoke`` checks it: its object, or the error raised."""
@@ -176,4 +172,4 @@ class _Stream:
             return [{"raw": message, "parsed": value, "parsing_error": error}]
         if error is not None:
             raise error
-        return [] if value == self._last else [value]
+        return [value]
