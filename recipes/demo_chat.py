@@ -39,12 +39,14 @@ import sys
 from collections.abc import Iterable, Iterator
 from contextlib import closing
 from pathlib import Path
+from typing import Annotated
 
 from langchain.agents import create_agent
 from langchain_core.messages import AIMessageChunk, HumanMessage, ToolMessage
 from langchain_core.tools import tool
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.errors import GraphRecursionError
+from pydantic import Field
 
 from langchain_compat.memory.middleware import TrimToWindowMiddleware
 
@@ -55,14 +57,15 @@ SCRIPT = (
 )
 
 SYSTEM = (
-    "You are a concise assistant. Use the calculator only for arithmetic the user asks for; "
-    "answer everything else directly from the conversation. After a tool result, answer the "
-    "user in one sentence."
+    "You are a concise assistant. Call a tool when the user asks for one or for arithmetic; "
+    "otherwise answer from the conversation. After a tool result, answer the user in one "
+    "sentence."
 )
 
 
 @tool
-def calculator(expression: str) -> str:
+def calculator(expression: Annotated[str, Field(
+        pattern=r"^[0-9+*/(). -]+$", description="only digits, + - * / ( ) and spaces")]) -> str:
     """Evaluate an arithmetic expression such as "12 * (3 + 4)": numbers, + - * / and \
 parentheses only."""
     allowed = set("0123456789+-*/(). ")

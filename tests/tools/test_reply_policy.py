@@ -136,10 +136,18 @@ MULTIPLY = {"type": "function", "function": {
     "name": "multiply", "description": "Multiply.", "parameters": {
     "type": "object", "properties": {"a": {"type": "number"}, "b": {"type": "number"}},
     "required": ["a", "b"]}}}
+CALC = {"type": "function", "function": {
+    "name": "calc", "description": "Evaluate an expression.", "parameters": {
+    "type": "object", "properties": {"expression": {"type": "string"}},
+    "required": ["expression"]}}}
 
 
 @pytest.mark.parametrize("stream", [False, True], ids=["invoke", "stream"])
 @pytest.mark.parametrize(("question", "call", "reworks"), [
+    # the result passed back as it is, a number written as a string (the demo's calculator)
+    ("What is 2 + 3?", {"name": "calc", "arguments": {"expression": "5"}}, True),
+    ("What is 2 + 3?", {"name": "calc", "arguments": {"expression": "5 * 7"}}, False),
+    ("What is 5 squared?", {"name": "calc", "arguments": {"expression": "5"}}, False),
     ("What is 2 + 3?", {"name": "multiply", "arguments": {"a": 5, "b": 1}}, True),
     ("What is 2 + 3?", {"name": "add", "arguments": {"a": 5, "b": 0}}, True),
     # the next step the user asked for keeps a number of the user's own
@@ -154,7 +162,7 @@ def test_a_call_that_only_reworks_the_tool_results_gets_the_answer_asked_for(
     with emulate() as emu:
         emu.script([{"tool_calls": [call]}, "It is 5."])
         llm = _model(emu, "native", profile_overrides={"small_model_guards": True})
-        reply = _run(llm.bind_tools([ADD, MULTIPLY]), history, stream=stream)
+        reply = _run(llm.bind_tools([ADD, MULTIPLY, CALC]), history, stream=stream)
         bodies = [r.body for r in emu.requests]
     if reworks:
         assert len(bodies) == 2 and "tools" not in bodies[1]

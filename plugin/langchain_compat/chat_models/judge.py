@@ -234,8 +234,10 @@ def _reworks_results(judge: Judge, reply: Reply) -> Problem | None:
     (Qwen2.5-0.5B: ``add(17, 25)`` -> 42, then ``multiply(42, 1)``, ``add(42, 1)`` ...
     until the agent's turn limit). A call counts as that when every argument is a
     number, none of them is in the user's last message, each is copied from this
-    turn's tool results or is 0 or 1, and at least one is such a 0 or 1. A next step
-    the user asked for keeps a number of their own (``multiply(42, 3)`` for "... then
+    turn's tool results or is 0 or 1, and at least one is such a 0 or 1; or it has one
+    argument, a result passed back as it is (``calculator("7006652")`` after the
+    calculator said 7006652). A number written as a string counts as that number. A next
+    step the user asked for keeps a number of their own (``multiply(42, 3)`` for "... then
     multiply by 3"), and one that combines results (``add(545000, 232000)``) has no 0
     or 1: neither is touched.
     """
@@ -245,16 +247,26 @@ def _reworks_results(judge: Judge, reply: Reply) -> Problem | None:
     asked = set(_NUMBER.findall(judge._question))
     for call in reply.tool_calls:
         values = list(call["args"].values()) if isinstance(call["args"], dict) else []
-        if not values or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
-                                 for v in values):
+        shown = [_shown_number(v) for v in values]
+        if not shown or None in shown:
             return None
-        shown = [_number_text(v) for v in values]
         if (any(v in asked for v in shown)
                 or not all(v in results or v in ("0", "1") for v in shown)):
             return None
-        if not any(v in ("0", "1") and v not in results for v in shown):
+        echoed = len(shown) == 1 and shown[0] in results
+        if not echoed and not any(v in ("0", "1") and v not in results for v in shown):
             return None
     return Problem("the call only reworks the tool results", True)
+
+
+def _shown_number(value: Any) -> str | None:
+    """The text of a number argument (``42``, ``42.0`` or ``"42"``); None for anything else."""
+    if isinstance(value, str):
+        text = value.strip()
+        return _number_text(float(text)) if _NUMBER.fullmatch(text) else None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return _number_text(value)
+    return None
 
 
 def _invents_numbers(judge: Judge, reply: Reply) -> Problem | None:
