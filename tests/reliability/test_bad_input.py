@@ -150,3 +150,13 @@ def test_formerly_untyped_now_typed(emus, call) -> None:
         call(oc, co)
     assert "hot" not in str(info.value) and "many" not in str(info.value)  # inputs are not echoed
     assert not oc.requests and not co.requests
+
+
+def test_unknown_profile_overrides_are_a_typed_error_naming_the_fields() -> None:
+    """Before: a bare TypeError from the dataclass ("unexpected keyword argument")."""
+    from langchain_compat import ChatOpenAICompatible
+    from langchain_compat.errors import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match=r"\['natve_tools'\] are not profile fields"):
+        ChatOpenAICompatible(base_url="http://127.0.0.1:9/v1", model="m",
+                             profile_overrides={"natve_tools": False})

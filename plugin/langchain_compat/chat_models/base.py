@@ -37,7 +37,7 @@ from langchain_compat.connection import CompatConnection
 from langchain_compat.core.llama_params import LLAMA_FIELDS
 from langchain_compat.core.request import check_params
 from langchain_compat.errors import CompatError, ConfigurationError, InvalidParameterError
-from langchain_compat.profiles import Profile, ReasoningReplay
+from langchain_compat.profiles import PROFILE_FIELDS, Profile, ReasoningReplay
 from langchain_compat.providers.base import Provider
 from langchain_compat.transport.props import known
 
@@ -155,6 +155,11 @@ class BaseChatCompat(LlamaServerMethods, CompatConnection, LlamaServerFields, Ba
             profile = self.provider.profile_for(self.model_name)
             profile = with_server_facts(profile, known(self.base_url or "", self.model_name))
             if self.profile_overrides:
+                unknown = sorted(set(self.profile_overrides) - PROFILE_FIELDS)
+                if unknown:
+                    raise InvalidParameterError(
+                        "profile_overrides", f"{unknown} are not profile fields; use some of "
+                        f"{sorted(PROFILE_FIELDS)} (see langchain_compat.profiles.Profile)")
                 profile = profile.replace(**self.profile_overrides)
             self._compat_profile = profile
         return self._compat_profile

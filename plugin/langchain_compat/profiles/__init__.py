@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from types import MappingProxyType
 from typing import Any
 
@@ -29,6 +29,7 @@ __all__ = [
     "TOOL_FORMATS",
     "E5_PREFIXES",
     "MODEL_FAMILIES",
+    "PROFILE_FIELDS",
     "STANDARD_PARAMS",
     "UNDOCUMENTED",
     "EmbeddingsLimits",
@@ -282,3 +283,7 @@ class Profile:
         }
         return out
 
+
+
+#: The names a :class:`Profile` has (what ``profile_overrides`` may set).
+PROFILE_FIELDS = frozenset(f.name for f in fields(Profile))
