@@ -12,8 +12,9 @@ Names are imported lazily so ``import langchain_compat`` stays cheap.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from langchain_compat._lazy import lazy_face
 
 __version__ = "0.1.0"
 
@@ -64,15 +65,4 @@ if TYPE_CHECKING:  # pragma: no cover
     from langchain_compat.router import Deployment, Router  # noqa: F401
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'langchain_compat' has no attribute {name!r}")
-    mod = importlib.import_module(module)
-    value = mod if name == "errors" else getattr(mod, name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_face(__name__, _EXPORTS, globals(), whole=frozenset({"errors"}))

@@ -20,8 +20,9 @@ says), ``calls`` (catalogue and schema applied); ``jsonish`` (lenient JSON), ``s
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from langchain_compat._lazy import lazy_face
 
 #: public name -> the module that defines it (imported on first use: a plain chat call
 #: never loads the format table).
@@ -67,15 +68,5 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'langchain_compat.emulation' has no attribute {name!r}")
-    source = importlib.import_module(f"langchain_compat.emulation.{module}")
-    value = getattr(source, "validate" if name == "validate_arguments" else name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_face(__name__, _EXPORTS, globals(), prefix=f"{__name__}.",
+                                 renames={"validate_arguments": "validate"})

@@ -18,8 +18,9 @@ context window. This package gives the pieces, built on LangGraph persistence
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from langchain_compat._lazy import lazy_face
 
 #: public name -> the module that defines it (imported on first use: a chat call that
 #: counts tokens needs ``tokens`` only, not summaries, trimming or LangGraph).
@@ -62,14 +63,4 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'langchain_compat.memory' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"langchain_compat.memory.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_face(__name__, _EXPORTS, globals(), prefix=f"{__name__}.")
