@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from langchain_compat import BackendMemory, ChatCotomi, ChatOpenAICompatible
+from langchain_compat import BackendMemory, ChatOpenAICompatible
 from langchain_compat.emulation.formats.constrained import MAX_CALLS, AnswerReader
 from langchain_compat.testing import emulate
 
@@ -155,23 +155,3 @@ def test_the_answer_reader_decodes_whatever_the_cuts(text: str, seed: int,
 def test_a_call_is_not_an_answer() -> None:
     reader = AnswerReader()
     assert reader.feed('{"name": "add"') == "" and reader.answer is False
-
-
-@pytest.mark.parametrize(("kw", "stop", "sent"), [
-    ({}, None, ["<tool_response"]),  # a reply that starts a result is inventing it
-    ({"parallel_tool_calls": False}, None, ["</tool_call>", "<tool_response"]),
-    ({}, ["END"], ["END", "<tool_response"]),  # the caller's own come first
-    # cotomi takes 4 stop sequences: the caller's are kept, ours left out
-    ({}, ["W1", "W2", "W3", "W4"], ["W1", "W2", "W3", "W4"]),
-    ({"parallel_tool_calls": False}, ["W1", "W2", "W3"], ["W1", "W2", "W3", "</tool_call>"]),
-])
-def test_plain_emulation_stops_before_an_invented_result(kw: dict, stop: list | None,
-                                                         sent: list) -> None:
-    with emulate("cotomi") as emu:
-        emu.script(["<tool_call>" + json.dumps({"name": "add", "arguments": {"a": 1, "b": 2}})
-                    + "</tool_call>"])
-        llm = ChatCotomi(base_url=emu.base_url, api_key=emu.api_key, model="cotomi-fast-v2.0",
-                         max_retries=0, backend_memory=BackendMemory())
-        msg = llm.bind_tools([ADD], **kw).invoke("1+2?", stop=stop)
-        assert [c["name"] for c in msg.tool_calls] == ["add"]
-        assert emu.requests[-1].body["stop"] == sent

@@ -86,9 +86,8 @@ def build_payload(messages: list[dict[str, Any]], settings: CallSettings, option
     params = dict(options.params)
     if mode is ToolMode.CONSTRAINED:
         params["response_format"] = constrained_format(options, withhold_tools)
-    elif mode is ToolMode.EMULATED:
-        params["stop"] = _emulation_stops(params.get("stop"), settings,
-                                          one_call=options.calls_wanted == 1)
+    elif mode is ToolMode.EMULATED and options.calls_wanted == 1:
+        params["stop"] = _one_call_stop(params.get("stop"), settings)
     if mode.sends_tools and not withhold_tools:
         profile = settings.profile
         check_native_names(options.tools)
@@ -115,24 +114,19 @@ def constrained_format(options: CallOptions, withhold_tools: bool) -> dict[str, 
                            answer_only=withhold_tools)
 
 
-def _emulation_stops(stop: Any, settings: CallSettings, *, one_call: bool) -> Any:
-    """The caller's stop sequences plus the format's: the opening of a tool result
-    (``<tool_response``: a reply that writes one is inventing it) on every emulated turn,
-    and the end of a call (``</tool_call>``) where one call is wanted, so the reply ends
-    with it. The caller's own come first; the format's are left out where the profile takes
-    no stop sequences or no more of them. Unchanged (``stop`` itself) when nothing is added.
-    """
+def _one_call_stop(stop: Any, settings: CallSettings) -> Any:
+    """The stop sequences with the end of the format's call (``</tool_call>``) added, so
+    a reply that should hold one call ends with it; unchanged where the format's calls have
+    no end marker or the profile takes no more stop sequences."""
     from langchain_compat.emulation.formats import writer
 
-    fmt = writer(settings.profile.tool_format)
+    end = writer(settings.profile.tool_format).call_end
     rule = settings.profile.rule("stop")
     have = [stop] if isinstance(stop, str) else list(stop or ())
-    wanted = [s for s in (fmt.call_end if one_call else None, fmt.result_open)
-              if s and s not in have]
-    if not rule.supported or not wanted:
+    if not end or not rule.supported or end in have or (
+            rule.max_items is not None and len(have) >= rule.max_items):
         return stop
-    room = len(wanted) if rule.max_items is None else max(0, rule.max_items - len(have))
-    return [*have, *wanted[:room]] if room else stop
+    return [*have, end]
 
 
 def check_native_names(tools: list[dict[str, Any]] | None) -> None:

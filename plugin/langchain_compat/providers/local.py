@@ -57,6 +57,8 @@ LOCAL = Provider(
     profile=Profile(
         image_inputs=False,  # text-only models
         native_tools=True,
+        constrained=True,  # emulated turns (the fallback, or tool_calling="emulated") decode
+        # under a schema of the tools: llama-server's response_format json_schema
         json_mode=True,
         json_schema=True,
         stream_usage=True,

@@ -74,5 +74,4 @@ def _result(name: str, call_id: str | None, text: str, failed: bool) -> str:
 
 WRITER = Writer(name="hermes", template=_TEMPLATE, choice=_CHOICE, block="a <tool_call> block",
                 call=_call, result=_result, marks=("<tool_call", "<tool_response", "<tools"),
-                result_mark=r"<tool_response\b", call_end="</tool_call>",
-                result_open="<tool_response")
+                result_mark=r"<tool_response\b", call_end="</tool_call>")

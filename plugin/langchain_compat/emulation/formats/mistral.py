@@ -102,4 +102,4 @@ def _result(name: str, call_id: str | None, text: str, failed: bool) -> str:
 WRITER = Writer(name="mistral", template=_TEMPLATE, choice=_CHOICE, block="a [TOOL_CALLS] list",
                 call=_call, result=_result,
                 marks=("[TOOL_CALLS", "[TOOL_RESULTS", "[AVAILABLE_TOOLS"),
-                result_mark=r"\[TOOL_RESULTS\]", result_open="[TOOL_RESULTS]")
+                result_mark=r"\[TOOL_RESULTS\]")

@@ -39,9 +39,6 @@ class Writer:
             model inventing one instead of waiting for the tool).
         call_end: what ends one call (a stop sequence where one call is wanted;
             None: the format's calls have no end marker of their own).
-        result_open: what opens a tool result (a stop sequence on every emulated turn: a
-            reply that starts writing a result itself is inventing it, and each token of
-            it is wasted; None: the format has no such marker).
         enforced: ``tool_choice`` and one call per reply are enforced by the decoder
             (constrained emulation), not asked for in the prompt.
     """
@@ -55,7 +52,6 @@ class Writer:
     marks: tuple[str, ...]
     result_mark: str
     call_end: str | None = None
-    result_open: str | None = None
     enforced: bool = False
 
     def calls(self, calls: list[tuple[Any, Any]]) -> str:
