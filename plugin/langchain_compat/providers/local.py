@@ -6,7 +6,8 @@ The facts below were checked against that server (llama.cpp build 11434)
 started with our Qwen/Hermes chat template
 (``langchain_compat/local/templates/qwen_hermes.jinja``):
 
-- tools: native, with the reply policy's fallback. Alone, native calls failed
+- tools: native, with the reply policy's fallback, which is constrained emulation
+  (``response_format`` json_schema of the tools). Alone, native calls failed
   5 of 6 quick benchmark tasks with HTTP 500 ("does not match the expected
   peg-native format": the model wrote JSON that is not a call); under
   ``tool_calling="auto"`` such a turn is re-sent emulated, so the model's
