@@ -79,12 +79,15 @@ def agent_totals(_: str = "") -> str:
     """The agent benchmark's totals: one row per client."""
     data = load("agent-benchmark")
     lines = ["| client | runs | success | calls right | answer right | failed requests | "
-             "repeated calls | wall s/task | prompt tokens/task |", "|---" * 9 + "|"]
+             "invalid calls | repeated calls | wall s/task | prompt tokens/task | "
+             "evaluated prompt tokens/turn |", "|---" * 11 + "|"]
     for name, c in data["clients"].items():
         n = c["runs"]
+        ev = c.get("evaluated_tokens_per_turn")
         lines.append(f"| {name} | {n} | {c['success'] / n:.2f} | {c['calls_right'] / n:.2f} | "
-                     f"{c['answer_right'] / n:.2f} | {c['failed']} | {c['redundant_calls']} | "
-                     f"{c['seconds_per_task']:.1f} | {c['prompt_tokens_per_task']:.0f} |")
+                     f"{c['answer_right'] / n:.2f} | {c['failed']} | {c.get('invalid_calls', '-')} "
+                     f"| {c['redundant_calls']} | {c['seconds_per_task']:.1f} | "
+                     f"{c['prompt_tokens_per_task']:.0f} | {'-' if ev is None else ev} |")
     return "\n".join(lines)
 
 

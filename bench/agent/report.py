@@ -101,6 +101,9 @@ def docs_data(scores: Sequence[Score], clients: Sequence[str], **about: Any) -> 
             "answer_right": t["answer_right"], "failed": t["failed"],
             "redundant_calls": t["redundant_calls"], "seconds_per_task": round(t["seconds"] / n, 1),
             "prompt_tokens_per_task": round((t["prompt_tokens"] or 0) / n),
+            "invalid_calls": t["invalid_calls"],
+            "evaluated_tokens_per_turn": None if t["evaluated_tokens"] is None
+            else round(t["evaluated_tokens"] / max(t["turns"], 1)),
             "by_kind": {k: {"success": sum(s.success for s in mine if s.kind == k),
                             "runs": sum(1 for s in mine if s.kind == k)} for k in kinds},
         }

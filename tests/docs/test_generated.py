@@ -119,7 +119,8 @@ def test_bench_writes_the_data_the_docs_read() -> None:
     committed = json.loads((DOCS / "data" / "agent-benchmark.json").read_text(encoding="utf-8"))
     score = report.Score(client="chatlocal", task="t1", kind="single", rep=0, success=True,
                          calls_right=True, answer_right=True, failed=False, seconds=2.0,
-                         prompt_tokens=100, turns=2, redundant=0, truncated=0, calls=[],
+                         prompt_tokens=100, evaluated_tokens=60, invalid_calls=0, turns=2,
+                         redundant=0, truncated=0, calls=[],
                          answer="42", error="")
     made = report.docs_data([score], ["chatlocal"], model="m", server="s", date="d")
     assert set(made["clients"]["chatlocal"]) == set(committed["clients"]["chatlocal"])
