@@ -6,6 +6,7 @@ default count needs ``transformers`` (GPT-2), which is not a dependency.
 
 from __future__ import annotations
 
+import subprocess
 import sys
 
 import pytest
@@ -57,7 +58,20 @@ def test_trim_messages_with_the_model_as_counter_works_offline():
     assert trimmed[0].type == "system" and trimmed[-1] == history[-1]
     assert 2 < len(trimmed) < len(history)
     assert llm.get_num_tokens_from_messages(trimmed) <= 120
-    assert "transformers" not in sys.modules and "tiktoken" not in sys.modules
+
+
+def test_counting_imports_neither_transformers_nor_tiktoken():
+    """In a fresh process: other tests (ChatOpenAI comparisons) import tiktoken themselves."""
+    code = ("import sys\n"
+            "from langchain_core.messages import HumanMessage\n"
+            "from langchain_compat import ChatOpenAICompatible\n"
+            f"llm = ChatOpenAICompatible(base_url={OFFLINE!r}, model='m')\n"
+            "llm.get_num_tokens_from_messages([HumanMessage('hello there')])\n"
+            "print(sorted({'transformers', 'tiktoken'} & set(sys.modules)))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "[]"
 
 
 def test_counts_are_the_calibrated_estimate_and_tools_count():

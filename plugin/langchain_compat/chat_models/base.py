@@ -32,12 +32,12 @@ from langchain_compat.chat_models.call import END, Call
 from langchain_compat.chat_models.call_options import CallSettings, ToolSetting
 from langchain_compat.chat_models.llama_fields import LlamaServerFields
 from langchain_compat.chat_models.llama_server import LlamaServerMethods, with_server_facts
-from langchain_compat.chat_models.token_counts import ServerTokenizer, request_tokens, text_counter
+from langchain_compat.chat_models.token_counts import TokenCountMethods
 from langchain_compat.connection import CompatConnection
 from langchain_compat.core.llama_params import LLAMA_FIELDS
 from langchain_compat.core.request import check_params
-from langchain_compat.errors import CompatError, ConfigurationError, InvalidParameterError
-from langchain_compat.profiles import PROFILE_FIELDS, Profile, ReasoningReplay
+from langchain_compat.errors import CompatError, InvalidParameterError
+from langchain_compat.profiles import PROFILE_FIELDS, Profile
 from langchain_compat.providers.base import Provider
 from langchain_compat.transport.props import known
 
@@ -48,7 +48,8 @@ SAMPLING_FIELDS = ("temperature", "top_p", "max_tokens", "n", "stop", "presence_
                    "frequency_penalty", "seed", "logit_bias", "user")
 
 
-class BaseChatCompat(LlamaServerMethods, CompatConnection, LlamaServerFields, BaseChatModel):
+class BaseChatCompat(TokenCountMethods, LlamaServerMethods, CompatConnection, LlamaServerFields,
+                     BaseChatModel):
     """A LangChain chat model for an OpenAI-compatible chat-completions API.
 
     Subclasses set ``provider`` (connection facts + profile) and nothing else.
@@ -226,54 +227,6 @@ class BaseChatCompat(LlamaServerMethods, CompatConnection, LlamaServerFields, Ba
         elif isinstance(stop, (list, tuple)) and stop:
             params["ls_stop"] = list(stop)  # other types are refused by check_params
         return params
-
-    # -- token counts (see token_counts.py) ---------------------------------
-    def _server_tokenizer(self) -> ServerTokenizer | None:
-        return ServerTokenizer.of(self)
-
-    def _text_counter(self) -> Callable[[str], int]:
-        custom = self.custom_get_token_ids
-        return text_counter(None if custom else self._server_tokenizer(), custom)
-
-    def get_num_tokens(self, text: str) -> int:
-        """Tokens in ``text``: the server's tokenizer where the profile names one, else an estimate.
-
-        Never needs ``transformers`` or ``tiktoken``; any error from the server
-        falls back to the offline estimate (an upper bound, see
-        :mod:`langchain_compat.memory.estimate`).
-        """
-        return self._text_counter()(text)
-
-    def get_num_tokens_from_messages(self, messages: list[BaseMessage],
-                                     tools: Sequence[Any] | None = None) -> int:
-        """Tokens a request with ``messages`` (and ``tools``) takes, template overhead included.
-
-        Works as ``trim_messages(..., token_counter=llm)`` with no extra install.
-
-        Args:
-            messages: the conversation.
-            tools: tools bound to the request (their schemas take prompt space).
-        """
-        return request_tokens(messages, tools, self._text_counter(), replay_reasoning=(
-            self.compat_profile.reasoning_replay is ReasoningReplay.REQUIRED))
-
-    def get_token_ids(self, text: str) -> list[int]:
-        """The server tokenizer's ids of ``text`` (or ``custom_get_token_ids``'s).
-
-        Raises:
-            ConfigurationError: neither is available (or the server failed):
-                ids need the model's own tokenizer; counts do not (``get_num_tokens``).
-        """
-        if self.custom_get_token_ids is not None:
-            return self.custom_get_token_ids(text)
-        tokenizer = self._server_tokenizer()
-        ids = tokenizer.token_ids(text) if tokenizer is not None else None
-        if ids is None:
-            raise ConfigurationError(
-                f"{self.provider.display_name}: no tokenizer for token ids (set "
-                "profile_overrides={'tokenize_endpoint': '/tokenize'} for a server that has one, "
-                "or custom_get_token_ids=...); get_num_tokens() counts without one")
-        return ids
 
     # -- tools and structured output (see tools.py) ----------------------
     def bind_tools(

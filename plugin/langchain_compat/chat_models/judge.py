@@ -24,6 +24,15 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from langchain_compat.chat_models.call_options import CallOptions, CallSettings, ToolMode
+from langchain_compat.chat_models.conversation import (
+    NUMBER,
+    answered_calls,
+    canonical_args,
+    last_question,
+    latest_results,
+    numbers_in,
+    shown_number,
+)
 from langchain_compat.chat_models.reader import Reply
 
 __all__ = ["ACCEPT", "CHECKS", "Accept", "Check", "Finish", "Judge", "Problem", "Reask", "Verdict"]
@@ -70,7 +79,6 @@ class Check:
     run: Callable[[Judge, Reply], Problem | Accept | None]
 
 
-_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 # Measured on Qwen2.5-0.5B (llama-server, our template): this short, positive request
 # got the answer from the tool results in 6 of 6 cases; a longer one that also said
 # what not to do ("do not call a tool ...") got "I'm sorry, but I can't assist" every time.
@@ -103,10 +111,10 @@ class Judge:
     def __init__(self, settings: CallSettings, options: CallOptions,
                  wire: list[dict[str, Any]]) -> None:
         self.settings, self.options = settings, options
-        self._answered = _answered_calls(wire) if options.tools else {}
-        self._latest = _latest_results(wire)
-        self._question = _last_question(wire)
-        self._known_numbers = _numbers_in(wire) if options.tools else set()
+        self._answered = answered_calls(wire) if options.tools else {}
+        self._latest = latest_results(wire)
+        self._question = last_question(wire)
+        self._known_numbers = numbers_in(wire) if options.tools else set()
         self.mode = ToolMode.PLAIN
         self.withheld = False
         self.reasks = 0
@@ -219,7 +227,8 @@ def _repeated_call(judge: Judge, reply: Reply) -> Problem | None:
     the same arguments and has a result, the answer is asked for."""
     if not reply.tool_calls or not judge._answered:
         return None
-    repeats = [judge._answered.get((c["name"], _canonical(c["args"]))) for c in reply.tool_calls]
+    repeats = [judge._answered.get((c["name"], canonical_args(c["args"])))
+               for c in reply.tool_calls]
     if any(r is None for r in repeats):
         return None  # a new call beside the repeated ones is progress
     names = ", ".join(c["name"] for c in reply.tool_calls)
@@ -243,11 +252,11 @@ def _reworks_results(judge: Judge, reply: Reply) -> Problem | None:
     """
     if not reply.tool_calls or not judge._latest:
         return None
-    results = set(_NUMBER.findall(" ".join(judge._latest)))
-    asked = set(_NUMBER.findall(judge._question))
+    results = set(NUMBER.findall(" ".join(judge._latest)))
+    asked = set(NUMBER.findall(judge._question))
     for call in reply.tool_calls:
         values = list(call["args"].values()) if isinstance(call["args"], dict) else []
-        shown = [_shown_number(v) for v in values]
+        shown = [shown_number(v) for v in values]
         if not shown or None in shown:
             return None
         if (any(v in asked for v in shown)
@@ -257,16 +266,6 @@ def _reworks_results(judge: Judge, reply: Reply) -> Problem | None:
         if not echoed and not any(v in ("0", "1") and v not in results for v in shown):
             return None
     return Problem("the call only reworks the tool results", True)
-
-
-def _shown_number(value: Any) -> str | None:
-    """The text of a number argument (``42``, ``42.0`` or ``"42"``); None for anything else."""
-    if isinstance(value, str):
-        text = value.strip()
-        return _number_text(float(text)) if _NUMBER.fullmatch(text) else None
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return _number_text(value)
-    return None
 
 
 def _invents_numbers(judge: Judge, reply: Reply) -> Problem | None:
@@ -280,7 +279,7 @@ def _invents_numbers(judge: Judge, reply: Reply) -> Problem | None:
     if not reply.tool_calls:
         return None
     for call in reply.tool_calls:
-        used = set(_NUMBER.findall(json.dumps(call["args"], ensure_ascii=False)))
+        used = set(NUMBER.findall(json.dumps(call["args"], ensure_ascii=False)))
         if not used or used & judge._known_numbers:
             return None
     return Problem("the call's numbers are not in the question", True)
@@ -347,58 +346,3 @@ def _not_an_answer(text: str) -> str | None:
         except (ValueError, RecursionError):
             return "the reply is a fragment of a tool call"
     return None
-
-
-def _canonical(args: Any) -> str:
-    """Arguments as canonical JSON (wire strings and parsed dicts compare equal)."""
-    if isinstance(args, str):
-        try:
-            args = json.loads(args) if args else {}
-        except (ValueError, RecursionError):
-            return args
-    return json.dumps(args, sort_keys=True, ensure_ascii=False)
-
-
-def _answered_calls(wire: list[dict[str, Any]]) -> dict[tuple[str, str], str]:
-    """(name, canonical arguments) -> result, for every call in history that has a result."""
-    results = {m.get("tool_call_id"): m.get("content") for m in wire if m["role"] == "tool"}
-    answered: dict[tuple[str, str], str] = {}
-    for m in wire:
-        for tc in m.get("tool_calls") or ():
-            fn = tc.get("function") or {}
-            if tc.get("id") in results:
-                key = (fn.get("name"), _canonical(fn.get("arguments")))
-                answered[key] = str(results[tc.get("id")])
-    return answered
-
-
-def _number_text(value: float) -> str:
-    """``42.0`` -> ``"42"``: numbers compared as the text they appear as."""
-    return str(int(value)) if float(value).is_integer() else repr(float(value))
-
-
-def _numbers_in(wire: list[dict[str, Any]]) -> set[str]:
-    """Every number the user wrote or a tool returned in the conversation."""
-    text = " ".join(m["content"] for m in wire
-                    if m["role"] in ("user", "tool") and isinstance(m.get("content"), str))
-    return set(_NUMBER.findall(text))
-
-
-def _last_question(wire: list[dict[str, Any]]) -> str:
-    """The text of the last user message."""
-    for m in reversed(wire):
-        if m["role"] == "user":
-            content = m.get("content")
-            return content if isinstance(content, str) else json.dumps(content, ensure_ascii=False)
-    return ""
-
-
-def _latest_results(wire: list[dict[str, Any]]) -> list[str]:
-    """The text of the tool results that follow the last user message."""
-    out: list[str] = []
-    for m in reversed(wire):
-        if m["role"] == "user":
-            break
-        if m["role"] == "tool" and isinstance(m.get("content"), str) and m["content"].strip():
-            out.append(m["content"].strip())
-    return out[::-1]

@@ -25,14 +25,15 @@ import threading
 import time
 import zlib
 from collections import OrderedDict
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from langchain_core.messages import AIMessage, BaseMessage
 
 from langchain_compat.core.reasoning import message_reasoning
-from langchain_compat.errors import RateLimiterTimeoutError, StoreError
+from langchain_compat.errors import ConfigurationError, RateLimiterTimeoutError, StoreError
+from langchain_compat.profiles import Profile, ReasoningReplay
 from langchain_compat.memory.estimate import (
     count_tokens,
     estimate_text_tokens,
@@ -41,7 +42,11 @@ from langchain_compat.memory.estimate import (
 from langchain_compat.transport.driver import HTTPDriver
 from langchain_compat.transport.wire import Attempt, Budget
 
-__all__ = ["CACHE_SIZE", "RETRY_AFTER_FAILURE", "ServerTokenizer", "request_tokens", "tokenize_url"]
+if TYPE_CHECKING:
+    from langchain_compat.providers.base import Provider
+
+__all__ = ["CACHE_SIZE", "RETRY_AFTER_FAILURE", "ServerTokenizer", "TokenCountMethods",
+           "request_tokens", "tokenize_url"]
 
 logger = logging.getLogger(__name__)
 
@@ -251,3 +256,62 @@ def request_tokens(messages: list[BaseMessage], tools: Any, counter: Callable[[s
         total += sum(counter(message_reasoning(m) or "") for m in messages
                      if isinstance(m, AIMessage) and m.tool_calls)
     return total
+
+
+class TokenCountMethods:
+    """``get_num_tokens``, ``get_num_tokens_from_messages`` and ``get_token_ids`` of every chat
+    model: the server's tokenizer where the profile names one, else the offline estimate."""
+
+    if TYPE_CHECKING:  # what BaseChatCompat provides
+        provider: Provider
+        custom_get_token_ids: Callable[[str], list[int]] | None
+
+        @property
+        def compat_profile(self) -> Profile: ...
+
+    def _server_tokenizer(self) -> ServerTokenizer | None:
+        return ServerTokenizer.of(self)
+
+    def _text_counter(self) -> Callable[[str], int]:
+        custom = self.custom_get_token_ids
+        return text_counter(None if custom else self._server_tokenizer(), custom)
+
+    def get_num_tokens(self, text: str) -> int:
+        """Tokens in ``text``: the server's tokenizer where the profile names one, else an estimate.
+
+        Never needs ``transformers`` or ``tiktoken``; any error from the server
+        falls back to the offline estimate (an upper bound, see
+        :mod:`langchain_compat.memory.estimate`).
+        """
+        return self._text_counter()(text)
+
+    def get_num_tokens_from_messages(self, messages: list[BaseMessage],
+                                     tools: Sequence[Any] | None = None) -> int:
+        """Tokens a request with ``messages`` (and ``tools``) takes, template overhead included.
+
+        Works as ``trim_messages(..., token_counter=llm)`` with no extra install.
+
+        Args:
+            messages: the conversation.
+            tools: tools bound to the request (their schemas take prompt space).
+        """
+        return request_tokens(messages, tools, self._text_counter(), replay_reasoning=(
+            self.compat_profile.reasoning_replay is ReasoningReplay.REQUIRED))
+
+    def get_token_ids(self, text: str) -> list[int]:
+        """The server tokenizer's ids of ``text`` (or ``custom_get_token_ids``'s).
+
+        Raises:
+            ConfigurationError: neither is available (or the server failed):
+                ids need the model's own tokenizer; counts do not (``get_num_tokens``).
+        """
+        if self.custom_get_token_ids is not None:
+            return self.custom_get_token_ids(text)
+        tokenizer = self._server_tokenizer()
+        ids = tokenizer.token_ids(text) if tokenizer is not None else None
+        if ids is None:
+            raise ConfigurationError(
+                f"{self.provider.display_name}: no tokenizer for token ids (set "
+                "profile_overrides={'tokenize_endpoint': '/tokenize'} for a server that has one, "
+                "or custom_get_token_ids=...); get_num_tokens() counts without one")
+        return ids
