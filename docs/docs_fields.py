@@ -61,8 +61,21 @@ def _default(value: Any, factory: Any) -> str:
             value = factory()
         except Exception:  # noqa: BLE001 - a factory needing arguments: name it
             return f"`{getattr(factory, '__name__', factory)}()`"
+    shared = _shared_name(value)
+    if shared is not None:  # a process-wide object: its name, not its (changing) state
+        return f"`{shared}`"
     text = repr(value)
     return f"`{text}`" if len(text) <= 40 else f"`{text[:37]}...`"
+
+
+def _shared_name(value: Any) -> str | None:
+    """The package constant a default is (``DEFAULT_BACKEND_MEMORY``), if it is one."""
+    if value is None or isinstance(value, (str, int, float, bool, tuple)):
+        return None
+    import langchain_compat
+
+    return next((n for n in langchain_compat.__all__
+                 if n.isupper() and getattr(langchain_compat, n, None) is value), None)
 
 
 def _env(cls: type, name: str) -> str:
