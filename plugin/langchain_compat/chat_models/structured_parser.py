@@ -3,13 +3,18 @@
 LangChain's parsers return None when a reply holds no tool call, and their
 streaming mode parses partial values only, so a reply that never becomes
 valid ends a stream with no value and no error. :class:`StructuredOutput`
-wraps them: it yields the partial values they find while streaming, then
-checks the whole reply once at the end exactly as ``invoke`` does, so the
-same reply gives the same object or the same
-:class:`~langchain_compat.errors.StructuredOutputError` in ``invoke``,
+wraps them: a stream is added up and the whole reply checked once at its end
+exactly as ``invoke`` checks it, so the same reply gives the same object or the
+same :class:`~langchain_compat.errors.StructuredOutputError` in ``invoke``,
 ``ainvoke``, ``stream`` and ``astream``. With ``include_raw=True`` the error
 is returned as ``parsing_error`` next to the raw message instead (a stream
 yields that one dict at its end, equal to ``invoke``'s).
+
+The streaming contract, for every method and schema kind: one value, at the end
+of the reply. No partial values: a native call is only emitted once it is whole
+and valid, a prompted reply may be re-asked, and a partial object that validates
+("email=''") is a value the model never gave. docs/structured-output.md,
+"Streaming", compares this with what ChatOpenAI yields per method.
 """
 
 from __future__ import annotations
@@ -124,52 +129,20 @@ class StructuredOutput(Runnable[BaseMessage, Any]):
             yield out
 
     def _transform(self, chunks: Iterator[BaseMessage]) -> Iterator[Any]:
-        stream = _Stream(self)
+        message: BaseMessage | None = None
         for chunk in chunks:
-            yield from stream.feed(chunk)
-        yield from stream.end()
+            message = chunk if message is None else message + chunk  # type: ignore[operator]
+        yield self._result(_whole(message))
 
     async def _atransform(self, chunks: AsyncIterator[BaseMessage]) -> AsyncIterator[Any]:
-        stream = _Stream(self)
+        message: BaseMessage | None = None
         async for chunk in chunks:
-            for out in stream.feed(chunk):
-                yield out
-        for out in stream.end():
-            yield out
+            message = chunk if message is None else message + chunk  # type: ignore[operator]
+        yield self._result(_whole(message))
 
 
-class _Stream:
-    """One streamed reply (shared by the sync and async transforms).
-
-    The contract, for every method and schema kind: one value, at the end of the reply,
-    checked as ``invoke`` checks it (so it equals ``invoke``'s result, or the same error is
-    raised). No partial values: a native call is only emitted once it is whole and valid,
-    a prompted reply may be re-asked, and a partial object that validates ("email=''") is
-    a value the model never gave. docs/structured-output.md, "Streaming", compares this
-    with what ChatOpenAI yields per method.
-    """
-
-    __slots__ = ("_message", "_owner")
-
-    def __init__(self, owner: StructuredOutput) -> None:
-        self._owner = owner
-        self._message: BaseMessage | None = None
-
-    def feed(self, chunk: BaseMessage) -> list[Any]:
-        """Add one chunk; nothing is yielded before the reply is whole."""
-        message = self._message
-        self._message = chunk if message is None else message + chunk  # type: ignore[operator]
-        return []
-
-    def end(self) -> list[Any]:
-        """The whole reply checked as ``invoke`` checks it: its object, or the error raised."""
-        message = self._message
-        if isinstance(message, BaseMessageChunk):
-            message = message_chunk_to_message(message)
-        message = message if message is not None else AIMessage("")
-        value, error = self._owner.parse(message)
-        if self._owner.include_raw:
-            return [{"raw": message, "parsed": value, "parsing_error": error}]
-        if error is not None:
-            raise error
-        return [value]
+def _whole(message: BaseMessage | None) -> BaseMessage:
+    """A streamed reply's added-up chunks as the message ``invoke`` would have checked."""
+    if isinstance(message, BaseMessageChunk):
+        return message_chunk_to_message(message)
+    return message if message is not None else AIMessage("")
