@@ -28,7 +28,7 @@ from langchain_core.messages.ai import UsageMetadata
 from langchain_core.messages.tool import invalid_tool_call
 
 from langchain_compat.chat_models.call_options import CallOptions
-from langchain_compat.core.stream import StreamDelta
+from langchain_compat.core.response import StreamDelta
 
 __all__ = ["NativeCalls", "Reply", "ReplyReader"]
 

@@ -1,4 +1,4 @@
-"""Chat-completion response bodies -> :class:`~langchain_compat.core.stream.StreamDelta` records.
+"""Chat-completion response bodies -> :class:`StreamDelta` records (what each event or choice adds).
 
 A whole (non-streamed) reply is read as a stream of one delta per choice: its
 ``message`` becomes the delta a stream would have added up to, so invoke and
@@ -8,6 +8,7 @@ stream share one reply reader from here on (``chat_models/reader.py``).
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from langchain_core.messages.ai import InputTokenDetails, OutputTokenDetails, UsageMetadata
@@ -16,8 +17,8 @@ from langchain_compat.core.reasoning import ThinkSplitter, reasoning_field
 from langchain_compat.core.server_meta import server_metadata
 from langchain_compat.errors import ResponseParseError
 
-__all__ = ["ChatBody", "choice_info", "served_model_ids", "text_or_none", "usage_to_metadata",
-           "wire_tool_chunks"]
+__all__ = ["ChatBody", "StreamDelta", "choice_info", "served_model_ids", "text_or_none",
+           "usage_to_metadata", "wire_tool_chunks"]
 
 
 def usage_to_metadata(usage: dict[str, Any] | None) -> UsageMetadata | None:
@@ -99,6 +100,32 @@ def choice_info(obj: dict[str, Any], choice: dict[str, Any]) -> dict[str, Any] |
     return info
 
 
+@dataclass(slots=True)
+class StreamDelta:
+    """What one stream event (or one choice of a whole reply) adds to the reply.
+
+    Attributes:
+        text: answer text.
+        reasoning: reasoning text (``reasoning_content``, ``<think>``).
+        tool_chunks: native tool-call chunks (LangChain ``tool_call_chunk`` dicts).
+        usage: token usage, when the event carries it (a server that sends it on
+            every event sends the running total: the latest one counts).
+        info: ``finish_reason``, ``model_name``, ``system_fingerprint``, ``logprobs``.
+        id: the response id (first delta only).
+        first: the first delta of the reply.
+        choice: which choice of the reply (a stream follows choice 0 only).
+    """
+
+    text: str = ""
+    reasoning: str | None = None
+    tool_chunks: list[dict[str, Any]] | None = None
+    usage: Any = None
+    info: dict[str, Any] | None = None
+    id: str | None = None
+    first: bool = False
+    choice: int = 0
+
+
 class ChatBody:
     """The reader of a whole ``chat.completion`` body (a transport ``WholeReader``).
 
@@ -143,8 +170,6 @@ class ChatBody:
                                      provider=self.provider) from None
 
     def _delta(self, body: dict[str, Any], choice: Any, index: int, usage: Any) -> Any:
-        from langchain_compat.core.stream import StreamDelta
-
         if not isinstance(choice, dict):
             raise ResponseParseError("a response choice is not an object", body=body,
                                      provider=self.provider)

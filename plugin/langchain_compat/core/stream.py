@@ -9,12 +9,12 @@ so the chat model's one reply reader (``chat_models/reader.py``) serves both.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from langchain_compat.core.error_mapping import error_from_stream_event
 from langchain_compat.core.reasoning import ThinkSplitter, reasoning_field
 from langchain_compat.core.response import (
+    StreamDelta,
     choice_info,
     text_or_none,
     usage_to_metadata,
@@ -40,32 +40,6 @@ def _choice_index(choice: dict[str, Any]) -> int:
     if isinstance(index, bool) or not isinstance(index, int):
         raise TypeError(f"choice index must be an integer, got {index!r}")
     return index
-
-
-@dataclass(slots=True)
-class StreamDelta:
-    """What one stream event (or one choice of a whole reply) adds to the reply.
-
-    Attributes:
-        text: answer text.
-        reasoning: reasoning text (``reasoning_content``, ``<think>``).
-        tool_chunks: native tool-call chunks (LangChain ``tool_call_chunk`` dicts).
-        usage: token usage, when the event carries it (a server that sends it on
-            every event sends the running total: the latest one counts).
-        info: ``finish_reason``, ``model_name``, ``system_fingerprint``, ``logprobs``.
-        id: the response id (first delta only).
-        first: the first delta of the reply.
-        choice: which choice of the reply (a stream follows choice 0 only).
-    """
-
-    text: str = ""
-    reasoning: str | None = None
-    tool_chunks: list[dict[str, Any]] | None = None
-    usage: Any = None
-    info: dict[str, Any] | None = None
-    id: str | None = None
-    first: bool = False
-    choice: int = 0
 
 
 class ChatStream:

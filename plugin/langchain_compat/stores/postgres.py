@@ -27,12 +27,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from langchain_compat.errors import (
-    ConfigurationError,
     InvalidParameterError,
     StoreError,
     StoreTimeoutError,
 )
 from langchain_compat.redaction import scrub_exception
+from langchain_compat.stores.postgres_savers import psycopg_module as _psycopg
 from langchain_compat.stores.postgres_savers import saver_classes
 from langchain_compat.stores.urls import check_url, mask_url, url_secrets
 from langchain_compat.stores.watchdog import WATCHDOG
@@ -83,16 +83,6 @@ class PostgresBounds:
     def socket(self) -> float:
         return self.socket_timeout if self.socket_timeout is not None else (
             self.statement_timeout + 5.0)
-
-
-def _psycopg() -> Any:
-    try:
-        import psycopg
-    except ImportError:  # pragma: no cover - depends on the install
-        raise ConfigurationError(
-            "a PostgreSQL memory needs psycopg and langgraph-checkpoint-postgres: "
-            "pip install 'langchain-compat[postgres]'") from None
-    return psycopg
 
 
 def _socket_of(conn: Any) -> int | None:

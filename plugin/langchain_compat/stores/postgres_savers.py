@@ -1,6 +1,6 @@
 """LangGraph's PostgreSQL savers, bounded: every public method checks its ids, reopens a
 broken connection first, and maps a psycopg error to our typed :class:`StoreError`
-(through the saver's :class:`~langchain_compat.stores.postgres.Target`). Wrapped by the
+(through the saver's target, :class:`~langchain_compat.stores.postgres.Target`). Wrapped by the
 savers' public method names (``METHODS``/``AMETHODS``), so LangGraph's own code runs
 unchanged.
 """
@@ -11,14 +11,21 @@ import contextlib
 import functools
 import inspect
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from langchain_compat.errors import ConfigurationError, InvalidParameterError, StoreError
 
-if TYPE_CHECKING:  # pragma: no cover
-    from langchain_compat.stores.postgres import Target
+__all__ = ["AMETHODS", "METHODS", "Target", "check_ids", "psycopg_module", "saver_classes"]
 
-__all__ = ["AMETHODS", "METHODS", "check_ids", "saver_classes"]
+
+class Target(Protocol):
+    """What a bounded saver needs of its database (``stores.postgres.Target`` provides it)."""
+
+    def connect(self) -> Any: ...
+
+    async def aconnect(self) -> Any: ...
+
+    def error(self, exc: BaseException, conn: Any = None, what: str = "call") -> StoreError: ...
 
 METHODS = ("setup", "list", "get_tuple", "put", "put_writes", "delete_thread", "prune",
            "copy_thread", "delete_for_runs", "get_delta_channel_history")
@@ -26,10 +33,16 @@ AMETHODS = ("setup", "alist", "aget_tuple", "aput", "aput_writes", "adelete_thre
             "acopy_thread", "adelete_for_runs", "aget_delta_channel_history")
 
 
-def _psycopg() -> Any:
-    from langchain_compat.stores.postgres import _psycopg as load
+def psycopg_module() -> Any:
+    """psycopg, imported on first use; a ConfigurationError naming the extra without it."""
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - depends on the install
+        raise ConfigurationError(
+            "a PostgreSQL memory needs psycopg and langgraph-checkpoint-postgres: "
+            "pip install 'langchain-compat[postgres]'") from None
+    return psycopg
 
-    return load()
 
 
 def check_ids(args: tuple[Any, ...]) -> None:
@@ -55,7 +68,7 @@ def _wrap_sync(fn: Callable[..., Any]) -> Callable[..., Any]:
             self.lc_ready()
             try:
                 yield from fn(self, *args, **kwargs)
-            except _psycopg().Error as exc:
+            except psycopg_module().Error as exc:
                 raise self.lc_fail(exc) from exc
         return gen
 
@@ -65,7 +78,7 @@ def _wrap_sync(fn: Callable[..., Any]) -> Callable[..., Any]:
         self.lc_ready()
         try:
             return fn(self, *args, **kwargs)
-        except _psycopg().Error as exc:
+        except psycopg_module().Error as exc:
             raise self.lc_fail(exc) from exc
     return call
 
@@ -79,7 +92,7 @@ def _wrap_async(fn: Callable[..., Any]) -> Callable[..., Any]:
             try:
                 async for item in fn(self, *args, **kwargs):
                     yield item
-            except _psycopg().Error as exc:
+            except psycopg_module().Error as exc:
                 raise self.lc_fail(exc) from exc
         return agen
 
@@ -89,7 +102,7 @@ def _wrap_async(fn: Callable[..., Any]) -> Callable[..., Any]:
         await self.lc_aready()
         try:
             return await fn(self, *args, **kwargs)
-        except _psycopg().Error as exc:
+        except psycopg_module().Error as exc:
             raise self.lc_fail(exc) from exc
     return call
 
@@ -122,7 +135,7 @@ class _Guard:
 
 @functools.cache
 def saver_classes() -> tuple[type, type]:
-    _psycopg()
+    psycopg_module()
     try:
         from langgraph.checkpoint.postgres import PostgresSaver
         from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
