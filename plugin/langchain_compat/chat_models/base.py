@@ -29,7 +29,7 @@ from langchain_compat.chat_models.backend_memory import (
     key_digest,
 )
 from langchain_compat.chat_models.call import END, Call
-from langchain_compat.chat_models.call_options import CallSettings, ToolSetting
+from langchain_compat.chat_models.call_options import CallOptions, CallSettings, ToolSetting
 from langchain_compat.chat_models.llama_fields import LlamaServerFields
 from langchain_compat.chat_models.llama_server import LlamaServerMethods, with_server_facts
 from langchain_compat.chat_models.token_counts import TokenCountMethods
@@ -289,7 +289,26 @@ class BaseChatCompat(TokenCountMethods, LlamaServerMethods, CompatConnection, Ll
         return structured_output(self, self.compat_profile, schema, method=method,
                                  include_raw=include_raw, strict=strict, tools=tools)
 
-    # -- calls (``_call``/``_acall``: llama_server.py) -------------------------
+    # -- the call: made (a llama-server field on an unknown server reads /props first), run
+    def _call(self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any],
+              stream: bool) -> Call:
+        names = self._llama_names(kwargs)
+        if names and self.compat_profile.server_kind is None:
+            self._learn(self._read(refresh=False))
+        return self._make_call(messages, stop, kwargs, stream, names)
+
+    async def _acall(self, messages: list[BaseMessage], stop: list[str] | None,
+                     kwargs: dict[str, Any], stream: bool) -> Call:
+        names = self._llama_names(kwargs)
+        if names and self.compat_profile.server_kind is None:
+            self._learn(await self._aread(refresh=False))
+        return self._make_call(messages, stop, kwargs, stream, names)
+
+    def _make_call(self, messages: list[BaseMessage], stop: list[str] | None,
+                   kwargs: dict[str, Any], stream: bool, names: list[str]) -> Call:
+        settings, kwargs = self._gate(self.call_settings, kwargs, names)
+        return Call(settings, CallOptions.read(settings, stop, kwargs, stream=stream), messages)
+
     def _run(self, call: Call) -> Iterator[ChatGenerationChunk]:
         """The sync shell: send what ``call`` asks for, hand back what came, yield its chunks."""
         while (send := call.next_action()) is not None:

@@ -16,10 +16,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from langchain_core.messages import BaseMessage
-
-from langchain_compat.chat_models.call import Call
-from langchain_compat.chat_models.call_options import CallOptions, CallSettings
+from langchain_compat.chat_models.call_options import CallSettings
 from langchain_compat.connection.resolve import user_stacklevel
 from langchain_compat.core.llama_params import LLAMA_FIELDS, check_llama_value
 from langchain_compat.core.server_props import ServerDefaults
@@ -125,26 +122,6 @@ class LlamaServerMethods:
 
     def _server_name(self) -> str:
         return f"{self.provider.display_name} at {self.base_url}"
-
-    # -- the calls (a llama-server field on an unknown server reads /props first) --------
-    def _call(self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any],
-              stream: bool) -> Call:
-        names = self._llama_names(kwargs)
-        if names and self.compat_profile.server_kind is None:
-            self._learn(self._read(refresh=False))
-        return self._make_call(messages, stop, kwargs, stream, names)
-
-    async def _acall(self, messages: list[BaseMessage], stop: list[str] | None,
-                     kwargs: dict[str, Any], stream: bool) -> Call:
-        names = self._llama_names(kwargs)
-        if names and self.compat_profile.server_kind is None:
-            self._learn(await self._aread(refresh=False))
-        return self._make_call(messages, stop, kwargs, stream, names)
-
-    def _make_call(self, messages: list[BaseMessage], stop: list[str] | None,
-                   kwargs: dict[str, Any], stream: bool, names: list[str]) -> Call:
-        settings, kwargs = self._gate(self.call_settings, kwargs, names)
-        return Call(settings, CallOptions.read(settings, stop, kwargs, stream=stream), messages)
 
     # -- /props --------------------------------------------------------------
     def _where(self) -> tuple[str, str | None]:
