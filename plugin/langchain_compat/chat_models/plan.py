@@ -48,14 +48,6 @@ def build_payload(wire: list[dict[str, Any]], settings: CallSettings, options: C
         call per reply itself where it does not); the parameters checked.
     """
     params = dict(options.params)
-    spec = prompt_spec(wire, settings, options, mode, failed_ids=failed_ids,
-                       withhold_tools=withhold_tools)
-    if spec is not None:
-        from langchain_compat.emulation.prompt import prompt_request
-
-        wire, params = prompt_request(wire, params, spec)
-    if extra:
-        wire = [*wire, *extra]
     if mode.sends_tools and not withhold_tools:
         profile = settings.profile
         check_native_names(options.tools)
@@ -64,6 +56,14 @@ def build_payload(wire: list[dict[str, Any]], settings: CallSettings, options: C
             params["tool_choice"] = options.tool_choice
         if options.parallel is not None and profile.parallel_tool_calls:
             params["parallel_tool_calls"] = options.parallel
+    spec = prompt_spec(wire, settings, options, mode, failed_ids=failed_ids,
+                       withhold_tools=withhold_tools)
+    if spec is not None:
+        from langchain_compat.emulation.prompt import prompt_request
+
+        wire, params = prompt_request(wire, params, spec)
+    if extra:
+        wire = [*wire, *extra]
     return build_chat_payload(
         model=options.model_name, messages=wire, params=params, profile=settings.profile,
         provider=settings.provider, stream=options.stream, stream_usage=settings.stream_usage,
