@@ -19,12 +19,12 @@ from langchain_compat._lazy import lazy_face
 __version__ = "0.1.0"
 
 _EXPORTS: dict[str, str] = {
-    "ChatOpenAICompatible": "langchain_compat.chat_models",
-    "ChatEktos": "langchain_compat.chat_models",
-    "ChatAvangenio": "langchain_compat.chat_models",
-    "ChatCotomi": "langchain_compat.chat_models",
-    "ChatTelkom": "langchain_compat.chat_models",
-    "ChatLocal": "langchain_compat.chat_models",
+    "ChatOpenAICompatible": "langchain_compat.chat_models.generic",
+    "ChatEktos": "langchain_compat.chat_models.ektos",
+    "ChatAvangenio": "langchain_compat.chat_models.avangenio",
+    "ChatCotomi": "langchain_compat.chat_models.cotomi",
+    "ChatTelkom": "langchain_compat.chat_models.telkom",
+    "ChatLocal": "langchain_compat.chat_models.local",
     "OpenAICompatibleEmbeddings": "langchain_compat.embeddings",
     "CotomiEmbeddings": "langchain_compat.embeddings",
     "Profile": "langchain_compat.profiles",

@@ -30,7 +30,7 @@ from langchain_compat.chat_models.call_options import CallOptions, CallSettings,
 from langchain_compat.chat_models.chunks import ChunkBuilder
 from langchain_compat.chat_models.downgrades import apply_remembered, refused_row, remember
 from langchain_compat.chat_models.judge import Finish, Judge, Reask
-from langchain_compat.chat_models.plan import build_payload, shape_messages
+from langchain_compat.chat_models.plan import build_payload
 from langchain_compat.chat_models.reader import Reply, ReplyReader
 from langchain_compat.chat_models.tool_mode import ToolModes
 from langchain_compat.chat_models.usage import estimate_usage
@@ -140,12 +140,9 @@ class Call:
         if self._done:
             return None
         mode, withhold = self._modes.mode, self._withheld
-        messages = shape_messages(self._wire, self.settings, self.options, mode,
-                                  failed_ids=self._failed, withhold_tools=withhold)
-        if self._extra:
-            messages = [*messages, *self._extra]
-        self._payload = build_payload(messages, self.settings, self.options, mode,
-                                      withhold_tools=withhold)  # (a bad value refused here)
+        self._payload = build_payload(self._wire, self.settings, self.options, mode,
+                                      failed_ids=self._failed, withhold_tools=withhold,
+                                      extra=self._extra)  # (a bad value refused here)
         if self._sent == 0 and self._model_list_due():
             self._checking = True
             return Send("/models", None, JSONAnswer(), CHECK_TIMEOUT, admitted=False)

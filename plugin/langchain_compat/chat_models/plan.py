@@ -1,93 +1,53 @@
-"""Request shaping: the wire messages and the request body of one attempt (pure).
+"""Request shaping: the request body of one attempt (pure).
 
-Emulation works on messages: the tool prompt and the replayed tool history are
-written into the wire message list, and then the body is built once from it.
-What to do (mode, withheld tools) is decided by the reply policy and passed in.
+What travels in the prompt (tools, a JSON schema, replayed tool history) is decided
+here (:func:`prompt_spec`) and written by emulation's one request-side entry
+(``emulation/prompt.py``); the body is then built once from the messages it returns.
+What to do (mode, withheld tools) is decided by the call and passed in.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langchain_compat.chat_models.call_options import CallOptions, CallSettings, ToolMode, tool_name
 from langchain_compat.core.request import build_chat_payload
 from langchain_compat.errors import InvalidParameterError
 
+if TYPE_CHECKING:
+    from langchain_compat.emulation.prompt import PromptMode, PromptSpec
+
 #: The function-name rule of the OpenAI chat-completions API (servers that mimic it
 #: refuse or mangle other names).
 NATIVE_TOOL_NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
 
-__all__ = ["build_payload", "shape_messages"]
+__all__ = ["build_payload", "check_native_names", "prompt_spec"]
 
 
-def _with_system(wire: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:
-    """Append ``text`` to the leading system message (or insert one)."""
-    if wire and wire[0]["role"] == "system" and isinstance(wire[0].get("content"), str):
-        return [{**wire[0], "content": f"{wire[0]['content']}\n\n{text}"}, *wire[1:]]
-    return [{"role": "system", "content": text}, *wire]
-
-
-def _has_tool_history(wire: list[dict[str, Any]]) -> bool:
-    return any(m["role"] == "tool" or m.get("tool_calls") for m in wire)
-
-
-def shape_messages(wire: list[dict[str, Any]], settings: CallSettings, options: CallOptions,
-                   mode: ToolMode, *, failed_ids: frozenset[str] = frozenset(),
-                   withhold_tools: bool = False) -> list[dict[str, Any]]:
-    """The messages to send for ``mode``.
+def build_payload(wire: list[dict[str, Any]], settings: CallSettings, options: CallOptions,
+                  mode: ToolMode, *, failed_ids: frozenset[str] = frozenset(),
+                  withhold_tools: bool = False,
+                  extra: tuple[dict[str, Any], ...] = ()) -> dict[str, Any]:
+    """The request body of one attempt.
 
     Args:
         wire: the conversation as wire dicts (not modified).
-        settings: the model's settings (profile: tool role, tool prompt template).
+        settings: the model's settings (profile: tool role, format, template, stop rule).
         options: the call's options (tools, tool_choice, structured output).
         mode: the call's tool mode.
         failed_ids: ids of tool results whose tool failed (marked in replayed history).
-        withhold_tools: describe no tools (the policy asks for a plain answer).
+        withhold_tools: describe no tools (the judge asks for a plain answer).
+        extra: turns after the conversation (a re-ask), sent as they are.
 
     Returns:
-        New wire messages: JSON instructions for prompted structured output; for
-        emulation the tool prompt in the system message and tool history replayed
-        as text; tool history replayed also where the backend has no tool role.
-    """
-    profile = settings.profile
-    if options.prompted_json:
-        from langchain_compat.emulation.json_output import render_json_instructions
-
-        wire = _with_system(wire, render_json_instructions(options.structured.schema or {}))
-    if mode.emulates or (not mode.sends_tools and not profile.tool_role
-                         and _has_tool_history(wire)):
-        # (the emulation package is loaded only by calls that need it)
-        from langchain_compat.emulation.render import emulate_messages, replay_tool_history
-    if mode is ToolMode.CONSTRAINED:  # the same tool block every turn: the schema does the rest
-        return emulate_messages(wire, options.tools or [], None, tool_role=profile.tool_role,
-                                template=profile.tool_prompt, failed_ids=failed_ids,
-                                fmt="constrained")
-    if mode is ToolMode.EMULATED:
-        return emulate_messages(wire, [] if withhold_tools else options.tools or [],
-                                options.tool_choice, tool_role=profile.tool_role,
-                                template=profile.tool_prompt,
-                                parallel=options.parallel is not False,
-                                failed_ids=failed_ids, fmt=profile.tool_format)
-    if not mode.sends_tools and not profile.tool_role and _has_tool_history(wire):
-        return replay_tool_history(wire, tool_role=False, failed_ids=failed_ids,
-                                   fmt=profile.tool_format)
-    return wire
-
-
-def build_payload(messages: list[dict[str, Any]], settings: CallSettings, options: CallOptions,
-                  mode: ToolMode, *, withhold_tools: bool = False) -> dict[str, Any]:
-    """The request body: ``messages`` plus checked parameters, tools where ``mode`` sends them.
-
-    ``tool_choice`` and ``parallel_tool_calls`` are sent only where the profile
-    accepts them; the reply policy enforces a forced choice or one call per
-    reply itself where they are not.
+        The body: where tools or a JSON schema travel in the prompt, the messages and
+        fields :func:`~langchain_compat.emulation.prompt.prompt_request` writes; native
+        ``tools`` where ``mode`` sends them (``tool_choice`` and ``parallel_tool_calls``
+        only where the profile accepts them: the judge enforces a forced choice or one
+        call per reply itself where it does not); the parameters checked.
     """
     params = dict(options.params)
-    if mode is ToolMode.CONSTRAINED:
-        params["response_format"] = constrained_format(options, withhold_tools)
-    elif mode is ToolMode.EMULATED and options.calls_wanted == 1:
-        params["stop"] = _one_call_stop(params.get("stop"), settings)
     if mode.sends_tools and not withhold_tools:
         profile = settings.profile
         check_native_names(options.tools)
@@ -96,37 +56,54 @@ def build_payload(messages: list[dict[str, Any]], settings: CallSettings, option
             params["tool_choice"] = options.tool_choice
         if options.parallel is not None and profile.parallel_tool_calls:
             params["parallel_tool_calls"] = options.parallel
+    spec = prompt_spec(wire, settings, options, mode, failed_ids=failed_ids,
+                       withhold_tools=withhold_tools)
+    if spec is not None:
+        from langchain_compat.emulation.prompt import prompt_request
+
+        wire, params = prompt_request(wire, params, spec)
+    if extra:
+        wire = [*wire, *extra]
     return build_chat_payload(
-        model=options.model_name, messages=messages, params=params, profile=settings.profile,
+        model=options.model_name, messages=wire, params=params, profile=settings.profile,
         provider=settings.provider, stream=options.stream, stream_usage=settings.stream_usage,
         drop_unsupported=settings.drop_unsupported_params, extra_body=settings.extra_body,
     )
 
 
-def constrained_format(options: CallOptions, withhold_tools: bool) -> dict[str, Any]:
-    """The ``response_format`` of a constrained turn, narrowed by ``tool_choice``."""
-    from langchain_compat.emulation.formats.constrained import response_format
-    from langchain_compat.emulation.render import normalize_tool_choice
+def prompt_spec(wire: list[dict[str, Any]], settings: CallSettings, options: CallOptions,
+                mode: ToolMode, *,
+                failed_ids: frozenset[str] = frozenset(),
+                withhold_tools: bool = False) -> PromptSpec | None:
+    """What the prompt carries for ``mode`` (None: nothing, the request is sent as it is):
+    the JSON instructions of prompted structured output; the tools of an emulated or
+    constrained call; tool history as text where the backend has no tool role."""
+    profile = settings.profile
+    if mode is ToolMode.CONSTRAINED:
+        how: PromptMode | None = "constrained"
+    elif mode is ToolMode.EMULATED:
+        how = "emulated"
+    elif not mode.sends_tools and not profile.tool_role and _has_tool_history(wire):
+        how = "replay"
+    else:
+        how = None
+    schema = (options.structured.schema or {}) if options.prompted_json else None
+    if how is None and schema is None:
+        return None
+    # (the emulation package is loaded only by calls that need it)
+    from langchain_compat.emulation import prompt
 
-    tools = options.tools or []
-    mode, name = normalize_tool_choice(options.tool_choice, tools)
-    return response_format(tools, mode, name, parallel=options.calls_wanted != 1,
-                           answer_only=withhold_tools)
+    stop = profile.rule("stop")
+    return prompt.PromptSpec(
+        mode=how, tools=options.tools or [], tool_choice=options.tool_choice,
+        fmt=profile.tool_format, tool_role=profile.tool_role, template=profile.tool_prompt,
+        parallel=options.parallel is not False, one_call=options.calls_wanted == 1,
+        failed_ids=failed_ids, json_schema=schema, answer_only=withhold_tools,
+        stop_max=(stop.max_items if stop.supported else 0))
 
 
-def _one_call_stop(stop: Any, settings: CallSettings) -> Any:
-    """The stop sequences with the end of the format's call (``</tool_call>``) added, so
-    a reply that should hold one call ends with it; unchanged where the format's calls have
-    no end marker or the profile takes no more stop sequences."""
-    from langchain_compat.emulation.formats import writer
-
-    end = writer(settings.profile.tool_format).call_end
-    rule = settings.profile.rule("stop")
-    have = [stop] if isinstance(stop, str) else list(stop or ())
-    if not end or not rule.supported or end in have or (
-            rule.max_items is not None and len(have) >= rule.max_items):
-        return stop
-    return [*have, end]
+def _has_tool_history(wire: list[dict[str, Any]]) -> bool:
+    return any(m["role"] == "tool" or m.get("tool_calls") for m in wire)
 
 
 def check_native_names(tools: list[dict[str, Any]] | None) -> None:

@@ -1,0 +1,129 @@
+"""The request side of emulation, in one entry: what a request sends when tools or a JSON
+schema travel in the prompt instead of in request fields.
+
+The chat model decides (``chat_models/plan.py``) and says what it wants in a
+:class:`PromptSpec`; :func:`prompt_request` writes it into the wire messages and the
+request's fields:
+
+- prompted JSON output: the schema's instructions in the system message;
+- emulated tools: the tool block in the system message in the profile's format, the tool
+  history replayed as text, and, where one call is wanted and the format's call has an end
+  marker, that marker among the stop sequences (the reply ends with its call);
+- constrained tools: the same tool block every turn and a ``response_format`` whose JSON
+  schema admits only a call to a bound tool or an answer, narrowed by ``tool_choice``;
+- a backend without a tool role: tool history replayed as text, no tools described.
+
+Pure: nothing is sent, the inputs are not modified.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from langchain_compat.emulation.formats import writer
+from langchain_compat.emulation.formats.constrained import response_format
+from langchain_compat.emulation.json_output import render_json_instructions
+from langchain_compat.emulation.render import (
+    emulate_messages,
+    normalize_tool_choice,
+    replay_tool_history,
+)
+
+__all__ = ["PromptMode", "PromptSpec", "prompt_request"]
+
+#: ``emulated``: tools in the prompt, calls read from the text; ``constrained``: the same, the
+#: text decoded under a JSON schema; ``replay``: no tools described, tool history as text
+#: (a backend without a tool role).
+PromptMode = Literal["emulated", "constrained", "replay"]
+
+
+@dataclass(frozen=True, slots=True)
+class PromptSpec:
+    """What the prompt of one request carries.
+
+    Attributes:
+        mode: how tools travel (None: no tools in the prompt, only ``json_schema``).
+        tools: the OpenAI-format tools to describe (``[]``: none; history is still replayed).
+        tool_choice: the call's ``tool_choice`` (narrows a constrained schema, is said in an
+            emulated prompt).
+        fmt: the tool-call format the model is asked in (``Profile.tool_format``).
+        tool_role: the backend takes ``role: "tool"`` messages.
+        template: the profile's tool-prompt template (None: the format's own).
+        parallel: the prompt may say that several calls can be made in one reply.
+        one_call: one call per reply is wanted (``parallel_tool_calls=False`` or a named
+            choice): a constrained schema admits one, an emulated reply stops after one.
+        failed_ids: ids of tool results whose tool failed (marked in replayed history).
+        json_schema: a JSON schema the reply must follow, asked for in words.
+        answer_only: the request asks for an answer (tools withheld after a failed call).
+        stop_max: the most stop sequences the backend takes (None: no limit, 0: it takes
+            none); the end of a call is added where one call is wanted and there is room.
+    """
+
+    mode: PromptMode | None
+    tools: list[dict[str, Any]]
+    tool_choice: Any = None
+    fmt: str = "hermes"
+    tool_role: bool = True
+    template: str | None = None
+    parallel: bool = True
+    one_call: bool = False
+    failed_ids: frozenset[str] = frozenset()
+    json_schema: dict[str, Any] | None = None
+    answer_only: bool = False
+    stop_max: int | None = 0
+
+
+def prompt_request(wire: list[dict[str, Any]], params: dict[str, Any],
+                   spec: PromptSpec) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The messages and request fields of a request whose tools (or schema) are prompted.
+
+    Args:
+        wire: the conversation as wire messages (not modified).
+        params: the request's fields so far (not modified).
+        spec: what the prompt carries.
+
+    Returns:
+        New messages and new fields.
+
+    Raises:
+        ValueError: ``tool_choice`` names a tool that is not among ``tools``.
+    """
+    if spec.json_schema is not None:
+        wire = _with_system(wire, render_json_instructions(spec.json_schema))
+    if spec.mode == "constrained":  # the same tool block every turn: the schema does the rest
+        mode, name = normalize_tool_choice(spec.tool_choice, spec.tools)
+        params = {**params, "response_format": response_format(
+            spec.tools, mode, name, parallel=not spec.one_call, answer_only=spec.answer_only)}
+        wire = emulate_messages(wire, spec.tools, None, tool_role=spec.tool_role,
+                                template=spec.template, failed_ids=spec.failed_ids,
+                                fmt="constrained")
+    elif spec.mode == "emulated":
+        if spec.one_call:
+            params = _with_call_end(params, spec)
+        wire = emulate_messages(wire, [] if spec.answer_only else spec.tools, spec.tool_choice,
+                                tool_role=spec.tool_role, template=spec.template,
+                                parallel=spec.parallel, failed_ids=spec.failed_ids, fmt=spec.fmt)
+    elif spec.mode == "replay":
+        wire = replay_tool_history(wire, tool_role=False, failed_ids=spec.failed_ids,
+                                   fmt=spec.fmt)
+    return wire, params
+
+
+def _with_system(wire: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:
+    """Append ``text`` to the leading system message (or insert one)."""
+    if wire and wire[0]["role"] == "system" and isinstance(wire[0].get("content"), str):
+        return [{**wire[0], "content": f"{wire[0]['content']}\n\n{text}"}, *wire[1:]]
+    return [{"role": "system", "content": text}, *wire]
+
+
+def _with_call_end(params: dict[str, Any], spec: PromptSpec) -> dict[str, Any]:
+    """The stop sequences with the end of the format's call (``</tool_call>``) added, so a
+    reply that should hold one call ends with it; unchanged where the format's calls have no
+    end marker or the backend takes no more stop sequences."""
+    end = writer(spec.fmt).call_end
+    stop = params.get("stop")
+    have = [stop] if isinstance(stop, str) else list(stop or ())
+    if not end or end in have or (spec.stop_max is not None and len(have) >= spec.stop_max):
+        return params
+    return {**params, "stop": [*have, end]}
