@@ -108,7 +108,8 @@ def _exec(block: Block) -> str:
     return printed.getvalue()
 
 
-@pytest.mark.parametrize("block", BLOCKS, ids=[b.id for b in BLOCKS])
+@pytest.mark.parametrize("block", [
+    pytest.param(b, id=b.id, marks=pytest.mark.local_llm if b.local else ()) for b in BLOCKS])
 def test_block_runs(block: Block, request: pytest.FixtureRequest, tmp_path: Path) -> None:
     if block.skip_reason:
         pytest.skip(f"{block.id}: {block.skip_reason}")

@@ -87,6 +87,7 @@ def test_real_model_cells(executed) -> None:
     assert "greeting -> " in limits and "apples -> " in limits
 
 
+@pytest.mark.local_llm  # `executed` runs the notebook on the real llama-server
 def test_runs_quickly_without_errors(executed) -> None:
     nb, seconds = executed
     errors = [_text(o) for c in nb.cells if c.cell_type == "code" for o in c.outputs
@@ -95,6 +96,7 @@ def test_runs_quickly_without_errors(executed) -> None:
     assert seconds < 60, f"the notebook took {seconds:.1f} s"
 
 
+@pytest.mark.local_llm  # `executed` runs the notebook on the real llama-server
 def test_chat_and_stream(executed) -> None:
     nb, _ = executed
     chat = output_of(nb, 'llm.invoke("Hello, who are you?")')
@@ -104,6 +106,7 @@ def test_chat_and_stream(executed) -> None:
     assert "'Tokens'" in streamed and "' arrive'" in streamed
 
 
+@pytest.mark.local_llm  # `executed` runs the notebook on the real llama-server
 def test_emulated_tool_calls(executed) -> None:
     nb, _ = executed
     assert "tool_calls: [('get_weather', {'city': 'Tokyo'})]" in output_of(nb, "def get_weather")
@@ -114,6 +117,7 @@ def test_emulated_tool_calls(executed) -> None:
     assert "streamed tool_calls: [('get_weather', {'city': 'Lisbon'})]" in streamed
 
 
+@pytest.mark.local_llm  # `executed` runs the notebook on the real llama-server
 def test_structured_output(executed) -> None:
     nb, _ = executed
     out = output_of(nb, "class Person")
@@ -121,6 +125,7 @@ def test_structured_output(executed) -> None:
     assert "Person(name='Budi', age=42)" in out
 
 
+@pytest.mark.local_llm  # `executed` runs the notebook on the real llama-server
 def test_memory(executed) -> None:
     nb, _ = executed
     trimmed = output_of(nb, "trim_to_window(history, max_tokens=500)")
