@@ -121,7 +121,7 @@ class Call:
                                  if isinstance(m, ToolMessage) and m.status == "error")
         self._modes = ToolModes(settings, options)
         self._judge = Judge(settings, options, self._wire)
-        self._builder = ChunkBuilder()
+        self._builder = ChunkBuilder(whole=not options.stream)
         self._extra: tuple[dict[str, Any], ...] = ()  # the re-ask turns after the conversation
         self._withheld = False  # the next request describes no tools (an answer is asked for)
         self._reasks = 0

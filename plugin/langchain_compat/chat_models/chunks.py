@@ -4,7 +4,9 @@ A call yields a chunk for each piece of text (or reasoning) its reader
 releases, then one final chunk: the rest of the answer's text, its calls as
 ``tool_call_chunks``, the usage of all its requests and its
 ``response_metadata``. Invoke adds the same chunks up, so the two cannot
-disagree.
+disagree; a builder made ``whole`` (invoke) keeps the released text and reasoning and puts
+them in the final chunk instead, the one chunk invoke then needs (the same text a stream's
+chunks add up to, without making and merging a chunk per piece).
 
 Only usable calls become ``tool_call_chunks``: LangChain parses merged chunks'
 arguments again (completing partial JSON), so an invalid call would come back
@@ -36,9 +38,12 @@ _SEPARATOR = "\n\n"
 class ChunkBuilder:
     """Turns one call's released text and final reply into ``ChatGenerationChunk`` objects."""
 
-    __slots__ = ("_cur", "_pos", "_prev", "_shown_any", "id")
+    __slots__ = ("_cur", "_held", "_pos", "_prev", "_shown_any", "_thought", "_whole", "id")
 
-    def __init__(self) -> None:
+    def __init__(self, *, whole: bool = False) -> None:
+        self._whole = whole  # pieces are kept for the final chunk (invoke), not made chunks
+        self._held: list[str] = []  # whole: the text shown so far
+        self._thought: list[str] = []  # whole: the reasoning shown so far
         self.id: str | None = None  # the response id, for the first chunk made
         self._shown_any = False  # a chunk was made (it carried the id)
         self._prev: str | None = None  # text shown by earlier attempts the current one may repeat
@@ -55,6 +60,12 @@ class ChunkBuilder:
         show, except for the first chunk: it is made at once, with the answer's id, to say
         the answer has begun)."""
         shown = self._visible(text) if text else ""
+        if self._whole:
+            if shown:
+                self._held.append(shown)
+            if reasoning:
+                self._thought.append(reasoning)
+            return None
         if not shown and not reasoning and self._shown_any:
             return None
         kwargs: dict[str, Any] = {"content": shown}
@@ -79,8 +90,12 @@ class ChunkBuilder:
         chunks = [{"name": c["name"], "args": json.dumps(c["args"], ensure_ascii=False),
                    "id": c["id"], "index": i, "type": "tool_call_chunk"}
                   for i, c in enumerate(tool_calls)]
-        message = self._message(content=self._rest(text), tool_call_chunks=chunks,
-                                response_metadata=metadata, usage_metadata=usage)
+        kwargs: dict[str, Any] = {}
+        if self._thought:
+            kwargs["additional_kwargs"] = {"reasoning_content": "".join(self._thought)}
+        message = self._message(content="".join(self._held) + self._rest(text),
+                                tool_call_chunks=chunks, response_metadata=metadata,
+                                usage_metadata=usage, **kwargs)
         return ChatGenerationChunk(message=message, generation_info=generation_info or None)
 
     # -- internals -------------------------------------------------------
