@@ -13,7 +13,8 @@
 Every test that uses the real llama-server is marked ``llama_server``. ``scripts/test.sh``
 runs them on their own, in one process, after the rest ran on all cores: llama-server's
 threads need every core (a busy Python process beside a 2-thread llama-server made the
-same 8 requests 6.6x slower on 2 cores, 178 s against 27 s). In a parallel run of
+same 8 requests 6.6x slower on 2 cores, 178 s against 27 s: ``python -m
+bench.llama_contention``). In a parallel run of
 your own (``pytest -n 2 --dist loadgroup``) they form one xdist group, so they run one
 after another on one worker and the server's requests stay serial.
 """
