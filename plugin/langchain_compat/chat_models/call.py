@@ -35,11 +35,9 @@ from langchain_compat.chat_models.reader import Reply, ReplyReader
 from langchain_compat.chat_models.tool_mode import ToolModes
 from langchain_compat.chat_models.usage import estimate_usage
 from langchain_compat.core.messages import messages_to_wire
-from langchain_compat.core.response import ChatBody
-from langchain_compat.core.response import StreamDelta
+from langchain_compat.core.response import ChatBody, StreamDelta, served_model_ids
 from langchain_compat.core.stream import ChatStream
 from langchain_compat.connection.hints import shown_url
-from langchain_compat.core.response import served_model_ids
 from langchain_compat.core.server_meta import server_metadata
 from langchain_compat.errors import (
     CompatError,

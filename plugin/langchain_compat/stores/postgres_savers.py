@@ -44,7 +44,6 @@ def psycopg_module() -> Any:
     return psycopg
 
 
-
 def check_ids(args: tuple[Any, ...]) -> None:
     """Refuse a thread id (or namespace) with a NUL character: PostgreSQL text cannot hold it."""
     for arg in args:
