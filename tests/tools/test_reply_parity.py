@@ -30,7 +30,7 @@ PATHS = ("invoke", "ainvoke", "stream", "astream")
 META = ("finish_reason", "tool_calling", "tool_calling_downgraded", "downgrades",
         "invalid_tool_calls", "dropped_tool_calls", "dropped_repeated_tool_calls",
         "answer_fallback", "tool_choice_error", "structured_output_error", "usage_estimated",
-        "requests")
+        "requests", "ended_early")
 
 
 @pytest.fixture(scope="module")
@@ -176,6 +176,11 @@ POLICY = [
      None, {"parallel_tool_calls": False}, {}),
     ("invalid-first-one-allowed", lambda m: [_reply(m, _call("nosuch"), _call("add", a=1, b=2))],
      None, {"parallel_tool_calls": False}, {}),
+    ("repeat-within-reply",
+     lambda m: [_reply(m, _call("add", a=1, b=2), _call("multiply", a=3, b=4),
+                       _call("add", a=1, b=2), _call("multiply", a=5, b=6))], None, {}, {}),
+    ("past-the-call-limit", lambda m: [_reply(m, *(_call("add", a=i, b=i) for i in range(6)))],
+     None, {}, {}),
     ("tool-choice-none", lambda m: ["Just text."], None, {"tool_choice": "none"}, {}),
     ("reasoning-and-call", lambda m: [{"reasoning_content": "I add.", **(
         _reply(m, _call("add", a=1, b=2)) if m == "native" else

@@ -318,6 +318,8 @@ class BaseChatCompat(TokenCountMethods, LlamaServerMethods, CompatConnection, Ll
                                               admitted=send.admitted)) as deltas:
                     for delta in deltas:
                         yield from call.receive(delta)
+                        if call.reply_over:
+                            break  # (closing the stream ends the server's generation)
                 chunks = call.receive(END)
             except CompatError as exc:
                 chunks = call.receive(exc)  # raises it when it ends the call
@@ -335,6 +337,8 @@ class BaseChatCompat(TokenCountMethods, LlamaServerMethods, CompatConnection, Ll
                     async for delta in deltas:
                         for chunk in call.receive(delta):
                             yield chunk
+                        if call.reply_over:
+                            break
                 chunks = call.receive(END)
             except CompatError as exc:
                 chunks = call.receive(exc)

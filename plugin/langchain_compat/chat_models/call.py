@@ -31,7 +31,7 @@ from langchain_compat.chat_models.chunks import ChunkBuilder
 from langchain_compat.chat_models.downgrades import apply_remembered, refused_row, remember
 from langchain_compat.chat_models.judge import Finish, Judge, Reask
 from langchain_compat.chat_models.plan import build_payload
-from langchain_compat.chat_models.reader import Reply, ReplyReader
+from langchain_compat.chat_models.reader import MAX_EMULATED_CALLS, Reply, ReplyReader
 from langchain_compat.chat_models.tool_mode import ToolModes
 from langchain_compat.chat_models.usage import estimate_usage
 from langchain_compat.core.messages import messages_to_wire
@@ -51,8 +51,6 @@ from langchain_compat.transport.exchange import JSONAnswer
 
 __all__ = ["END", "MAX_EMULATED_CALLS", "Call", "Send"]
 
-#: Most calls an emulated reply keeps (a small model writes the same call six times).
-MAX_EMULATED_CALLS = 4
 #: Longest the model-list request may take (``served_models_check``).
 CHECK_TIMEOUT = 10.0
 
@@ -138,23 +136,31 @@ class Call:
         if self._done:
             return None
         mode, withhold = self._modes.mode, self._withheld
+        ends = self._ends_early(mode, withhold)
+        streamed = self.options.stream or ends  # (a reply ended early is read as a stream)
         self._payload = build_payload(self._wire, self.settings, self.options, mode,
                                       failed_ids=self._failed, withhold_tools=withhold,
-                                      extra=self._extra)  # (a bad value refused here)
+                                      extra=self._extra, stream=streamed)  # (bad values refused)
         if self._sent == 0 and self._model_list_due():
             self._checking = True
             return Send("/models", None, JSONAnswer(), CHECK_TIMEOUT, admitted=False)
         self._checking = False
         self._reader = ReplyReader(self.options, calls_only=mode.sends_tools and not withhold,
-                                   constrained=mode is ToolMode.CONSTRAINED)
+                                   constrained=mode is ToolMode.CONSTRAINED, ends_early=ends)
         self._side = {}
         profile = self.settings.profile
-        kind = ChatStream if self.options.stream else ChatBody
+        kind = ChatStream if streamed else ChatBody
         reader = kind(think_tags=profile.think_tags, think_prefilled=profile.think_prefilled,
                       provider=self.settings.provider)
         self._sent += 1
         return Send(self.settings.path, self._payload, reader, self.options.timeout,
                     admitted=self._sent == 1)
+
+    @property
+    def reply_over(self) -> bool:
+        """Whether the reply in flight holds all that will be used of it (``early_stop``):
+        the shell may stop reading it and hand :data:`END` over at once."""
+        return not self._checking and self._reader is not None and self._reader.over is not None
 
     def receive(self, event: StreamDelta | _End | CompatError) -> list[ChatGenerationChunk]:
         """What came back for the request in flight; returns the chunks to yield.
@@ -183,6 +189,13 @@ class Call:
         meta = total.message.response_metadata
         return ChatResult(generations=generations, llm_output={
             k: meta[k] for k in ("model_name", "system_fingerprint", "id") if k in meta})
+
+    def _ends_early(self, mode: ToolMode, withhold: bool) -> bool:
+        """Whether the next reply is read until it holds all that will be used of it:
+        plain emulation with tools described, one choice, where the profile says so."""
+        options = self.options
+        return (mode is ToolMode.EMULATED and not withhold and options.reads_calls
+                and self.settings.profile.early_stop and options.params.get("n") in (None, 1))
 
     # -- answers -----------------------------------------------------------
     def _delta(self, delta: StreamDelta) -> list[ChatGenerationChunk]:
@@ -288,9 +301,10 @@ class Call:
     # -- the final chunk ---------------------------------------------------
     def _count_usage(self, reply: Reply) -> None:
         """Every request's usage counts (re-asks cost tokens too); where ``stream_options``
-        was refused and the server sent none, it is estimated offline."""
+        was refused or the reply was ended early, and the server sent none, it is
+        estimated offline."""
         usage = reply.usage
-        if usage is None and "stream_options" in self.downgrades:
+        if usage is None and ("stream_options" in self.downgrades or "ended_early" in reply.meta):
             usage = estimate_usage(self._payload, reply.text, reply.tool_calls)
             reply.meta["usage_estimated"] = True
         if usage is not None:

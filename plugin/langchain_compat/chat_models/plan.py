@@ -27,8 +27,8 @@ __all__ = ["build_payload", "check_native_names", "prompt_spec"]
 
 def build_payload(wire: list[dict[str, Any]], settings: CallSettings, options: CallOptions,
                   mode: ToolMode, *, failed_ids: frozenset[str] = frozenset(),
-                  withhold_tools: bool = False,
-                  extra: tuple[dict[str, Any], ...] = ()) -> dict[str, Any]:
+                  withhold_tools: bool = False, extra: tuple[dict[str, Any], ...] = (),
+                  stream: bool | None = None) -> dict[str, Any]:
     """The request body of one attempt.
 
     Args:
@@ -39,6 +39,8 @@ def build_payload(wire: list[dict[str, Any]], settings: CallSettings, options: C
         failed_ids: ids of tool results whose tool failed (marked in replayed history).
         withhold_tools: describe no tools (the judge asks for a plain answer).
         extra: turns after the conversation (a re-ask), sent as they are.
+        stream: request a stream (None: as the call does; invoke reads a reply it may end
+            early as a stream).
 
     Returns:
         The body: where tools or a JSON schema travel in the prompt, the messages and
@@ -66,7 +68,8 @@ def build_payload(wire: list[dict[str, Any]], settings: CallSettings, options: C
         wire = [*wire, *extra]
     return build_chat_payload(
         model=options.model_name, messages=wire, params=params, profile=settings.profile,
-        provider=settings.provider, stream=options.stream, stream_usage=settings.stream_usage,
+        provider=settings.provider,
+        stream=options.stream if stream is None else stream, stream_usage=settings.stream_usage,
         drop_unsupported=settings.drop_unsupported_params, extra_body=settings.extra_body,
     )
 

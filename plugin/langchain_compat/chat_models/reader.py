@@ -15,6 +15,13 @@ What is held back, and why:
   half a JSON value);
 - every call, native or parsed, until the reply ends: the judge decides on the
   whole reply, and a call it re-asks is never seen.
+
+A reader made ``ends_early`` (plain emulation, ``Profile.early_stop``) says when the reply
+holds all that will be used of it (:attr:`ReplyReader.over`): its first call that repeats
+an earlier one of the reply, its :data:`MAX_EMULATED_CALLS`-th call, or the first usable
+call where one is wanted. Nothing after that point is read, whether the shell then closes
+the stream (it does) or the rest arrives anyway: a stream cut there and a whole reply read
+the same.
 """
 
 from __future__ import annotations
@@ -30,7 +37,10 @@ from langchain_core.messages.tool import invalid_tool_call
 from langchain_compat.chat_models.call_options import CallOptions
 from langchain_compat.core.response import StreamDelta
 
-__all__ = ["NativeCalls", "Reply", "ReplyReader"]
+__all__ = ["MAX_EMULATED_CALLS", "NativeCalls", "Reply", "ReplyReader"]
+
+#: Most calls an emulated reply keeps (a small model writes the same call six times).
+MAX_EMULATED_CALLS = 4
 
 
 @dataclass(slots=True)
@@ -166,13 +176,20 @@ class ReplyReader:
             reply is calls and nothing else (a backend that wrote its call as text).
         constrained: the reply is one JSON object (constrained emulation): an answer's
             text is pulled out of it as it arrives; calls are read at the end.
+        ends_early: the reply is over once it holds all that will be used of it (see the
+            module docstring; only where calls are parsed from plain text).
+
+    Attributes:
+        over: why the reply was read far enough (None: not yet): ``"repeated call"``,
+            ``"call limit"`` or ``"one call"``.
     """
 
-    __slots__ = ("_answer", "_hold", "_info", "_json", "_logprobs", "_native", "_options",
-                 "_parser", "_raw", "_shown", "_text", "_usage", "received")
+    __slots__ = ("_answer", "_ends", "_hold", "_info", "_json", "_keys", "_kept", "_logprobs",
+                 "_native", "_options", "_parser", "_raw", "_shown", "_text", "_usage", "over",
+                 "received")
 
     def __init__(self, options: CallOptions, *, calls_only: bool = False,
-                 constrained: bool = False) -> None:
+                 constrained: bool = False, ends_early: bool = False) -> None:
         self._options = options
         self._parser = None
         self._answer = None
@@ -194,6 +211,10 @@ class ReplyReader:
         self._info: dict[str, Any] = {}
         self._logprobs: list[Any] | None = None
         self.received = False  # a delta of the answer arrived
+        self._ends = ends_early and self._parser is not None and self._answer is None
+        self._keys: set[tuple[str | None, str]] = set()  # ends_early: the calls read so far
+        self._kept: set[str] = set()  # ends_early: ids of the calls before the reply was over
+        self.over: str | None = None
 
     def feed(self, delta: StreamDelta) -> str:
         """Read one delta; return the text that may be shown now ("" for none)."""
@@ -203,6 +224,8 @@ class ReplyReader:
         if delta.info:
             self._note(delta.info)
         text = delta.text  # (a whole reply's text comes before its calls, as in a stream)
+        if self.over is not None:
+            return ""  # read far enough: the rest is not part of the reply
         if text and self._answer is not None:  # constrained: an answer, or calls read at the end
             self._raw.append(text)
             answer = self._answer.feed(text)
@@ -232,11 +255,18 @@ class ReplyReader:
         if self._answer is not None and self._answer.answer is not True and self._parser:
             self._take(self._parser.feed("".join(self._raw)))  # the calls, read whole
         if self._parser is not None:
-            events = self._parser.finish(truncated=reply.finish_reason == "length")
-            self._take(events)
+            if self.over is None:
+                self._take(self._parser.finish(truncated=reply.finish_reason == "length"))
             parsed = self._parser.result()
             reply.tool_calls = parsed.tool_calls
             reply.invalid_tool_calls = parsed.invalid_tool_calls
+            if self._ends:
+                reply.tool_calls = [c for c in reply.tool_calls if c["id"] in self._kept]
+                reply.invalid_tool_calls = [c for c in reply.invalid_tool_calls
+                                            if c["id"] in self._kept]
+            if self.over is not None:  # ended by us: what the server says of the rest is moot
+                reply.finish_reason = "stop"
+                reply.meta["ended_early"] = self.over
         if self._native:
             reply.tool_calls, reply.invalid_tool_calls = self._native.read(self._options.tools)
         text = "".join(self._text)
@@ -261,7 +291,31 @@ class ReplyReader:
 
     def _take(self, events: list[Any]) -> None:
         # the parser's events: TextDelta (text) or ToolCallDelta (no ``text``)
-        self._text.extend(t for e in events if (t := getattr(e, "text", "")))
+        if not self._ends:
+            self._text.extend(t for e in events if (t := getattr(e, "text", "")))
+            return
+        for event in events:
+            if self.over is not None:
+                return
+            text = getattr(event, "text", None)
+            if text is None:
+                self._call_read(event)
+            elif text:
+                self._text.append(text)
+
+    def _call_read(self, call: Any) -> None:
+        """ends_early: one more call of the reply (a ``ToolCallDelta``); the reply is over at
+        its first repeat (not kept), at the call limit, or at the one usable call wanted."""
+        key = (call.name, call.args_json)
+        if key in self._keys:
+            self.over = "repeated call"
+            return
+        self._keys.add(key)
+        self._kept.add(call.id)
+        if call.valid and self._options.calls_wanted == 1:
+            self.over = "one call"
+        elif len(self._keys) >= MAX_EMULATED_CALLS:
+            self.over = "call limit"
 
     def _release(self) -> str:
         if self._hold or self._shown == len(self._text):

@@ -196,6 +196,15 @@ class Profile:
     calls of the bound tools (``emulation/formats/constrained.py``); a server that
     refuses the field is downgraded to plain emulation and that is learned.
 
+    ``early_stop`` (on by default) ends a plainly emulated reply as soon as it holds all
+    that will be used of it: its first call that repeats an earlier one of the same reply
+    (a small model writes the same calls over and over until ``max_tokens``), its
+    ``MAX_EMULATED_CALLS``-th call, or, where one call is wanted, its first usable call.
+    Such a request is read as a stream (invoke too) and closed there, so the server stops
+    generating; its usage is then estimated offline (``usage_estimated``). Off, the reply
+    is read whole and trimmed afterwards (identical calls folded into one, at most
+    ``MAX_EMULATED_CALLS`` kept).
+
     ``tool_format`` is the tool-call format emulation prompts in (``"hermes"``,
     ``"llama3"``, ``"mistral"``; ``emulation/formats/``): a model is best asked in the
     format it was trained on. Replies are read in every known format whatever it is.
@@ -238,6 +247,7 @@ class Profile:
     tool_prompt: str | None = None
     tool_format: str = "hermes"
     constrained: bool = False
+    early_stop: bool = True
     embeddings: EmbeddingsLimits | None = None
     embedding_prefixes: tuple[str, str] | None = None
     notes: str = ""

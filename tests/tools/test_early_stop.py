@@ -1,0 +1,146 @@
+"""A plainly emulated reply ends as soon as it holds all that will be used of it
+(``Profile.early_stop``): its first repeated call, its ``MAX_EMULATED_CALLS``-th call, or
+the one usable call wanted. The request is read as a stream (invoke too) and closed there,
+so the server stops generating: a small model otherwise writes the same calls until
+``max_tokens``. On a real HTTP server (the emulator), on every path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+from langchain_core.messages import AIMessage, AIMessageChunk
+
+from langchain_compat import ChatOpenAICompatible
+from langchain_compat.chat_models.reader import MAX_EMULATED_CALLS
+from langchain_compat.testing import Emulator, emulate, hang
+
+ADD = {"type": "function", "function": {"name": "add", "description": "Add two integers.",
+       "parameters": {"type": "object", "properties": {"a": {"type": "integer"},
+                                                       "b": {"type": "integer"}},
+                      "required": ["a", "b"]}}}
+SEARCH = {"type": "function", "function": {"name": "search", "description": "Search.",
+          "parameters": {"type": "object", "properties": {"q": {"type": "string"}},
+                         "required": ["q"]}}}
+
+
+def call(name: str, **args: Any) -> str:
+    """A call the way the local model writes it: bare JSON on a line."""
+    return json.dumps({"name": name, "arguments": args}) + "\n"
+
+
+def model(emu: Emulator, **profile: Any) -> ChatOpenAICompatible:
+    return ChatOpenAICompatible(base_url=emu.base_url, model="m", tool_calling="emulated",
+                                max_retries=0, timeout=10, profile_overrides=profile or None)
+
+
+def final(runnable: Any, path: str, text: str = "go") -> AIMessage:
+    if path == "invoke":
+        return runnable.invoke(text)
+    if path == "ainvoke":
+        return asyncio.run(runnable.ainvoke(text))
+    if path == "stream":
+        chunks = list(runnable.stream(text))
+    else:
+        async def collect() -> list[AIMessageChunk]:
+            return [c async for c in runnable.astream(text)]
+        chunks = asyncio.run(collect())
+    total = chunks[0]
+    for chunk in chunks[1:]:
+        total = total + chunk
+    return total
+
+
+def calls(message: AIMessage) -> list[tuple[str, dict[str, Any]]]:
+    return [(c["name"], c["args"]) for c in message.tool_calls]
+
+
+PATHS = ["invoke", "ainvoke", "stream", "astream"]
+LOOP = (call("add", a=1, b=2) + call("search", q="x") + call("add", a=1, b=2)
+        + call("add", a=3, b=4))
+
+
+@pytest.fixture(scope="module")
+def emu() -> Any:
+    with emulate() as emulator:
+        yield emulator
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_the_reply_ends_at_its_first_repeated_call(emu: Emulator, path: str) -> None:
+    emu.reset()
+    emu.script([LOOP])
+    out = final(model(emu).bind_tools([ADD, SEARCH]), path)
+    # add(3, 4) comes after the repeat: the model was looping, the reply ended before it
+    assert calls(out) == [("add", {"a": 1, "b": 2}), ("search", {"q": "x"})]
+    meta = out.response_metadata
+    assert meta["ended_early"] == "repeated call"
+    assert meta["finish_reason"] == "stop"
+    assert out.usage_metadata["output_tokens"] > 0  # the server's, or estimated where none came
+    assert emu.last_request.body["stream"] is True  # invoke reads it as a stream too
+
+
+def test_without_early_stop_the_reply_is_read_whole_and_folded(emu: Emulator) -> None:
+    emu.reset()
+    emu.script([LOOP])
+    out = model(emu, early_stop=False).bind_tools([ADD, SEARCH]).invoke("go")
+    assert calls(out) == [("add", {"a": 1, "b": 2}), ("search", {"q": "x"}),
+                          ("add", {"a": 3, "b": 4})]
+    assert "ended_early" not in out.response_metadata
+    assert "stream" not in emu.last_request.body
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_the_reply_ends_at_the_call_limit(emu: Emulator, path: str) -> None:
+    emu.reset()
+    emu.script(["".join(call("add", a=i, b=i) for i in range(MAX_EMULATED_CALLS + 3))])
+    out = final(model(emu).bind_tools([ADD]), path)
+    assert calls(out) == [("add", {"a": i, "b": i}) for i in range(MAX_EMULATED_CALLS)]
+    assert out.response_metadata["ended_early"] == "call limit"
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_one_call_wanted_ends_at_the_first_usable_call(emu: Emulator, path: str) -> None:
+    emu.reset()
+    # an invalid call first: the reply goes on to the usable one, and ends there
+    emu.script([call("add", a="x") + call("add", a=1, b=2) + call("search", q="y")])
+    out = final(model(emu).bind_tools([ADD, SEARCH], parallel_tool_calls=False), path)
+    assert calls(out) == [("add", {"a": 1, "b": 2})]
+    assert out.response_metadata["ended_early"] == "one call"
+    assert out.response_metadata["dropped_tool_calls"][0]["args"] == '{"a": "x"}'
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_the_server_is_left_once_the_reply_is_over(emu: Emulator, path: str) -> None:
+    """The server goes on writing the same call and then stalls: a client that read the
+    reply to its end would wait for the timeout; this one closed the stream long before."""
+    emu.reset()
+    emu.script([call("add", a=1, b=2) * 40])
+    emu.inject(hang(after_chunks=60))  # the repeat is complete well before chunk 60
+    out = final(model(emu).bind_tools([ADD]), path)
+    assert calls(out) == [("add", {"a": 1, "b": 2})]
+    assert out.response_metadata["ended_early"] == "repeated call"
+
+
+@pytest.mark.parametrize("path", ["invoke", "stream"])
+def test_a_reply_without_a_repeat_is_read_to_its_end(emu: Emulator, path: str) -> None:
+    emu.reset()
+    emu.script([call("add", a=1, b=2) + call("search", q="x")])
+    out = final(model(emu).bind_tools([ADD, SEARCH]), path)
+    assert calls(out) == [("add", {"a": 1, "b": 2}), ("search", {"q": "x"})]
+    meta = out.response_metadata
+    assert "ended_early" not in meta and "usage_estimated" not in meta  # the server's usage
+
+
+def test_native_and_answer_only_requests_are_not_streamed_for_invoke(emu: Emulator) -> None:
+    emu.reset()
+    emu.script([{"content": None, "tool_calls": [{"name": "add", "arguments": {"a": 1, "b": 2}}]}])
+    ChatOpenAICompatible(base_url=emu.base_url, model="m", tool_calling="native",
+                         max_retries=0).bind_tools([ADD]).invoke("go")
+    assert "stream" not in emu.last_request.body
+    emu.script(["Plain."])
+    model(emu).invoke("go")  # no tools bound
+    assert "stream" not in emu.last_request.body
