@@ -115,6 +115,12 @@ CASES = [
          [PARIS]),
     Case("bare-array", '[{"name": "get_weather", "arguments": {"city": "Paris"}}, '
          '{"name": "now", "arguments": {}}]', "", [PARIS, ("now", {})]),
+    # Calls written as the items of a list without its brackets (seen from the 0.5B model).
+    Case("bare-comma-separated", '{"name": "get_weather", "arguments": {"city": "Paris"}},\n'
+         '{"name": "now", "arguments": {}}', "", [PARIS, ("now", {})]),
+    Case("bare-trailing-comma", '{"name": "now", "arguments": {}},', "", [("now", {})]),
+    Case("bare-comma-then-prose", '{"name": "now", "arguments": {}}, which I will not run.',
+         '{"name": "now", "arguments": {}}, which I will not run.', []),
     Case("bare-prose-before", 'Sure, calling it: {"name": "get_weather", "arguments": '
          '{"city": "Paris"}}', "Sure, calling it:", [PARIS]),
     # Untagged call-shaped JSON with prose after it is shown, not made (issue 23, item 15).

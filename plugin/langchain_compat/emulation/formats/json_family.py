@@ -172,7 +172,7 @@ def bare_json(buf: str, pos: int, ctx: Ctx) -> Verdict:
         return NEED
     if shown:
         return Reject(end - pos)  # an example the reply shows, not a call it makes
-    return Match(end, mark_cut(calls, text, ended(buf, end, ctx)))
+    return Match(_past_separator(buf, end), mark_cut(calls, text, ended(buf, end, ctx)))
 
 
 def prose_follows(buf: str, end: int, ctx: Ctx) -> bool | object:
@@ -184,12 +184,21 @@ def prose_follows(buf: str, end: int, ctx: Ctx) -> bool | object:
     call inside ``<tool_call>`` or a ```` ```tool_call ```` fence is explicit. NEED while
     only whitespace follows and the reply may go on.
     """
-    k = end
+    k = _past_separator(buf, end)
     while k < len(buf) and buf[k].isspace():
         k += 1
     if k >= len(buf):
         return NEED if not ctx.final else False
     return buf[k] not in _NEXT_CALL
+
+
+def _past_separator(buf: str, end: int) -> int:
+    """Past the comma that follows a call written as one item of a list without its
+    brackets (``{...},\n{...}``), else ``end``: the comma is no prose."""
+    k = end
+    while k < len(buf) and buf[k] in " \t":
+        k += 1
+    return k + 1 if k < len(buf) and buf[k] == "," else end
 
 
 #: What may follow a call without making it prose: another call, a fence, a tag or token.
