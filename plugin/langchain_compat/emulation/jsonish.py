@@ -153,6 +153,12 @@ def load_lenient(text: str) -> tuple[Any, str | None]:
         pass
     if _nesting(s) > _MAX_NESTING:
         return None, f"nested deeper than {_MAX_NESTING} levels"
+    quoted = _quote_expressions(s)
+    if quoted is not s:
+        try:
+            return json.loads(quoted), None
+        except (ValueError, RecursionError):
+            s = quoted
     try:
         v = ast.literal_eval(s)
         if isinstance(v, dict | list | tuple):
@@ -166,6 +172,29 @@ def load_lenient(text: str) -> tuple[Any, str | None]:
     if isinstance(v, dict | list) and v:  # repair turns garbage into "" or an empty value
         return v, None
     return None, "not valid JSON"
+
+
+_STRING = re.compile(r""""(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*'""")
+_NUMBER = r"\(?-?\d+(?:\.\d+)?\)?"
+_EXPRESSION = re.compile(rf"{_NUMBER}(?:[ \t]*[-+*/][ \t]*{_NUMBER})+")
+
+
+def _quote_expressions(s: str) -> str:
+    """``s`` with arithmetic written where a value belongs (``"a": 12 + 30``) made a string
+    (``"a": "12 + 30"``), so the call's schema refuses it with a reason; the lenient
+    decoders would keep ``12`` and drop the rest, calling the tool with a number nobody
+    wrote. ``s`` itself when there is none."""
+    parts: list[str] = []
+    i, changed = 0, False
+    for m in [*_STRING.finditer(s), None]:
+        end = len(s) if m is None else m.start()
+        piece, n = _EXPRESSION.subn(lambda e: json.dumps(e.group()), s[i:end])
+        changed = changed or n > 0
+        parts.append(piece)
+        if m is not None:
+            parts.append(m.group())
+            i = m.end()
+    return "".join(parts) if changed else s
 
 
 def split_values(text: str) -> list[str]:

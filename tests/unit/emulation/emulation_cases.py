@@ -121,6 +121,9 @@ CASES = [
     Case("bare-trailing-comma", '{"name": "now", "arguments": {}},', "", [("now", {})]),
     Case("bare-comma-then-prose", '{"name": "now", "arguments": {}}, which I will not run.',
          '{"name": "now", "arguments": {}}, which I will not run.', []),
+    # Arithmetic where a value belongs is refused, not read as its first number (was days=3).
+    Case("bare-expression-argument", '{"name": "get_weather", "arguments": {"city": "Paris", '
+         '"days": 3 + 4}}', "", [], (("get_weather", "days: expected integer"),)),
     Case("bare-prose-before", 'Sure, calling it: {"name": "get_weather", "arguments": '
          '{"city": "Paris"}}', "Sure, calling it:", [PARIS]),
     # Untagged call-shaped JSON with prose after it is shown, not made (issue 23, item 15).
