@@ -334,3 +334,23 @@ def test_a_repeated_call_beside_a_new_one_is_progress(mode: str, stream: bool) -
         assert len(emu.requests) == 1
     assert [(c["name"], c["args"]) for c in got.tool_calls] == [
         ("add", {"a": 2, "b": 3}), ("multiply", {"a": 5, "b": 4})]
+
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["invoke", "stream"])
+def test_a_reply_that_opens_with_a_tool_result_of_its_own_is_never_shown(stream: bool) -> None:
+    """Seen from the 0.5B model: it answered by echoing the result block. The re-asked
+    attempt is all a stream shows, and all invoke's content holds."""
+    echo = ('<tool_response>\n<tool_response name="add" tool_call_id="call_1">\n5\n'
+            "</tool_response>\n</tool_response\n\nThe sum is 5.")
+    with emulate() as emu:
+        emu.script([echo, "It is 5."])
+        llm = _model(emu, "emulated").bind_tools([ADD])
+        if stream:
+            pieces = [c.content for c in llm.stream(HISTORY)]
+            assert not any("<tool_response" in p for p in pieces), pieces
+            content = "".join(pieces)
+        else:
+            content = llm.invoke(HISTORY).content
+        assert len(emu.requests) == 2
+    assert content == "It is 5."

@@ -11,8 +11,9 @@ What is held back, and why:
 - where tools are bound, a candidate call while it may be starting (the emulation
   parser releases prose as soon as it is known to be prose);
 - all text under a forcing ``tool_choice`` (a reply without the call is re-asked
-  unseen) and prompted JSON (validated, re-asked, and released clean, never as
-  half a JSON value);
+  unseen), a reply that opens with markup where tools are bound (``<tool_response>``
+  is a result the model wrote itself, re-asked unseen) and prompted JSON (validated,
+  re-asked, and released clean, never as half a JSON value);
 - every call, native or parsed, until the reply ends: the judge decides on the
   whole reply, and a call it re-asks is never seen.
 
@@ -320,6 +321,8 @@ class ReplyReader:
     def _release(self) -> str:
         if self._hold or self._shown == len(self._text):
             return ""
+        if self._parser is not None and not self._shown and self._text[0].startswith("<"):
+            return ""  # a reply that opens with markup (a tool result it wrote?): judged first
         out = "".join(self._text[self._shown:])
         self._shown = len(self._text)
         return out
