@@ -154,6 +154,7 @@ POLICY = [
     ("invents-numbers", lambda m: [_reply(m, _call("add", a=10, b=7)), "Hello Ada!"],
      [HumanMessage("Hi! My name is Ada.")], {},
      {"profile_overrides": {"small_model_guards": True}}),
+    ("placeholder-then-answer", lambda m: ["<your reply>", "It is 3."], None, {}, {}),
     ("empty-then-answer", lambda m: ["", "It is 3."], None, {}, {}),
     ("fake-result", lambda m: ["<tool_response>3</tool_response>", "It is 3."], None, {}, {}),
     ("prose-before-call", lambda m: [_reply(m, _call("add", a=1, b=2), text="Let me add. ")],

@@ -92,7 +92,7 @@ def test_a_model_that_never_answers_still_gives_the_agent_a_plain_text_answer(st
 
 
 @pytest.mark.parametrize("stream", [False, True], ids=["invoke", "stream"])
-@pytest.mark.parametrize("bad", ["", "  ", '{"', '{"name'])
+@pytest.mark.parametrize("bad", ["", "  ", '{"', '{"name', "<your reply>"])
 def test_an_empty_or_fragment_reply_is_not_an_answer(bad: str, stream: bool) -> None:
     with emulate() as emu:
         emu.script([bad, "It is 5."])

@@ -330,6 +330,10 @@ def reply_text(reply: Reply) -> str:
     return reply.text
 
 
+#: A reply that is only a placeholder of the prompt's (``<your reply>``), copied by a small model.
+_PLACEHOLDER = re.compile(r"<[^<>\n]{1,40}>")
+
+
 def _not_an_answer(text: str) -> str | None:
     """Why a reply's text (with no usable call) cannot be handed on as the answer."""
     body = text.strip()
@@ -340,6 +344,8 @@ def _not_an_answer(text: str) -> str | None:
         return "the reply wrote a tool result itself instead of waiting for the tool"
     if call_start.match(body):
         return "the reply is an unfinished or unreadable tool call"
+    if _PLACEHOLDER.fullmatch(body):
+        return "the reply is a placeholder copied from the instructions, not an answer"
     if body[0] in "{[":
         try:
             json.loads(body)

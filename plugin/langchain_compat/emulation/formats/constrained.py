@@ -35,7 +35,7 @@ MAX_CALLS = 4
 _TEMPLATE = TOOLS_BLOCK + """
 For each function call, return a json object with function name and arguments:
 {"name": <function-name>, "arguments": <args-json-object>}
-To reply to the user without a function call, return: {"response": "<your reply>"}
+To reply to the user without a function call, return: {"response": <your reply as a string>}
 Results of the calls come back inside <tool_response></tool_response> tags."""
 
 # Under constraint the schema enforces tool_choice: the instruction stays the same bytes.
