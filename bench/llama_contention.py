@@ -22,6 +22,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 
@@ -63,7 +64,7 @@ def _base_command(port: int) -> tuple[list[str], dict[str, str]]:
 
 
 def _run(cmd: list[str], env: dict[str, str], port: int, *, contended: bool, requests: int,
-         max_tokens: int) -> tuple[float, int]:
+         max_tokens: int, clients: int = 1) -> tuple[float, int]:
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     try:
         _wait_up(port)
@@ -73,7 +74,8 @@ def _run(cmd: list[str], env: dict[str, str], port: int, *, contended: bool, req
         if busy is not None:
             busy.start()
         t0 = time.perf_counter()
-        tokens = sum(_chat(port, i, max_tokens) for i in range(requests))
+        with ThreadPoolExecutor(clients) as pool:  # clients send the requests side by side
+            tokens = sum(pool.map(lambda i: _chat(port, i, max_tokens), range(requests)))
         seconds = time.perf_counter() - t0
         if busy is not None:
             stop.set()
@@ -89,14 +91,34 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--port", type=int, default=8095)
     ap.add_argument("--requests", type=int, default=8)
     ap.add_argument("--max-tokens", type=int, default=96)
+    ap.add_argument("--slots", action="store_true",
+                    help="instead: one client on one slot against two clients on two slots")
     args = ap.parse_args(argv)
     base, env = _base_command(args.port)
+    if args.slots:
+        return _slots(base, env, args)
     for label, extra in (("default", []), ("--poll 0", ["--poll", "0"]), ("-t 1", ["-t", "1"])):
         for contended in (False, True):
             seconds, tokens = _run(base + extra, env, args.port, contended=contended,
                                    requests=args.requests, max_tokens=args.max_tokens)
             where = "beside a busy process" if contended else "alone"
             print(f"{label:10} {where:22} {seconds:7.1f} s  {tokens} tokens", flush=True)
+    return 0
+
+
+def _slots(base: list[str], env: dict[str, str], args: argparse.Namespace) -> int:
+    """The same requests from one client to one slot, then from two clients side by side
+    to a server with two slots (each with the context one slot had): a 2-core machine
+    decodes two sequences in one batch for little more than the cost of one."""
+    ctx = int(base[base.index("-c") + 1]) if "-c" in base else 4096
+    plain = [a for i, a in enumerate(base) if a not in ("-np", "-c")
+             and (i == 0 or base[i - 1] not in ("-np", "-c"))]
+    for label, extra, clients in (("-np 1, 1 client", ["-np", "1", "-c", str(ctx)], 1),
+                                  ("-np 2, 2 clients", ["-np", "2", "-c", str(2 * ctx)], 2)):
+        seconds, tokens = _run(plain + extra, env, args.port, contended=False,
+                               requests=args.requests, max_tokens=args.max_tokens,
+                               clients=clients)
+        print(f"{label:18} {seconds:7.1f} s  {tokens} tokens", flush=True)
     return 0
 
 
