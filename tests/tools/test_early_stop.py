@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, ClassVar
 
 import pytest
 from langchain_core.messages import AIMessage, AIMessageChunk
 
 from langchain_compat import ChatOpenAICompatible
 from langchain_compat.chat_models.reader import MAX_EMULATED_CALLS
+from langchain_compat.errors import ResponseParseError
 from langchain_compat.testing import Emulator, emulate, hang
 
 ADD = {"type": "function", "function": {"name": "add", "description": "Add two integers.",
@@ -144,3 +147,50 @@ def test_native_and_answer_only_requests_are_not_streamed_for_invoke(emu: Emulat
     emu.script(["Plain."])
     model(emu).invoke("go")  # no tools bound
     assert "stream" not in emu.last_request.body
+
+
+class _WholeOnly(BaseHTTPRequestHandler):
+    """A server that cannot stream: every chat request gets a whole JSON answer."""
+
+    bodies: ClassVar[list[dict[str, Any]]] = []
+
+    def do_POST(self) -> None:  # noqa: N802 - the http.server name
+        self.bodies.append(json.loads(self.rfile.read(int(self.headers["content-length"]))))
+        body = json.dumps({"id": "x", "object": "chat.completion", "model": "m", "choices": [
+            {"index": 0, "finish_reason": "length",
+             "message": {"role": "assistant", "content": LOOP}}],
+            "usage": {"prompt_tokens": 50, "completion_tokens": 40, "total_tokens": 90}}).encode()
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        return None
+
+
+@pytest.fixture
+def whole_only() -> Any:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _WholeOnly)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    _WholeOnly.bodies.clear()
+    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("path", ["invoke", "ainvoke"])
+def test_a_server_that_cannot_stream_still_answers_invoke(whole_only: str, path: str) -> None:
+    """Invoke asked for the stream itself: a whole answer is read, and ends where a stream
+    would have been closed (the same calls), with the server's own usage."""
+    llm = ChatOpenAICompatible(base_url=whole_only, model="m", tool_calling="emulated",
+                               max_retries=0, timeout=10).bind_tools([ADD, SEARCH])
+    out = final(llm, path)
+    assert _WholeOnly.bodies[-1]["stream"] is True
+    assert calls(out) == [("add", {"a": 1, "b": 2}), ("search", {"q": "x"})]
+    assert out.response_metadata["ended_early"] == "repeated call"
+    assert out.usage_metadata["output_tokens"] == 40
+    with pytest.raises(ResponseParseError, match="cannot stream, call invoke"):
+        list(llm.stream("go"))  # a stream the caller asked for is still refused plainly

@@ -47,7 +47,7 @@ from langchain_compat.errors import (
     UnsupportedParameterError,
 )
 from langchain_compat.profiles import ReasoningReplay
-from langchain_compat.transport.exchange import JSONAnswer
+from langchain_compat.transport.readers import JSONAnswer
 
 __all__ = ["END", "MAX_EMULATED_CALLS", "Call", "Send"]
 
@@ -152,6 +152,10 @@ class Call:
         kind = ChatStream if streamed else ChatBody
         reader = kind(think_tags=profile.think_tags, think_prefilled=profile.think_prefilled,
                       provider=self.settings.provider)
+        if streamed and not self.options.stream:  # a server that cannot stream answers whole
+            reader.whole_answer = ChatBody(think_tags=profile.think_tags,
+                                           think_prefilled=profile.think_prefilled,
+                                           provider=self.settings.provider)
         self._sent += 1
         return Send(self.settings.path, self._payload, reader, self.options.timeout,
                     admitted=self._sent == 1)

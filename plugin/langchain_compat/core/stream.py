@@ -56,6 +56,7 @@ class ChatStream:
     whole = False
     __slots__ = (
         "_decoder",
+        "whole_answer",
         "_first",
         "_kept",
         "_splitter",
@@ -70,6 +71,10 @@ class ChatStream:
 
     def __init__(self, *, think_tags: bool = True, think_prefilled: bool = False,
                  provider: str | None = None) -> None:
+        #: the reader of a whole JSON answer to this stream request, where the client asked
+        #: for the stream itself (invoke reading a reply it may end early): a server that
+        #: cannot stream answers whole, and that answer is read (None: it is an error).
+        self.whole_answer: Any = None
         self._decoder = SSEDecoder()
         self._splitter = ThinkSplitter(prefilled=think_prefilled) if think_tags else None
         self._first = True

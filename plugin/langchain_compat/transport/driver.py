@@ -33,13 +33,8 @@ from langchain_compat.errors import InvalidParameterError
 from langchain_compat.ratelimit.protocol import throttle_of
 from langchain_compat.transport.clients import MAX_IN_FLIGHT, loop_state
 from langchain_compat.transport.endpoint import Endpoint
-from langchain_compat.transport.exchange import (
-    FAILURES,
-    Exchange,
-    JSONAnswer,
-    Reader,
-    is_stale_connection,
-)
+from langchain_compat.transport.exchange import FAILURES, Exchange, is_stale_connection
+from langchain_compat.transport.readers import JSONAnswer, Reader
 from langchain_compat.transport.retry import throttle_hint
 
 __all__ = ["MAX_IN_FLIGHT", "Endpoint", "HTTPDriver", "is_stale_connection"]

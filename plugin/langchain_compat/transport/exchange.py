@@ -9,8 +9,8 @@ read and sleep; every decision is a method here, once:
   ``max_response_bytes``, as the typed error;
 * ``open()`` / ``feed()`` / ``end()`` - a 2xx answer handed to the call's
   reader: decompress or not, the per-read deadline, and the verdict on how it
-  ended. A :class:`WholeReader` gets the decoded JSON body once, at its end (it
-  is collected here, capped); a :class:`StreamReader` gets every read as it
+  ended. A :class:`~.readers.WholeReader` gets the decoded JSON body once, at its end (it
+  is collected here, capped); a :class:`~.readers.StreamReader` gets every read as it
   arrives (the SSE decoder);
 * ``error()`` / ``retry()`` - any failure as the typed error, and the wait
   before the next attempt (or the error raised).
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, TypeVar
 
 import httpx
 
@@ -39,12 +39,12 @@ from langchain_compat.errors import (
     redact,
 )
 from langchain_compat.transport.endpoint import Endpoint
+from langchain_compat.transport.readers import Reader
 from langchain_compat.transport.retry import retry_after_hint
 from langchain_compat.transport.validation import seconds
 from langchain_compat.transport.wire import Attempt, Budget
 
-__all__ = ["FAILURES", "Body", "Exchange", "JSONAnswer", "Reader", "StreamReader", "WholeReader",
-           "is_stale_connection"]
+__all__ = ["FAILURES", "Body", "Exchange", "is_stale_connection"]
 
 T = TypeVar("T")
 
@@ -52,41 +52,6 @@ T = TypeVar("T")
 FAILURES = (httpx.HTTPError, httpx.InvalidURL, CompatError, TimeoutError)
 #: Bytes of a streamed body kept to say what it was when it is not an event stream.
 HEAD_BYTES = 512
-
-
-class StreamReader(Protocol[T]):  # pragma: no cover - typing only
-    """Reads a streamed body as it arrives (the SSE decoder of a chat stream)."""
-
-    whole: bool  # False
-    done: bool
-    chunks: int
-    finish_reason: str | None
-    max_event_bytes: int
-
-    @property
-    def text(self) -> str: ...
-    def feed(self, raw: bytes) -> list[T]: ...
-    def close(self) -> list[T]: ...
-
-
-class WholeReader(Protocol[T]):  # pragma: no cover - typing only
-    """Reads a whole JSON body at once (a non-streamed chat reply, embeddings)."""
-
-    whole: bool  # True
-    def parse(self, body: Any) -> list[T]: ...
-
-
-Reader = StreamReader[T] | WholeReader[T]
-
-
-class JSONAnswer:
-    """The :class:`WholeReader` of a plain JSON request: the decoded body as the one item."""
-
-    whole = True
-    __slots__ = ()
-
-    def parse(self, body: Any) -> list[Any]:
-        return [body]
 
 
 def is_stale_connection(exc: BaseException) -> bool:
@@ -323,6 +288,9 @@ class Exchange(Generic[T]):
             ResponseTooLargeError: a whole body whose ``Content-Length`` is over the cap.
         """
         self.media = headers.get("content-type", "")
+        fallback = None if self.whole else getattr(self.reader, "whole_answer", None)
+        if fallback is not None and "json" in self.media.lower():
+            self.reader, self.whole = fallback, True  # a stream we asked for, answered whole
         if self.whole:
             self._body = self.body(status, headers)
             return True
