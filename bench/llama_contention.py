@@ -10,6 +10,15 @@ It prints the wall time of each run. Measured on 2 cores (8 requests, 597 tokens
     --poll 0   alone  27.9 s   beside a busy process  372.7 s
     -t 1       alone  52.1 s   beside a busy process   51.7 s
 
+``--slots`` asks a second question: one client on a one-slot server against two clients
+side by side on a two-slot server (the same requests; each slot the context one had):
+
+    -np 1, 1 client      22.0 s   597 tokens
+    -np 2, 2 clients     16.6 s   600 tokens
+
+(the test suite's llama-server stage on two pytest workers and a two-slot server took
+12 min 0 s against 9 min 42 s on one worker: the workers' own Python work takes the cores).
+
 Needs ``langchain-compat local install`` done. Stops every server it starts (by PID).
 """
 
