@@ -116,7 +116,9 @@ def _plain(v: Any) -> Any:
 
 
 _MAX_NESTING = 100  # json_repair and literal_eval get slow or recurse out beyond this
-_BRACKETS = re.compile(r"""[][{}()]|"(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*'""")
+#: A quoted string, double or single quotes (what bracket and expression scans skip over).
+_QUOTED = r""""(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*'"""
+_BRACKETS = re.compile(r"[][{}()]|" + _QUOTED)
 
 
 def _nesting(s: str) -> int:
@@ -174,9 +176,10 @@ def load_lenient(text: str) -> tuple[Any, str | None]:
     return None, "not valid JSON"
 
 
-_STRING = re.compile(r""""(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*'""")
 _NUMBER = r"\(?-?\d+(?:\.\d+)?\)?"
-_EXPRESSION = re.compile(rf"{_NUMBER}(?:[ \t]*[-+*/][ \t]*{_NUMBER})+")
+#: A quoted string (kept as it is), or arithmetic on numbers outside one.
+_STRING_OR_EXPRESSION = re.compile(
+    rf"({_QUOTED})|{_NUMBER}(?:[ \t]*[-+*/][ \t]*{_NUMBER})+")
 
 
 def _quote_expressions(s: str) -> str:
@@ -184,17 +187,9 @@ def _quote_expressions(s: str) -> str:
     (``"a": "12 + 30"``), so the call's schema refuses it with a reason; the lenient
     decoders would keep ``12`` and drop the rest, calling the tool with a number nobody
     wrote. ``s`` itself when there is none."""
-    parts: list[str] = []
-    i, changed = 0, False
-    for m in [*_STRING.finditer(s), None]:
-        end = len(s) if m is None else m.start()
-        piece, n = _EXPRESSION.subn(lambda e: json.dumps(e.group()), s[i:end])
-        changed = changed or n > 0
-        parts.append(piece)
-        if m is not None:
-            parts.append(m.group())
-            i = m.end()
-    return "".join(parts) if changed else s
+    quoted = _STRING_OR_EXPRESSION.sub(
+        lambda m: m.group() if m.group(1) is not None else json.dumps(m.group()), s)
+    return s if quoted == s else quoted
 
 
 def split_values(text: str) -> list[str]:
