@@ -149,13 +149,11 @@ class Call:
                                    constrained=mode is ToolMode.CONSTRAINED, ends_early=ends)
         self._side = {}
         profile = self.settings.profile
-        kind = ChatStream if streamed else ChatBody
-        reader = kind(think_tags=profile.think_tags, think_prefilled=profile.think_prefilled,
-                      provider=self.settings.provider)
+        how = {"think_tags": profile.think_tags, "think_prefilled": profile.think_prefilled,
+               "provider": self.settings.provider}
+        reader = ChatStream(**how) if streamed else ChatBody(**how)
         if streamed and not self.options.stream:  # a server that cannot stream answers whole
-            reader.whole_answer = ChatBody(think_tags=profile.think_tags,
-                                           think_prefilled=profile.think_prefilled,
-                                           provider=self.settings.provider)
+            reader.whole_answer = ChatBody(**how)
         self._sent += 1
         return Send(self.settings.path, self._payload, reader, self.options.timeout,
                     admitted=self._sent == 1)

@@ -56,7 +56,6 @@ class ChatStream:
     whole = False
     __slots__ = (
         "_decoder",
-        "whole_answer",
         "_first",
         "_kept",
         "_splitter",
@@ -67,6 +66,7 @@ class ChatStream:
         "model_name",
         "provider",
         "response_id",
+        "whole_answer",
     )
 
     def __init__(self, *, think_tags: bool = True, think_prefilled: bool = False,
