@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import json
 import pickle
+import time
+from types import SimpleNamespace
 
 import pytest
 from pydantic import BaseModel
 
 from langchain_compat import DEFAULT_BACKEND_MEMORY, BackendMemory, ChatOpenAICompatible
+from langchain_compat.chat_models import backend_memory
 from langchain_compat.chat_models.backend_memory import BackendKey, key_digest
+from langchain_compat.core.server_props import ServerDefaults
 from langchain_compat.errors import BadRequestError, InvalidParameterError
 from langchain_compat.testing import emulate
 from langchain_compat.testing.faults import server_error
@@ -119,3 +123,20 @@ def test_an_invalid_schema_the_caller_sent_surfaces_as_the_servers_error() -> No
             llm.with_structured_output(Answer, method="json_schema").invoke("x")
         assert len(emu.requests) == 1
         assert llm.backend_memory.records() == []
+
+
+
+def test_a_pickled_memory_keeps_the_age_of_what_it_learned(monkeypatch) -> None:
+    """A monotonic time means nothing in another process: the loaded memory keeps the age
+    of each answer and the time left of each wait, not the other process's clock values."""
+    memory = BackendMemory()
+    found, failed = (BackendKey(url, "m", "nokey") for url in ("http://x/v1", "http://y/v1"))
+    memory.learn_props(found, ServerDefaults(4096, 1, None, None, None))
+    memory.learn_props_unreadable(failed)
+    data = pickle.dumps(memory)
+    later = time.monotonic() + 1e6  # a process whose clock is far ahead
+    monkeypatch.setattr(backend_memory, "time", SimpleNamespace(
+        monotonic=lambda: later, time=time.time))
+    loaded = pickle.loads(data)
+    assert loaded.fresh_props(found) is not None  # still fresh there
+    assert not loaded.props_due(failed)  # and still waited for

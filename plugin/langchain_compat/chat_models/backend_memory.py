@@ -1,11 +1,20 @@
 """What a process learns about the backends it calls, in one bounded, readable object.
 
-``tool_calling="auto"`` learns whether a backend takes native tools, and a
-refused optional field (``chat_models/downgrades.py``) is learned so later calls
-leave it out. Both are facts about one *backend*: a server URL, a model, and
-the key the requests carry (behind one gateway URL two tenants may be served
-differently), so that is the key of a :class:`BackendMemory` entry; the API key
-enters it only as a short SHA-256 digest.
+What is learned:
+
+- whether a backend takes native tools (``tool_calling="auto"``);
+- the optional request fields it refused (``chat_models/downgrades.py``), left out from then on;
+- the models its server lists (``served_models_check``), or that the list could not be read;
+- what llama-server's ``/props`` said (``chat_models/llama_server.py``): the server's
+  defaults and window, or that it is not llama-server, or that ``/props`` could not be read.
+
+Each is a fact about one *backend*: a server URL, a model, and the key the requests
+carry (behind one gateway URL two tenants may be served differently), so that is the
+key of a :class:`BackendMemory` entry; the API key enters it only as a short SHA-256
+digest. Some facts age: llama-server's defaults are read again after
+:data:`PROPS_FRESH_FOR` seconds (a server may restart with another window), and what
+could not be read is asked for again after :data:`UNREADABLE_RETRY` seconds; the rest
+hold until forgotten.
 
 Every chat model reads and writes the memory it was given (``backend_memory=``),
 by default the process-wide :data:`DEFAULT_BACKEND_MEMORY`. It holds at most
@@ -14,7 +23,8 @@ forgets everything, and :meth:`BackendMemory.records` says what was learned::
 
     from langchain_compat import DEFAULT_BACKEND_MEMORY
     for record in DEFAULT_BACKEND_MEMORY.records():
-        print(record.base_url, record.model, record.native_tools, sorted(record.refused_fields))
+        print(record.base_url, record.model, record.native_tools, sorted(record.refused_fields),
+              record.server_kind, record.server_defaults)
 """
 
 from __future__ import annotations
@@ -26,9 +36,12 @@ from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from langchain_compat.core.server_props import ServerDefaults
 from langchain_compat.errors import InvalidParameterError
+from langchain_compat.profiles import ServerKind
 
-__all__ = ["DEFAULT_BACKEND_MEMORY", "BackendKey", "BackendMemory", "BackendRecord", "key_digest"]
+__all__ = ["DEFAULT_BACKEND_MEMORY", "PROPS_FRESH_FOR", "UNREADABLE_RETRY", "BackendKey",
+           "BackendMemory", "BackendRecord", "key_digest"]
 
 
 def key_digest(api_key: str | None) -> str:
@@ -57,8 +70,15 @@ class BackendRecord:
             ``chat_models.downgrades.DOWNGRADES`` rows); they are left out from then on.
         served_models: the models the server lists at ``/models`` (on the record whose
             ``model`` is ""; None: not read), where the profile checks the model asked for.
-        unreadable_until: ``time.monotonic()`` before which an unreadable model list is
+        models_unreadable_until: ``time.monotonic()`` before which an unreadable model list is
             not asked for again.
+        server_kind: what llama-server's ``/props`` said the server is: ``LLAMA_CPP``,
+            ``OTHER`` (no ``/props`` answer is llama-server's); None: not read.
+        server_defaults: llama-server's defaults and window (``n_ctx``) from ``/props``.
+        props_read_at: ``time.monotonic()`` of that answer (llama-server's is read again
+            :data:`PROPS_FRESH_FOR` seconds later; "not llama-server" holds).
+        props_unreadable_until: ``time.monotonic()`` before which a ``/props`` that could
+            not be read is not asked for again where the caller can do without it.
         updated: ``time.time()`` of the last fact learned.
     """
 
@@ -68,7 +88,11 @@ class BackendRecord:
     native_tools: bool | None = None
     refused_fields: frozenset[str] = field(default_factory=frozenset)
     served_models: tuple[str, ...] | None = None
-    unreadable_until: float = 0.0
+    models_unreadable_until: float = 0.0
+    server_kind: ServerKind | None = None
+    server_defaults: ServerDefaults | None = None
+    props_read_at: float = 0.0
+    props_unreadable_until: float = 0.0
     updated: float = 0.0
 
     @property
@@ -104,7 +128,7 @@ class BackendMemory:
         # a memory of its own travels with what it learned (the lock is made anew).
         if self is DEFAULT_BACKEND_MEMORY:
             return (_default_memory, ())
-        return (_restore, (self.max_backends, self.records()))
+        return (_restore, (self.max_backends, self.records(), time.monotonic()))
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -151,14 +175,38 @@ class BackendMemory:
         unreadable in the last :data:`UNREADABLE_RETRY` seconds)."""
         record = self.get(_server(key))
         return record is None or (record.served_models is None
-                                  and time.monotonic() >= record.unreadable_until)
+                                  and time.monotonic() >= record.models_unreadable_until)
 
     def learn_served_models(self, key: BackendKey, models: tuple[str, ...] | None) -> None:
         """Record the server's model list (None: it could not be read; asked again later)."""
         if models is None:
-            self._update(_server(key), unreadable_until=time.monotonic() + UNREADABLE_RETRY)
+            self._update(_server(key), models_unreadable_until=time.monotonic() + UNREADABLE_RETRY)
         else:
             self._update(_server(key), served_models=models)
+
+    def fresh_props(self, key: BackendKey) -> BackendRecord | None:
+        """The record of ``key`` when what ``/props`` said is still current: "not
+        llama-server", or llama-server's answer of the last :data:`PROPS_FRESH_FOR` seconds."""
+        record = self.get(key)
+        return record if record is not None and _props_current(record) else None
+
+    def props_due(self, key: BackendKey) -> bool:
+        """Whether ``/props`` is to be read for ``key``: no current answer, and no failed
+        read in the last :data:`UNREADABLE_RETRY` seconds."""
+        record = self.get(key)
+        return record is None or (not _props_current(record)
+                                  and time.monotonic() >= record.props_unreadable_until)
+
+    def learn_props(self, key: BackendKey, found: ServerDefaults | None) -> BackendRecord:
+        """Record what ``/props`` said: llama-server's defaults, or None (not llama-server)."""
+        kind = ServerKind.OTHER if found is None else ServerKind.LLAMA_CPP
+        with self._lock:
+            return self._put(key, server_kind=kind, server_defaults=found,
+                             props_read_at=time.monotonic(), props_unreadable_until=0.0)
+
+    def learn_props_unreadable(self, key: BackendKey) -> None:
+        """Record that ``/props`` could not be read (what it said before is kept)."""
+        self._update(key, props_unreadable_until=time.monotonic() + UNREADABLE_RETRY)
 
     def records(self) -> list[BackendRecord]:
         """Everything learned, least recently used first."""
@@ -182,17 +230,27 @@ class BackendMemory:
         with self._lock:
             self._put(key, **changes)
 
-    def _put(self, key: BackendKey, **changes: object) -> None:  # the lock is held
+    def _put(self, key: BackendKey, **changes: object) -> BackendRecord:  # the lock is held
         record = self._entries.get(key) or BackendRecord(key.base_url, key.model, key.key_digest)
         record = replace(record, updated=time.time(), **changes)  # type: ignore[arg-type]
         self._entries[key] = record
         self._entries.move_to_end(key)
         while len(self._entries) > self.max_backends:
             self._entries.popitem(last=False)
+        return record
 
 
-#: Seconds a server whose model list could not be read is not asked again.
+#: Seconds a model list or a ``/props`` that could not be read is not asked for again.
 UNREADABLE_RETRY = 60.0
+#: Seconds llama-server's ``/props`` answer is used before the server is asked again.
+PROPS_FRESH_FOR = 300.0
+
+
+def _props_current(record: BackendRecord) -> bool:
+    """Whether ``record`` holds a ``/props`` answer still to be used (see :meth:`fresh_props`)."""
+    if record.server_kind is ServerKind.LLAMA_CPP:
+        return time.monotonic() - record.props_read_at <= PROPS_FRESH_FOR
+    return record.server_kind is ServerKind.OTHER
 
 
 def _server(key: BackendKey) -> BackendKey:
@@ -204,10 +262,17 @@ def _default_memory() -> BackendMemory:
     return DEFAULT_BACKEND_MEMORY
 
 
-def _restore(max_backends: int, records: list[BackendRecord]) -> BackendMemory:
+def _restore(max_backends: int, records: list[BackendRecord],
+             clock: float | None = None) -> BackendMemory:
+    """The memory a pickle holds; its ``time.monotonic()`` values, read off ``clock`` (the
+    pickling process's clock then), are moved to this process's (each age and wait kept)."""
+    shift = 0.0 if clock is None else time.monotonic() - clock
     memory = BackendMemory(max_backends)
     for record in records:
-        memory._entries[record.key] = record
+        memory._entries[record.key] = replace(
+            record, models_unreadable_until=record.models_unreadable_until + shift,
+            props_read_at=record.props_read_at + shift,
+            props_unreadable_until=record.props_unreadable_until + shift)
     return memory
 
 

@@ -11,7 +11,7 @@ that order, and reads the first answer that is llama-server's.
 from __future__ import annotations
 
 from collections.abc import Generator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import Any
 from urllib.parse import quote
@@ -72,6 +72,16 @@ class ServerDefaults:
             return self[name]
         except KeyError:
             return default
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # A mappingproxy does not pickle: the mappings travel as dicts (a memory that
+        # learned these defaults is pickled with the model that owns it).
+        values = [getattr(self, f.name) for f in fields(self)]
+        return (_unpickled, tuple(dict(v) if isinstance(v, Mapping) else v for v in values))
+
+
+def _unpickled(*values: Any) -> ServerDefaults:
+    return ServerDefaults(*(MappingProxyType(v) if isinstance(v, dict) else v for v in values))
 
 
 def read_props(body: Any) -> ServerDefaults | None:
