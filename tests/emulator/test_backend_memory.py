@@ -16,6 +16,7 @@ from langchain_compat.chat_models import backend_memory
 from langchain_compat.chat_models.backend_memory import BackendKey, key_digest
 from langchain_compat.core.server_props import ServerDefaults
 from langchain_compat.errors import BadRequestError, InvalidParameterError
+from langchain_compat.profiles import ServerKind
 from langchain_compat.testing import emulate
 from langchain_compat.testing.faults import server_error
 
@@ -124,6 +125,90 @@ def test_an_invalid_schema_the_caller_sent_surfaces_as_the_servers_error() -> No
         assert len(emu.requests) == 1
         assert llm.backend_memory.records() == []
 
+
+# -- what llama-server's /props said ---------------------------------------------------------
+
+QWEN = "qwen2.5-coder-0.5b-instruct"
+
+
+def _llama(emu, memory: BackendMemory, key: str = "sk-tenant-a") -> ChatOpenAICompatible:
+    """A model that does not know the server's kind: it reads /props when it matters."""
+    return ChatOpenAICompatible(base_url=emu.base_url, model=QWEN, api_key=key, max_retries=0,
+                                backend_memory=memory)
+
+
+def _props_reads(emu) -> int:
+    return [r.path for r in emu.requests].count("/props")
+
+
+def test_what_props_said_for_one_key_is_read_again_for_another() -> None:
+    """Two tenants behind one URL: B's first llama-field call reads /props itself, and so
+    does a copy of A given another key; each then remembers its own answer."""
+    memory = BackendMemory()
+    with emulate("local") as emu:
+        a, b = _llama(emu, memory, "sk-tenant-a"), _llama(emu, memory, "sk-tenant-b")
+        a.invoke("hi", top_k=1)
+        b.invoke("hi", top_k=1)
+        assert _props_reads(emu) == 2
+        a.invoke("hi", top_k=1)
+        assert b.context_window() == 4096 and _props_reads(emu) == 2  # each remembers its own
+        c = a.model_copy(update={"api_key": "sk-tenant-c"})
+        assert c.compat_profile.server_kind is None  # A's answer does not travel with the copy
+        c.invoke("hi", top_k=1)
+        assert _props_reads(emu) == 3
+    learned = {r.key_digest for r in memory.records() if r.server_kind is not None}
+    assert learned == {key_digest(k) for k in ("sk-tenant-a", "sk-tenant-b", "sk-tenant-c")}
+
+
+def test_reset_makes_the_next_call_read_props_again() -> None:
+    memory = BackendMemory()
+    with emulate("local") as emu:
+        model = _llama(emu, memory)
+        model.invoke("hi", top_k=1)
+        model.invoke("hi", top_k=1)
+        assert _props_reads(emu) == 1
+        memory.reset()
+        model.invoke("hi", top_k=1)  # the model's profile follows its memory
+        assert _props_reads(emu) == 2
+        memory.reset()
+        assert model.context_window() == 4096 and _props_reads(emu) == 3
+        memory.reset()
+        assert model.get_server_defaults().n_ctx == 4096 and _props_reads(emu) == 4
+
+
+def test_the_record_says_what_props_taught_and_never_the_key() -> None:
+    memory = BackendMemory()
+    with emulate("local") as emu:
+        _llama(emu, memory, "sk-secret-tenant").context_window()
+        [record] = memory.records()
+    assert record.server_kind is ServerKind.LLAMA_CPP and record.key_digest != "nokey"
+    assert record.server_defaults.n_ctx == 4096 and record.server_defaults["top_k"] == 40
+    assert 0 < record.props_read_at <= time.monotonic() and record.props_unreadable_until == 0
+    with emulate("openai-compatible") as emu:
+        ChatOpenAICompatible(base_url=emu.base_url, model="m", api_key="sk-secret-tenant",
+                             backend_memory=memory).context_window()
+        [other] = [r for r in memory.records() if r.base_url == emu.base_url]
+    assert other.server_kind is ServerKind.OTHER and other.server_defaults is None
+    down = ChatOpenAICompatible(base_url="http://127.0.0.1:9/v1", model="m", timeout=2,
+                                max_retries=0, backend_memory=memory)
+    assert down.context_window() == down.compat_profile.context_window
+    [failed] = [r for r in memory.records() if r.base_url == down.base_url]
+    assert failed.server_kind is None and failed.props_unreadable_until > time.monotonic()
+    assert "sk-secret" not in repr(memory.records()) and "sk-secret" not in repr(memory)
+
+
+def test_the_size_bound_evicts_props_facts_with_the_rest() -> None:
+    memory = BackendMemory(max_backends=1)
+    with emulate("local") as emu:
+        a, b = _llama(emu, memory, "sk-tenant-a"), _llama(emu, memory, "sk-tenant-b")
+        a.context_window()
+        a.context_window()
+        assert _props_reads(emu) == 1
+        b.context_window()
+        assert _props_reads(emu) == 2
+        assert [r.key_digest for r in memory.records()] == [key_digest("sk-tenant-b")]
+        a.context_window()  # A's answer went with its record: read again
+        assert _props_reads(emu) == 3
 
 
 def test_a_pickled_memory_keeps_the_age_of_what_it_learned(monkeypatch) -> None:

@@ -18,7 +18,8 @@ from typing import ClassVar
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
-from langchain_compat import ChatEktos, ChatLocal, ChatOpenAICompatible
+from langchain_compat import DEFAULT_BACKEND_MEMORY, BackendMemory, ChatEktos, ChatLocal
+from langchain_compat import ChatOpenAICompatible
 from langchain_compat import errors as E
 from langchain_compat.chat_models.base import BaseChatCompat
 from langchain_compat.core.llama_params import LLAMA_FIELDS
@@ -27,7 +28,6 @@ from langchain_compat.profiles import ServerKind
 from langchain_compat.providers import GENERIC, LOCAL, Provider
 from langchain_compat.testing import emulate
 from langchain_compat.testing.faults import hang
-from langchain_compat.transport import props as props_io
 
 QWEN = "qwen2.5-coder-0.5b-instruct"
 #: A non-default value of every field (as the server takes them).
@@ -46,9 +46,9 @@ VALUES = {
 
 @pytest.fixture(autouse=True)
 def _forget_servers() -> Iterator[None]:
-    props_io.clear_cache()
+    DEFAULT_BACKEND_MEMORY.reset()  # what /props said is learned there (per backend)
     yield
-    props_io.clear_cache()
+    DEFAULT_BACKEND_MEMORY.reset()
 
 
 @pytest.fixture
@@ -239,9 +239,12 @@ def test_an_unknown_server_learns_its_window_and_kind_from_props() -> None:
 
 
 def test_an_unreachable_server_leaves_the_profiles_window() -> None:
-    model = ChatLocal(base_url="http://127.0.0.1:9/v1", timeout=2, max_retries=0)
+    memory = BackendMemory()
+    model = ChatLocal(base_url="http://127.0.0.1:9/v1", timeout=2, max_retries=0,
+                      backend_memory=memory)
     assert model.context_window() == 4096
-    assert props_io.recently_failed(model.base_url, model.model_name)
+    [record] = memory.records()  # not asked again for a minute
+    assert record.server_kind is None and record.props_unreadable_until > time.monotonic()
     with pytest.raises(E.APIConnectionError):
         model.get_server_defaults()
 

@@ -22,14 +22,13 @@ from typing import Any, ClassVar
 import httpx
 import pytest
 
-from langchain_compat import ChatLocal, ChatOpenAICompatible
+from langchain_compat import DEFAULT_BACKEND_MEMORY, ChatLocal, ChatOpenAICompatible
 from langchain_compat import errors as E
 from langchain_compat.chat_models.base import BaseChatCompat
 from langchain_compat.core.server_props import read_props
 from langchain_compat.memory import context_window_of
 from langchain_compat.profiles import ServerKind
 from langchain_compat.providers import GENERIC, Provider
-from langchain_compat.transport import props as props_io
 
 pytestmark = [
     pytest.mark.local_llm,
@@ -79,9 +78,9 @@ def rec() -> Iterator[Recorder]:
 
 @pytest.fixture(autouse=True)
 def _forget_servers() -> Iterator[None]:
-    props_io.clear_cache()
+    DEFAULT_BACKEND_MEMORY.reset()  # what /props said is learned there (per backend)
     yield
-    props_io.clear_cache()
+    DEFAULT_BACKEND_MEMORY.reset()
 
 
 def _local(local_llm: Any, **kwargs: Any) -> ChatLocal:

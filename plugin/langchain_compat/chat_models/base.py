@@ -39,10 +39,13 @@ from langchain_compat.core.request import check_params
 from langchain_compat.errors import CompatError, InvalidParameterError
 from langchain_compat.profiles import PROFILE_FIELDS, Profile
 from langchain_compat.providers.base import Provider
-from langchain_compat.transport.props import known
 
 __all__ = ["BaseChatCompat"]
 
+#: Fields the profile is made from: the provider's record for the model, the overrides, and
+#: what the backend memory learned of this backend (base URL, model, key).
+PROFILE_INPUTS = frozenset({"model_name", "model", "profile_overrides", "base_url", "api_key",
+                            "backend_memory"})
 #: Constructor fields sent as request parameters (checked against the profile).
 SAMPLING_FIELDS = ("temperature", "top_p", "max_tokens", "n", "stop", "presence_penalty",
                    "frequency_penalty", "seed", "logit_bias", "user")
@@ -143,7 +146,7 @@ class BaseChatCompat(TokenCountMethods, LlamaServerMethods, CompatConnection, Ll
 
     def _after_copy(self, changed: set[str]) -> None:
         self._call_settings = None  # the copy's fields differ: a call reads them again
-        if changed & {"model_name", "model", "profile_overrides"}:
+        if changed & PROFILE_INPUTS:
             self._compat_profile = None
 
     def _resolve_model_profile(self) -> Any:
@@ -154,7 +157,7 @@ class BaseChatCompat(TokenCountMethods, LlamaServerMethods, CompatConnection, Ll
         """The langchain-compat :class:`Profile` of this provider and model."""
         if self._compat_profile is None:
             profile = self.provider.profile_for(self.model_name)
-            profile = with_server_facts(profile, known(self.base_url or "", self.model_name))
+            profile = with_server_facts(profile, self.backend_memory.get(self._backend()))
             if self.profile_overrides:
                 unknown = sorted(set(self.profile_overrides) - PROFILE_FIELDS)
                 if unknown:
@@ -174,7 +177,7 @@ class BaseChatCompat(TokenCountMethods, LlamaServerMethods, CompatConnection, Ll
         super().__setattr__(name, value)
         if name in type(self).model_fields:  # a call reads the fields through call_settings
             self._call_settings = None
-            if name in ("model_name", "profile_overrides"):
+            if name in PROFILE_INPUTS:
                 self._compat_profile = None
 
     @property
@@ -293,14 +296,14 @@ class BaseChatCompat(TokenCountMethods, LlamaServerMethods, CompatConnection, Ll
     def _call(self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any],
               stream: bool) -> Call:
         names = self._llama_names(kwargs)
-        if names and self.compat_profile.server_kind is None:
+        if names and self._kind_due():
             self._learn(self._read(refresh=False))
         return self._make_call(messages, stop, kwargs, stream, names)
 
     async def _acall(self, messages: list[BaseMessage], stop: list[str] | None,
                      kwargs: dict[str, Any], stream: bool) -> Call:
         names = self._llama_names(kwargs)
-        if names and self.compat_profile.server_kind is None:
+        if names and self._kind_due():
             self._learn(await self._aread(refresh=False))
         return self._make_call(messages, stop, kwargs, stream, names)
 

@@ -3,9 +3,12 @@
 A mixin of :class:`~langchain_compat.chat_models.base.BaseChatCompat`. Which
 server the model talks to comes from the profile's ``server_kind``
 (``ChatLocal``: llama.cpp; cloud providers: another server; ``ChatOpenAICompatible``:
-unknown, read from ``/props`` once per server when it matters, bounded by the
-model's ``timeout``). What ``/props`` said is applied to the profile
-(:func:`with_server_facts`): the kind, and the server's real context window.
+unknown, read from ``/props`` once per backend when it matters, bounded by the
+model's ``timeout``). What ``/props`` said is learned in the model's
+``backend_memory`` (per base URL, model and key digest, like every fact about a
+backend) and applied to the profile (:func:`with_server_facts`): the kind, and the
+server's real context window. The profile follows the memory: what it forgets
+(``reset()``, the size bound, an answer grown old) is read again when it matters.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from langchain_compat.chat_models.backend_memory import BackendKey, BackendRecord, key_digest
 from langchain_compat.chat_models.call_options import CallSettings
 from langchain_compat.connection.resolve import user_stacklevel
 from langchain_compat.core.llama_params import LLAMA_FIELDS, check_llama_value
@@ -25,6 +29,7 @@ from langchain_compat.profiles import Profile, ServerKind
 from langchain_compat.transport import props as props_io
 
 if TYPE_CHECKING:
+    from langchain_compat.chat_models.backend_memory import BackendMemory
     from langchain_compat.providers.base import Provider
     from langchain_compat.transport.driver import HTTPDriver
 
@@ -36,14 +41,15 @@ logger = logging.getLogger(__name__)
 DETECT_TIMEOUT = 10.0
 
 
-def with_server_facts(profile: Profile, known: props_io.Known | None) -> Profile:
-    """``profile`` with what ``/props`` said: llama-server and its window, or another server.
+def with_server_facts(profile: Profile, record: BackendRecord | None) -> Profile:
+    """``profile`` with what ``/props`` said (``record``): llama-server and its window, or
+    another server.
 
     A profile that already names another server (cloud providers) is left as it is.
     """
-    if known is None or profile.server_kind is ServerKind.OTHER:
+    if record is None or record.server_kind is None or profile.server_kind is ServerKind.OTHER:
         return profile
-    found = known.defaults
+    found = record.server_defaults
     if found is None:
         return profile.replace(server_kind=profile.server_kind or ServerKind.OTHER)
     return profile.replace(server_kind=ServerKind.LLAMA_CPP,
@@ -71,6 +77,7 @@ class LlamaServerMethods:
         driver: HTTPDriver
         profile: Any
         drop_unsupported_params: bool
+        backend_memory: BackendMemory
         _compat_profile: Profile | None
         _call_settings: CallSettings | None
 
@@ -79,6 +86,8 @@ class LlamaServerMethods:
 
         @property
         def call_settings(self) -> CallSettings: ...
+
+        def _raw_key(self) -> str | None: ...
 
     # -- the typed fields -------------------------------------------------
     def _llama_names(self, kwargs: Mapping[str, Any] | None = None) -> list[str]:
@@ -124,41 +133,51 @@ class LlamaServerMethods:
         return f"{self.provider.display_name} at {self.base_url}"
 
     # -- /props --------------------------------------------------------------
-    def _where(self) -> tuple[str, str | None]:
-        return self.base_url or "", self.model_name
+    def _backend(self) -> BackendKey:
+        """The backend whose ``/props`` facts the model's memory holds (URL, model, key)."""
+        return BackendKey(self.base_url or "", self.model_name or "", key_digest(self._raw_key()))
 
     def _props_timeout(self) -> float:
         total = self.driver.ep.total_timeout
         return min(total, DETECT_TIMEOUT) if total else DETECT_TIMEOUT
 
-    def _read(self, *, refresh: bool) -> props_io.Known:
-        return props_io.read_props_cached(self.driver.ep, *self._where(),
+    def _read(self, *, refresh: bool) -> BackendRecord:
+        return props_io.read_server_props(self.driver.ep, self.backend_memory, self._backend(),
                                           timeout=self._props_timeout(), refresh=refresh)
 
-    async def _aread(self, *, refresh: bool) -> props_io.Known:
-        return await props_io.aread_props(self.driver.ep, *self._where(),
-                                          timeout=self._props_timeout(), refresh=refresh)
+    async def _aread(self, *, refresh: bool) -> BackendRecord:
+        return await props_io.aread_server_props(self.driver.ep, self.backend_memory,
+                                                 self._backend(), timeout=self._props_timeout(),
+                                                 refresh=refresh)
 
-    def _learn(self, known: props_io.Known | None = None) -> props_io.Known | None:
-        """Apply what ``/props`` said (``known``, also in the cache ``compat_profile`` reads)
-        to this model's profile and to LangChain's ``profile``; returns ``known``."""
+    def _learn(self, record: BackendRecord | None = None) -> BackendRecord | None:
+        """Apply what the memory knows of ``/props`` now (``record``, just read, or nothing)
+        to this model's profile and to LangChain's ``profile``; returns ``record``."""
         old = self.compat_profile
         self._compat_profile = None
         new = self.compat_profile
         if new == old:
             self._compat_profile = old
-            return known
+            return record
         self._call_settings = None
         if self.profile == old.to_model_profile():
             self.profile = new.to_model_profile()
-        return known
+        return record
 
-    def _defaults_of(self, known: props_io.Known) -> ServerDefaults:
-        self._learn(known)
-        if known.defaults is None:
+    def _kind_due(self) -> bool:
+        """Whether a call with llama-server fields reads ``/props`` first: the profile does not
+        say what the server is. A kind learned from ``/props`` is looked up again first (the
+        memory may have forgotten it: ``reset()``, the size bound)."""
+        if self.provider.profile_for(self.model_name).server_kind is None:
+            self._learn()
+        return self.compat_profile.server_kind is None
+
+    def _defaults_of(self, record: BackendRecord) -> ServerDefaults:
+        self._learn(record)
+        if record.server_defaults is None:
             raise ServerFeatureError("get_server_defaults", self._server_name(),
                                      "its /props does not answer as llama-server does")
-        return known.defaults
+        return record.server_defaults
 
     def _needs_llama(self, what: str) -> None:
         if self.compat_profile.server_kind is ServerKind.OTHER:
@@ -191,11 +210,13 @@ class LlamaServerMethods:
         return self._defaults_of(await self._aread(refresh=refresh))
 
     # -- the window ------------------------------------------------------------
-    def _window_known(self) -> bool:
-        """Whether the profile's window is final (no ``/props`` to read, or it just failed)."""
-        return (self.compat_profile.server_kind is ServerKind.OTHER
-                or props_io.known(*self._where()) is not None
-                or props_io.recently_failed(*self._where()))
+    def _window_due(self) -> bool:
+        """Whether the window is to be read from ``/props`` (the server is, or may be,
+        llama-server, and its memory has no current answer nor a failed read of the last
+        minute); the profile follows the memory first."""
+        self._learn()
+        return (self.compat_profile.server_kind is not ServerKind.OTHER
+                and self.backend_memory.props_due(self._backend()))
 
     def _given_window(self) -> int | None:
         """The window of a LangChain ``profile=`` the caller gave the model (it wins)."""
@@ -216,18 +237,16 @@ class LlamaServerMethods:
         (and is not asked again for a minute)."""
         if (given := self._given_window()) is not None:
             return given
-        if not self._window_known():
+        if self._window_due():
             try:
                 self._learn(self._read(refresh=False))
             except CompatError as exc:
                 self._unreadable(exc)
-        elif props_io.known(*self._where()) is not None:
-            self._learn()
         return self.compat_profile.context_window
 
     async def acontext_window(self) -> int:
         """Async :meth:`context_window`."""
-        if self._given_window() is None and not self._window_known():
+        if self._given_window() is None and self._window_due():
             try:
                 self._learn(await self._aread(refresh=False))
             except CompatError as exc:
