@@ -218,10 +218,11 @@ def test_a_pickled_memory_keeps_the_age_of_what_it_learned(monkeypatch) -> None:
     found, failed = (BackendKey(url, "m", "nokey") for url in ("http://x/v1", "http://y/v1"))
     memory.learn_props(found, ServerDefaults(4096, 1, None, None, None))
     memory.learn_props_unreadable(failed)
+    memory.learn_tokenize_unreadable(failed)
     data = pickle.dumps(memory)
     later = time.monotonic() + 1e6  # a process whose clock is far ahead
     monkeypatch.setattr(backend_memory, "time", SimpleNamespace(
         monotonic=lambda: later, time=time.time))
     loaded = pickle.loads(data)
     assert loaded.fresh_props(found) is not None  # still fresh there
-    assert not loaded.props_due(failed)  # and still waited for
+    assert not loaded.props_due(failed) and not loaded.tokenize_due(failed)  # still waited for

@@ -19,7 +19,8 @@ from langchain_core.messages import (
 )
 from langchain_core.tools import tool
 
-from langchain_compat import ChatOpenAICompatible
+from langchain_compat import DEFAULT_BACKEND_MEMORY, BackendMemory, ChatOpenAICompatible
+from langchain_compat.chat_models.backend_memory import key_digest
 from langchain_compat.chat_models.token_counts import clear_cache, tokenize_url
 from langchain_compat.errors import ConfigurationError
 from langchain_compat.memory.estimate import count_tokens, estimate_text_tokens
@@ -45,9 +46,11 @@ def _history(n: int = 8) -> list:
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    clear_cache()
+    clear_cache()  # the counts; a failed tokenizer is remembered in the backend memory
+    DEFAULT_BACKEND_MEMORY.reset()
     yield
     clear_cache()
+    DEFAULT_BACKEND_MEMORY.reset()
 
 
 def test_trim_messages_with_the_model_as_counter_works_offline():
@@ -131,6 +134,24 @@ def test_server_errors_fall_back_to_the_estimate(emulator):
     llm_down = ChatOpenAICompatible(base_url=OFFLINE, model="m",
                                     profile_overrides={"tokenize_endpoint": "/tokenize"})
     assert llm_down.get_num_tokens("x y") == estimate_text_tokens("x y")
+
+
+def test_what_a_tokenizer_did_for_one_key_is_not_anothers(emulator):
+    """Behind one URL: tenant A's failed count does not send tenant B to the estimate, A's
+    counts are not B's, and the failure is a record of the models' memory (reset forgets)."""
+    emu = emulator("openai-compatible")
+    memory = BackendMemory()
+    a, b, c = (_tokenizing(emu, api_key=f"sk-tenant-{t}", backend_memory=memory) for t in "abc")
+    emu.inject(server_error(500).only("tokenize"))
+    assert a.get_num_tokens("alpha beta") == estimate_text_tokens("alpha beta") != 2
+    assert b.get_num_tokens("alpha beta") == 2  # B asks the server itself
+    assert a.get_num_tokens("alpha beta gamma") == estimate_text_tokens("alpha beta gamma")
+    assert len(emu.requests) == 2  # A waits a minute before asking again
+    [failed] = [r for r in memory.records() if r.tokenize_unreadable_until]
+    assert failed.key_digest == key_digest("sk-tenant-a")
+    memory.reset()
+    assert a.get_num_tokens("alpha beta gamma") == 3 and len(emu.requests) == 3
+    assert c.get_num_tokens("alpha beta") == 2 and len(emu.requests) == 4  # not B's count
 
 
 def test_replayed_reasoning_is_counted_only_where_it_is_sent():

@@ -10,7 +10,7 @@ import pytest
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, trim_messages
 from langchain_core.messages.utils import convert_to_openai_messages
 
-from langchain_compat import ChatLocal
+from langchain_compat import DEFAULT_BACKEND_MEMORY, ChatLocal
 from langchain_compat.chat_models.token_counts import clear_cache
 
 pytestmark = [
@@ -24,7 +24,8 @@ TEXT = "Order #A-1029 for 東京 (¥12,800) — ETA 3 days. def f(x): return x *
 
 
 def test_counts_come_from_the_servers_tokenizer(local_llm):
-    clear_cache()
+    clear_cache()  # the counts; a failed tokenizer is remembered in the backend memory
+    DEFAULT_BACKEND_MEMORY.reset()
     root = local_llm.base_url.removesuffix("/v1")
     real = httpx.post(root + "/tokenize", json={"content": TEXT}, timeout=60).json()["tokens"]
     llm = ChatLocal(base_url=local_llm.base_url)

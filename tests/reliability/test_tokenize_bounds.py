@@ -18,7 +18,7 @@ import tracemalloc
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, trim_messages
 
-from langchain_compat import ChatOpenAICompatible
+from langchain_compat import DEFAULT_BACKEND_MEMORY, ChatOpenAICompatible
 from langchain_compat.chat_models.token_counts import clear_cache
 from langchain_compat.memory import estimate_text_tokens, trim_to_window
 
@@ -31,9 +31,11 @@ TEXT = "hello world"
 
 @pytest.fixture(autouse=True)
 def _fresh():
-    clear_cache()  # counts and remembered failures are process-wide
+    clear_cache()  # the counts are process-wide; a failed tokenizer is in the backend memory
+    DEFAULT_BACKEND_MEMORY.reset()
     yield
     clear_cache()
+    DEFAULT_BACKEND_MEMORY.reset()
 
 
 def tokenizer(answer: bytes | None, *, headers: dict[str, str] | None = None,

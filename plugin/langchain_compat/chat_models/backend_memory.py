@@ -6,7 +6,9 @@ What is learned:
 - the optional request fields it refused (``chat_models/downgrades.py``), left out from then on;
 - the models its server lists (``served_models_check``), or that the list could not be read;
 - what llama-server's ``/props`` said (``chat_models/llama_server.py``): the server's
-  defaults and window, or that it is not llama-server, or that ``/props`` could not be read.
+  defaults and window, or that it is not llama-server, or that ``/props`` could not be read;
+- that its tokenizer endpoint failed (``chat_models/token_counts.py``): counts are
+  estimated offline until it is asked again (the counts themselves are a cache there).
 
 Each is a fact about one *backend*: a server URL, a model, and the key the requests
 carry (behind one gateway URL two tenants may be served differently), so that is the
@@ -79,6 +81,8 @@ class BackendRecord:
             :data:`PROPS_FRESH_FOR` seconds later; "not llama-server" holds).
         props_unreadable_until: ``time.monotonic()`` before which a ``/props`` that could
             not be read is not asked for again where the caller can do without it.
+        tokenize_unreadable_until: ``time.monotonic()`` before which a tokenizer endpoint
+            that failed is not asked again (token counts are estimated meanwhile).
         updated: ``time.time()`` of the last fact learned.
     """
 
@@ -93,6 +97,7 @@ class BackendRecord:
     server_defaults: ServerDefaults | None = None
     props_read_at: float = 0.0
     props_unreadable_until: float = 0.0
+    tokenize_unreadable_until: float = 0.0
     updated: float = 0.0
 
     @property
@@ -208,6 +213,16 @@ class BackendMemory:
         """Record that ``/props`` could not be read (what it said before is kept)."""
         self._update(key, props_unreadable_until=time.monotonic() + UNREADABLE_RETRY)
 
+    def tokenize_due(self, key: BackendKey) -> bool:
+        """Whether the backend's tokenizer may be asked (no failure in the last
+        :data:`UNREADABLE_RETRY` seconds)."""
+        record = self.get(key)
+        return record is None or time.monotonic() >= record.tokenize_unreadable_until
+
+    def learn_tokenize_unreadable(self, key: BackendKey) -> None:
+        """Record that the backend's tokenizer failed (asked again later)."""
+        self._update(key, tokenize_unreadable_until=time.monotonic() + UNREADABLE_RETRY)
+
     def records(self) -> list[BackendRecord]:
         """Everything learned, least recently used first."""
         with self._lock:
@@ -240,7 +255,7 @@ class BackendMemory:
         return record
 
 
-#: Seconds a model list or a ``/props`` that could not be read is not asked for again.
+#: Seconds a model list, a ``/props`` or a tokenizer that could not be read is not asked again.
 UNREADABLE_RETRY = 60.0
 #: Seconds llama-server's ``/props`` answer is used before the server is asked again.
 PROPS_FRESH_FOR = 300.0
@@ -258,6 +273,11 @@ def _server(key: BackendKey) -> BackendKey:
     return BackendKey(key.base_url, "", key.key_digest)
 
 
+#: The fields of a record that hold ``time.monotonic()`` values (moved when unpickled).
+_MONOTONIC_FIELDS = ("models_unreadable_until", "props_read_at", "props_unreadable_until",
+                     "tokenize_unreadable_until")
+
+
 def _default_memory() -> BackendMemory:
     return DEFAULT_BACKEND_MEMORY
 
@@ -269,10 +289,8 @@ def _restore(max_backends: int, records: list[BackendRecord],
     shift = 0.0 if clock is None else time.monotonic() - clock
     memory = BackendMemory(max_backends)
     for record in records:
-        memory._entries[record.key] = replace(
-            record, models_unreadable_until=record.models_unreadable_until + shift,
-            props_read_at=record.props_read_at + shift,
-            props_unreadable_until=record.props_unreadable_until + shift)
+        moved = {name: getattr(record, name) + shift for name in _MONOTONIC_FIELDS}
+        memory._entries[record.key] = replace(record, **moved)
     return memory
 
 

@@ -4,10 +4,13 @@ LangChain's default counts with GPT-2's tokenizer through ``transformers``
 (an ImportError without it, a download with it). Ours needs neither: where the
 profile names the server's tokenizer endpoint (``tokenize_endpoint``:
 llama.cpp's and vLLM's ``/tokenize``) each piece of text is counted there,
-remembered in a bounded process-wide cache; otherwise, and on any error from
-the server, the calibrated offline estimate of
-:mod:`langchain_compat.memory.estimate` is used (an upper bound). The chat
-template's overhead per message and per tool call is the estimator's either way.
+remembered in a bounded process-wide cache of counts (per backend: URL, model and
+key digest, so one tenant's counts are not another's); otherwise, and on any error
+from the server, the calibrated offline estimate of
+:mod:`langchain_compat.memory.estimate` is used (an upper bound). A failed tokenizer
+is a fact about the backend: the model's ``backend_memory`` keeps it, and the
+estimate answers until it is asked again. The chat template's overhead per
+message and per tool call is the estimator's either way.
 
 One server count takes at most ``tokenize_timeout`` seconds in total, the rate
 limiter's wait included (memory trimming counts before every model call, so a
@@ -43,17 +46,16 @@ from langchain_compat.transport.driver import HTTPDriver
 from langchain_compat.transport.wire import Attempt, Budget
 
 if TYPE_CHECKING:
+    from langchain_compat.chat_models.backend_memory import BackendKey, BackendMemory
     from langchain_compat.providers.base import Provider
 
-__all__ = ["CACHE_SIZE", "RETRY_AFTER_FAILURE", "ServerTokenizer", "TokenCountMethods",
-           "request_tokens", "tokenize_url"]
+__all__ = ["CACHE_SIZE", "ServerTokenizer", "TokenCountMethods", "request_tokens",
+           "tokenize_url"]
 
 logger = logging.getLogger(__name__)
 
 #: Texts whose server count is remembered (least recently used dropped first).
 CACHE_SIZE = 4096
-#: Seconds a tokenizer URL that failed is not asked again (the estimate answers meanwhile).
-RETRY_AFTER_FAILURE = 60.0
 #: Seconds one server count may take in total (the chat model's ``tokenize_timeout``).
 TOKENIZE_TIMEOUT = 5.0
 #: Largest ids a token id may be (vocabularies are far smaller).
@@ -64,8 +66,7 @@ EXTRA_TOKENS = 8
 LIMITER_POLL = 0.05
 
 _lock = threading.Lock()
-_cache: OrderedDict[tuple[str, str | None, bytes], list[int]] = OrderedDict()
-_failed: dict[str, float] = {}
+_cache: OrderedDict[tuple[str, BackendKey, bytes], list[int]] = OrderedDict()
 
 
 def tokenize_url(base_url: str, endpoint: str) -> str:
@@ -138,16 +139,20 @@ class ServerTokenizer:
         url: the tokenizer's URL (see :func:`tokenize_url`).
         model: sent as ``model`` (vLLM serves several models).
         timeout: seconds one count may take in total, limiter wait included.
+        memory, backend: where a failure is remembered, and for which backend (the
+            chat model's ``backend_memory`` and its base URL, model and key digest).
     """
 
-    __slots__ = ("_driver", "_model", "_timeout", "url")
+    __slots__ = ("_backend", "_driver", "_memory", "_model", "_timeout", "url")
 
     def __init__(self, driver: HTTPDriver, url: str, model: str | None,
-                 timeout: float = TOKENIZE_TIMEOUT) -> None:
+                 timeout: float = TOKENIZE_TIMEOUT, *, memory: BackendMemory,
+                 backend: BackendKey) -> None:
         self._driver = driver
         self.url = url
         self._model = model
         self._timeout = timeout
+        self._memory, self._backend = memory, backend
 
     @classmethod
     def of(cls, model: Any) -> ServerTokenizer | None:
@@ -156,25 +161,24 @@ class ServerTokenizer:
         if not endpoint:
             return None
         return cls(model.driver, tokenize_url(model.base_url or "", endpoint), model.model_name,
-                   model.tokenize_timeout)
+                   model.tokenize_timeout, memory=model.backend_memory, backend=model._backend())
 
     def token_ids(self, text: str) -> list[int] | None:
         """The server's token ids of ``text`` (None: unavailable now; estimate instead)."""
         digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
-        key = (self.url, self._model, digest)
+        key = (self.url, self._backend, digest)
         with _lock:
             ids = _cache.get(key)
             if ids is not None:
                 _cache.move_to_end(key)
                 return ids
-            if time.monotonic() < _failed.get(self.url, 0.0):
-                return None
+        if not self._memory.tokenize_due(self._backend):
+            return None
         ids = self._ask(text)
+        if ids is None:
+            self._memory.learn_tokenize_unreadable(self._backend)
+            return None
         with _lock:
-            if ids is None:
-                _failed[self.url] = time.monotonic() + RETRY_AFTER_FAILURE
-                return None
-            _failed.pop(self.url, None)
             _cache[key] = ids
             while len(_cache) > CACHE_SIZE:
                 _cache.popitem(last=False)
@@ -241,10 +245,10 @@ def text_counter(tokenizer: ServerTokenizer | None,
 
 
 def clear_cache() -> None:
-    """Forget cached counts and remembered failures (tests; a server whose model changed)."""
+    """Forget the cached counts (tests; a server whose model changed). A failed tokenizer
+    is the backend memory's to forget (``BackendMemory.reset``)."""
     with _lock:
         _cache.clear()
-        _failed.clear()
 
 
 def request_tokens(messages: list[BaseMessage], tools: Any, counter: Callable[[str], int], *,
@@ -265,6 +269,9 @@ class TokenCountMethods:
     if TYPE_CHECKING:  # what BaseChatCompat provides
         provider: Provider
         custom_get_token_ids: Callable[[str], list[int]] | None
+        backend_memory: BackendMemory
+
+        def _backend(self) -> BackendKey: ...
 
         @property
         def compat_profile(self) -> Profile: ...
