@@ -114,9 +114,10 @@ class BaseChatCompat(TokenCountMethods, LlamaServerMethods, CompatConnection, Ll
     profile_overrides: dict[str, Any] | None = None
     """Changes applied on top of the provider/model profile (e.g. {"native_tools": False})."""
     backend_memory: BackendMemory = Field(default=DEFAULT_BACKEND_MEMORY, exclude=True, repr=False)
-    """What ``auto`` tool calling and refused optional fields teach about the backend, keyed
-    by base URL, model and a digest of the key (default: the process-wide memory; pass your
-    own ``BackendMemory()`` to keep it apart)."""
+    """What the backend taught (whether native tools work for ``auto``, refused optional
+    fields, llama-server's ``/props``, a failed tokenizer), keyed by base URL, model and a
+    digest of the key (default: the process-wide memory; pass your own ``BackendMemory()``
+    to keep it apart)."""
     tokenize_timeout: float = Field(default=5.0, gt=0, allow_inf_nan=False)
     """Total seconds of one ``/tokenize`` count (rate limiter included); then the estimate."""
 

@@ -187,7 +187,8 @@ class LlamaServerMethods:
         """What llama-server applies to every field a request leaves out, and its window.
 
         Reads ``GET /props`` (llama-swap's ``/upstream/<model>/props`` as a fallback),
-        remembered per server for a few minutes (``refresh=True`` reads it again).
+        remembered in the model's ``backend_memory`` for five minutes (``refresh=True``
+        reads it again; ``backend_memory.reset()`` forgets it).
         The server's ``n_ctx`` also becomes the profile's context window, which
         memory trimming reads.
 
@@ -231,7 +232,7 @@ class LlamaServerMethods:
 
     def context_window(self) -> int:
         """The context window in tokens: llama-server's own ``n_ctx`` (from ``/props``, read
-        once per server and remembered) where the server is, or may be, llama-server;
+        once per backend and remembered) where the server is, or may be, llama-server;
         else the profile's (a LangChain ``profile=`` given to the model wins). Memory
         trimming reads it; a server that cannot be reached leaves the profile's value
         (and is not asked again for a minute)."""

@@ -97,7 +97,7 @@ def context_window_of(profile: Any = None, model: Any = None) -> int | None:
     ``context_window``) or a LangChain ``ModelProfile`` mapping (its
     ``max_input_tokens``). Without one, a langchain-compat model's
     ``context_window()`` is asked (llama-server's real window, read from its
-    ``/props`` once per server), else ``model.profile`` is read. Returns
+    ``/props`` once per backend), else ``model.profile`` is read. Returns
     None when nothing is known.
     """
     ask = getattr(model, "context_window", None) if profile is None else None

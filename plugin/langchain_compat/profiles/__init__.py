@@ -221,7 +221,7 @@ class Profile:
     ``server_kind`` (a :class:`ServerKind`, strings accepted) says whether the
     server is llama.cpp's llama-server, whose own request fields are then
     typed parameters of the chat model; None: unknown, read from ``/props``
-    once per server when such a field is used.
+    once per backend (base URL, model, key) when such a field is used.
     """
 
     native_tools: bool | None = None
