@@ -3,6 +3,7 @@ resettable and readable, in one object passed to the model: never in hidden glob
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import pickle
 import time
@@ -17,6 +18,7 @@ from langchain_compat.chat_models.backend_memory import BackendKey, key_digest
 from langchain_compat.core.server_props import ServerDefaults
 from langchain_compat.errors import BadRequestError, InvalidParameterError
 from langchain_compat.profiles import ServerKind
+from langchain_compat.providers import LOCAL
 from langchain_compat.testing import emulate
 from langchain_compat.testing.faults import server_error
 
@@ -129,6 +131,8 @@ def test_an_invalid_schema_the_caller_sent_surfaces_as_the_servers_error() -> No
 # -- what llama-server's /props said ---------------------------------------------------------
 
 QWEN = "qwen2.5-coder-0.5b-instruct"
+#: llama-server with a window no profile has, to see whose answer a model uses.
+SMALL_LLAMA = dataclasses.replace(LOCAL, profile=LOCAL.profile.replace(context_window=600))
 
 
 def _llama(emu, memory: BackendMemory, key: str = "sk-tenant-a") -> ChatOpenAICompatible:
@@ -145,19 +149,23 @@ def test_what_props_said_for_one_key_is_read_again_for_another() -> None:
     """Two tenants behind one URL: B's first llama-field call reads /props itself, and so
     does a copy of A given another key; each then remembers its own answer."""
     memory = BackendMemory()
-    with emulate("local") as emu:
+    with emulate(SMALL_LLAMA) as emu:
         a, b = _llama(emu, memory, "sk-tenant-a"), _llama(emu, memory, "sk-tenant-b")
         a.invoke("hi", top_k=1)
         b.invoke("hi", top_k=1)
         assert _props_reads(emu) == 2
         a.invoke("hi", top_k=1)
-        assert b.context_window() == 4096 and _props_reads(emu) == 2  # each remembers its own
+        assert b.context_window() == 600 and _props_reads(emu) == 2  # each remembers its own
         c = a.model_copy(update={"api_key": "sk-tenant-c"})
         assert c.compat_profile.server_kind is None  # A's answer does not travel with the copy
+        assert c.context_window() == 600  # nor the window it gave A's LangChain profile:
+        assert _props_reads(emu) == 3  # C read its own
         c.invoke("hi", top_k=1)
-        assert _props_reads(emu) == 3
+        a.api_key = "sk-tenant-d"  # nor to another key set on A itself
+        a.context_window()
+        assert _props_reads(emu) == 4
     learned = {r.key_digest for r in memory.records() if r.server_kind is not None}
-    assert learned == {key_digest(k) for k in ("sk-tenant-a", "sk-tenant-b", "sk-tenant-c")}
+    assert learned == {key_digest(f"sk-tenant-{t}") for t in "abcd"}
 
 
 def test_reset_makes_the_next_call_read_props_again() -> None:

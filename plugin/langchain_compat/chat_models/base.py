@@ -148,7 +148,7 @@ class BaseChatCompat(TokenCountMethods, LlamaServerMethods, CompatConnection, Ll
     def _after_copy(self, changed: set[str]) -> None:
         self._call_settings = None  # the copy's fields differ: a call reads them again
         if changed & PROFILE_INPUTS:
-            self._compat_profile = None
+            self._profile_inputs_changed()
 
     def _resolve_model_profile(self) -> Any:
         return self.compat_profile.to_model_profile()
@@ -179,7 +179,13 @@ class BaseChatCompat(TokenCountMethods, LlamaServerMethods, CompatConnection, Ll
         if name in type(self).model_fields:  # a call reads the fields through call_settings
             self._call_settings = None
             if name in PROFILE_INPUTS:
-                self._compat_profile = None
+                self._profile_inputs_changed()
+
+    def _profile_inputs_changed(self) -> None:
+        """Make the profile again once it was made (LangChain's ``profile`` too, unless the
+        caller gave one): what was learned of another backend or key must not stay in it."""
+        if self._compat_profile is not None:
+            self._learn()
 
     @property
     def call_settings(self) -> CallSettings:
