@@ -59,6 +59,9 @@ CLIENTS: dict[str, Callable[[Sampling], BaseChatModel]] = {
     "ours-emulated": _ours("emulated", constrained=False),
     # emulation decoded under a JSON schema of the tools (llama-server takes json_schema)
     "ours-constrained": _ours("emulated", constrained=True, json_schema=True),
+    # the same under a GBNF grammar: a call of a bound tool, or an answer in plain text
+    "ours-grammar": _ours("emulated", constrained=True, call_grammar=True,
+                          server_kind="llama.cpp"),
     "chatlocal": _local,
 }
 DEFAULT_CLIENTS = ("chatopenai-native", "ours-native", "ours-emulated", "chatlocal")

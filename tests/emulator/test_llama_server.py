@@ -145,6 +145,7 @@ def test_openai_compatible_reads_props_once_then_sends_the_fields(llama) -> None
     assert paths.count("/props") == 1 and llama.requests[1].query == "model=" + QWEN
     assert llama.requests[-1].json["top_k"] == 3
     assert model.compat_profile.server_kind is ServerKind.LLAMA_CPP
+    assert model.compat_profile.call_grammar  # constrained tool turns may use its grammar
     with pytest.raises(E.InvalidParameterError, match="min_p"):  # now checked as llama-server's
         model.invoke("hi", min_p=7)
 

@@ -146,7 +146,9 @@ class Call:
             return Send("/models", None, JSONAnswer(), CHECK_TIMEOUT, admitted=False)
         self._checking = False
         self._reader = ReplyReader(self.options, calls_only=mode.sends_tools and not withhold,
-                                   constrained=mode is ToolMode.CONSTRAINED, ends_early=ends)
+                                   constrained=(mode is ToolMode.CONSTRAINED
+                                                and not self.settings.profile.call_grammar),
+                                   ends_early=ends)
         self._side = {}
         profile = self.settings.profile
         how = {"think_tags": profile.think_tags, "think_prefilled": profile.think_prefilled,

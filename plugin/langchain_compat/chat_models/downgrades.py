@@ -40,6 +40,8 @@ from langchain_compat.errors import APIError
 
 #: The ``response_format`` schema name of a constrained turn (``emulation/formats/constrained``).
 CONSTRAINED_SCHEMA = "tool_call_or_response"
+#: How a constrained turn's grammar starts (``emulation/grammar.MARK``): ours, not the caller's.
+GRAMMAR_MARK = "# langchain-compat: a tool call or an answer"
 
 __all__ = ["DOWNGRADES", "Downgrade", "apply_remembered", "refused_row", "remember"]
 
@@ -114,6 +116,18 @@ def _plain_emulation(settings: CallSettings, options: CallOptions) -> Shape:
     return dataclasses.replace(settings, profile=plain), options
 
 
+def _schema_constraint(settings: CallSettings, options: CallOptions) -> Shape:
+    """A tool grammar refused: constrained emulation under a JSON schema (an answer is then
+    ``{"response": ...}``), which the ``constrained`` row still guards."""
+    return dataclasses.replace(settings, profile=settings.profile.replace(call_grammar=False)), \
+        options
+
+
+def _our_grammar(body: dict[str, Any]) -> bool:
+    grammar = body.get("grammar")
+    return isinstance(grammar, str) and grammar.startswith(GRAMMAR_MARK)
+
+
 def _constrained(body: dict[str, Any]) -> bool:
     fmt = body.get("response_format")
     spec = fmt.get("json_schema") if isinstance(fmt, dict) else None
@@ -135,6 +149,9 @@ def _emulated_choice(settings: CallSettings, options: CallOptions) -> Shape:
 
 #: field -> when a request carries it -> how a 400/422 names it -> the call without it.
 DOWNGRADES: tuple[Downgrade, ...] = (
+    Downgrade("call_grammar", _our_grammar, re.compile(r"grammar|gbnf", re.IGNORECASE),
+              _schema_constraint, "tools are constrained by a JSON schema instead of a "
+              "grammar: an answer is decoded as {\"response\": ...}"),
     Downgrade("constrained", _constrained, re.compile(r"response_format|json_schema|grammar"),
               _plain_emulation, "tools are emulated without a schema: calls asked for in the "
               "prompt and read out of the text"),

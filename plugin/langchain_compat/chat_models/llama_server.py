@@ -42,8 +42,8 @@ DETECT_TIMEOUT = 10.0
 
 
 def with_server_facts(profile: Profile, record: BackendRecord | None) -> Profile:
-    """``profile`` with what ``/props`` said (``record``): llama-server and its window, or
-    another server.
+    """``profile`` with what ``/props`` said (``record``): llama-server, its window, and its
+    ``grammar`` field for constrained tool turns (``Profile.call_grammar``), or another server.
 
     A profile that already names another server (cloud providers) is left as it is.
     """
@@ -52,7 +52,7 @@ def with_server_facts(profile: Profile, record: BackendRecord | None) -> Profile
     found = record.server_defaults
     if found is None:
         return profile.replace(server_kind=profile.server_kind or ServerKind.OTHER)
-    return profile.replace(server_kind=ServerKind.LLAMA_CPP,
+    return profile.replace(server_kind=ServerKind.LLAMA_CPP, call_grammar=True,
                            context_window=found.n_ctx or profile.context_window)
 
 

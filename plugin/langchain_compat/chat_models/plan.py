@@ -102,7 +102,8 @@ def prompt_spec(wire: list[dict[str, Any]], settings: CallSettings, options: Cal
         fmt=profile.tool_format, tool_role=profile.tool_role, template=profile.tool_prompt,
         parallel=options.parallel is not False, one_call=options.calls_wanted == 1,
         failed_ids=failed_ids, json_schema=schema, answer_only=withhold_tools,
-        stop_max=(stop.max_items if stop.supported else 0))
+        stop_max=(stop.max_items if stop.supported else 0),
+        grammar=how == "constrained" and profile.call_grammar, several=options.parallel is True)
 
 
 def _has_tool_history(wire: list[dict[str, Any]]) -> bool:

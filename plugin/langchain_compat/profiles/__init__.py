@@ -195,6 +195,10 @@ class Profile:
     then *constrained*, every reply decoded under a schema that admits only an answer or
     calls of the bound tools (``emulation/formats/constrained.py``); a server that
     refuses the field is downgraded to plain emulation and that is learned.
+    ``call_grammar`` says the backend also takes a GBNF grammar (``grammar``, llama.cpp):
+    a constrained turn is then decoded under a grammar that admits a call of a bound tool
+    or an answer in *plain text* (``emulation/grammar.py``), so the model can answer
+    without being pushed into JSON; a server that refuses it falls back to the schema.
 
     ``early_stop`` (on by default) ends a plainly emulated reply as soon as it holds all
     that will be used of it: its first call that repeats an earlier one of the same reply
@@ -247,6 +251,7 @@ class Profile:
     tool_prompt: str | None = None
     tool_format: str = "hermes"
     constrained: bool = False
+    call_grammar: bool = False
     early_stop: bool = True
     embeddings: EmbeddingsLimits | None = None
     embedding_prefixes: tuple[str, str] | None = None

@@ -7,7 +7,8 @@ started with our Qwen/Hermes chat template
 (``langchain_compat/local/templates/qwen_hermes.jinja``):
 
 - tools: native, with the reply policy's fallback, which is constrained emulation
-  (``response_format`` json_schema of the tools). Alone, native calls failed
+  (a GBNF ``grammar`` admitting a call of a bound tool or a plain-text answer;
+  ``response_format`` json_schema of the tools where a grammar is refused). Alone, native calls failed
   5 of 6 quick benchmark tasks with HTTP 500 ("does not match the expected
   peg-native format": the model wrote JSON that is not a call); under
   ``tool_calling="auto"`` such a turn is re-sent emulated, so the model's
@@ -59,7 +60,9 @@ LOCAL = Provider(
         image_inputs=False,  # text-only models
         native_tools=True,
         constrained=True,  # emulated turns (the fallback, or tool_calling="emulated") decode
-        # under a schema of the tools: llama-server's response_format json_schema
+        # under a grammar of the tools that leaves an answer plain text (llama-server's
+        # GBNF grammar field; its response_format json_schema if the grammar is refused)
+        call_grammar=True,
         json_mode=True,
         json_schema=True,
         stream_usage=True,

@@ -5,7 +5,8 @@ emulator refuse a request carrying the field, with the status and body of a
 real server known for it: Mistral's 422 for ``stream_options``, LM Studio's
 400 for ``response_format`` ``json_object``, vLLM's 400 for
 ``tool_choice="required"``; ``json_schema`` refuses structured outputs (and so
-constrained emulation); ``named_tool_choice`` refuses a named choice too.
+constrained emulation); ``grammar`` refuses llama.cpp's GBNF field (constrained
+emulation under a grammar); ``named_tool_choice`` refuses a named choice too.
 """
 
 from __future__ import annotations
@@ -49,6 +50,12 @@ OPTIONAL_REFUSALS: Mapping[str, tuple[Callable[[Mapping[str, Any]], bool], int, 
     "json_schema": (lambda b: _rf_type(b) == "json_schema", 400,
                     {"object": "error", "type": "BadRequestError", "param": "response_format",
                      "message": "response_format type 'json_schema' is not supported"}),
+    # a server without llama.cpp's GBNF ``grammar`` field (pydantic "extra_forbidden"), 422
+    "grammar": (lambda b: b.get("grammar") is not None, 422,
+                {"object": "error", "message": {"detail": [
+                    {"type": "extra_forbidden", "loc": ["body", "grammar"],
+                     "msg": "Extra inputs are not permitted"}]},
+                 "type": "invalid_request_error", "param": None, "code": None}),
     # a gateway that takes no named (function) choice, 400
     "named_tool_choice": (lambda b: isinstance(b.get("tool_choice"), Mapping), 400,
                           {"error": {"message": "tool_choice of type 'function' is not supported",

@@ -68,10 +68,11 @@ TRIGGERS = re.compile(r"<(?=[" + re.escape(_LT_NEXT) + r"]|\Z)|[\[{`]|>(?=>>|>?\
                       r"|A(?=ction|(?:c(?:t(?:i(?:o)?)?)?)?\Z)")
 
 #: ``Profile.tool_format`` -> the writer of that format (every one ``profiles.TOOL_FORMATS``
-#: names), and the constrained one (``constrained.py``, chosen by ``Profile.constrained``).
+#: names), and the constrained ones (``constrained.py``, chosen by ``Profile.constrained``:
+#: under a JSON schema, or under a grammar with ``Profile.call_grammar``).
 WRITERS: dict[str, Writer] = {w.name: w for w in (hermes.WRITER, llama.WRITER, mistral.WRITER,
-                                                  constrained.WRITER)}
-assert set(WRITERS) == {*TOOL_FORMATS, "constrained"}, (
+                                                  constrained.WRITER, constrained.GRAMMAR_WRITER)}
+assert set(WRITERS) == {*TOOL_FORMATS, "constrained", "grammar"}, (
     "profiles.TOOL_FORMATS and the writers disagree")
 
 

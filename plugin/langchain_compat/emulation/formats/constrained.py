@@ -27,7 +27,7 @@ from langchain_compat.emulation.formats.hermes import TOOLS_BLOCK
 from langchain_compat.emulation.formats.hermes import WRITER as HERMES
 from langchain_compat.emulation.formats.writer import Writer, escape_json_marks
 
-__all__ = ["MAX_CALLS", "WRITER", "AnswerReader", "response_format"]
+__all__ = ["GRAMMAR_WRITER", "MAX_CALLS", "WRITER", "AnswerReader", "response_format"]
 
 #: Most calls a constrained reply may hold (several only where parallel calls are allowed).
 MAX_CALLS = 4
@@ -50,6 +50,16 @@ def _call(name: str, arguments: str) -> str:
 WRITER = Writer(name="constrained", template=_TEMPLATE, choice=_CHOICE,
                 block="a JSON call object", call=_call, result=HERMES.result,
                 marks=HERMES.marks, result_mark=HERMES.result_mark, enforced=True)
+
+# Under a grammar (``emulation/grammar.py``) an answer is plain text: only its last line
+# differs, so the catalogue before it is the same bytes as under a schema.
+_GRAMMAR_TEMPLATE = _TEMPLATE.replace(
+    'return: {"response": <your reply as a string>}', "write your reply as plain text.")
+
+#: The prompt of a turn decoded under a grammar: calls as above, an answer in plain text.
+GRAMMAR_WRITER = Writer(name="grammar", template=_GRAMMAR_TEMPLATE, choice=_CHOICE,
+                        block="a JSON call object", call=_call, result=HERMES.result,
+                        marks=HERMES.marks, result_mark=HERMES.result_mark, enforced=True)
 
 
 def _call_schema(tool: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,182 @@
+"""Constrained emulation under a grammar (``Profile.call_grammar``, llama.cpp's ``grammar``)
+on the emulator: the grammar sent instead of a schema, narrowed by tool_choice; an answer
+read (and streamed) as plain text; calls read; a server that refuses the grammar gets the
+JSON schema instead (learned). What the grammar text admits is checked on the real
+llama-server in tests/local/test_grammar_local.py."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from langchain_compat import BackendMemory, ChatOpenAICompatible
+from langchain_compat.chat_models.downgrades import GRAMMAR_MARK
+from langchain_compat.emulation.grammar import MARK, MAX_CALLS, tool_grammar
+from langchain_compat.emulation.prompt import PromptSpec, prompt_request
+from langchain_compat.testing import emulate
+
+ADD = {"type": "function", "function": {"name": "add", "description": "Add two integers.",
+       "parameters": {"type": "object", "properties": {"a": {"type": "integer"},
+                                                       "b": {"type": "integer"}},
+                      "required": ["a", "b"]}}}
+WEATHER = {"type": "function", "function": {"name": "get_weather", "description": "Weather.",
+           "parameters": {"type": "object", "properties": {"city": {"type": "string"}},
+                          "required": ["city"]}}}
+OVERRIDES = {"constrained": True, "call_grammar": True, "json_schema": True,
+             "server_kind": "llama.cpp"}
+
+
+def _model(emu, memory: BackendMemory | None = None) -> ChatOpenAICompatible:
+    return ChatOpenAICompatible(base_url=emu.base_url, model="m", tool_calling="emulated",
+                                max_retries=0,
+                                backend_memory=BackendMemory() if memory is None else memory,
+                                profile_overrides=OVERRIDES)
+
+
+def _rules(grammar: str) -> dict[str, str]:
+    return dict(line.split(" ::= ", 1) for line in grammar.splitlines()
+                if " ::= " in line and not line.startswith("#"))
+
+
+def _calls_named(grammar: str) -> list[str]:
+    rules = _rules(grammar)
+    return [re.search(r'"\\"(\w+)\\"" ws ","', rules[name]).group(1)
+            for name in re.findall(r"call-\d+", rules["root"].split("(")[1])]
+
+
+@pytest.mark.parametrize(("choice", "parallel", "names", "answer", "repeat"), [
+    (None, None, ["add", "get_weather"], True, False),  # one call a reply unless asked
+    (None, True, ["add", "get_weather"], True, True),
+    ("auto", False, ["add", "get_weather"], True, False),
+    ("required", None, ["add", "get_weather"], False, False),
+    ("required", True, ["add", "get_weather"], False, True),
+    ("get_weather", True, ["get_weather"], False, False),
+])
+def test_the_grammar_admits_an_answer_or_the_bound_calls_narrowed_by_tool_choice(
+        choice, parallel, names, answer, repeat) -> None:
+    with emulate() as emu:
+        emu.script(['{"name": "get_weather", "arguments": {"city": "Paris"}}'])
+        llm = _model(emu).bind_tools([ADD, WEATHER], tool_choice=choice,
+                                     parallel_tool_calls=parallel)
+        llm.invoke("weather in Paris?")
+        body = emu.requests[0].body
+    assert "tools" not in body and "tool_choice" not in body and "response_format" not in body
+    grammar = body["grammar"]
+    assert grammar.startswith(MARK) and MARK == GRAMMAR_MARK  # how a refusal is told ours
+    root = _rules(grammar)["root"]
+    assert _calls_named(grammar) == names
+    assert root.endswith("| answer") is answer
+    assert (f"{{0,{MAX_CALLS - 1}}}" in root) is repeat
+    system = body["messages"][0]["content"]  # an answer is asked for as plain text
+    assert "write your reply as plain text" in system and '"response"' not in system
+
+
+@pytest.mark.parametrize("path", ["invoke", "stream"])
+def test_an_answer_is_plain_text_as_written(path: str) -> None:
+    text = 'Bonjour! Paris is "lovely" {today}'
+    with emulate() as emu:
+        emu.script([text])
+        llm = _model(emu).bind_tools([ADD, WEATHER])
+        pieces = []
+        if path == "invoke":
+            msg = llm.invoke("hello in French?")
+        else:
+            chunks = list(llm.stream("hello in French?"))
+            pieces = [c.content for c in chunks if c.content]
+            msg = chunks[0]
+            for c in chunks[1:]:
+                msg = msg + c
+    assert msg.content == text and not msg.tool_calls and not msg.invalid_tool_calls
+    assert msg.response_metadata["tool_calling"] == "constrained"
+    if path == "stream":  # yielded as it came, not held back until the reply is whole
+        assert len(pieces) > 3
+
+
+@pytest.mark.parametrize("path", ["invoke", "stream"])
+def test_calls_one_per_line_are_read(path: str) -> None:
+    reply = ('{"name": "get_weather", "arguments": {"city": "Paris"}}\n'
+             '{"name": "get_weather", "arguments": {"city": "London"}}')
+    with emulate() as emu:
+        emu.script([reply])
+        llm = _model(emu).bind_tools([ADD, WEATHER])
+        if path == "invoke":
+            msg = llm.invoke("weather in Paris and London?")
+        else:
+            chunks = list(llm.stream("weather in Paris and London?"))
+            msg = chunks[0]
+            for c in chunks[1:]:
+                msg = msg + c
+    assert [(c["name"], c["args"]) for c in msg.tool_calls] == [
+        ("get_weather", {"city": "Paris"}), ("get_weather", {"city": "London"})]
+    assert msg.content == ""
+
+
+def test_an_answer_asked_for_is_not_constrained() -> None:
+    # (tools withheld after a failed call: plain text needs no grammar, the prompt is the same)
+    spec = PromptSpec(mode="constrained", tools=[ADD], grammar=True, answer_only=True)
+    wire, params = prompt_request([{"role": "user", "content": "hi"}], {}, spec)
+    assert "grammar" not in params and "response_format" not in params
+    full, with_grammar = prompt_request([{"role": "user", "content": "hi"}], {},
+                                        PromptSpec(mode="constrained", tools=[ADD], grammar=True))
+    assert wire == full and with_grammar["grammar"].startswith(MARK)
+
+
+def test_a_server_that_refuses_the_grammar_gets_the_schema_learned() -> None:
+    memory = BackendMemory()
+    with emulate(refuse=["grammar"]) as emu:
+        llm = _model(emu, memory)
+        emu.script(['{"name": "add", "arguments": {"a": 1, "b": 2}}'] * 2)
+        first = llm.bind_tools([ADD]).invoke("1+2?")
+        assert len(emu.requests) == 2 and "grammar" not in emu.requests[1].body
+        assert emu.requests[1].body["response_format"]["type"] == "json_schema"
+        assert first.tool_calls[0]["args"] == {"a": 1, "b": 2}
+        assert first.response_metadata["tool_calling"] == "constrained"
+        assert first.response_metadata["downgrades"] == ["call_grammar"]
+        second = llm.bind_tools([ADD]).invoke("1+2?")
+        assert len(emu.requests) == 3  # learned: one request
+        assert second.response_metadata["downgrades"] == ["call_grammar"]
+    [record] = memory.records()
+    assert record.refused_fields == {"call_grammar"}
+
+
+def test_a_grammar_the_caller_sent_is_not_downgraded() -> None:
+    with emulate(refuse=["grammar"]) as emu:  # the caller's own grammar: the server's error
+        llm = ChatOpenAICompatible(base_url=emu.base_url, model="m", max_retries=0,
+                                   backend_memory=BackendMemory(),
+                                   profile_overrides={"server_kind": "llama.cpp"})
+        with pytest.raises(Exception, match="grammar"):
+            llm.invoke("hi", grammar='root ::= "yes" | "no"')
+        assert len(emu.requests) == 1
+
+
+# -- the grammar text (what it admits is checked on the real server) ----------------------
+def test_enums_consts_refs_and_optional_only_objects_become_rules() -> None:
+    tool = {"type": "function", "function": {"name": 'say"it', "parameters": {
+        "type": "object", "required": ["unit", "node"],
+        "properties": {"unit": {"enum": ["C", "F"]}, "kind": {"const": "x"},
+                       "node": {"$ref": "#/$defs/Node"},
+                       "tags": {"type": "array", "items": {"type": "string"}},
+                       "maybe": {"type": ["integer", "null"]}},
+        "$defs": {"Node": {"type": "object", "properties": {
+            "label": {"type": "string"}, "next": {"$ref": "#/$defs/Node"}}}}}}}
+    grammar = tool_grammar([tool], calls_only=True, parallel=False)
+    rules = _rules(grammar)
+    assert rules["root"] == "( call-0 )"
+    assert '"\\"say\\\\\\"it\\""' in rules["call-0"]  # the name as JSON text, quote escaped
+    args = rules["args-0"]
+    assert args.index('"\\"unit\\""') < args.index('"\\"node\\""') < args.index('"\\"kind\\""')
+    assert '( "\\"C\\"" | "\\"F\\"" )' in args and '"\\"x\\""' in args
+    assert "( integer | null )" in args
+    ref = next(k for k in rules if k.endswith("-ref") and k.startswith("args-0-node"))
+    node = rules[ref]  # the recursive $ref names itself instead of looping
+    assert ref in rules[node] if node in rules else ref in node
+    assert "answer" not in rules
+
+
+def test_a_tool_without_parameters_takes_an_object() -> None:
+    rules = _rules(tool_grammar([{"type": "function", "function": {"name": "now"}}],
+                                calls_only=False, parallel=True))
+    assert rules["call-0"].endswith('ws ":" ws object ws "}"')
+    assert rules["answer"].startswith("[^{[")
+
