@@ -6,6 +6,7 @@ llama-server in tests/local/test_grammar_local.py."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
@@ -180,3 +181,16 @@ def test_a_tool_without_parameters_takes_an_object() -> None:
     assert rules["call-0"].endswith('ws ":" ws object ws "}"')
     assert rules["answer"].startswith("[^{[")
 
+
+def test_a_downgrade_that_leaves_its_field_in_ends_with_the_servers_error(monkeypatch) -> None:
+    # (a row whose fallback still sends the refused field would otherwise resend forever)
+    from langchain_compat.chat_models import downgrades
+
+    stuck = [dataclasses.replace(row, apply=lambda s, o: (s, o)) if row.name == "call_grammar"
+             else row for row in downgrades.DOWNGRADES]
+    monkeypatch.setattr(downgrades, "DOWNGRADES", tuple(stuck))
+    with emulate(refuse=["grammar"]) as emu:
+        emu.script(['{"name": "add", "arguments": {"a": 1, "b": 2}}'] * 3)
+        with pytest.raises(Exception, match="grammar"):
+            _model(emu).bind_tools([ADD]).invoke("1+2?")
+        assert len(emu.requests) == 2  # refused, downgraded once, refused again: the error

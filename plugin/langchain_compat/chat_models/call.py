@@ -262,9 +262,10 @@ class Call:
 
     def _downgrade(self, error: CompatError) -> bool:
         """Whether ``error`` refused an optional field of the request: then the call goes on
-        without it (learned for the backend, see :mod:`.downgrades`)."""
+        without it (learned for the backend, see :mod:`.downgrades`). A field refused again
+        after its row was applied is the server's error: the row did not take it out."""
         row = refused_row(error, self._payload)
-        if row is None:
+        if row is None or row.name in self.downgrades:
             return False
         remember(self.settings, self.options, row)
         self.settings, self.options = row.apply(self.settings, self.options)
