@@ -9,8 +9,8 @@ started with our Qwen/Hermes chat template
 - tools: native, with the reply policy's fallback, which is constrained emulation
   (a GBNF ``grammar`` admitting a call of a bound tool or a plain-text answer;
   ``response_format`` json_schema of the tools where a grammar is refused).
-  Alone, native calls failed 5 of 6 quick benchmark tasks with HTTP 500 ("does not match the expected
-  peg-native format": the model wrote JSON that is not a call); under
+  Alone, native calls failed 5 of 6 quick benchmark tasks with HTTP 500 ("does not
+  match the expected peg-native format": the model wrote JSON that is not a call); under
   ``tool_calling="auto"`` such a turn is re-sent emulated, so the model's
   native calls are used where they parse and our parser reads the rest
   (``docs/agent-benchmark.md`` has the numbers).
