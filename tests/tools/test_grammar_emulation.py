@@ -7,6 +7,7 @@ llama-server in tests/local/test_grammar_local.py."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 
 import pytest
@@ -194,3 +195,26 @@ def test_a_downgrade_that_leaves_its_field_in_ends_with_the_servers_error(monkey
         with pytest.raises(Exception, match="grammar"):
             _model(emu).bind_tools([ADD]).invoke("1+2?")
         assert len(emu.requests) == 2  # refused, downgraded once, refused again: the error
+
+
+@pytest.mark.parametrize("path", ["invoke", "stream"])
+def test_right_after_a_tool_result_the_turn_is_decoded_under_the_schema(path: str) -> None:
+    from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
+
+    history = [HumanMessage("1+2?"),
+               AIMessage("", tool_calls=[{"name": "add", "args": {"a": 1, "b": 2}, "id": "c1"}]),
+               ToolMessage("3", tool_call_id="c1")]
+    with emulate() as emu:
+        emu.script([json.dumps({"response": "It is 3."})])
+        llm = _model(emu).bind_tools([ADD, WEATHER])
+        if path == "invoke":
+            msg = llm.invoke(history)
+        else:
+            chunks = list(llm.stream(history))
+            msg = chunks[0]
+            for c in chunks[1:]:
+                msg = msg + c
+        body = emu.requests[0].body
+    assert "grammar" not in body and body["response_format"]["type"] == "json_schema"
+    assert msg.content == "It is 3." and not msg.tool_calls  # read as the schema's answer
+    assert msg.response_metadata["tool_calling"] == "constrained"

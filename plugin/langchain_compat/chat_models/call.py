@@ -30,7 +30,7 @@ from langchain_compat.chat_models.call_options import CallOptions, CallSettings,
 from langchain_compat.chat_models.chunks import ChunkBuilder
 from langchain_compat.chat_models.downgrades import apply_remembered, refused_row, remember
 from langchain_compat.chat_models.judge import Finish, Judge, Reask
-from langchain_compat.chat_models.plan import build_payload
+from langchain_compat.chat_models.plan import build_payload, grammar_turn
 from langchain_compat.chat_models.reader import MAX_EMULATED_CALLS, Reply, ReplyReader
 from langchain_compat.chat_models.tool_mode import ToolModes
 from langchain_compat.chat_models.usage import estimate_usage
@@ -146,8 +146,8 @@ class Call:
             return Send("/models", None, JSONAnswer(), CHECK_TIMEOUT, admitted=False)
         self._checking = False
         self._reader = ReplyReader(self.options, calls_only=mode.sends_tools and not withhold,
-                                   constrained=(mode is ToolMode.CONSTRAINED
-                                                and not self.settings.profile.call_grammar),
+                                   constrained=(mode is ToolMode.CONSTRAINED and not grammar_turn(
+                                       self._wire, self._extra, self.settings, mode)),
                                    ends_early=ends)
         self._side = {}
         profile = self.settings.profile
