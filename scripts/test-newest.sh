@@ -14,6 +14,7 @@
 # Env: PYTHON (interpreter for the venv), LANGCHAIN_COMPAT_NEWEST_TESTS (what pytest runs;
 #      default: tests/ without tests/docs, a site build, and tests/bench, benchmarks of the
 #      local model), PYTEST_TIMEOUT. Extra arguments go to pytest.
+# Where the newest releases a user gets are the pinned ones, pytest is not run again (below).
 # Measured on a 2-core machine: venv ~60 s; first install ~10 min (a refresh ~2.5 min, an
 # up-to-date venv ~10 s before pytest starts).
 set -euo pipefail
@@ -108,6 +109,26 @@ for name in ("langchain-core", "langchain-openai", "langgraph", "langchain-tests
     except PackageNotFoundError:
         print(f"[newest]   {name}: not installed")
 PY
+
+# Where the newest releases a user would install are exactly what the pinned venv has (every
+# runtime dependency, recursively, and langchain-tests; scripts/user_versions.py), pytest here
+# would run the same tests on the same libraries as the pinned stages: say so and stop.
+# LANGCHAIN_COMPAT_NEWEST_ALWAYS=1 runs them anyway.
+pinned_py="${LANGCHAIN_COMPAT_VENV:-$root/.venv}/bin/python"
+if [ "${LANGCHAIN_COMPAT_NEWEST_ALWAYS:-}" != "1" ] && [ -x "$pinned_py" ]; then
+  newest_set=$("$vpy" scripts/user_versions.py "$own" 2>&1 || echo "unreadable newest")
+  pinned_set=$("$pinned_py" scripts/user_versions.py "$own" 2>&1 || echo "unreadable pinned")
+  if [ "$newest_set" = "$pinned_set" ]; then
+    say "the newest releases are the pinned ones: all $(printf '%s\n' "$newest_set" | wc -l) distributions a user gets"
+    say "(the package's runtime closure with [$own], langchain-openai, langchain, langgraph, and"
+    say "langchain-tests) have the versions the pinned stages just tested; pytest would repeat them."
+    say "Skipped (LANGCHAIN_COMPAT_NEWEST_ALWAYS=1 runs it anyway). Stage took $(( $(date +%s) - t0 )) s"
+    exit 0
+  fi
+  say "newer than the pinned venv (pinned -> newest):"
+  diff <(printf '%s\n' "$pinned_set") <(printf '%s\n' "$newest_set") \
+    | awk '/^[<>]/ {print "[newest]   " $0}' || true
+fi
 
 read -r -a selection <<< "${LANGCHAIN_COMPAT_NEWEST_TESTS:-tests --ignore=tests/docs --ignore=tests/bench --ignore=tests/local}"
 source "$root/scripts/test-workers.sh"

@@ -12,7 +12,9 @@
 #      process with the machine to themselves: llama-server's threads need every core
 #      (tests/conftest.py has the measurement);
 #   4. the suites that need no local model again, against the newest LangChain releases in a
-#      second venv (scripts/test-newest.sh; LANGCHAIN_COMPAT_SKIP_NEWEST=1 skips it).
+#      second venv (scripts/test-newest.sh; LANGCHAIN_COMPAT_SKIP_NEWEST=1 skips it). Where
+#      those releases are exactly the pinned ones (every runtime dependency, recursively, and
+#      langchain-tests), stages 1-3 already tested them: the stage says so and runs no pytest.
 # With arguments, one pytest run on all cores, the llama-server tests grouped on one worker.
 # Workers: one per core, at most 4 (LANGCHAIN_COMPAT_TEST_WORKERS=N sets it; 1 = one process).
 set -euo pipefail
