@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from langchain_compat.emulation.formats import writer
-from langchain_compat.emulation.formats.constrained import response_format
+from langchain_compat.emulation.formats.constrained import narrowed, response_format
 from langchain_compat.emulation.grammar import tool_grammar
 from langchain_compat.emulation.json_output import render_json_instructions
 from langchain_compat.emulation.render import (
@@ -127,8 +127,7 @@ def _constraint(spec: PromptSpec) -> dict[str, Any]:
     if spec.grammar:
         if spec.answer_only:
             return {}
-        chosen = [t for t in spec.tools
-                  if mode != "named" or t.get("function", t).get("name") == name]
+        chosen = narrowed(spec.tools, mode, name)
         return {"grammar": tool_grammar(chosen, calls_only=mode in ("required", "named"),
                                         parallel=spec.several and mode != "named")}
     return {"response_format": response_format(spec.tools, mode, name, parallel=not spec.one_call,

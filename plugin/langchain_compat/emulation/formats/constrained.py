@@ -21,13 +21,15 @@ plain text, never as JSON.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 from langchain_compat.emulation.formats.hermes import TOOLS_BLOCK
 from langchain_compat.emulation.formats.hermes import WRITER as HERMES
 from langchain_compat.emulation.formats.writer import Writer, escape_json_marks
 
-__all__ = ["GRAMMAR_WRITER", "MAX_CALLS", "WRITER", "AnswerReader", "response_format"]
+__all__ = ["GRAMMAR_WRITER", "MAX_CALLS", "WRITER", "AnswerReader", "narrowed",
+           "response_format"]
 
 #: Most calls a constrained reply may hold (several only where parallel calls are allowed).
 MAX_CALLS = 4
@@ -57,9 +59,12 @@ _GRAMMAR_TEMPLATE = _TEMPLATE.replace(
     'return: {"response": <your reply as a string>}', "write your reply as plain text.")
 
 #: The prompt of a turn decoded under a grammar: calls as above, an answer in plain text.
-GRAMMAR_WRITER = Writer(name="grammar", template=_GRAMMAR_TEMPLATE, choice=_CHOICE,
-                        block="a JSON call object", call=_call, result=HERMES.result,
-                        marks=HERMES.marks, result_mark=HERMES.result_mark, enforced=True)
+GRAMMAR_WRITER = replace(WRITER, name="grammar", template=_GRAMMAR_TEMPLATE)
+
+
+def narrowed(tools: list[dict[str, Any]], mode: str, name: str | None) -> list[dict[str, Any]]:
+    """The tools a constrained call may name: all of them, or the one a named choice names."""
+    return [t for t in tools if mode != "named" or t.get("function", t).get("name") == name]
 
 
 def _call_schema(tool: dict[str, Any]) -> dict[str, Any]:
@@ -84,8 +89,7 @@ def response_format(tools: list[dict[str, Any]], mode: str, name: str | None, *,
     """
     answer = {"type": "object", "additionalProperties": False, "required": ["response"],
               "properties": {"response": {"type": "string"}}}
-    chosen = [t for t in tools if mode != "named" or t.get("function", t).get("name") == name]
-    calls = [_call_schema(t) for t in chosen]
+    calls = [_call_schema(t) for t in narrowed(tools, mode, name)]
     if answer_only or not calls:
         options = [answer]
     else:
