@@ -109,6 +109,17 @@ def test_every_corpus_reply_reads_the_same_on_every_path(emu: Emulator, case: An
     assert_same(emu, bound, [HumanMessage("go")], [case.text] * 2)
 
 
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_every_corpus_reply_reads_the_same_on_every_path_under_a_grammar(emu: Emulator,
+                                                                        case: Any) -> None:
+    # constrained turns under llama.cpp's grammar read the reply as emulation does
+    llm = _model(emu, "emulated", max_tool_reasks=1, profile_overrides={
+        "constrained": True, "call_grammar": True, "server_kind": "llama.cpp"})
+    seen = assert_same(emu, llm.bind_tools(TOOLS), [HumanMessage("go")], [case.text] * 2)
+    assert seen["tool_calling"] == "constrained"
+    assert "grammar" in emu.requests[0].body  # (a re-ask for an answer goes without)
+
+
 # -- the reply policy ------------------------------------------------------------------
 
 ADD = {"type": "function", "function": {"name": "add", "description": "Add two integers.",
