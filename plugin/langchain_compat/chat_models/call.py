@@ -138,17 +138,21 @@ class Call:
         mode, withhold = self._modes.mode, self._withheld
         ends = self._ends_early(mode, withhold)
         streamed = self.options.stream or ends  # (a reply ended early is read as a stream)
+        # One decision for both sides of the turn: the prompt written for the grammar, and
+        # the reply read as plain text; otherwise a constrained reply is the schema's JSON.
+        grammar = grammar_turn(self._wire, self._extra, self.settings, mode)
+        reader = ReplyReader(self.options, calls_only=mode.sends_tools and not withhold,
+                             constrained=mode is ToolMode.CONSTRAINED and not grammar,
+                             ends_early=ends)
         self._payload = build_payload(self._wire, self.settings, self.options, mode,
                                       failed_ids=self._failed, withhold_tools=withhold,
-                                      extra=self._extra, stream=streamed)  # (bad values refused)
+                                      extra=self._extra, stream=streamed,
+                                      grammar=grammar)  # (bad values refused)
         if self._sent == 0 and self._model_list_due():
             self._checking = True
             return Send("/models", None, JSONAnswer(), CHECK_TIMEOUT, admitted=False)
         self._checking = False
-        self._reader = ReplyReader(self.options, calls_only=mode.sends_tools and not withhold,
-                                   constrained=(mode is ToolMode.CONSTRAINED and not grammar_turn(
-                                       self._wire, self._extra, self.settings, mode)),
-                                   ends_early=ends)
+        self._reader = reader
         self._side = {}
         profile = self.settings.profile
         how = {"think_tags": profile.think_tags, "think_prefilled": profile.think_prefilled,

@@ -34,7 +34,7 @@ from langchain_compat.chat_models.call_options import (
     StructuredSpec,
     ToolSetting,
 )
-from langchain_compat.chat_models.plan import build_payload
+from langchain_compat.chat_models.plan import build_payload, grammar_turn
 from langchain_compat.chat_models.tool_mode import choose_mode
 from langchain_compat.errors import APIError
 
@@ -190,8 +190,10 @@ def refused_row(error: Exception, body: dict[str, Any]) -> Downgrade | None:
 
 
 def _probe_body(settings: CallSettings, options: CallOptions) -> dict[str, Any]:
-    """The fields a call would send (its messages left out)."""
-    return build_payload([], settings, options, choose_mode(settings, options))
+    """The fields a call would send (its messages left out: a first turn)."""
+    mode = choose_mode(settings, options)
+    return build_payload([], settings, options, mode,
+                         grammar=grammar_turn([], (), settings, mode))
 
 
 def remember(settings: CallSettings, options: CallOptions, row: Downgrade) -> None:

@@ -28,7 +28,7 @@ __all__ = ["build_payload", "check_native_names", "prompt_spec"]
 def build_payload(wire: list[dict[str, Any]], settings: CallSettings, options: CallOptions,
                   mode: ToolMode, *, failed_ids: frozenset[str] = frozenset(),
                   withhold_tools: bool = False, extra: tuple[dict[str, Any], ...] = (),
-                  stream: bool | None = None) -> dict[str, Any]:
+                  stream: bool | None = None, grammar: bool = False) -> dict[str, Any]:
     """The request body of one attempt.
 
     Args:
@@ -41,6 +41,8 @@ def build_payload(wire: list[dict[str, Any]], settings: CallSettings, options: C
         extra: turns after the conversation (a re-ask), sent as they are.
         stream: request a stream (None: as the call does; invoke reads a reply it may end
             early as a stream).
+        grammar: a constrained turn is decoded under the grammar (:func:`grammar_turn`,
+            decided by the call, which reads the reply accordingly).
 
     Returns:
         The body: where tools or a JSON schema travel in the prompt, the messages and
@@ -59,8 +61,7 @@ def build_payload(wire: list[dict[str, Any]], settings: CallSettings, options: C
         if options.parallel is not None and profile.parallel_tool_calls:
             params["parallel_tool_calls"] = options.parallel
     spec = prompt_spec(wire, settings, options, mode, failed_ids=failed_ids,
-                       withhold_tools=withhold_tools, grammar=grammar_turn(wire, extra, settings,
-                                                                           mode))
+                       withhold_tools=withhold_tools, grammar=grammar)
     if spec is not None:
         from langchain_compat.emulation.prompt import prompt_request
 
