@@ -8,7 +8,9 @@ What is learned:
 - what llama-server's ``/props`` said (``chat_models/llama_server.py``): the server's
   defaults and window, or that it is not llama-server, or that ``/props`` could not be read;
 - that its tokenizer endpoint failed (``chat_models/token_counts.py``): counts are
-  estimated offline until it is asked again (the counts themselves are a cache there).
+  estimated offline until it is asked again (the counts themselves are a cache there);
+- that its embeddings endpoint refused ``encoding_format="base64"`` (``embeddings/base.py``):
+  floats are asked for from then on.
 
 Each is a fact about one *backend*: a server URL, a model, and the key the requests
 carry (behind one gateway URL two tenants may be served differently), so that is the
@@ -18,10 +20,11 @@ digest. Some facts age: llama-server's defaults are read again after
 could not be read is asked for again after :data:`UNREADABLE_RETRY` seconds; the rest
 hold until forgotten.
 
-Every chat model reads and writes the memory it was given (``backend_memory=``),
-by default the process-wide :data:`DEFAULT_BACKEND_MEMORY`. It holds at most
-``max_backends`` entries (the least recently used go first), :meth:`BackendMemory.reset`
-forgets everything, and :meth:`BackendMemory.records` says what was learned::
+Every chat model and embeddings model reads and writes the memory it was given
+(``backend_memory=``), by default the process-wide :data:`DEFAULT_BACKEND_MEMORY`. It
+holds at most ``max_backends`` entries (the least recently used go first),
+:meth:`BackendMemory.reset` forgets everything, and :meth:`BackendMemory.records` says
+what was learned::
 
     from langchain_compat import DEFAULT_BACKEND_MEMORY
     for record in DEFAULT_BACKEND_MEMORY.records():
@@ -68,8 +71,11 @@ class BackendRecord:
         base_url, model, key_digest: the backend (see :class:`BackendKey`).
         native_tools: True: native tools worked; False: they were refused
             (``auto`` emulates from then on); None: not tried yet.
-        refused_fields: optional request fields the backend refused (names of
-            ``chat_models.downgrades.DOWNGRADES`` rows); they are left out from then on.
+        refused_fields: optional request fields (or forms of one) the backend refused;
+            they are left out from then on. A chat model's are names of
+            ``chat_models.downgrades.DOWNGRADES`` rows; an embeddings model's is
+            ``"base64"`` (``embeddings.base.BASE64_REFUSED``: ``encoding_format="base64"``
+            refused, floats asked for instead).
         served_models: the models the server lists at ``/models`` (on the record whose
             ``model`` is ""; None: not read), where the profile checks the model asked for.
         models_unreadable_until: ``time.monotonic()`` before which an unreadable model list is
@@ -294,5 +300,5 @@ def _restore(max_backends: int, records: list[BackendRecord],
     return memory
 
 
-#: The memory every chat model uses unless it is given its own (``backend_memory=``).
+#: The memory every chat and embeddings model uses unless given its own (``backend_memory=``).
 DEFAULT_BACKEND_MEMORY = BackendMemory()
