@@ -34,8 +34,8 @@ _EXPORTS: dict[str, str] = {
     "Router": "langchain_compat.router",
     "Deployment": "langchain_compat.router",
     "RedisRateLimiter": "langchain_compat.ratelimit",
-    "BackendMemory": "langchain_compat.chat_models.backend_memory",
-    "DEFAULT_BACKEND_MEMORY": "langchain_compat.chat_models.backend_memory",
+    "BackendMemory": "langchain_compat.core.backend_memory",
+    "DEFAULT_BACKEND_MEMORY": "langchain_compat.core.backend_memory",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
@@ -43,10 +43,6 @@ __all__ = sorted(_EXPORTS) + ["__version__"]
 if TYPE_CHECKING:  # pragma: no cover
     # For type checkers only: __getattr__ imports these on first use (the noqa says so).
     from langchain_compat import errors  # noqa: F401
-    from langchain_compat.chat_models.backend_memory import (  # noqa: F401
-        DEFAULT_BACKEND_MEMORY,
-        BackendMemory,
-    )
     from langchain_compat.chat_models import (  # noqa: F401
         ChatAvangenio,
         ChatCotomi,
@@ -54,6 +50,10 @@ if TYPE_CHECKING:  # pragma: no cover
         ChatLocal,
         ChatOpenAICompatible,
         ChatTelkom,
+    )
+    from langchain_compat.core.backend_memory import (  # noqa: F401
+        DEFAULT_BACKEND_MEMORY,
+        BackendMemory,
     )
     from langchain_compat.embeddings import (  # noqa: F401
         CotomiEmbeddings,

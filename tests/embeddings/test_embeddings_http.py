@@ -30,7 +30,7 @@ from .conftest import FakeServer, vector_for
 
 
 def fresh_url() -> str:
-    """A base URL of its own (the base64 refusal memory is per base URL)."""
+    """A base URL of its own (a base64 refusal is remembered per base URL, model and key)."""
     return f"https://fake-{uuid.uuid4().hex[:8]}.test/v1"
 
 

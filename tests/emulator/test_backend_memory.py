@@ -13,8 +13,8 @@ import pytest
 from pydantic import BaseModel
 
 from langchain_compat import DEFAULT_BACKEND_MEMORY, BackendMemory, ChatOpenAICompatible
-from langchain_compat.chat_models import backend_memory
-from langchain_compat.chat_models.backend_memory import BackendKey, key_digest
+from langchain_compat.core import backend_memory
+from langchain_compat.core.backend_memory import BackendKey, key_digest
 from langchain_compat.core.server_props import ServerDefaults
 from langchain_compat.errors import BadRequestError, InvalidParameterError
 from langchain_compat.profiles import ServerKind
@@ -234,3 +234,22 @@ def test_a_pickled_memory_keeps_the_age_of_what_it_learned(monkeypatch) -> None:
     loaded = pickle.loads(data)
     assert loaded.fresh_props(found) is not None  # still fresh there
     assert not loaded.props_due(failed) and not loaded.tokenize_due(failed)  # still waited for
+
+
+def test_the_former_import_path_and_its_pickles_still_work() -> None:
+    """The memory moved from chat_models/ to core/ (it is not the chat models' alone): the
+    old path gives the same objects, and a pickle that names the old module still loads."""
+    from langchain_compat.chat_models import backend_memory as former
+
+    assert former.DEFAULT_BACKEND_MEMORY is DEFAULT_BACKEND_MEMORY
+    assert (former.BackendMemory, former.BackendKey) == (BackendMemory, BackendKey)
+    own = BackendMemory(max_backends=7)
+    own.learn_refused(BackendKey("http://x/v1", "m", "nokey"), "stream_options")
+    data = pickle.dumps((own, DEFAULT_BACKEND_MEMORY), protocol=0)  # module names in clear
+    old = data.replace(b"langchain_compat.core.backend_memory",
+                       b"langchain_compat.chat_models.backend_memory")
+    assert old != data and b"core.backend_memory" not in old
+    loaded, default = pickle.loads(old)
+    assert default is DEFAULT_BACKEND_MEMORY
+    assert loaded.max_backends == 7
+    assert [r.refused_fields for r in loaded.records()] == [{"stream_options"}]

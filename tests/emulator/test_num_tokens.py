@@ -20,8 +20,8 @@ from langchain_core.messages import (
 from langchain_core.tools import tool
 
 from langchain_compat import DEFAULT_BACKEND_MEMORY, BackendMemory, ChatOpenAICompatible
-from langchain_compat.chat_models.backend_memory import key_digest
 from langchain_compat.chat_models.token_counts import clear_cache, tokenize_url
+from langchain_compat.core.backend_memory import key_digest
 from langchain_compat.errors import ConfigurationError
 from langchain_compat.memory.estimate import count_tokens, estimate_text_tokens
 from langchain_compat.testing import server_error

@@ -23,17 +23,17 @@ from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from pydantic import ConfigDict, Field, PrivateAttr
 
-from langchain_compat.chat_models.backend_memory import (
-    DEFAULT_BACKEND_MEMORY,
-    BackendMemory,
-    key_digest,
-)
 from langchain_compat.chat_models.call import END, Call
 from langchain_compat.chat_models.call_options import CallOptions, CallSettings, ToolSetting
 from langchain_compat.chat_models.llama_fields import LlamaServerFields
 from langchain_compat.chat_models.llama_server import LlamaServerMethods, with_server_facts
 from langchain_compat.chat_models.token_counts import TokenCountMethods
 from langchain_compat.connection import CompatConnection
+from langchain_compat.core.backend_memory import (
+    DEFAULT_BACKEND_MEMORY,
+    BackendMemory,
+    key_digest,
+)
 from langchain_compat.core.llama_params import LLAMA_FIELDS
 from langchain_compat.core.request import check_params
 from langchain_compat.errors import CompatError, InvalidParameterError

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from langchain_compat.chat_models.backend_memory import BackendKey, BackendMemory
+from langchain_compat.core.backend_memory import BackendKey, BackendMemory
 from langchain_compat.errors import InvalidParameterError
 from langchain_compat.profiles import Profile
 

@@ -8,7 +8,7 @@ older vLLM 400), ``response_format`` ``json_object`` (LM Studio takes only
 (``sent``), how an error answer names it (``names``) and what the call does
 without it (``apply``). A refusal re-sends the request without the field,
 logs one warning per backend and field, and is learned for the backend (the
-call's :class:`~langchain_compat.chat_models.backend_memory.BackendMemory`, the
+call's :class:`~langchain_compat.core.backend_memory.BackendMemory`, the
 same memory ``auto`` tool mode learns a refused ``tools`` field in), so later
 calls send one request, not two. Every reply of a downgraded call lists the
 rows applied in ``response_metadata["downgrades"]``.

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from langchain_compat.chat_models.backend_memory import BackendKey, BackendRecord, key_digest
+from langchain_compat.core.backend_memory import BackendKey, BackendRecord, key_digest
 from langchain_compat.chat_models.call_options import CallSettings
 from langchain_compat.connection.resolve import user_stacklevel
 from langchain_compat.core.llama_params import LLAMA_FIELDS, check_llama_value
@@ -29,7 +29,7 @@ from langchain_compat.profiles import Profile, ServerKind
 from langchain_compat.transport import props as props_io
 
 if TYPE_CHECKING:
-    from langchain_compat.chat_models.backend_memory import BackendMemory
+    from langchain_compat.core.backend_memory import BackendMemory
     from langchain_compat.providers.base import Provider
     from langchain_compat.transport.driver import HTTPDriver
 

@@ -46,7 +46,7 @@ from langchain_compat.transport.driver import HTTPDriver
 from langchain_compat.transport.wire import Attempt, Budget
 
 if TYPE_CHECKING:
-    from langchain_compat.chat_models.backend_memory import BackendKey, BackendMemory
+    from langchain_compat.core.backend_memory import BackendKey, BackendMemory
     from langchain_compat.providers.base import Provider
 
 __all__ = ["CACHE_SIZE", "ServerTokenizer", "TokenCountMethods", "request_tokens",

@@ -1,7 +1,7 @@
 """How a call sends its tools: native, emulated, or a native probe (pure).
 
 :func:`choose_mode` reads the ``tool_calling`` setting, then the profile, then
-what the call's :class:`~langchain_compat.chat_models.backend_memory.BackendMemory`
+what the call's :class:`~langchain_compat.core.backend_memory.BackendMemory`
 learned about the backend. A :class:`ToolModes` follows one call: a refusal of
 the ``tools`` field turns a probe into emulation (learned for the backend); a
 server that could not parse the model's call has the turn re-sent emulated

@@ -12,7 +12,6 @@ connection fields and the driver come from
 from __future__ import annotations
 
 import dataclasses
-import threading
 from collections.abc import Sequence
 from typing import Any, ClassVar, Literal
 
@@ -21,6 +20,12 @@ from langchain_core.rate_limiters import BaseRateLimiter
 from pydantic import ConfigDict, Field, PrivateAttr
 
 from langchain_compat.connection import CompatConnection
+from langchain_compat.core.backend_memory import (
+    DEFAULT_BACKEND_MEMORY,
+    BackendKey,
+    BackendMemory,
+    key_digest,
+)
 from langchain_compat.embeddings import runner
 from langchain_compat.embeddings.batching import Plan, Rules, combine, plan
 from langchain_compat.embeddings.codec import build_body, parse_embeddings
@@ -35,15 +40,15 @@ from langchain_compat.profiles import E5_PREFIXES, EmbeddingsLimits, Profile, is
 from langchain_compat.providers.base import Provider
 from langchain_compat.providers.generic import GENERIC_EMBEDDINGS
 
-__all__ = ["DEFAULT_LIMITS", "BaseEmbeddingsCompat", "is_e5_model"]
+__all__ = ["BASE64_REFUSED", "DEFAULT_LIMITS", "BaseEmbeddingsCompat", "is_e5_model"]
 
 #: Limits assumed where a provider's profile has none: the generic server's
 #: (the same record the emulator enforces, so client and emulator agree).
 DEFAULT_LIMITS = GENERIC_EMBEDDINGS
 
-#: Base URLs whose server refused ``encoding_format="base64"`` (``"auto"`` then asks for floats).
-_BASE64_REFUSED: set[str] = set()
-_BASE64_LOCK = threading.Lock()
+#: What a backend's record lists in ``refused_fields`` once its server refused
+#: ``encoding_format="base64"`` (``"auto"`` asks that backend for floats from then on).
+BASE64_REFUSED = "base64"
 
 
 def _mentions_encoding(exc: BadRequestError) -> bool:
@@ -84,7 +89,8 @@ class BaseEmbeddingsCompat(CompatConnection, Embeddings):
       Retries, backoff and the rate limiter are the transport's.
     * **encoding**: ``"auto"`` asks for base64 float32 where the profile
       allows it (4x smaller bodies, decoded without numpy) and falls back to
-      floats once if the server refuses it, remembering that per base URL.
+      floats once if the server refuses it, remembering that for the backend
+      (base URL, model and a digest of the key) in ``backend_memory``.
       Each answer's count and vector size are checked
       (:class:`~langchain_compat.errors.ResponseParseError` otherwise).
     """
@@ -121,6 +127,10 @@ class BaseEmbeddingsCompat(CompatConnection, Embeddings):
     """Changes to the profile's :class:`EmbeddingsLimits` (e.g. ``{"max_input_tokens": 512}``)."""
     rate_limiter: BaseRateLimiter | None = Field(default=None, exclude=True, repr=False)
     """Client-side limiter acquired before each request (default: the profile's rpm, if any)."""
+    backend_memory: BackendMemory = Field(default=DEFAULT_BACKEND_MEMORY, exclude=True, repr=False)
+    """What the backend taught (a refused ``encoding_format="base64"``), keyed by base URL,
+    model and a digest of the key (default: the process-wide memory the chat models share;
+    pass your own ``BackendMemory()`` to keep it apart)."""
 
     _limits: EmbeddingsLimits = PrivateAttr(default=DEFAULT_LIMITS)
     _profile: Profile = PrivateAttr(default_factory=Profile)
@@ -234,7 +244,12 @@ class BaseEmbeddingsCompat(CompatConnection, Embeddings):
             return self.encoding_format
         if not self._limits.base64:
             return "float"
-        return "float" if self.base_url in _BASE64_REFUSED else "base64"
+        refused = self.backend_memory.refused(self._backend())
+        return "float" if BASE64_REFUSED in refused else "base64"
+
+    def _backend(self) -> BackendKey:
+        """Who the memory's facts are about: this base URL, model and key (as a digest)."""
+        return BackendKey(self.base_url or "", self.model or "", key_digest(self._raw_key()))
 
     def _body(self, texts: Sequence[str], fmt: str) -> dict[str, Any]:
         extra = dict(self.model_kwargs)
@@ -244,11 +259,10 @@ class BaseEmbeddingsCompat(CompatConnection, Embeddings):
                           dimensions=self.dimensions, extra=extra)
 
     def _fall_back(self, fmt: str, exc: BadRequestError) -> bool:
-        """Whether a refusal of ``fmt`` means "no base64 here" (remembered per base URL)."""
+        """Whether a refusal of ``fmt`` means "no base64 here" (learned for the backend)."""
         if self.encoding_format != "auto" or fmt != "base64" or not _mentions_encoding(exc):
             return False
-        with _BASE64_LOCK:
-            _BASE64_REFUSED.add(self.base_url or "")
+        self.backend_memory.learn_refused(self._backend(), BASE64_REFUSED)
         return True
 
     def _parse(self, answer: Any, count: int) -> list[list[float]]:

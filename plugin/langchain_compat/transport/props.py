@@ -3,10 +3,10 @@
 What to ask and how to read the answers is :func:`~langchain_compat.core.server_props.props_steps`
 (sans-IO); this module sends the requests with the model's own client, headers,
 TLS settings and rate limiter, each bounded by ``timeout``, and records the
-outcome in the model's :class:`~langchain_compat.chat_models.backend_memory.BackendMemory`
+outcome in the model's :class:`~langchain_compat.core.backend_memory.BackendMemory`
 under its backend (base URL, model, key digest): the server's
 :class:`~langchain_compat.core.server_props.ServerDefaults` (used for
-:data:`~langchain_compat.chat_models.backend_memory.PROPS_FRESH_FOR` seconds), or
+:data:`~langchain_compat.core.backend_memory.PROPS_FRESH_FOR` seconds), or
 "not llama-server" (held: a server does not change kind under one URL). A failure
 (refused connection, 5xx) is not an answer: it is recorded as a read to retry later
 (``BackendMemory.props_due``), for callers that can do without (the context window
@@ -25,8 +25,7 @@ from langchain_compat.errors import APIConnectionError, APITimeoutError, redact
 from langchain_compat.transport.endpoint import Endpoint
 
 if TYPE_CHECKING:  # the memory is the caller's (a chat model's); transport only uses it
-    from langchain_compat.chat_models.backend_memory import (BackendKey, BackendMemory,
-                                                             BackendRecord)
+    from langchain_compat.core.backend_memory import BackendKey, BackendMemory, BackendRecord
 
 __all__ = ["aread_server_props", "read_server_props"]
 
