@@ -68,7 +68,9 @@ def add(a: int, b: int) -> int:
 @pytest.mark.parametrize("tool_calling", ["native", "emulated"])
 def test_agent_runs_on_tool_caller(tool_calling):
     with emulate(responder=ToolCaller()) as emu:
-        llm = ChatOpenAICompatible(base_url=emu.base_url, model="m", tool_calling=tool_calling)
+        # (ToolCaller makes both calls in one reply: several calls a reply allowed)
+        llm = ChatOpenAICompatible(base_url=emu.base_url, model="m", tool_calling=tool_calling,
+                                   profile_overrides={"several_emulated_calls": True})
         agent = create_agent(llm, tools=[place_order, add])
         out = agent.invoke({"messages": [("user", "order something and add")]})
         requests = emu.requests

@@ -52,8 +52,9 @@ def cotomi():
 
 
 def _agent(emu):
+    # The scripted model plans both lookups in one reply: several calls a reply allowed.
     model = ChatCotomi(base_url=emu.base_url, api_key=emu.api_key, model="cotomi-fast-v2.0",
-                       max_retries=0)
+                       max_retries=0, profile_overrides={"several_emulated_calls": True})
     return create_agent(model, [get_population, add], system_prompt="You are a precise assistant.")
 
 

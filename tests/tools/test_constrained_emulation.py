@@ -52,9 +52,11 @@ def _kind(option: dict) -> str:
 
 
 @pytest.mark.parametrize(("choice", "parallel", "want"), [
-    (None, None, ["add", "get_weather", "list:add,get_weather", "answer"]),
+    (None, None, ["add", "get_weather", "answer"]),  # one call a reply unless True
+    (None, True, ["add", "get_weather", "list:add,get_weather", "answer"]),
     ("auto", False, ["add", "get_weather", "answer"]),
-    ("required", None, ["add", "get_weather", "list:add,get_weather"]),
+    ("required", None, ["add", "get_weather"]),
+    ("required", True, ["add", "get_weather", "list:add,get_weather"]),
     ("get_weather", None, ["get_weather"]),
 ])
 def test_the_schema_admits_an_answer_or_the_bound_calls_narrowed_by_tool_choice(
@@ -114,7 +116,7 @@ def test_calls_are_read_and_identical_ones_fold() -> None:
     reply = json.dumps([call, call, {"name": "get_weather", "arguments": {"city": "Oslo"}}])
     with emulate() as emu:
         emu.script([reply])
-        msg = _model(emu).bind_tools([ADD, WEATHER]).invoke("go")
+        msg = _model(emu).bind_tools([ADD, WEATHER], parallel_tool_calls=True).invoke("go")
     assert [(c["name"], c["args"]) for c in msg.tool_calls] == [
         ("add", {"a": 1, "b": 2}), ("get_weather", {"city": "Oslo"})]
     assert [c["name"] for c in msg.response_metadata["dropped_tool_calls"]] == ["add"]

@@ -76,7 +76,7 @@ def emu() -> Any:
 def test_the_reply_ends_at_its_first_repeated_call(emu: Emulator, path: str) -> None:
     emu.reset()
     emu.script([LOOP])
-    out = final(model(emu).bind_tools([ADD, SEARCH]), path)
+    out = final(model(emu).bind_tools([ADD, SEARCH], parallel_tool_calls=True), path)
     # add(3, 4) comes after the repeat: the model was looping, the reply ended before it
     assert calls(out) == [("add", {"a": 1, "b": 2}), ("search", {"q": "x"})]
     meta = out.response_metadata
@@ -89,7 +89,8 @@ def test_the_reply_ends_at_its_first_repeated_call(emu: Emulator, path: str) -> 
 def test_without_early_stop_the_reply_is_read_whole_and_folded(emu: Emulator) -> None:
     emu.reset()
     emu.script([LOOP])
-    out = model(emu, early_stop=False).bind_tools([ADD, SEARCH]).invoke("go")
+    out = model(emu, early_stop=False).bind_tools([ADD, SEARCH],
+                                                  parallel_tool_calls=True).invoke("go")
     assert calls(out) == [("add", {"a": 1, "b": 2}), ("search", {"q": "x"}),
                           ("add", {"a": 3, "b": 4})]
     assert "ended_early" not in out.response_metadata
@@ -100,17 +101,21 @@ def test_without_early_stop_the_reply_is_read_whole_and_folded(emu: Emulator) ->
 def test_the_reply_ends_at_the_call_limit(emu: Emulator, path: str) -> None:
     emu.reset()
     emu.script(["".join(call("add", a=i, b=i) for i in range(MAX_EMULATED_CALLS + 3))])
-    out = final(model(emu).bind_tools([ADD]), path)
+    out = final(model(emu).bind_tools([ADD], parallel_tool_calls=True), path)
     assert calls(out) == [("add", {"a": i, "b": i}) for i in range(MAX_EMULATED_CALLS)]
     assert out.response_metadata["ended_early"] == "call limit"
 
 
+@pytest.mark.parametrize("parallel", [False, None])
 @pytest.mark.parametrize("path", PATHS)
-def test_one_call_wanted_ends_at_the_first_usable_call(emu: Emulator, path: str) -> None:
+def test_one_call_wanted_ends_at_the_first_usable_call(emu: Emulator, path: str,
+                                                       parallel: bool | None) -> None:
+    """One call is wanted with parallel_tool_calls=False, and in emulation by default (the
+    calls of one reply are written before any result is seen): only True asks for several."""
     emu.reset()
     # an invalid call first: the reply goes on to the usable one, and ends there
     emu.script([call("add", a="x") + call("add", a=1, b=2) + call("search", q="y")])
-    out = final(model(emu).bind_tools([ADD, SEARCH], parallel_tool_calls=False), path)
+    out = final(model(emu).bind_tools([ADD, SEARCH], parallel_tool_calls=parallel), path)
     assert calls(out) == [("add", {"a": 1, "b": 2})]
     assert out.response_metadata["ended_early"] == "one call"
     assert out.response_metadata["dropped_tool_calls"][0]["args"] == '{"a": "x"}'
@@ -123,7 +128,7 @@ def test_the_server_is_left_once_the_reply_is_over(emu: Emulator, path: str) -> 
     emu.reset()
     emu.script([call("add", a=1, b=2) * 40])
     emu.inject(hang(after_chunks=60))  # the repeat is complete well before chunk 60
-    out = final(model(emu).bind_tools([ADD]), path)
+    out = final(model(emu).bind_tools([ADD], parallel_tool_calls=True), path)
     assert calls(out) == [("add", {"a": 1, "b": 2})]
     assert out.response_metadata["ended_early"] == "repeated call"
 
@@ -132,7 +137,7 @@ def test_the_server_is_left_once_the_reply_is_over(emu: Emulator, path: str) -> 
 def test_a_reply_without_a_repeat_is_read_to_its_end(emu: Emulator, path: str) -> None:
     emu.reset()
     emu.script([call("add", a=1, b=2) + call("search", q="x")])
-    out = final(model(emu).bind_tools([ADD, SEARCH]), path)
+    out = final(model(emu).bind_tools([ADD, SEARCH], parallel_tool_calls=True), path)
     assert calls(out) == [("add", {"a": 1, "b": 2}), ("search", {"q": "x"})]
     meta = out.response_metadata
     assert "ended_early" not in meta and "usage_estimated" not in meta  # the server's usage
@@ -186,7 +191,8 @@ def test_a_server_that_cannot_stream_still_answers_invoke(whole_only: str, path:
     """Invoke asked for the stream itself: a whole answer is read, and ends where a stream
     would have been closed (the same calls), with the server's own usage."""
     llm = ChatOpenAICompatible(base_url=whole_only, model="m", tool_calling="emulated",
-                               max_retries=0, timeout=10).bind_tools([ADD, SEARCH])
+                               max_retries=0, timeout=10).bind_tools([ADD, SEARCH],
+                                                             parallel_tool_calls=True)
     out = final(llm, path)
     assert _WholeOnly.bodies[-1]["stream"] is True
     assert calls(out) == [("add", {"a": 1, "b": 2}), ("search", {"q": "x"})]

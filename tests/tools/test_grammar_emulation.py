@@ -101,7 +101,7 @@ def test_calls_one_per_line_are_read(path: str) -> None:
              '{"name": "get_weather", "arguments": {"city": "London"}}')
     with emulate() as emu:
         emu.script([reply])
-        llm = _model(emu).bind_tools([ADD, WEATHER])
+        llm = _model(emu).bind_tools([ADD, WEATHER], parallel_tool_calls=True)
         if path == "invoke":
             msg = llm.invoke("weather in Paris and London?")
         else:

@@ -216,7 +216,8 @@ def test_the_unknown_tool_call_is_reported_on_every_path(emu: Emulator, mode: st
     """The issue's example: invoke had the unknown tool in invalid_tool_calls, the stream
     had it nowhere. Every path now reports it the one way a stream can carry it (an
     invalid call is never a tool_call_chunk: LangChain would make it runnable)."""
-    bound = _model(emu, mode).bind_tools([ADD])
+    # (several calls allowed: emulation reads one call a reply unless told otherwise)
+    bound = _model(emu, mode).bind_tools([ADD], parallel_tool_calls=True)
     reply = _reply(mode, _call("add", a=1, b=2), _call("nosuch", q=1))
     got = assert_same(emu, bound, [HumanMessage("add")], [reply])
     assert [c["name"] for c in got["tool_calls"]] == ["add"]
@@ -240,6 +241,16 @@ def test_one_call_allowed_keeps_the_first_usable_call_on_every_path(emu: Emulato
         assert sorted(c["name"] for c in got["dropped_tool_calls"]) == ["multiply", "nosuch"]
         assert got["invalid_tool_calls"] is None
 
+
+
+def test_a_named_choice_keeps_one_call_on_every_path(emu: Emulator) -> None:
+    """A named tool_choice wants one call: llama-server, forced to a tool, wrote the same
+    call two to four times in one reply; a native reply is trimmed to its first call too."""
+    bound = _model(emu, "native").bind_tools([ADD, MULTIPLY], tool_choice="add")
+    calls = [_call("add", a=1, b=2), _call("add", a=3, b=4)]
+    got = assert_same(emu, bound, [HumanMessage("go")], [_reply("native", *calls)])
+    assert [c["args"] for c in got["tool_calls"]] == [{"a": 1, "b": 2}]
+    assert [c["args"] for c in got["dropped_tool_calls"]] == [{"a": 3, "b": 4}]
 
 # -- structured output ------------------------------------------------------------------
 

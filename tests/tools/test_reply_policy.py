@@ -330,7 +330,8 @@ def test_a_repeated_call_beside_a_new_one_is_progress(mode: str, stream: bool) -
         f"<tool_call>{json.dumps(c)}</tool_call>" for c in calls)
     with emulate() as emu:
         emu.script([reply])
-        got = _run(_model(emu, mode).bind_tools([ADD, MULTIPLY]), HISTORY, stream=stream)
+        got = _run(_model(emu, mode).bind_tools([ADD, MULTIPLY], parallel_tool_calls=True),
+                   HISTORY, stream=stream)
         assert len(emu.requests) == 1
     assert [(c["name"], c["args"]) for c in got.tool_calls] == [
         ("add", {"a": 2, "b": 3}), ("multiply", {"a": 5, "b": 4})]

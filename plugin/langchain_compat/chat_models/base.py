@@ -254,7 +254,9 @@ class BaseChatCompat(TokenCountMethods, LlamaServerMethods, CompatConnection, Ll
             tools: the tools the model may call.
             tool_choice: "auto", "none", "any"/"required"/True, a tool name, or
                 the OpenAI dict form ``{"type": "function", "function": {"name": ...}}``.
-            parallel_tool_calls: allow several calls in one reply (native only).
+            parallel_tool_calls: True allows several calls in one reply, False one. Not
+                given: the backend's default natively; one call a reply when tools are
+                emulated, unless the profile says ``several_emulated_calls``.
             strict: ask for strict schema adherence (native only, where supported).
         """
         from langchain_compat.chat_models.tools import tool_kwargs

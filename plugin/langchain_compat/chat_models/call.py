@@ -143,7 +143,8 @@ class Call:
         grammar = grammar_turn(self._wire, self._extra, self.settings, mode)
         reader = ReplyReader(self.options, calls_only=mode.sends_tools and not withhold,
                              constrained=mode is ToolMode.CONSTRAINED and not grammar,
-                             ends_early=ends)
+                             ends_early=ends,
+                             one_call=self.options.calls_wanted(mode, self.settings.profile) == 1)
         self._payload = build_payload(self._wire, self.settings, self.options, mode,
                                       failed_ids=self._failed, withhold_tools=withhold,
                                       extra=self._extra, stream=streamed,
@@ -227,7 +228,7 @@ class Call:
         self._count_usage(reply)
         if self._modes.mode.emulates:
             reply.fold_calls(MAX_EMULATED_CALLS)
-        if self.options.parallel is False:
+        if self.options.calls_wanted(self._modes.mode, self.settings.profile) == 1:
             reply.keep_one_call()
         verdict = self._judge.judge(reply, mode=self._modes.mode, withheld=self._withheld,
                                     reasks=self._reasks)

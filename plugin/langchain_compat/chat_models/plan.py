@@ -117,10 +117,10 @@ def prompt_spec(wire: list[dict[str, Any]], settings: CallSettings, options: Cal
     return prompt.PromptSpec(
         mode=how, tools=options.tools or [], tool_choice=options.tool_choice,
         fmt=profile.tool_format, tool_role=profile.tool_role, template=profile.tool_prompt,
-        parallel=options.parallel is not False, one_call=options.calls_wanted == 1,
+        parallel=options.parallel is not False, one_call=options.calls_wanted(mode, profile) == 1,
         failed_ids=failed_ids, json_schema=schema, answer_only=withhold_tools,
         stop_max=(stop.max_items if stop.supported else 0),
-        grammar=grammar, several=options.parallel is True)
+        grammar=grammar)
 
 
 def _has_tool_history(wire: list[dict[str, Any]]) -> bool:

@@ -92,7 +92,7 @@ class Reply:
 
     def keep_one_call(self) -> None:
         """Keep the first usable call (else the first invalid one) when one call per reply
-        was asked for (``parallel_tool_calls=False``); the others are listed in
+        is wanted (``CallOptions.calls_wanted``); the others are listed in
         ``meta["dropped_tool_calls"]``. The one place a reply is trimmed, native or emulated."""
         calls: list[Any] = [*self.tool_calls, *self.invalid_tool_calls]
         if len(calls) <= 1:
@@ -179,6 +179,8 @@ class ReplyReader:
             text is pulled out of it as it arrives; calls are read at the end.
         ends_early: the reply is over once it holds all that will be used of it (see the
             module docstring; only where calls are parsed from plain text).
+        one_call: one call per reply is wanted (``CallOptions.calls_wanted``): with
+            ``ends_early`` the reply is over at its first usable call.
 
     Attributes:
         over: why the reply was read far enough (None: not yet): ``"repeated call"``,
@@ -186,12 +188,14 @@ class ReplyReader:
     """
 
     __slots__ = ("_answer", "_ends", "_hold", "_info", "_json", "_keys", "_kept", "_logprobs",
-                 "_native", "_options", "_parser", "_raw", "_shown", "_text", "_usage", "over",
-                 "received")
+                 "_native", "_one", "_options", "_parser", "_raw", "_shown", "_text", "_usage",
+                 "over", "received")
 
     def __init__(self, options: CallOptions, *, calls_only: bool = False,
-                 constrained: bool = False, ends_early: bool = False) -> None:
+                 constrained: bool = False, ends_early: bool = False,
+                 one_call: bool = False) -> None:
         self._options = options
+        self._one = one_call
         self._parser = None
         self._answer = None
         self._raw: list[str] = []  # constrained: the JSON as it came
@@ -313,7 +317,7 @@ class ReplyReader:
             return
         self._keys.add(key)
         self._kept.add(call.id)
-        if call.valid and self._options.calls_wanted == 1:
+        if call.valid and self._one:
             self.over = "one call"
         elif len(self._keys) >= MAX_EMULATED_CALLS:
             self.over = "call limit"

@@ -54,8 +54,11 @@ class PromptSpec:
         tool_role: the backend takes ``role: "tool"`` messages.
         template: the profile's tool-prompt template (None: the format's own).
         parallel: the prompt may say that several calls can be made in one reply.
-        one_call: one call per reply is wanted (``parallel_tool_calls=False`` or a named
-            choice): a constrained schema admits one, an emulated reply stops after one.
+        one_call: one call per reply is wanted (``CallOptions.calls_wanted``: in an emulated
+            mode unless ``parallel_tool_calls=True``): a constrained schema or grammar admits
+            one, an emulated reply stops after one (a small model fills every call slot left
+            open with calls nobody asked for: on the agent benchmark one call a reply took a
+            grammar's success from 0.52 to 0.55 and wall time down by two thirds).
         failed_ids: ids of tool results whose tool failed (marked in replayed history).
         json_schema: a JSON schema the reply must follow, asked for in words.
         answer_only: the request asks for an answer (tools withheld after a failed call).
@@ -63,10 +66,6 @@ class PromptSpec:
             none); the end of a call is added where one call is wanted and there is room.
         grammar: a constrained turn is decoded under a GBNF grammar (``grammar``), not a
             ``response_format`` JSON schema: an answer is then plain text.
-        several: ``parallel_tool_calls=True`` was asked for: a grammar admits up to
-            ``MAX_CALLS`` calls a reply; else one (a small model fills every call slot a
-            grammar leaves open with calls nobody asked for: on the agent benchmark one
-            call a reply took success from 0.52 to 0.55 and wall time down by two thirds).
     """
 
     mode: PromptMode | None
@@ -82,7 +81,6 @@ class PromptSpec:
     answer_only: bool = False
     stop_max: int | None = 0
     grammar: bool = False
-    several: bool = False
 
 
 def prompt_request(wire: list[dict[str, Any]], params: dict[str, Any],
@@ -129,7 +127,7 @@ def _constraint(spec: PromptSpec) -> dict[str, Any]:
             return {}
         chosen = narrowed(spec.tools, mode, name)
         return {"grammar": tool_grammar(chosen, calls_only=mode in ("required", "named"),
-                                        parallel=spec.several and mode != "named")}
+                                        parallel=not spec.one_call)}
     return {"response_format": response_format(spec.tools, mode, name, parallel=not spec.one_call,
                                                answer_only=spec.answer_only)}
 

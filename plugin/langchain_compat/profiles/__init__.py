@@ -209,6 +209,13 @@ class Profile:
     is read whole and trimmed afterwards (identical calls folded into one, at most
     ``MAX_EMULATED_CALLS`` kept).
 
+    ``several_emulated_calls`` (off by default) lets an emulated reply hold several calls
+    when the caller did not pass ``parallel_tool_calls``. Off, an emulated reply (plain,
+    constrained or under a grammar) holds one call unless ``parallel_tool_calls=True``:
+    its calls are written before any result is seen, and a small model fills it with
+    calls that guess at the results. Turn it on for a model that plans independent calls
+    in one reply well.
+
     ``tool_format`` is the tool-call format emulation prompts in (``"hermes"``,
     ``"llama3"``, ``"mistral"``; ``emulation/formats/``): a model is best asked in the
     format it was trained on. Replies are read in every known format whatever it is.
@@ -253,6 +260,7 @@ class Profile:
     constrained: bool = False
     call_grammar: bool = False
     early_stop: bool = True
+    several_emulated_calls: bool = False
     embeddings: EmbeddingsLimits | None = None
     embedding_prefixes: tuple[str, str] | None = None
     notes: str = ""
