@@ -218,8 +218,8 @@ class CallOptions:
         the profile says the model plans several well (``several_emulated_calls``): the
         calls of one emulated reply are written before any result is seen, and a small
         model fills the reply with calls that guess at the results (agent benchmark,
-        ``docs/agent-benchmark.md``: plain emulation 1.9x native wall time instead of 2.5x,
-        no repeated call instead of 20, the same success). A native backend decides for
+        ``docs/agent-benchmark.md``: plain emulation 1.7x native wall time instead of 2.5x,
+        no repeated call instead of 20, success within one task). A native backend decides for
         itself (OpenAI's default is several)."""
         named = isinstance(self.tool_choice, dict) or (
             isinstance(self.tool_choice, str) and self.tool_choice not in (
