@@ -140,11 +140,11 @@ class Call:
         streamed = self.options.stream or ends  # (a reply ended early is read as a stream)
         # One decision for both sides of the turn: the prompt written for the grammar, and
         # the reply read as plain text; otherwise a constrained reply is the schema's JSON.
+        one_call = self.options.calls_wanted(mode, self.settings.profile) == 1
         grammar = grammar_turn(self._wire, self._extra, self.settings, mode)
         reader = ReplyReader(self.options, calls_only=mode.sends_tools and not withhold,
                              constrained=mode is ToolMode.CONSTRAINED and not grammar,
-                             ends_early=ends,
-                             one_call=self.options.calls_wanted(mode, self.settings.profile) == 1)
+                             ends_early=ends, one_call=one_call)
         self._payload = build_payload(self._wire, self.settings, self.options, mode,
                                       failed_ids=self._failed, withhold_tools=withhold,
                                       extra=self._extra, stream=streamed,
