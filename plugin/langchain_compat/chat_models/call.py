@@ -97,7 +97,8 @@ class Call:
     """
 
     __slots__ = ("_builder", "_checking", "_done", "_extra", "_failed", "_judge", "_modes",
-                 "_payload", "_reader", "_reasks", "_replies", "_sent", "_side", "_usage",
+                 "_one_call", "_payload", "_reader", "_reasks", "_replies", "_sent", "_side",
+                 "_usage",
                  "_wire", "_withheld", "downgrades", "options", "settings")
 
     def __init__(self, settings: CallSettings, options: CallOptions,
@@ -124,6 +125,7 @@ class Call:
         self._sent = 0
         self._done = False
         self._reader: ReplyReader | None = None
+        self._one_call = False  # the reply in flight may hold one call (next_action decides)
         self._payload: dict[str, Any] = {}
         self._usage: UsageMetadata | None = None
         self._replies: list[Reply] = []  # n > 1: the other choices of the last whole answer
@@ -138,8 +140,9 @@ class Call:
         mode, withhold = self._modes.mode, self._withheld
         ends = self._ends_early(mode, withhold)
         streamed = self.options.stream or ends  # (a reply ended early is read as a stream)
-        # One decision for both sides of the turn: the prompt written for the grammar, and
-        # the reply read as plain text; otherwise a constrained reply is the schema's JSON.
+        # Decided once for both sides of the turn, the prompt and the reply: how many calls
+        # the reply may hold (the prompt's stop, the reader's end, the trim), and whether it
+        # is decoded under the grammar (then read as plain text, else as the schema's JSON).
         one_call = self.options.calls_wanted(mode, self.settings.profile) == 1
         grammar = grammar_turn(self._wire, self._extra, self.settings, mode)
         reader = ReplyReader(self.options, calls_only=mode.sends_tools and not withhold,
@@ -147,13 +150,13 @@ class Call:
                              ends_early=ends, one_call=one_call)
         self._payload = build_payload(self._wire, self.settings, self.options, mode,
                                       failed_ids=self._failed, withhold_tools=withhold,
-                                      extra=self._extra, stream=streamed,
-                                      grammar=grammar)  # (bad values refused)
+                                      extra=self._extra, stream=streamed, grammar=grammar,
+                                      one_call=one_call)  # (bad values refused)
         if self._sent == 0 and self._model_list_due():
             self._checking = True
             return Send("/models", None, JSONAnswer(), CHECK_TIMEOUT, admitted=False)
         self._checking = False
-        self._reader = reader
+        self._reader, self._one_call = reader, one_call
         self._side = {}
         profile = self.settings.profile
         how = {"think_tags": profile.think_tags, "think_prefilled": profile.think_prefilled,
@@ -228,7 +231,7 @@ class Call:
         self._count_usage(reply)
         if self._modes.mode.emulates:
             reply.fold_calls(MAX_EMULATED_CALLS)
-        if self.options.calls_wanted(self._modes.mode, self.settings.profile) == 1:
+        if self._one_call:
             reply.keep_one_call()
         verdict = self._judge.judge(reply, mode=self._modes.mode, withheld=self._withheld,
                                     reasks=self._reasks)

@@ -28,7 +28,7 @@ __all__ = ["build_payload", "check_native_names", "prompt_spec"]
 def build_payload(wire: list[dict[str, Any]], settings: CallSettings, options: CallOptions,
                   mode: ToolMode, *, failed_ids: frozenset[str] = frozenset(),
                   withhold_tools: bool = False, extra: tuple[dict[str, Any], ...] = (),
-                  stream: bool | None = None, grammar: bool = False) -> dict[str, Any]:
+                  stream: bool | None = None, grammar: bool, one_call: bool) -> dict[str, Any]:
     """The request body of one attempt.
 
     Args:
@@ -43,6 +43,8 @@ def build_payload(wire: list[dict[str, Any]], settings: CallSettings, options: C
             early as a stream).
         grammar: a constrained turn is decoded under the grammar (:func:`grammar_turn`,
             decided by the call, which reads the reply accordingly).
+        one_call: the reply may hold one call (``CallOptions.calls_wanted``, decided by the
+            call, which ends and trims the reply accordingly).
 
     Returns:
         The body: where tools or a JSON schema travel in the prompt, the messages and
@@ -61,7 +63,7 @@ def build_payload(wire: list[dict[str, Any]], settings: CallSettings, options: C
         if options.parallel is not None and profile.parallel_tool_calls:
             params["parallel_tool_calls"] = options.parallel
     spec = prompt_spec(wire, settings, options, mode, failed_ids=failed_ids,
-                       withhold_tools=withhold_tools, grammar=grammar)
+                       withhold_tools=withhold_tools, grammar=grammar, one_call=one_call)
     if spec is not None:
         from langchain_compat.emulation.prompt import prompt_request
 
@@ -94,7 +96,8 @@ def grammar_turn(wire: list[dict[str, Any]], extra: tuple[dict[str, Any], ...],
 def prompt_spec(wire: list[dict[str, Any]], settings: CallSettings, options: CallOptions,
                 mode: ToolMode, *,
                 failed_ids: frozenset[str] = frozenset(),
-                withhold_tools: bool = False, grammar: bool = False) -> PromptSpec | None:
+                withhold_tools: bool = False, grammar: bool,
+                one_call: bool) -> PromptSpec | None:
     """What the prompt carries for ``mode`` (None: nothing, the request is sent as it is):
     the JSON instructions of prompted structured output; the tools of an emulated or
     constrained call; tool history as text where the backend has no tool role."""
@@ -117,7 +120,7 @@ def prompt_spec(wire: list[dict[str, Any]], settings: CallSettings, options: Cal
     return prompt.PromptSpec(
         mode=how, tools=options.tools or [], tool_choice=options.tool_choice,
         fmt=profile.tool_format, tool_role=profile.tool_role, template=profile.tool_prompt,
-        parallel=options.parallel is not False, one_call=options.calls_wanted(mode, profile) == 1,
+        parallel=options.parallel is not False, one_call=one_call,
         failed_ids=failed_ids, json_schema=schema, answer_only=withhold_tools,
         stop_max=(stop.max_items if stop.supported else 0),
         grammar=grammar)
