@@ -14,14 +14,9 @@ from hypothesis import strategies as st
 from langchain_compat import BackendMemory, ChatOpenAICompatible
 from langchain_compat.emulation.formats.constrained import MAX_CALLS, AnswerReader
 from langchain_compat.testing import emulate
+from tools.paths import run
+from tools.tool_specs import ADD, WEATHER
 
-ADD = {"type": "function", "function": {"name": "add", "description": "Add two integers.",
-       "parameters": {"type": "object", "properties": {"a": {"type": "integer"},
-                                                       "b": {"type": "integer"}},
-                      "required": ["a", "b"]}}}
-WEATHER = {"type": "function", "function": {"name": "get_weather", "description": "Weather.",
-           "parameters": {"type": "object", "properties": {"city": {"type": "string"}},
-                          "required": ["city"]}}}
 
 
 def _model(emu, **kw) -> ChatOpenAICompatible:
@@ -95,16 +90,7 @@ def test_an_answer_is_plain_text_and_streams_as_it_is_decoded(path: str) -> None
     text = 'Paris is "lovely" —\nsunny, 24 °C. \\o/'
     with emulate() as emu:
         emu.script([json.dumps({"response": text})])
-        llm = _model(emu).bind_tools([ADD, WEATHER])
-        if path == "invoke":
-            msg = llm.invoke("weather?")
-            pieces = [msg.content]
-        else:
-            chunks = list(llm.stream("weather?"))
-            pieces = [c.content for c in chunks if c.content]
-            msg = chunks[0]
-            for c in chunks[1:]:
-                msg = msg + c
+        msg, pieces = run(_model(emu).bind_tools([ADD, WEATHER]), path, "weather?")
     assert msg.content == text and not msg.tool_calls
     assert msg.response_metadata["tool_calling"] == "constrained"
     if path == "stream":  # yielded as it came, several pieces, none of them JSON
@@ -122,23 +108,38 @@ def test_calls_are_read_and_identical_ones_fold() -> None:
     assert [c["name"] for c in msg.response_metadata["dropped_tool_calls"]] == ["add"]
 
 
-def test_a_server_that_refuses_the_schema_gets_plain_emulation_learned() -> None:
+# Each constraint a server refuses falls back one step, and that is learned: the grammar to
+# the JSON schema (a constrained call), the schema to plain emulation.
+@pytest.mark.parametrize(("refused", "overrides", "reply", "row", "instead", "mode"), [
+    ("json_schema", {"constrained": True},
+     '<tool_call>{"name": "add", "arguments": {"a": 1, "b": 2}}</tool_call>',
+     "constrained", None, "emulated"),
+    ("grammar", {"constrained": True, "call_grammar": True, "json_schema": True,
+                 "server_kind": "llama.cpp"},
+     '{"name": "add", "arguments": {"a": 1, "b": 2}}', "call_grammar", "json_schema",
+     "constrained"),
+], ids=["schema-to-plain", "grammar-to-schema"])
+def test_a_refused_constraint_falls_back_one_step_learned(refused, overrides, reply, row,
+                                                          instead, mode) -> None:
     memory = BackendMemory()
-    with emulate(refuse=["json_schema"]) as emu:
+    field = "grammar" if refused == "grammar" else "response_format"
+    with emulate(refuse=[refused]) as emu:
         llm = ChatOpenAICompatible(base_url=emu.base_url, model="m", tool_calling="emulated",
                                    max_retries=0, backend_memory=memory,
-                                   profile_overrides={"constrained": True})
-        emu.script(['<tool_call>{"name": "add", "arguments": {"a": 1, "b": 2}}</tool_call>'] * 2)
+                                   profile_overrides=overrides)
+        emu.script([reply] * 2)
         first = llm.bind_tools([ADD]).invoke("1+2?")
-        assert len(emu.requests) == 2 and "response_format" not in emu.requests[1].body
+        assert len(emu.requests) == 2 and field not in emu.requests[1].body
+        if instead is not None:
+            assert emu.requests[1].body["response_format"]["type"] == instead
         assert first.tool_calls[0]["args"] == {"a": 1, "b": 2}
-        assert first.response_metadata["tool_calling"] == "emulated"
-        assert first.response_metadata["downgrades"] == ["constrained"]
+        assert first.response_metadata["tool_calling"] == mode
+        assert first.response_metadata["downgrades"] == [row]
         second = llm.bind_tools([ADD]).invoke("1+2?")
         assert len(emu.requests) == 3  # learned: one request
-        assert second.response_metadata["downgrades"] == ["constrained"]
+        assert second.response_metadata["downgrades"] == [row]
     [record] = memory.records()
-    assert record.refused_fields == {"constrained"}
+    assert record.refused_fields == {row}
 
 
 @settings(max_examples=200, deadline=None)

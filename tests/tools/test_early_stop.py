@@ -7,24 +7,21 @@ so the server stops generating: a small model otherwise writes the same calls un
 
 from __future__ import annotations
 
-import asyncio
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 
 import pytest
-from langchain_core.messages import AIMessage, AIMessageChunk
+from langchain_core.messages import AIMessage
 
 from langchain_compat import ChatOpenAICompatible
 from langchain_compat.chat_models.reader import MAX_EMULATED_CALLS
 from langchain_compat.errors import ResponseParseError
 from langchain_compat.testing import Emulator, emulate, hang
+from tools.paths import PATHS, final
+from tools.tool_specs import ADD
 
-ADD = {"type": "function", "function": {"name": "add", "description": "Add two integers.",
-       "parameters": {"type": "object", "properties": {"a": {"type": "integer"},
-                                                       "b": {"type": "integer"}},
-                      "required": ["a", "b"]}}}
 SEARCH = {"type": "function", "function": {"name": "search", "description": "Search.",
           "parameters": {"type": "object", "properties": {"q": {"type": "string"}},
                          "required": ["q"]}}}
@@ -40,28 +37,10 @@ def model(emu: Emulator, **profile: Any) -> ChatOpenAICompatible:
                                 max_retries=0, timeout=10, profile_overrides=profile or None)
 
 
-def final(runnable: Any, path: str, text: str = "go") -> AIMessage:
-    if path == "invoke":
-        return runnable.invoke(text)
-    if path == "ainvoke":
-        return asyncio.run(runnable.ainvoke(text))
-    if path == "stream":
-        chunks = list(runnable.stream(text))
-    else:
-        async def collect() -> list[AIMessageChunk]:
-            return [c async for c in runnable.astream(text)]
-        chunks = asyncio.run(collect())
-    total = chunks[0]
-    for chunk in chunks[1:]:
-        total = total + chunk
-    return total
-
-
 def calls(message: AIMessage) -> list[tuple[str, dict[str, Any]]]:
     return [(c["name"], c["args"]) for c in message.tool_calls]
 
 
-PATHS = ["invoke", "ainvoke", "stream", "astream"]
 LOOP = (call("add", a=1, b=2) + call("search", q="x") + call("add", a=1, b=2)
         + call("add", a=3, b=4))
 
@@ -76,7 +55,7 @@ def emu() -> Any:
 def test_the_reply_ends_at_its_first_repeated_call(emu: Emulator, path: str) -> None:
     emu.reset()
     emu.script([LOOP])
-    out = final(model(emu).bind_tools([ADD, SEARCH], parallel_tool_calls=True), path)
+    out = final(model(emu).bind_tools([ADD, SEARCH], parallel_tool_calls=True), path, "go")
     # add(3, 4) comes after the repeat: the model was looping, the reply ended before it
     assert calls(out) == [("add", {"a": 1, "b": 2}), ("search", {"q": "x"})]
     meta = out.response_metadata
@@ -101,7 +80,7 @@ def test_without_early_stop_the_reply_is_read_whole_and_folded(emu: Emulator) ->
 def test_the_reply_ends_at_the_call_limit(emu: Emulator, path: str) -> None:
     emu.reset()
     emu.script(["".join(call("add", a=i, b=i) for i in range(MAX_EMULATED_CALLS + 3))])
-    out = final(model(emu).bind_tools([ADD], parallel_tool_calls=True), path)
+    out = final(model(emu).bind_tools([ADD], parallel_tool_calls=True), path, "go")
     assert calls(out) == [("add", {"a": i, "b": i}) for i in range(MAX_EMULATED_CALLS)]
     assert out.response_metadata["ended_early"] == "call limit"
 
@@ -115,7 +94,7 @@ def test_one_call_wanted_ends_at_the_first_usable_call(emu: Emulator, path: str,
     emu.reset()
     # an invalid call first: the reply goes on to the usable one, and ends there
     emu.script([call("add", a="x") + call("add", a=1, b=2) + call("search", q="y")])
-    out = final(model(emu).bind_tools([ADD, SEARCH], parallel_tool_calls=parallel), path)
+    out = final(model(emu).bind_tools([ADD, SEARCH], parallel_tool_calls=parallel), path, "go")
     assert calls(out) == [("add", {"a": 1, "b": 2})]
     assert out.response_metadata["ended_early"] == "one call"
     assert out.response_metadata["dropped_tool_calls"][0]["args"] == '{"a": "x"}'
@@ -128,7 +107,7 @@ def test_the_server_is_left_once_the_reply_is_over(emu: Emulator, path: str) -> 
     emu.reset()
     emu.script([call("add", a=1, b=2) * 40])
     emu.inject(hang(after_chunks=60))  # the repeat is complete well before chunk 60
-    out = final(model(emu).bind_tools([ADD], parallel_tool_calls=True), path)
+    out = final(model(emu).bind_tools([ADD], parallel_tool_calls=True), path, "go")
     assert calls(out) == [("add", {"a": 1, "b": 2})]
     assert out.response_metadata["ended_early"] == "repeated call"
 
@@ -137,7 +116,7 @@ def test_the_server_is_left_once_the_reply_is_over(emu: Emulator, path: str) -> 
 def test_a_reply_without_a_repeat_is_read_to_its_end(emu: Emulator, path: str) -> None:
     emu.reset()
     emu.script([call("add", a=1, b=2) + call("search", q="x")])
-    out = final(model(emu).bind_tools([ADD, SEARCH], parallel_tool_calls=True), path)
+    out = final(model(emu).bind_tools([ADD, SEARCH], parallel_tool_calls=True), path, "go")
     assert calls(out) == [("add", {"a": 1, "b": 2}), ("search", {"q": "x"})]
     meta = out.response_metadata
     assert "ended_early" not in meta and "usage_estimated" not in meta  # the server's usage
@@ -193,7 +172,7 @@ def test_a_server_that_cannot_stream_still_answers_invoke(whole_only: str, path:
     llm = ChatOpenAICompatible(base_url=whole_only, model="m", tool_calling="emulated",
                                max_retries=0, timeout=10).bind_tools([ADD, SEARCH],
                                                              parallel_tool_calls=True)
-    out = final(llm, path)
+    out = final(llm, path, "go")
     assert _WholeOnly.bodies[-1]["stream"] is True
     assert calls(out) == [("add", {"a": 1, "b": 2}), ("search", {"q": "x"})]
     assert out.response_metadata["ended_early"] == "repeated call"

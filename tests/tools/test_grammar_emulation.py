@@ -1,8 +1,9 @@
 """Constrained emulation under a grammar (``Profile.call_grammar``, llama.cpp's ``grammar``)
 on the emulator: the grammar sent instead of a schema, narrowed by tool_choice; an answer
-read (and streamed) as plain text; calls read; a server that refuses the grammar gets the
-JSON schema instead (learned). What the grammar text admits is checked on the real
-llama-server in tests/local/test_grammar_local.py."""
+read (and streamed) as plain text; calls read; a grammar the caller sent is not downgraded
+(a server that refuses ours gets the JSON schema instead, learned: that is in
+test_constrained_emulation.py beside the schema's own fallback). What the grammar text
+admits is checked on the real llama-server in tests/local/test_grammar_local.py."""
 
 from __future__ import annotations
 
@@ -17,22 +18,17 @@ from langchain_compat.chat_models.downgrades import GRAMMAR_MARK
 from langchain_compat.emulation.grammar import MARK, MAX_CALLS, tool_grammar
 from langchain_compat.emulation.prompt import PromptSpec, prompt_request
 from langchain_compat.testing import emulate
+from tools.paths import final, run
+from tools.tool_specs import ADD, WEATHER
 
-ADD = {"type": "function", "function": {"name": "add", "description": "Add two integers.",
-       "parameters": {"type": "object", "properties": {"a": {"type": "integer"},
-                                                       "b": {"type": "integer"}},
-                      "required": ["a", "b"]}}}
-WEATHER = {"type": "function", "function": {"name": "get_weather", "description": "Weather.",
-           "parameters": {"type": "object", "properties": {"city": {"type": "string"}},
-                          "required": ["city"]}}}
 OVERRIDES = {"constrained": True, "call_grammar": True, "json_schema": True,
              "server_kind": "llama.cpp"}
 
 
-def _model(emu, memory: BackendMemory | None = None) -> ChatOpenAICompatible:
+def _model(emu) -> ChatOpenAICompatible:
     return ChatOpenAICompatible(base_url=emu.base_url, model="m", tool_calling="emulated",
                                 max_retries=0,
-                                backend_memory=BackendMemory() if memory is None else memory,
+                                backend_memory=BackendMemory(),
                                 profile_overrides=OVERRIDES)
 
 
@@ -79,16 +75,7 @@ def test_an_answer_is_plain_text_as_written(path: str) -> None:
     text = 'Bonjour! Paris is "lovely" {today}'
     with emulate() as emu:
         emu.script([text])
-        llm = _model(emu).bind_tools([ADD, WEATHER])
-        pieces = []
-        if path == "invoke":
-            msg = llm.invoke("hello in French?")
-        else:
-            chunks = list(llm.stream("hello in French?"))
-            pieces = [c.content for c in chunks if c.content]
-            msg = chunks[0]
-            for c in chunks[1:]:
-                msg = msg + c
+        msg, pieces = run(_model(emu).bind_tools([ADD, WEATHER]), path, "hello in French?")
     assert msg.content == text and not msg.tool_calls and not msg.invalid_tool_calls
     assert msg.response_metadata["tool_calling"] == "constrained"
     if path == "stream":  # yielded as it came, not held back until the reply is whole
@@ -101,14 +88,8 @@ def test_calls_one_per_line_are_read(path: str) -> None:
              '{"name": "get_weather", "arguments": {"city": "London"}}')
     with emulate() as emu:
         emu.script([reply])
-        llm = _model(emu).bind_tools([ADD, WEATHER], parallel_tool_calls=True)
-        if path == "invoke":
-            msg = llm.invoke("weather in Paris and London?")
-        else:
-            chunks = list(llm.stream("weather in Paris and London?"))
-            msg = chunks[0]
-            for c in chunks[1:]:
-                msg = msg + c
+        msg = final(_model(emu).bind_tools([ADD, WEATHER], parallel_tool_calls=True), path,
+                    "weather in Paris and London?")
     assert [(c["name"], c["args"]) for c in msg.tool_calls] == [
         ("get_weather", {"city": "Paris"}), ("get_weather", {"city": "London"})]
     assert msg.content == ""
@@ -122,24 +103,6 @@ def test_an_answer_asked_for_is_not_constrained() -> None:
     full, with_grammar = prompt_request([{"role": "user", "content": "hi"}], {},
                                         PromptSpec(mode="constrained", tools=[ADD], grammar=True))
     assert wire == full and with_grammar["grammar"].startswith(MARK)
-
-
-def test_a_server_that_refuses_the_grammar_gets_the_schema_learned() -> None:
-    memory = BackendMemory()
-    with emulate(refuse=["grammar"]) as emu:
-        llm = _model(emu, memory)
-        emu.script(['{"name": "add", "arguments": {"a": 1, "b": 2}}'] * 2)
-        first = llm.bind_tools([ADD]).invoke("1+2?")
-        assert len(emu.requests) == 2 and "grammar" not in emu.requests[1].body
-        assert emu.requests[1].body["response_format"]["type"] == "json_schema"
-        assert first.tool_calls[0]["args"] == {"a": 1, "b": 2}
-        assert first.response_metadata["tool_calling"] == "constrained"
-        assert first.response_metadata["downgrades"] == ["call_grammar"]
-        second = llm.bind_tools([ADD]).invoke("1+2?")
-        assert len(emu.requests) == 3  # learned: one request
-        assert second.response_metadata["downgrades"] == ["call_grammar"]
-    [record] = memory.records()
-    assert record.refused_fields == {"call_grammar"}
 
 
 def test_a_grammar_the_caller_sent_is_not_downgraded() -> None:
@@ -206,14 +169,7 @@ def test_right_after_a_tool_result_the_turn_is_decoded_under_the_schema(path: st
                ToolMessage("3", tool_call_id="c1")]
     with emulate() as emu:
         emu.script([json.dumps({"response": "It is 3."})])
-        llm = _model(emu).bind_tools([ADD, WEATHER])
-        if path == "invoke":
-            msg = llm.invoke(history)
-        else:
-            chunks = list(llm.stream(history))
-            msg = chunks[0]
-            for c in chunks[1:]:
-                msg = msg + c
+        msg = final(_model(emu).bind_tools([ADD, WEATHER]), path, history)
         body = emu.requests[0].body
     assert "grammar" not in body and body["response_format"]["type"] == "json_schema"
     assert msg.content == "It is 3." and not msg.tool_calls  # read as the schema's answer

@@ -24,8 +24,9 @@ from pydantic import BaseModel
 from langchain_compat import ChatOpenAICompatible
 from langchain_compat.testing import Emulator, emulate
 from unit.emulation.emulation_cases import CASES, TOOLS
+from tools.paths import PATHS, added
+from tools.tool_specs import ADD, MULTIPLY
 
-PATHS = ("invoke", "ainvoke", "stream", "astream")
 #: response_metadata keys the judge, the reader or the call set: each must agree.
 META = ("finish_reason", "tool_calling", "tool_calling_downgraded", "downgrades",
         "invalid_tool_calls", "dropped_tool_calls", "dropped_repeated_tool_calls",
@@ -37,13 +38,6 @@ META = ("finish_reason", "tool_calling", "tool_calling_downgraded", "downgrades"
 def emu() -> Iterator[Emulator]:
     with emulate() as emulator:
         yield emulator
-
-
-def _add(chunks: list[AIMessageChunk]) -> AIMessageChunk:
-    total = chunks[0]
-    for chunk in chunks[1:]:
-        total = total + chunk
-    return total
 
 
 async def _apath(runnable: Any, messages: Any, path: str) -> Any:
@@ -64,7 +58,7 @@ def run_path(emu: Emulator, runnable: Any, messages: Any, path: str, replies: li
         out = asyncio.run(_apath(runnable, messages, path))
     if path == "ainvoke":
         return out
-    return _add(out) if out and isinstance(out[0], AIMessageChunk) else out
+    return added(out) if out and isinstance(out[0], AIMessageChunk) else out
 
 
 def _ids(calls: list[dict]) -> list[dict]:
@@ -122,14 +116,6 @@ def test_every_corpus_reply_reads_the_same_on_every_path_under_a_grammar(emu: Em
 
 # -- the reply policy ------------------------------------------------------------------
 
-ADD = {"type": "function", "function": {"name": "add", "description": "Add two integers.",
-       "parameters": {"type": "object", "properties": {"a": {"type": "integer"},
-                                                       "b": {"type": "integer"}},
-                      "required": ["a", "b"]}}}
-MULTIPLY = {"type": "function", "function": {"name": "multiply", "description": "Multiply.",
-            "parameters": {"type": "object", "properties": {"a": {"type": "number"},
-                                                            "b": {"type": "number"}},
-                           "required": ["a", "b"]}}}
 HISTORY = [HumanMessage("What is 2 + 3, then times 4?"),
            AIMessage("", tool_calls=[{"name": "add", "args": {"a": 2, "b": 3}, "id": "call_1",
                                       "type": "tool_call"}]),

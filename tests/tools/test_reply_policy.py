@@ -19,11 +19,8 @@ from langchain_compat import ChatOpenAICompatible
 from langchain_compat.errors import BadRequestError, ToolCallParseError, ToolsNotSupportedError
 from langchain_compat.testing import emulate
 from langchain_compat.testing.faults import server_error
+from tools.tool_specs import ADD, MULTIPLY
 
-ADD = {"type": "function", "function": {
-    "name": "add", "description": "Add two integers.", "parameters": {
-    "type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}},
-    "required": ["a", "b"]}}}
 CALL = {"name": "add", "arguments": {"a": 2, "b": 3}}
 HERMES_CALL = '<tool_call>\n{"name": "add", "arguments": {"a": 2, "b": 3}}\n</tool_call>'
 
@@ -132,10 +129,6 @@ def test_failed_attempts_do_not_pile_up(stream: bool) -> None:
     assert sum(m["role"] == "assistant" for m in bodies[2]["messages"]) == 1
 
 
-MULTIPLY = {"type": "function", "function": {
-    "name": "multiply", "description": "Multiply.", "parameters": {
-    "type": "object", "properties": {"a": {"type": "number"}, "b": {"type": "number"}},
-    "required": ["a", "b"]}}}
 CALC = {"type": "function", "function": {
     "name": "calc", "description": "Evaluate an expression.", "parameters": {
     "type": "object", "properties": {"expression": {"type": "string"}},
