@@ -174,3 +174,26 @@ def test_right_after_a_tool_result_the_turn_is_decoded_under_the_schema(path: st
     assert "grammar" not in body and body["response_format"]["type"] == "json_schema"
     assert msg.content == "It is 3." and not msg.tool_calls  # read as the schema's answer
     assert msg.response_metadata["tool_calling"] == "constrained"
+
+
+@pytest.mark.parametrize("path", ["invoke", "ainvoke", "stream", "astream"])
+def test_a_reask_after_a_tool_result_stays_under_the_schema_and_the_same_prompt(path) -> None:
+    """The re-ask of a turn after a result (here: the answered call made again) keeps that
+    turn's kind: the schema, asking for an answer only, and the same prompt bytes up to the
+    re-ask, so llama-server's prompt cache reuses the conversation (switching back to the
+    grammar's prompt re-evaluated all of it: a third of the prompt tokens of the agent
+    benchmark)."""
+    from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
+
+    history = [HumanMessage("1+2?"),
+               AIMessage("", tool_calls=[{"name": "add", "args": {"a": 1, "b": 2}, "id": "c1"}]),
+               ToolMessage("3", tool_call_id="c1")]
+    with emulate() as emu:
+        emu.script(['{"name": "add", "arguments": {"a": 1, "b": 2}}',
+                    json.dumps({"response": "It is 3."})])
+        msg = final(_model(emu).bind_tools([ADD, WEATHER]), path, history)
+        first, reask = (r.body for r in emu.requests)
+    assert msg.content == "It is 3." and not msg.tool_calls
+    assert "grammar" not in reask
+    assert reask["response_format"]["json_schema"]["schema"]["required"] == ["response"]
+    assert reask["messages"][:len(first["messages"])] == first["messages"]

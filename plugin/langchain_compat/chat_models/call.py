@@ -144,7 +144,7 @@ class Call:
         # the reply may hold (the prompt's stop, the reader's end, the trim), and whether it
         # is decoded under the grammar (then read as plain text, else as the schema's JSON).
         one_call = self.options.calls_wanted(mode, self.settings.profile) == 1
-        grammar = grammar_turn(self._wire, self._extra, self.settings, mode)
+        grammar = grammar_turn(self._wire, self.settings, mode)
         reader = ReplyReader(self.options, calls_only=mode.sends_tools and not withhold,
                              constrained=mode is ToolMode.CONSTRAINED and not grammar,
                              ends_early=ends, one_call=one_call)

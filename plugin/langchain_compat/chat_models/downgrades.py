@@ -193,7 +193,7 @@ def _probe_body(settings: CallSettings, options: CallOptions) -> dict[str, Any]:
     """The fields a call would send (its messages left out: a first turn)."""
     mode = choose_mode(settings, options)
     return build_payload([], settings, options, mode,
-                         grammar=grammar_turn([], (), settings, mode),
+                         grammar=grammar_turn([], settings, mode),
                          one_call=options.calls_wanted(mode, settings.profile) == 1)
 
 

@@ -78,19 +78,21 @@ def build_payload(wire: list[dict[str, Any]], settings: CallSettings, options: C
     )
 
 
-def grammar_turn(wire: list[dict[str, Any]], extra: tuple[dict[str, Any], ...],
-                 settings: CallSettings, mode: ToolMode) -> bool:
+def grammar_turn(wire: list[dict[str, Any]], settings: CallSettings, mode: ToolMode) -> bool:
     """Whether a constrained turn is decoded under a grammar (an answer in plain text) rather
     than the JSON schema (an answer as ``{"response": ...}``): where the profile takes one
-    (``call_grammar``) and the turn does not follow a tool result. Before any result the
-    model has to be free to answer without a call (under the schema the 0.5B model called a
-    tool on every no-tool question); right after one, the schema's short answers restate
+    (``call_grammar``) and the conversation does not end with a tool result. Before any result
+    the model has to be free to answer without a call (under the schema the 0.5B model called
+    a tool on every no-tool question); right after one, the schema's short answers restate
     the result faithfully and it opens fewer needless calls (measured on the agent benchmark,
-    docs/agent-benchmark.md)."""
+    docs/agent-benchmark.md).
+
+    Decided from the conversation alone: a re-ask within the call (``Call._extra``) keeps
+    the kind of the turn it re-asks, so its prompt is the same bytes up to the re-ask and a
+    server's prompt cache reuses the conversation (a switch of kind re-evaluates all of it)."""
     if mode is not ToolMode.CONSTRAINED or not settings.profile.call_grammar:
         return False
-    last = extra[-1] if extra else wire[-1] if wire else None
-    return last is None or last.get("role") != "tool"
+    return not wire or wire[-1].get("role") != "tool"
 
 
 def prompt_spec(wire: list[dict[str, Any]], settings: CallSettings, options: CallOptions,
