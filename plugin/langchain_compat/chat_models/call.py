@@ -34,7 +34,7 @@ from langchain_compat.chat_models.plan import build_payload, grammar_turn
 from langchain_compat.chat_models.reader import MAX_EMULATED_CALLS, Reply, ReplyReader
 from langchain_compat.chat_models.tool_mode import ToolModes
 from langchain_compat.chat_models.usage import estimate_usage
-from langchain_compat.core.messages import messages_to_wire
+from langchain_compat.core.messages import messages_to_wire, refuse_images
 from langchain_compat.core.response import ChatBody, StreamDelta, served_model_ids
 from langchain_compat.core.stream import ChatStream
 from langchain_compat.connection.hints import shown_url
@@ -44,7 +44,6 @@ from langchain_compat.errors import (
     ModelNotServedError,
     StreamInterruptedError,
     ToolCallParseError,
-    UnsupportedParameterError,
 )
 from langchain_compat.profiles import ReasoningReplay
 from langchain_compat.transport.readers import JSONAnswer
@@ -113,7 +112,7 @@ class Call:
         self._wire = messages_to_wire(
             messages, reasoning=settings.profile.reasoning_replay is ReasoningReplay.REQUIRED)
         if settings.profile.image_inputs is False:
-            refuse_images(self._wire, settings)
+            refuse_images(self._wire, provider=settings.provider, model=settings.model_name)
         self._failed = frozenset(m.tool_call_id for m in messages
                                  if isinstance(m, ToolMessage) and m.status == "error")
         self._modes = ToolModes(settings, options)
@@ -380,19 +379,3 @@ def path_metadata(mode: ToolMode, downgraded: bool, options: CallOptions,
         out["requests"] = requests
     return out
 
-
-def refuse_images(wire: list[dict[str, Any]], settings: CallSettings) -> None:
-    """Refuse a conversation with an image for a model whose profile reads text only.
-
-    Raises:
-        UnsupportedParameterError: a message carries an ``image_url`` part.
-    """
-    for i, message in enumerate(wire):
-        content = message.get("content")
-        if isinstance(content, list) and any(
-                isinstance(part, dict) and part.get("type") == "image_url" for part in content):
-            raise UnsupportedParameterError(
-                f"messages[{i}].content", settings.provider,
-                f"{settings.model_name or 'this model'} reads text only, so the image would be "
-                "dropped or refused; use a vision model, or profile_overrides="
-                "{'image_inputs': True} if this one does take images")

@@ -1,4 +1,5 @@
-"""LangChain messages <-> OpenAI chat-completions wire dicts (sans-IO).
+"""LangChain messages <-> OpenAI chat-completions wire dicts (sans-IO), and the check of a
+converted conversation against a text-only model (:func:`refuse_images`).
 
 ``to_wire`` is on the hot path of every call, so plain-string content takes a
 fast path and only list content goes through block conversion.
@@ -20,10 +21,10 @@ from langchain_core.messages import (
 from langchain_core.messages.block_translators.openai import convert_to_openai_data_block
 
 from langchain_compat.core.reasoning import message_reasoning
-from langchain_compat.errors import InvalidParameterError
+from langchain_compat.errors import InvalidParameterError, UnsupportedParameterError
 
 __all__ = ["content_text", "content_to_wire", "message_to_wire", "messages_to_wire",
-           "tool_calls_to_wire"]
+           "refuse_images", "tool_calls_to_wire"]
 
 _ROLE_BY_TYPE = {
     "system": "system",
@@ -175,6 +176,28 @@ def messages_to_wire(messages: Sequence[BaseMessage], *,
     if not messages:
         raise InvalidParameterError("messages", "at least one message is required")
     return [message_to_wire(m, reasoning=reasoning) for m in messages]
+
+
+def refuse_images(wire: list[dict[str, Any]], *, provider: str, model: str | None) -> None:
+    """Refuse a conversation with an image, for a model whose profile reads text only.
+
+    Args:
+        wire: the conversation as wire dicts (:func:`messages_to_wire`).
+        provider: the provider's name, for the error.
+        model: the model's name, for the error (None: "this model").
+
+    Raises:
+        UnsupportedParameterError: a message carries an ``image_url`` part.
+    """
+    for i, message in enumerate(wire):
+        content = message.get("content")
+        if isinstance(content, list) and any(
+                isinstance(part, dict) and part.get("type") == "image_url" for part in content):
+            raise UnsupportedParameterError(
+                f"messages[{i}].content", provider,
+                f"{model or 'this model'} reads text only, so the image would be "
+                "dropped or refused; use a vision model, or profile_overrides="
+                "{'image_inputs': True} if this one does take images")
 
 
 def content_text(content: Any, omitted: str = "[{type} content omitted]") -> str:
