@@ -197,3 +197,32 @@ def test_a_reask_after_a_tool_result_stays_under_the_schema_and_the_same_prompt(
     assert "grammar" not in reask
     assert reask["response_format"]["json_schema"]["schema"]["required"] == ["response"]
     assert reask["messages"][:len(first["messages"])] == first["messages"]
+
+
+@pytest.mark.parametrize("path", ["invoke", "stream"])
+def test_grammar_and_schema_turns_share_the_system_prompt_and_the_schema_turn_says_its_shape_last(
+        path: str) -> None:
+    """One system prompt for both kinds of turn, so the server's prompt cache keeps the
+    conversation when the turn after a result is decoded under the schema (a different
+    system prompt made the server re-evaluate all of it: 139 prompt tokens a switch against
+    44 on the agent benchmark); the schema's answer shape is said after the result."""
+    from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
+
+    from langchain_compat.emulation.formats.constrained import ANSWER_SHAPE
+
+    question = [HumanMessage("1+2?")]
+    call = AIMessage("", tool_calls=[{"name": "add", "args": {"a": 1, "b": 2}, "id": "c1"}])
+    with emulate() as emu:
+        emu.script(['{"name": "add", "arguments": {"a": 1, "b": 2}}',
+                    json.dumps({"response": "It is 3."})])
+        llm = _model(emu).bind_tools([ADD, WEATHER])
+        final(llm, path, question)
+        msg = final(llm, path, [*question, call, ToolMessage("3", tool_call_id="c1")])
+        grammar_turn, schema_turn = (r.body for r in emu.requests)
+    assert "grammar" in grammar_turn and "response_format" in schema_turn
+    assert schema_turn["messages"][0] == grammar_turn["messages"][0]
+    assert "write your reply as plain text" in grammar_turn["messages"][0]["content"]
+    assert ANSWER_SHAPE not in json.dumps(grammar_turn["messages"])
+    assert schema_turn["messages"][-1]["content"].endswith(ANSWER_SHAPE)
+    assert schema_turn["messages"][-1]["role"] == "tool"
+    assert msg.content == "It is 3."

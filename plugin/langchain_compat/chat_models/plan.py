@@ -125,7 +125,7 @@ def prompt_spec(wire: list[dict[str, Any]], settings: CallSettings, options: Cal
         parallel=options.parallel is not False, one_call=one_call,
         failed_ids=failed_ids, json_schema=schema, answer_only=withhold_tools,
         stop_max=(stop.max_items if stop.supported else 0),
-        grammar=grammar)
+        grammar=grammar, grammar_prompt=profile.call_grammar)
 
 
 def _has_tool_history(wire: list[dict[str, Any]]) -> bool:

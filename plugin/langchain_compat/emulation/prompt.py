@@ -12,7 +12,9 @@ request's fields:
 - constrained tools: the same tool block every turn and a ``response_format`` whose JSON
   schema admits only a call to a bound tool or an answer, narrowed by ``tool_choice``;
   where the backend takes a grammar (``grammar``, llama.cpp), a GBNF grammar instead that
-  admits such a call or an answer in plain text (``emulation/grammar.py``);
+  admits such a call or an answer in plain text (``emulation/grammar.py``); in such a
+  conversation the turn right after a tool result is still decoded under the schema, with
+  the grammar's system prompt and the schema's answer shape said after the result;
 - a backend without a tool role: tool history replayed as text, no tools described.
 
 Pure: nothing is sent, the inputs are not modified.
@@ -24,7 +26,11 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from langchain_compat.emulation.formats import writer
-from langchain_compat.emulation.formats.constrained import narrowed, response_format
+from langchain_compat.emulation.formats.constrained import (
+    ANSWER_SHAPE,
+    narrowed,
+    response_format,
+)
 from langchain_compat.emulation.grammar import tool_grammar
 from langchain_compat.emulation.json_output import render_json_instructions
 from langchain_compat.emulation.render import (
@@ -66,6 +72,12 @@ class PromptSpec:
             none); the end of a call is added where one call is wanted and there is room.
         grammar: a constrained turn is decoded under a GBNF grammar (``grammar``), not a
             ``response_format`` JSON schema: an answer is then plain text.
+        grammar_prompt: the conversation's constrained turns are prompted as grammar turns
+            (``Profile.call_grammar``), those under the schema too: the system prompt is the
+            same bytes on every turn, so the server's prompt cache keeps the conversation
+            when a turn is decoded under the other (a switch re-evaluated all of it: on the
+            agent benchmark 139 prompt tokens a switch against 44), and a schema turn says
+            its answer shape after its last message.
     """
 
     mode: PromptMode | None
@@ -81,6 +93,7 @@ class PromptSpec:
     answer_only: bool = False
     stop_max: int | None = 0
     grammar: bool = False
+    grammar_prompt: bool = False
 
 
 def prompt_request(wire: list[dict[str, Any]], params: dict[str, Any],
@@ -102,9 +115,12 @@ def prompt_request(wire: list[dict[str, Any]], params: dict[str, Any],
         wire = _with_system(wire, render_json_instructions(spec.json_schema))
     if spec.mode == "constrained":  # the same tool block every turn: the decoder does the rest
         params = {**params, **_constraint(spec)}
+        as_grammar = spec.grammar or spec.grammar_prompt
         wire = emulate_messages(wire, spec.tools, None, tool_role=spec.tool_role,
                                 template=spec.template, failed_ids=spec.failed_ids,
-                                fmt="grammar" if spec.grammar else "constrained")
+                                fmt="grammar" if as_grammar else "constrained")
+        if as_grammar and not spec.grammar:
+            wire = _with_tail(wire, ANSWER_SHAPE)
     elif spec.mode == "emulated":
         if spec.one_call:
             params = _with_call_end(params, spec)
@@ -137,6 +153,19 @@ def _with_system(wire: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:
     if wire and wire[0]["role"] == "system" and isinstance(wire[0].get("content"), str):
         return [{**wire[0], "content": f"{wire[0]['content']}\n\n{text}"}, *wire[1:]]
     return [{"role": "system", "content": text}, *wire]
+
+
+def _with_tail(wire: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:
+    """Append ``text`` to the last message (a tool result, or a re-ask's question): said
+    there, it costs the prompt cache nothing, as the system prompt stays the same bytes."""
+    if not wire:
+        return wire
+    last, content = wire[-1], wire[-1].get("content")
+    if isinstance(content, list):
+        content = [*content, {"type": "text", "text": text}]
+    else:
+        content = f"{content}\n\n{text}" if content else text
+    return [*wire[:-1], {**last, "content": content}]
 
 
 def _with_call_end(params: dict[str, Any], spec: PromptSpec) -> dict[str, Any]:

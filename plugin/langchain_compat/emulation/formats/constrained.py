@@ -28,16 +28,21 @@ from langchain_compat.emulation.formats.hermes import TOOLS_BLOCK
 from langchain_compat.emulation.formats.hermes import WRITER as HERMES
 from langchain_compat.emulation.formats.writer import Writer, escape_json_marks
 
-__all__ = ["GRAMMAR_WRITER", "MAX_CALLS", "WRITER", "AnswerReader", "narrowed",
+__all__ = ["ANSWER_SHAPE", "GRAMMAR_WRITER", "MAX_CALLS", "WRITER", "AnswerReader", "narrowed",
            "response_format"]
 
 #: Most calls a constrained reply may hold (several only where parallel calls are allowed).
 MAX_CALLS = 4
 
+#: How an answer is written under the schema (the system prompt's line, or, in a conversation
+#: whose prompt is the grammar's, said after the last message of a schema turn).
+ANSWER_SHAPE = ("To reply to the user without a function call, return: "
+                '{"response": <your reply as a string>}')
+
 _TEMPLATE = TOOLS_BLOCK + """
 For each function call, return a json object with function name and arguments:
 {"name": <function-name>, "arguments": <args-json-object>}
-To reply to the user without a function call, return: {"response": <your reply as a string>}
+""" + ANSWER_SHAPE + """
 Results of the calls come back inside <tool_response></tool_response> tags."""
 
 # Under constraint the schema enforces tool_choice: the instruction stays the same bytes.
@@ -56,7 +61,7 @@ WRITER = Writer(name="constrained", template=_TEMPLATE, choice=_CHOICE,
 # Under a grammar (``emulation/grammar.py``) an answer is plain text: only its last line
 # differs, so the catalogue before it is the same bytes as under a schema.
 _GRAMMAR_TEMPLATE = _TEMPLATE.replace(
-    'return: {"response": <your reply as a string>}', "write your reply as plain text.")
+    ANSWER_SHAPE, "To reply to the user without a function call, write your reply as plain text.")
 
 #: The prompt of a turn decoded under a grammar: calls as above, an answer in plain text.
 GRAMMAR_WRITER = replace(WRITER, name="grammar", template=_GRAMMAR_TEMPLATE)
