@@ -97,8 +97,7 @@ class Call:
 
     __slots__ = ("_builder", "_checking", "_done", "_extra", "_failed", "_judge", "_modes",
                  "_one_call", "_payload", "_reader", "_reasks", "_replies", "_sent", "_side",
-                 "_usage",
-                 "_wire", "_withheld", "downgrades", "options", "settings")
+                 "_usage", "_wire", "_withheld", "downgrades", "options", "settings")
 
     def __init__(self, settings: CallSettings, options: CallOptions,
                  messages: list[BaseMessage]) -> None:

@@ -156,8 +156,9 @@ def _with_system(wire: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:
 
 
 def _with_tail(wire: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:
-    """Append ``text`` to the last message (a tool result, or a re-ask's question): said
-    there, it costs the prompt cache nothing, as the system prompt stays the same bytes."""
+    """Append ``text`` to the conversation's last message (the tool result; a re-ask's own
+    turns are added after it, by the payload): said there, it costs the prompt cache
+    nothing, as the system prompt stays the same bytes."""
     if not wire:
         return wire
     last, content = wire[-1], wire[-1].get("content")

@@ -35,7 +35,7 @@ __all__ = ["ANSWER_SHAPE", "GRAMMAR_WRITER", "MAX_CALLS", "WRITER", "AnswerReade
 MAX_CALLS = 4
 
 #: How an answer is written under the schema (the system prompt's line, or, in a conversation
-#: whose prompt is the grammar's, said after the last message of a schema turn).
+#: whose prompt is the grammar's, said after the last message of the conversation in a schema turn).
 ANSWER_SHAPE = ("To reply to the user without a function call, return: "
                 '{"response": <your reply as a string>}')
 
