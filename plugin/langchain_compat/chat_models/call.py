@@ -118,7 +118,7 @@ class Call:
         self._judge = Judge(settings, options, self._wire)
         self._builder = ChunkBuilder(whole=not options.stream)
         self._extra: tuple[dict[str, Any], ...] = ()  # the re-ask turns after the conversation
-        self._withheld = False  # the next request describes no tools (an answer is asked for)
+        self._withheld = False  # the next request asks for an answer (tools withheld)
         self._reasks = 0
         self._sent = 0
         self._done = False

@@ -4,13 +4,14 @@
 call (invoke and stream alike). A row names the :class:`~langchain_compat.profiles.Profile`
 flag that turns it on (None: always on) and answers, for a reply, nothing (go
 on), :data:`ACCEPT` (stop: the reply is used), or a :class:`Problem`: why the
-reply cannot be used and whether the answer is asked for with tools withheld.
+reply cannot be used and whether the answer is asked for (tools withheld).
 
 Re-asks help a weak model finish (measured on Qwen2.5-0.5B in agent loops): a
 repeated answered call or a reply that is not an answer gets the answer asked
-for *with tools withheld*; only the latest failed attempt is quoted back; when
-the budget (``max_tool_reasks``) is spent the agent gets a plain-text answer,
-never an empty message or a fragment of a call.
+for *with tools withheld* (native: no ``tools`` field; prompted tools stay described,
+the prompt the same bytes, and a call is refused here); only the latest failed attempt
+is quoted back; when the budget (``max_tool_reasks``) is spent the agent gets a
+plain-text answer, never an empty message or a fragment of a call.
 """
 
 from __future__ import annotations
@@ -53,7 +54,8 @@ class Finish:
 @dataclass(frozen=True, slots=True)
 class Reask:
     """Ask again: ``messages`` follow the conversation in the next request (in place of an
-    earlier re-ask's); ``withhold_tools``: the next request describes no tools."""
+    earlier re-ask's); ``withhold_tools``: the next request asks for an answer (native: no
+    tools sent; prompted: the prompt unchanged, see ``PromptSpec.answer_only``)."""
 
     messages: tuple[dict[str, Any], ...]
     withhold_tools: bool = False

@@ -37,7 +37,8 @@ def build_payload(wire: list[dict[str, Any]], settings: CallSettings, options: C
         options: the call's options (tools, tool_choice, structured output).
         mode: the call's tool mode.
         failed_ids: ids of tool results whose tool failed (marked in replayed history).
-        withhold_tools: describe no tools (the judge asks for a plain answer).
+        withhold_tools: the judge asks for a plain answer: no native tools; prompted ones
+            as ``PromptSpec.answer_only`` says.
         extra: turns after the conversation (a re-ask), sent as they are.
         stream: request a stream (None: as the call does; invoke reads a reply it may end
             early as a stream).

@@ -67,7 +67,13 @@ class PromptSpec:
             grammar's success from 0.52 to 0.55 and wall time down by two thirds).
         failed_ids: ids of tool results whose tool failed (marked in replayed history).
         json_schema: a JSON schema the reply must follow, asked for in words.
-        answer_only: the request asks for an answer (tools withheld after a failed call).
+        answer_only: the request asks for an answer (the judge's re-ask after a call it
+            refused). A constrained turn then admits only an answer (no grammar, or a
+            schema without calls); an emulated prompt is unchanged, tool block and all: the
+            re-ask's own message asks for the answer and the judge refuses a call. Dropping
+            the block changed the system prompt, and llama-server evaluated the whole
+            conversation again (on the agent benchmark, plain emulation's wall time went
+            from 224.9 s to 199.1 s when the block stayed).
         stop_max: the most stop sequences the backend takes (None: no limit, 0: it takes
             none); the end of a call is added where one call is wanted and there is room.
         grammar: a constrained turn is decoded under a GBNF grammar (``grammar``), not a
@@ -124,7 +130,7 @@ def prompt_request(wire: list[dict[str, Any]], params: dict[str, Any],
     elif spec.mode == "emulated":
         if spec.one_call:
             params = _with_call_end(params, spec)
-        wire = emulate_messages(wire, [] if spec.answer_only else spec.tools, spec.tool_choice,
+        wire = emulate_messages(wire, spec.tools, spec.tool_choice,
                                 tool_role=spec.tool_role, template=spec.template,
                                 parallel=spec.parallel, failed_ids=spec.failed_ids, fmt=spec.fmt)
     elif spec.mode == "replay":

@@ -62,9 +62,13 @@ def test_a_format_without_an_end_marker_adds_no_stop() -> None:
     assert "stop" not in prompt_request(WIRE, {}, spec(one_call=True, fmt="llama3"))[1]
 
 
-def test_withheld_tools_are_not_described_but_history_is_still_replayed() -> None:
-    messages, _ = prompt_request(WIRE, {}, spec(answer_only=True))
-    assert messages[0]["content"] == "Be brief."
+def test_an_answer_asked_for_keeps_the_prompt_the_same_bytes() -> None:
+    # (the tool block stays: a prompt without it made llama-server evaluate the whole
+    # conversation again; the re-ask's own message asks for the answer, the judge refuses
+    # a call)
+    messages, params = prompt_request(WIRE, {}, spec(answer_only=True, one_call=True))
+    assert (messages, params) == prompt_request(WIRE, {}, spec(one_call=True))
+    assert "get_weather" in messages[0]["content"]
     assert not any(m.get("tool_calls") for m in messages)
 
 
