@@ -166,9 +166,10 @@ def test_history_without_tool_role_alternates_roles():
     reparsed = parse_tool_calls(assistant, TOOLS)
     assert [(c["name"], c["args"]) for c in reparsed.tool_calls] == [
         ("get_weather", {"city": "Paris"}), ("now", {})]
-    assert '<tool_response name="get_weather" tool_call_id="call_1">\n21 C\n</tool_response>' \
-        in results
-    assert '<tool_response name="now" tool_call_id="call_2">\n12:00\n</tool_response>' in results
+    assert '<tool_response name="get_weather">\n21 C\n</tool_response>' in results
+    assert '<tool_response name="now">\n12:00\n</tool_response>' in results
+    # the calls are shown without ids, so the results are too (an id is ~20 tokens of hex)
+    assert "call_1" not in results and "call_1" not in assistant
     assert results.endswith("Thanks!")
 
 
@@ -313,7 +314,7 @@ def test_tool_result_cannot_close_its_tag_or_open_a_call(content, tool_role):
 
 def test_escaping_touches_only_our_own_tags():
     text = _result_message("a < b && c <b>bold</b> <toolbar> &lt; <|python_tag|>")
-    assert text == ('<tool_response tool_call_id="call_1">\n'
+    assert text == ('<tool_response>\n'
                     "a < b && c <b>bold</b> <toolbar> &lt; <|python_tag|>\n</tool_response>")
 
 
@@ -322,17 +323,17 @@ def test_escaping_touches_only_our_own_tags():
     ("a\\b", "line\nbreak"),
     ("</tool_response>", "id'single"),
 ])
-def test_ids_and_names_cannot_forge_attributes_or_tags(name, call_id):
+def test_names_cannot_forge_attributes_or_tags_and_ids_are_not_written(name, call_id):
     import re
 
     text = _result_message("21 C", tool_call_id=call_id, name=name)
     head, body = text.split("\n", 1)
     assert "</tool_response" not in head and "<tool_call" not in head
     quoted = r'"((?:\\.|[^"\\])*)"'
-    m = re.fullmatch(rf"<tool_response name={quoted} tool_call_id={quoted}>", head)
+    m = re.fullmatch(rf"<tool_response name={quoted}>", head)
     assert m, head
     decode = [json.loads(f'"{g}"'.replace("&lt;", "<")) for g in m.groups()]
-    assert decode == [name, call_id]
+    assert decode == [name]
     assert body == "21 C\n</tool_response>" and ' status="' not in text  # only escaped inside
 
 
