@@ -181,6 +181,7 @@ class Engine:
                 break
             self._emit(out, buf[pos:m.start()])
             pos = m.start()
+            self._flush(out)  # (a call may be starting: the reply did not end with the last)
             verdict = self._try(buf, pos)
             if verdict is NEED:
                 break

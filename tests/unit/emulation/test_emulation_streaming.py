@@ -90,6 +90,17 @@ def test_call_is_emitted_once_complete_with_validated_arguments():
     assert parser.finish() == []
 
 
+def test_a_bare_call_is_emitted_when_the_next_call_starts():
+    # (a bare call has no end marker: it is whole once anything follows it; a call about to
+    # start counts, so a reader that wants one call need not wait for the second to end)
+    parser = StreamingToolParser(TOOLS, id_factory=seq_ids)
+    assert parser.feed('{"name": "get_weather", "arguments": {"city": "Paris"}}\n') == []
+    events = parser.feed('{"name": "get_weather", "argum')
+    assert events == [ToolCallDelta(0, seq_ids(0), "get_weather", '{"city": "Paris"}')]
+    [second] = parser.feed('ents": {"city": "Rome"}}') + parser.finish()
+    assert (second.index, second.args_json) == (1, '{"city": "Rome"}')
+
+
 def test_unclosed_call_is_flushed_by_finish():
     parser = StreamingToolParser(TOOLS, id_factory=seq_ids)
     assert parser.feed('<tool_call>{"name": "now"}') == []
