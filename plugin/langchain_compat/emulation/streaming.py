@@ -4,8 +4,10 @@ Plain text is released as it arrives (only trailing whitespace waits for what fo
 From the moment a call may be starting (``<tool_call``, ``{``, a fence, ``[TOOL_CALLS]``,
 ``<|python_tag|>``, ``<function=``, ``[`` ...) only that candidate is held back; when it
 proves to be prose it is released as text, when it is a call one ``ToolCallDelta`` carries
-it whole. The concatenated ``TextDelta`` texts equal ``parse_tool_calls(full).content`` and
-the calls equal its calls (the same scanner runs both, see ``engine.py``).
+it whole: at its end marker, or, for a call without one (bare JSON), once anything follows
+it (a next call's first character is enough) or the reply ends. The concatenated
+``TextDelta`` texts equal ``parse_tool_calls(full).content`` and the calls equal its calls
+(the same scanner runs both, see ``engine.py``).
 """
 
 from __future__ import annotations
