@@ -177,6 +177,42 @@ def test_right_after_a_tool_result_the_turn_is_decoded_under_the_schema(path: st
 
 
 @pytest.mark.parametrize("path", ["invoke", "ainvoke", "stream", "astream"])
+def test_after_a_result_a_question_with_numbers_left_stays_under_the_grammar(path: str) -> None:
+    """Under the schema the 0.5B model answered every question that needed a second call
+    with the first result alone ("156" for (12 + 30) x 3 after add gave 42): while the
+    question has numbers no call has used, the turn after a result may call again."""
+    from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
+
+    from langchain_compat.chat_models.conversation import numbers_left
+
+    def history(question: str, *calls: tuple[int, int]) -> list:
+        out: list = [HumanMessage(question)]
+        for i, (a, b) in enumerate(calls):
+            out += [AIMessage("", tool_calls=[{"name": "add", "args": {"a": a, "b": b},
+                                               "id": f"c{i}"}]),
+                    ToolMessage(str(a + b), tool_call_id=f"c{i}")]
+        return out
+
+    two_steps = "First add 12 and 30, then add 4 to the sum."
+    with emulate() as emu:
+        emu.script(['{"name": "add", "arguments": {"a": 42, "b": 4.0}}',
+                    json.dumps({"response": "It is 46."})])
+        llm = _model(emu).bind_tools([ADD, WEATHER])
+        step = final(llm, path, history(two_steps, (12, 30)))
+        done = final(llm, path, history(two_steps, (12, 30), (42, 4)))
+        second, last = (r.body for r in emu.requests)
+    assert [(c["name"], c["args"]) for c in step.tool_calls] == [("add", {"a": 42, "b": 4})]
+    assert second["grammar"].startswith(MARK) and "response_format" not in second
+    assert "grammar" not in last and last["response_format"]["type"] == "json_schema"
+    assert done.content == "It is 46."
+    # the numbers compared as numbers, in the arguments of the calls since the question
+    assert numbers_left([{"role": "user", "content": two_steps}]) == {"12", "30", "4"}
+    assert numbers_left([{"role": "user", "content": "3.0 and 4?"}, {
+        "role": "assistant", "tool_calls": [{"function": {"arguments": '{"x": 3, "y": "4.0"}'}}]},
+    ]) == set()
+
+
+@pytest.mark.parametrize("path", ["invoke", "ainvoke", "stream", "astream"])
 def test_a_reask_after_a_tool_result_stays_under_the_schema_and_the_same_prompt(path) -> None:
     """The re-ask of a turn after a result (here: the answered call made again) keeps that
     turn's kind: the schema, asking for an answer only, and the same prompt bytes up to the

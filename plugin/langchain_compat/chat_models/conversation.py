@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 __all__ = ["NUMBER", "answered_calls", "canonical_args", "last_question", "latest_results",
-           "number_text", "numbers_in", "shown_number"]
+           "number_text", "numbers_in", "numbers_left", "shown_number"]
 
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 
@@ -49,6 +49,21 @@ def numbers_in(wire: list[dict[str, Any]]) -> set[str]:
     text = " ".join(m["content"] for m in wire
                     if m["role"] in ("user", "tool") and isinstance(m.get("content"), str))
     return set(NUMBER.findall(text))
+
+
+def numbers_left(wire: list[dict[str, Any]]) -> set[str]:
+    """The numbers of the user's last message that no call made since has in its arguments
+    (compared as numbers: ``3`` and ``3.0`` alike): what the question still asks to be
+    computed ("add 12 and 30, then multiply the sum by 3": 3, after ``add(12, 30)``)."""
+    start = next((i for i in range(len(wire) - 1, -1, -1) if wire[i]["role"] == "user"), None)
+    if start is None or not isinstance(wire[start].get("content"), str):
+        return set()
+    used: set[float] = set()
+    for m in wire[start + 1:]:
+        for tc in m.get("tool_calls") or ():
+            arguments = canonical_args((tc.get("function") or {}).get("arguments"))
+            used.update(float(n) for n in NUMBER.findall(arguments))
+    return {n for n in NUMBER.findall(wire[start]["content"]) if float(n) not in used}
 
 
 def last_question(wire: list[dict[str, Any]]) -> str:
