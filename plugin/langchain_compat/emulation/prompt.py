@@ -13,8 +13,9 @@ request's fields:
   schema admits only a call to a bound tool or an answer, narrowed by ``tool_choice``;
   where the backend takes a grammar (``grammar``, llama.cpp), a GBNF grammar instead that
   admits such a call or an answer in plain text (``emulation/grammar.py``); in such a
-  conversation the turn right after a tool result is still decoded under the schema, with
-  the grammar's system prompt and the schema's answer shape said after the result;
+  conversation the turn right after a tool result is still decoded under the schema (unless
+  the question has numbers no call has used: ``plan.grammar_turn``), with the grammar's
+  system prompt and the schema's answer shape said after the result;
 - a backend without a tool role: tool history replayed as text, no tools described.
 
 Pure: nothing is sent, the inputs are not modified.
