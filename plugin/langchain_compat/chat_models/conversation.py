@@ -55,24 +55,34 @@ def numbers_left(wire: list[dict[str, Any]]) -> set[str]:
     """The numbers of the user's last message that no call made since has in its arguments
     (compared as numbers: ``3`` and ``3.0`` alike): what the question still asks to be
     computed ("add 12 and 30, then multiply the sum by 3": 3, after ``add(12, 30)``)."""
-    start = next((i for i in range(len(wire) - 1, -1, -1) if wire[i]["role"] == "user"), None)
-    if start is None or not isinstance(wire[start].get("content"), str):
+    question, since = _split_at_question(wire)
+    if question is None or not isinstance(question.get("content"), str):
         return set()
     used: set[float] = set()
-    for m in wire[start + 1:]:
+    for m in since:
         for tc in m.get("tool_calls") or ():
             arguments = canonical_args((tc.get("function") or {}).get("arguments"))
             used.update(float(n) for n in NUMBER.findall(arguments))
-    return {n for n in NUMBER.findall(wire[start]["content"]) if float(n) not in used}
+    return {n for n in NUMBER.findall(question["content"]) if float(n) not in used}
 
 
 def last_question(wire: list[dict[str, Any]]) -> str:
     """The text of the last user message."""
-    for m in reversed(wire):
-        if m["role"] == "user":
-            content = m.get("content")
-            return content if isinstance(content, str) else json.dumps(content, ensure_ascii=False)
-    return ""
+    question, _ = _split_at_question(wire)
+    if question is None:
+        return ""
+    content = question.get("content")
+    return content if isinstance(content, str) else json.dumps(content, ensure_ascii=False)
+
+
+def _split_at_question(wire: list[dict[str, Any]]
+                       ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """The last user message (None: there is none) and the messages after it (all of
+    them when there is none)."""
+    for i in range(len(wire) - 1, -1, -1):
+        if wire[i]["role"] == "user":
+            return wire[i], wire[i + 1:]
+    return None, wire
 
 
 def shown_number(value: Any) -> str | None:
@@ -87,10 +97,6 @@ def shown_number(value: Any) -> str | None:
 
 def latest_results(wire: list[dict[str, Any]]) -> list[str]:
     """The text of the tool results that follow the last user message."""
-    out: list[str] = []
-    for m in reversed(wire):
-        if m["role"] == "user":
-            break
-        if m["role"] == "tool" and isinstance(m.get("content"), str) and m["content"].strip():
-            out.append(m["content"].strip())
-    return out[::-1]
+    _, since = _split_at_question(wire)
+    return [m["content"].strip() for m in since
+            if m["role"] == "tool" and isinstance(m.get("content"), str) and m["content"].strip()]
