@@ -8,10 +8,10 @@ reply cannot be used and whether the answer is asked for (tools withheld).
 
 Re-asks help a weak model finish (measured on Qwen2.5-0.5B in agent loops): a
 repeated answered call or a reply that is not an answer gets the answer asked
-for *with tools withheld* (native: no ``tools`` field; prompted tools stay described,
-the prompt the same bytes, and a call is refused here); only the latest failed attempt
-is quoted back; when the budget (``max_tool_reasks``) is spent the agent gets a
-plain-text answer, never an empty message or a fragment of a call.
+for, tools withheld: native requests send no ``tools``; prompted tools stay described
+(the prompt the same bytes, for the server's prompt cache) and a call is refused here.
+Only the latest failed attempt is quoted back; when the budget (``max_tool_reasks``) is
+spent the agent gets a plain-text answer, never an empty message or a fragment of a call.
 """
 
 from __future__ import annotations
